@@ -1,0 +1,8 @@
+#pragma once
+// The core layer: names as template arguments, static shapes, exact rationals.
+
+#include <tapeless/core/diagnostics.hpp>
+#include <tapeless/core/fixed_string.hpp>
+#include <tapeless/core/rational.hpp>
+#include <tapeless/core/shape.hpp>
+#include <tapeless/core/type_list.hpp>

@@ -1,0 +1,5 @@
+#pragma once
+// The debugging layer: printing expressions and checking gradients.
+
+#include <tapeless/debug/gradient_check.hpp>
+#include <tapeless/debug/to_string.hpp>

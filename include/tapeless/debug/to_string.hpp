@@ -1,0 +1,107 @@
+#pragma once
+// tl::to_string(e): an expression as readable infix text, with only the
+// parentheses precedence needs: "y*cos(x*y) + exp(x)/y", "3*x^2".
+
+#include <charconv>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include <tapeless/expr.hpp>
+
+namespace tapeless {
+
+namespace detail {
+
+// Binding strength of what a printed piece ends with at its top level.
+enum class strength : int { sum = 10, product = 20, negation = 25, power = 40, atom = 100 };
+
+struct printed {
+  std::string text;
+  strength binding;
+  bool fraction = false;  // an exact p/q, parenthesized inside products and powers
+};
+
+inline std::string parenthesized(const std::string& text) { return "(" + text + ")"; }
+
+template <class T>
+std::string number_text(T value) {
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, result.ptr);
+}
+
+inline strength infix_strength(int precedence) {
+  return precedence == 1 ? strength::sum : precedence == 2 ? strength::product : strength::power;
+}
+
+template <class E>
+printed print(const E& e);
+
+template <class Op, class A, class B>
+printed print_infix(const node<Op, A, B>& n) {
+  const strength own = infix_strength(Op::precedence);
+  printed left = print(n.first), right = print(n.second);
+  const bool is_power = own == strength::power;
+  // Left operands bind at least as strongly; a power's base more strongly ((x^2)^3).
+  if (left.binding < own || (is_power && left.binding <= own) || (left.fraction && own >= strength::product))
+    left.text = parenthesized(left.text);
+  // Right operands of - and / need parentheses at equal strength; exponents unless atoms.
+  const bool non_associative = std::is_same_v<Op, sub_op> || std::is_same_v<Op, div_op>;
+  if (right.binding < own || (non_associative && right.binding == own) ||
+      (is_power && right.binding != strength::atom) || right.fraction)
+    right.text = parenthesized(right.text);
+  std::string_view infix = Op::infix;
+  if (right.text.front() == '-') {
+    // a + -b reads a - b, and a - -b reads a + b; elsewhere the sign needs parentheses.
+    if constexpr (std::is_same_v<Op, add_op> || std::is_same_v<Op, sub_op>) {
+      infix = std::is_same_v<Op, add_op> ? " - " : " + ";
+      right.text.erase(0, 1);
+    } else
+      right.text = parenthesized(right.text);
+  }
+  return {left.text + std::string(infix) + right.text, own};
+}
+
+template <class E>
+printed print(const E& e) {
+  if constexpr (is_symbol<E>)
+    return {std::string(E::name.view()), strength::atom};
+  else if constexpr (is_exact<E>) {
+    constexpr rational v = E::value;
+    std::string text = std::to_string(v.num);
+    if (v.den != 1) text += "/" + std::to_string(v.den);
+    const strength s = v.num < 0 ? strength::negation : v.den != 1 ? strength::product : strength::atom;
+    return {text, s, v.den != 1};
+  } else if constexpr (is_constant<E>) {
+    std::string text = number_text(e.value);
+    return {text, text.front() == '-' ? strength::negation : strength::atom};
+  } else if constexpr (is_slot<E>) {
+    return {"c" + std::to_string(E::slot), strength::atom};
+  } else {
+    return [&]<class Op, class... Operands>(const node<Op, Operands...>& n) -> printed {
+      if constexpr (requires { Op::infix; })
+        return print_infix(n);
+      else if constexpr (requires { Op::prefix; }) {
+        printed operand_text = print(n.first);
+        if (operand_text.binding < strength::product || operand_text.text.front() == '-')
+          operand_text.text = parenthesized(operand_text.text);
+        return {std::string(Op::prefix) + operand_text.text, strength::negation};
+      } else if constexpr (sizeof...(Operands) == 1)
+        return {std::string(Op::name) + "(" + print(n.first).text + ")", strength::atom};
+      else
+        return {std::string(Op::name) + "(" + print(n.first).text + ", " + print(n.second).text +
+                    ")",
+                strength::atom};
+    }(e);
+  }
+}
+
+}  // namespace detail
+
+template <expression E>
+std::string to_string(const E& e) {
+  return detail::print(e).text;
+}
+
+}  // namespace tapeless

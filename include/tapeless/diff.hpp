@@ -1,0 +1,9 @@
+#pragma once
+// The differentiation layer: derivative rules, reverse accumulation, the
+// simplifier, tl::d and tl::grad.
+
+#include <tapeless/diff/d.hpp>
+#include <tapeless/diff/grad.hpp>
+#include <tapeless/diff/reverse.hpp>
+#include <tapeless/diff/simplify.hpp>
+#include <tapeless/expr.hpp>

@@ -1,0 +1,16 @@
+#pragma once
+// The expression layer: symbols, constants, operations and their builders,
+// the graph view, and scalar evaluation with named bindings.
+
+#include <tapeless/core.hpp>
+#include <tapeless/expr/arithmetic.hpp>
+#include <tapeless/expr/constant.hpp>
+#include <tapeless/expr/elementary.hpp>
+#include <tapeless/expr/evaluate.hpp>
+#include <tapeless/expr/graph.hpp>
+#include <tapeless/expr/label.hpp>
+#include <tapeless/expr/minmax.hpp>
+#include <tapeless/expr/node.hpp>
+#include <tapeless/expr/operand.hpp>
+#include <tapeless/expr/pow.hpp>
+#include <tapeless/expr/symbol.hpp>

@@ -1,0 +1,153 @@
+#pragma once
+// Elementwise functions of one argument. `step`, `heaviside` and `sign` are the
+// piecewise-constant functions that derivatives of relu, max/min and abs need;
+// they are public too.
+
+#include <cmath>
+#include <string_view>
+
+#include <tapeless/expr/node.hpp>
+
+namespace tapeless {
+
+struct exp_op : elementwise_operation {
+  static constexpr std::string_view name = "exp";
+  static constexpr auto apply(auto a) {
+    using std::exp;
+    return exp(a);
+  }
+};
+
+struct log_op : elementwise_operation {
+  static constexpr std::string_view name = "log";
+  static constexpr auto apply(auto a) {
+    using std::log;
+    return log(a);
+  }
+};
+
+struct sin_op : elementwise_operation {
+  static constexpr std::string_view name = "sin";
+  static constexpr auto apply(auto a) {
+    using std::sin;
+    return sin(a);
+  }
+};
+
+struct cos_op : elementwise_operation {
+  static constexpr std::string_view name = "cos";
+  static constexpr auto apply(auto a) {
+    using std::cos;
+    return cos(a);
+  }
+};
+
+struct tan_op : elementwise_operation {
+  static constexpr std::string_view name = "tan";
+  static constexpr auto apply(auto a) {
+    using std::tan;
+    return tan(a);
+  }
+};
+
+struct tanh_op : elementwise_operation {
+  static constexpr std::string_view name = "tanh";
+  static constexpr auto apply(auto a) {
+    using std::tanh;
+    return tanh(a);
+  }
+};
+
+struct sigmoid_op : elementwise_operation {
+  static constexpr std::string_view name = "sigmoid";
+  template <class T>
+  static constexpr T apply(T a) {
+    using std::exp;
+    // Two branches so that exp never overflows.
+    if (a >= T(0)) return T(1) / (T(1) + exp(-a));
+    const T e = exp(a);
+    return e / (T(1) + e);
+  }
+};
+
+struct relu_op : elementwise_operation {
+  static constexpr std::string_view name = "relu";
+  template <class T>
+  static constexpr T apply(T a) {
+    return a < T(0) ? T(0) : a;  // NaN passes through, as in PyTorch
+  }
+};
+
+struct sqrt_op : elementwise_operation {
+  static constexpr std::string_view name = "sqrt";
+  static constexpr auto apply(auto a) {
+    using std::sqrt;
+    return sqrt(a);
+  }
+};
+
+struct abs_op : elementwise_operation {
+  static constexpr std::string_view name = "abs";
+  template <class T>
+  static constexpr T apply(T a) {
+    return a < T(0) ? -a : a;
+  }
+};
+
+struct square_op : elementwise_operation {
+  static constexpr std::string_view name = "square";
+  static constexpr auto apply(auto a) { return a * a; }
+};
+
+// step(a) = 1 where a > 0, else 0: the derivative of relu (0 at 0, as PyTorch).
+struct step_op : elementwise_operation {
+  static constexpr std::string_view name = "step";
+  template <class T>
+  static constexpr T apply(T a) {
+    return a > T(0) ? T(1) : T(0);
+  }
+};
+
+// heaviside(a) = 1 where a > 0, 1/2 at 0, else 0: the derivative of max and
+// min, which split a tie evenly (as PyTorch's maximum and SymPy's Heaviside).
+struct heaviside_op : elementwise_operation {
+  static constexpr std::string_view name = "heaviside";
+  template <class T>
+  static constexpr T apply(T a) {
+    return a > T(0) ? T(1) : a < T(0) ? T(0) : T(0.5);
+  }
+};
+
+// sign(a) in {-1, 0, 1}: the derivative of abs.
+struct sign_op : elementwise_operation {
+  static constexpr std::string_view name = "sign";
+  template <class T>
+  static constexpr T apply(T a) {
+    return a > T(0) ? T(1) : a < T(0) ? T(-1) : T(0);
+  }
+};
+
+#define TAPELESS_UNARY_BUILDER(fn)             \
+  template <expression A>                      \
+  constexpr auto fn(const A& a) {              \
+    return node<fn##_op, A>{a};                \
+  }
+
+TAPELESS_UNARY_BUILDER(exp)
+TAPELESS_UNARY_BUILDER(log)
+TAPELESS_UNARY_BUILDER(sin)
+TAPELESS_UNARY_BUILDER(cos)
+TAPELESS_UNARY_BUILDER(tan)
+TAPELESS_UNARY_BUILDER(tanh)
+TAPELESS_UNARY_BUILDER(sigmoid)
+TAPELESS_UNARY_BUILDER(relu)
+TAPELESS_UNARY_BUILDER(sqrt)
+TAPELESS_UNARY_BUILDER(abs)
+TAPELESS_UNARY_BUILDER(square)
+TAPELESS_UNARY_BUILDER(step)
+TAPELESS_UNARY_BUILDER(heaviside)
+TAPELESS_UNARY_BUILDER(sign)
+
+#undef TAPELESS_UNARY_BUILDER
+
+}  // namespace tapeless

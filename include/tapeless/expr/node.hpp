@@ -1,0 +1,105 @@
+#pragma once
+// The generic expression node. An operation is an empty tag; a node is a class
+// template over its tag and its operands, so identical subexpressions have
+// identical types. Nodes hold only what their operands hold, so an expression
+// built from symbols and exact constants is an empty constexpr value.
+
+#include <concepts>
+#include <cstddef>
+#include <type_traits>
+
+#include <tapeless/core/shape.hpp>
+#include <tapeless/core/type_list.hpp>
+
+namespace tapeless {
+
+struct expression_tag {};
+
+// Base of every expression type: gives it the call with named bindings,
+// f(x = 0.5, y = 2.0). `evaluate` is found by argument-dependent lookup
+// (expr/evaluate.hpp), so this header stays free of the evaluator.
+template <class Derived>
+struct expression_interface : expression_tag {
+  template <class... Bindings>
+  constexpr auto operator()(const Bindings&... bindings) const {
+    return evaluate(static_cast<const Derived&>(*this), bindings...);
+  }
+};
+
+template <class T>
+concept expression = std::derived_from<std::remove_cvref_t<T>, expression_tag>;
+
+// Operations that apply elementwise broadcast their operands' shapes.
+struct elementwise_operation {
+  template <class... Shapes>
+  struct result_shape;
+  template <class S>
+  struct result_shape<S> {
+    using type = S;
+  };
+  template <class A, class B>
+  struct result_shape<A, B> {
+    using type = broadcast_shape<A, B>;
+  };
+};
+
+template <class Op, class... Operands>
+struct node;
+
+template <class Op, class A>
+struct node<Op, A> : expression_interface<node<Op, A>> {
+  using operation = Op;
+  using operands = detail::type_list<A>;
+  using shape_type = typename Op::template result_shape<typename A::shape_type>::type;
+
+  [[no_unique_address]] A first{};
+
+  constexpr node() = default;
+  constexpr explicit node(const A& a) : first(a) {}
+};
+
+template <class Op, class A, class B>
+struct node<Op, A, B> : expression_interface<node<Op, A, B>> {
+  using operation = Op;
+  using operands = detail::type_list<A, B>;
+  using shape_type =
+      typename Op::template result_shape<typename A::shape_type, typename B::shape_type>::type;
+
+  [[no_unique_address]] A first{};
+  [[no_unique_address]] B second{};
+
+  constexpr node() = default;
+  constexpr node(const A& a, const B& b) : first(a), second(b) {}
+};
+
+template <std::size_t I, class Op, class... Operands>
+constexpr const auto& operand_at(const node<Op, Operands...>& n) {
+  static_assert(I < sizeof...(Operands));
+  if constexpr (I == 0)
+    return n.first;
+  else
+    return n.second;
+}
+
+namespace detail {
+
+template <class E>
+inline constexpr bool is_node = false;
+template <class Op, class... Operands>
+inline constexpr bool is_node<node<Op, Operands...>> = true;
+
+template <class E>
+struct operands_of {
+  using type = type_list<>;
+};
+template <class Op, class... Operands>
+struct operands_of<node<Op, Operands...>> {
+  using type = type_list<Operands...>;
+};
+
+}  // namespace detail
+
+template <class E>
+using shape_of = typename std::remove_cvref_t<E>::shape_type;
+
+}  // namespace tapeless

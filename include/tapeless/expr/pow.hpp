@@ -1,0 +1,64 @@
+#pragma once
+// pow(a, k): integer, rational, real or symbolic exponents. An exact exponent
+// (tl::c<3>, 3_c) is evaluated by repeated multiplication, so polynomials stay
+// constexpr and exact; any other exponent uses std::pow.
+
+#include <cmath>
+#include <cstdint>
+#include <string_view>
+
+#include <tapeless/expr/constant.hpp>
+#include <tapeless/expr/operand.hpp>
+
+namespace tapeless {
+
+namespace detail {
+
+template <std::intmax_t N, class T>
+constexpr T power_by_squaring(T a) {
+  if constexpr (N == 0)
+    return T(1);
+  else if constexpr (N == 1)
+    return a;
+  else if constexpr (N % 2 == 0) {
+    const T half = power_by_squaring<N / 2>(a);
+    return half * half;
+  } else
+    return power_by_squaring<N - 1>(a) * a;
+}
+
+}  // namespace detail
+
+struct pow_op : elementwise_operation {
+  static constexpr std::string_view infix = "^";
+  static constexpr int precedence = 4;
+  // The evaluator hands exact exponents over as types (see expr/evaluate.hpp).
+  static constexpr bool takes_exact_operands = true;
+
+  template <class T, rational K>
+  static constexpr T apply(T a, exact_constant<K>) {
+    if constexpr (K.den == 1 && K.num >= 0 && K.num <= 64)
+      return detail::power_by_squaring<K.num>(a);
+    else if constexpr (K.den == 1 && K.num < 0 && K.num >= -64)
+      return T(1) / detail::power_by_squaring<-K.num>(a);
+    else if constexpr (K == rational{1, 2}) {
+      using std::sqrt;
+      return sqrt(a);
+    } else {
+      using std::pow;
+      return pow(a, K.as<T>());
+    }
+  }
+  template <class T>
+  static constexpr T apply(T a, T b) {
+    using std::pow;
+    return pow(a, b);
+  }
+};
+
+template <expression A, operand K>
+constexpr auto pow(const A& a, const K& k) {
+  return make_elementwise<pow_op, '^'>(a, k);
+}
+
+}  // namespace tapeless

@@ -1,0 +1,70 @@
+#pragma once
+// Symbols: the named leaves of an expression. `var` is a scalar whose element
+// type is that of the value bound to it; `input` and `param` are tensors of a
+// fixed element type and shape (data, and trainable parameters).
+
+#include <cstddef>
+#include <type_traits>
+
+#include <tapeless/core/fixed_string.hpp>
+#include <tapeless/core/shape.hpp>
+#include <tapeless/expr/node.hpp>
+
+namespace tapeless {
+
+enum class symbol_kind { variable, input, parameter };
+
+// Element type of a `var`: whatever type the value bound to it has.
+struct deduced_element {};
+
+// A value bound to the symbol called Name, as in `x = 0.5`. Arithmetic values
+// are held by copy; anything larger (a tensor) by reference, so binding never
+// copies data.
+template <fixed_string Name, class V>
+struct binding {
+  static constexpr fixed_string name = Name;
+  using value_type = V;
+  std::conditional_t<std::is_arithmetic_v<V>, V, const V&> value;
+};
+
+template <fixed_string Name, class Element, class Shape, symbol_kind Kind>
+struct symbol : expression_interface<symbol<Name, Element, Shape, Kind>> {
+  static constexpr fixed_string name = Name;
+  static constexpr symbol_kind kind = Kind;
+  using element_type = Element;
+  using shape_type = Shape;
+
+  // `x = 0.5` makes a binding; it does not assign (symbols are constants).
+  template <class V>
+  constexpr binding<Name, std::remove_cvref_t<V>> operator=(const V& value) const {
+    return {value};
+  }
+};
+
+template <fixed_string Name>
+inline constexpr symbol<Name, deduced_element, shape<>, symbol_kind::variable> var{};
+
+template <fixed_string Name, class Element, std::size_t... Dims>
+inline constexpr symbol<Name, Element, shape<Dims...>, symbol_kind::input> input{};
+
+template <fixed_string Name, class Element, std::size_t... Dims>
+inline constexpr symbol<Name, Element, shape<Dims...>, symbol_kind::parameter> param{};
+
+namespace detail {
+
+template <class E>
+inline constexpr bool is_symbol = false;
+template <fixed_string Name, class Element, class Shape, symbol_kind Kind>
+inline constexpr bool is_symbol<symbol<Name, Element, Shape, Kind>> = true;
+
+template <class B>
+inline constexpr bool is_binding = false;
+template <fixed_string Name, class V>
+inline constexpr bool is_binding<binding<Name, V>> = true;
+
+}  // namespace detail
+
+template <class T>
+concept symbolic = detail::is_symbol<std::remove_cvref_t<T>>;
+
+}  // namespace tapeless

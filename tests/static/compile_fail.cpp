@@ -1,0 +1,64 @@
+// Runs the compiler on every snippet in tests/static/fail and checks that it
+// fails with the words its first line expects. One test case per snippet.
+
+#include <boost/test/unit_test.hpp>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+#include <algorithm>
+
+namespace {
+
+std::string run_and_capture(const std::string& command, int& status) {
+  std::string output;
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen((command + " 2>&1").c_str(), "r"), pclose);
+  std::array<char, 4096> chunk;
+  while (std::size_t n = std::fread(chunk.data(), 1, chunk.size(), pipe.get()))
+    output.append(chunk.data(), n);
+  status = pclose(pipe.release());
+  return output;
+}
+
+std::string expected_words(const std::filesystem::path& snippet) {
+  std::ifstream in(snippet);
+  std::string first;
+  std::getline(in, first);
+  const std::string marker = "// expect-error: ";
+  return first.rfind(marker, 0) == 0 ? first.substr(marker.size()) : std::string{};
+}
+
+void check_snippet(const std::filesystem::path& snippet) {
+  const std::string expected = expected_words(snippet);
+  BOOST_REQUIRE_MESSAGE(!expected.empty(), snippet << " lacks its '// expect-error: ' line");
+  int status = 0;
+  const std::string output = run_and_capture(std::string(TAPELESS_TEST_COMPILER) + " " +
+                                                 TAPELESS_TEST_COMPILER_FLAGS + " " +
+                                                 snippet.string(),
+                                             status);
+  BOOST_CHECK_MESSAGE(status != 0, snippet.filename() << " compiled, but must not");
+  BOOST_CHECK_MESSAGE(output.find(expected) != std::string::npos,
+                      snippet.filename() << ": the errors do not contain \"" << expected
+                                         << "\"; they were:\n"
+                                         << output.substr(0, 4000));
+}
+
+bool register_snippets() {
+  std::vector<std::filesystem::path> snippets;
+  for (const auto& entry : std::filesystem::directory_iterator(TAPELESS_TEST_FAIL_DIR))
+    if (entry.path().extension() == ".cpp") snippets.push_back(entry.path());
+  std::sort(snippets.begin(), snippets.end());
+  auto& suite = boost::unit_test::framework::master_test_suite();
+  for (const auto& snippet : snippets)
+    suite.add(boost::unit_test::make_test_case([snippet] { check_snippet(snippet); },
+                                               snippet.stem().string(), __FILE__, __LINE__));
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) { return boost::unit_test::unit_test_main(&register_snippets, argc, argv); }

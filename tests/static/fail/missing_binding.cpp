@@ -1,0 +1,6 @@
+// expect-error: no_binding_for_symbol<tapeless::fixed_string<2>{"y"}>
+#include <tapeless/tapeless.hpp>
+namespace tl = tapeless;
+constexpr auto x = tl::var<"x">;
+constexpr auto y = tl::var<"y">;
+int main() { return static_cast<int>((x * y)(x = 1.0)); }
