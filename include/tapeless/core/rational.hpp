@@ -33,6 +33,50 @@ constexpr std::intmax_t checked(wide_int v) {
 
 }  // namespace detail
 
+constexpr rational normalized(detail::wide_int num, detail::wide_int den);
+
+namespace detail {
+
+// Whether num/den, in lowest terms, fits a rational (no overflow).
+constexpr bool representable(wide_int num, wide_int den) {
+  if (den == 0) return false;
+  if (den < 0) num = -num, den = -den;
+  wide_int a = num < 0 ? -num : num, b = den;
+  while (b != 0) {
+    const wide_int t = a % b;
+    a = b;
+    b = t;
+  }
+  if (a == 0) a = 1;
+  const wide_int n = num / a, d = den / a;
+  return n <= INTMAX_MAX && n >= -INTMAX_MAX && d <= INTMAX_MAX;
+}
+
+}  // namespace detail
+
+// Whether a + b, a * b and a / b are exact rationals too; the simplifier folds
+// constants only when they are (and otherwise leaves the operation in place).
+constexpr bool sum_representable(rational a, rational b) {
+  return detail::representable(detail::wide_int{a.num} * b.den + detail::wide_int{b.num} * a.den,
+                               detail::wide_int{a.den} * b.den);
+}
+constexpr bool product_representable(rational a, rational b) {
+  return detail::representable(detail::wide_int{a.num} * b.num, detail::wide_int{a.den} * b.den);
+}
+constexpr bool quotient_representable(rational a, rational b) {
+  return b.num != 0 &&
+         detail::representable(detail::wide_int{a.num} * b.den, detail::wide_int{a.den} * b.num);
+}
+constexpr bool power_representable(rational a, std::intmax_t n) {
+  if (a.num == 0 && n < 0) return false;
+  rational result{1, 1};
+  for (std::intmax_t i = 0; i < (n < 0 ? -n : n); ++i) {
+    if (!product_representable(result, a)) return false;
+    result = normalized(detail::wide_int{result.num} * a.num, detail::wide_int{result.den} * a.den);
+  }
+  return true;
+}
+
 constexpr rational normalized(detail::wide_int num, detail::wide_int den) {
   if (den == 0) throw "tapeless: exact constant with zero denominator";
   if (den < 0) num = -num, den = -den;

@@ -41,7 +41,7 @@ printed print(const E& e);
 template <class Op, class A, class B>
 printed print_infix(const node<Op, A, B>& n) {
   const strength own = infix_strength(Op::precedence);
-  printed left = print(n.first), right = print(n.second);
+  printed left = print(operand_at<0>(n)), right = print(operand_at<1>(n));
   const bool is_power = own == strength::power;
   // Left operands bind at least as strongly; a power's base more strongly ((x^2)^3).
   if (left.binding < own || (is_power && left.binding <= own) || (left.fraction && own >= strength::product))
@@ -83,14 +83,14 @@ printed print(const E& e) {
       if constexpr (requires { Op::infix; })
         return print_infix(n);
       else if constexpr (requires { Op::prefix; }) {
-        printed operand_text = print(n.first);
+        printed operand_text = print(operand_at<0>(n));
         if (operand_text.binding < strength::product || operand_text.text.front() == '-')
           operand_text.text = parenthesized(operand_text.text);
         return {std::string(Op::prefix) + operand_text.text, strength::negation};
       } else if constexpr (sizeof...(Operands) == 1)
-        return {std::string(Op::name) + "(" + print(n.first).text + ")", strength::atom};
+        return {std::string(Op::name) + "(" + print(operand_at<0>(n)).text + ")", strength::atom};
       else
-        return {std::string(Op::name) + "(" + print(n.first).text + ", " + print(n.second).text +
+        return {std::string(Op::name) + "(" + print(operand_at<0>(n)).text + ", " + print(operand_at<1>(n)).text +
                     ")",
                 strength::atom};
     }(e);

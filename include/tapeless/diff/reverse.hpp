@@ -58,14 +58,6 @@ constexpr auto partials_to(P self, G g) {
   }(std::type_identity<P>{});
 }
 
-template <class Order, class Root, class K, class P>
-constexpr auto contribution() {
-  if constexpr (!uses<P, K>)
-    return no_term{};
-  else
-    return partials_to<K>(P{}, typename adjoint<Order, Root, P>::type{});
-}
-
 template <class T>
 struct term_value {
   using type = typename T::type;
@@ -75,17 +67,46 @@ struct term_value<no_term> {
   using type = exact_constant<rational{0, 1}>;
 };
 
-template <class Order, class Root, class K>
+// The distinct nodes of Nodes... that use K, found without instantiating
+// anything per (node, K) pair but a boolean: the parents are few, the nodes
+// many, and an instantiation that carries the whole graph in its arguments
+// for every pair made compile time cubic in the graph's size.
+template <class... Lists>
+struct concatenation;
+template <>
+struct concatenation<> {
+  using type = type_list<>;
+};
+template <class... Ts>
+struct concatenation<type_list<Ts...>> {
+  using type = type_list<Ts...>;
+};
+template <class... As, class... Bs, class... Rest>
+struct concatenation<type_list<As...>, type_list<Bs...>, Rest...> {
+  using type = typename concatenation<type_list<As..., Bs...>, Rest...>::type;
+};
+
+template <class Order, class K>
+struct parents_of;
+template <class... Nodes, class K>
+struct parents_of<type_list<Nodes...>, K> {
+  using type = typename concatenation<
+      std::conditional_t<uses<Nodes, K>, type_list<Nodes>, type_list<>>...>::type;
+};
+
+template <class Order, class Root, class K, class Parents>
 struct adjoint_sum;
-template <class... Nodes, class Root, class K>
-struct adjoint_sum<type_list<Nodes...>, Root, K> {
+template <class Order, class Root, class K, class... Parents>
+struct adjoint_sum<Order, Root, K, type_list<Parents...>> {
   using type = typename term_value<decltype((
-      no_term{} + ... + contribution<type_list<Nodes...>, Root, K, Nodes>()))>::type;
+      no_term{} + ... +
+      partials_to<K>(Parents{}, typename adjoint<Order, Root, Parents>::type{})))>::type;
 };
 
 template <class Order, class Root, class K>
 struct adjoint {
-  using type = typename adjoint_sum<Order, Root, K>::type;
+  using type =
+      typename adjoint_sum<Order, Root, K, typename parents_of<Order, K>::type>::type;
 };
 
 // The root's adjoint is the seed, 1.

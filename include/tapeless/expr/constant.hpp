@@ -55,6 +55,9 @@ inline constexpr bool is_constant = false;
 template <class T>
 inline constexpr bool is_constant<constant<T>> = true;
 
+template <class T>
+inline constexpr bool is_stateless<constant<T>> = false;
+
 template <class E>
 inline constexpr bool is_slot = false;
 template <std::size_t Slot, class T>

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 #include <tapeless/core/diagnostics.hpp>
 #include <tapeless/core/type_list.hpp>
@@ -142,20 +143,38 @@ using evaluation_type = std::conditional_t<
 
 namespace detail {
 
+// Where each node's value sits in the evaluator's array: positions<Order>
+// derives from position_tag<I, T> for the I-th node T, and position_of<T>
+// finds I by deduction from that base. Unlike index_of, this instantiates
+// nothing per pair of nodes, which made evaluation the larger part of the
+// compile time (and memory) of a deep expression.
+template <std::size_t I, class T>
+struct position_tag {};
+
+template <class Order, class Indices = std::make_index_sequence<Order::size>>
+struct positions;
+template <class... Nodes, std::size_t... I>
+struct positions<type_list<Nodes...>, std::index_sequence<I...>> : position_tag<I, Nodes>... {};
+
+template <class T, std::size_t I>
+constexpr std::size_t position_of(const position_tag<I, T>*) {
+  return I;
+}
+
 template <class V, class Order, class Table, class... Bindings>
 struct scalar_evaluator;
 
 template <class V, class... Nodes, class Table, class... Bindings>
 struct scalar_evaluator<V, type_list<Nodes...>, Table, Bindings...> {
-  using order = type_list<Nodes...>;
   using values_type = std::array<V, sizeof...(Nodes)>;
+  static constexpr const positions<type_list<Nodes...>>* order = nullptr;
 
   template <class Operand, class Op>
   static constexpr auto argument(const values_type& values) {
     if constexpr (requires { Op::takes_exact_operands; } && is_exact<Operand>)
       return Operand{};
     else
-      return values[index_of_v<Operand, order>];
+      return values[position_of<Operand>(order)];
   }
 
   template <class Node>
@@ -173,10 +192,18 @@ struct scalar_evaluator<V, type_list<Nodes...>, Table, Bindings...> {
       }(std::type_identity<Node>{});
   }
 
-  static constexpr values_type run(const Table& table, const Bindings&... bindings) {
-    values_type values{};
-    ((values[index_of_v<Nodes, order>] = value_of<Nodes>(values, table, bindings...)), ...);
-    return values;
+  // Computes every node, in order, and returns the values of Roots only. The
+  // array of all values never leaves this function, so the compiler can keep
+  // it in registers; it is not zeroed first (every element is written before
+  // it is read), which on a large graph would be a memset per call.
+  template <class... Roots>
+  static constexpr std::array<V, sizeof...(Roots)> run(const Table& table,
+                                                       const Bindings&... bindings) {
+    values_type values;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      ((values[I] = value_of<Nodes>(values, table, bindings...)), ...);
+    }(std::index_sequence_for<Nodes...>{});
+    return {values[position_of<Roots>(order)]...};
   }
 };
 
@@ -188,8 +215,7 @@ constexpr std::array<V, sizeof...(Roots)> evaluate_structures(const Table& table
                                                               const Bindings&... bindings) {
   using order = detail::topological_order<Roots...>;
   using evaluator = detail::scalar_evaluator<V, order, Table, Bindings...>;
-  const auto values = evaluator::run(table, bindings...);
-  return {values[detail::index_of_v<Roots, order>]...};
+  return evaluator::template run<Roots...>(table, bindings...);
 }
 
 namespace detail {

@@ -44,13 +44,6 @@ struct visit {
 template <class... Roots>
 using topological_order = typename visit_all<type_list<Roots...>, type_list<>>::type;
 
-// True when no run-time constant is inside E: then E is an empty type and
-// may be default-constructed from its type alone.
-template <class E>
-inline constexpr bool is_stateless = !is_constant<E>;
-template <class Op, class... Operands>
-inline constexpr bool is_stateless<node<Op, Operands...>> = (is_stateless<Operands> && ...);
-
 // True when a labelled constant (constant_slot) is inside E.
 template <class E>
 inline constexpr bool has_slots = is_slot<E>;

@@ -45,7 +45,7 @@ struct labelling<Next, node<Op, A>, false> {
   static constexpr std::size_t count = first::count;
   template <class Table>
   static constexpr void fill(Table& table, const node<Op, A>& n) {
-    first::fill(table, n.first);
+    first::fill(table, operand_at<0>(n));
   }
 };
 
@@ -57,8 +57,8 @@ struct labelling<Next, node<Op, A, B>, false> {
   static constexpr std::size_t count = first::count + second::count;
   template <class Table>
   static constexpr void fill(Table& table, const node<Op, A, B>& n) {
-    first::fill(table, n.first);
-    second::fill(table, n.second);
+    first::fill(table, operand_at<0>(n));
+    second::fill(table, operand_at<1>(n));
   }
 };
 
@@ -103,7 +103,9 @@ template <expression E>
 constexpr auto label(const E& e) {
   using labeller = detail::labelling<0, E>;
   labelled<typename labeller::type, labeller::count> result{};
-  labeller::fill(result.constants, e);
+  // Skipping the call when there is nothing to fill matters: g++ 12 spends
+  // time exponential in the depth of a deeply shared E on this call.
+  if constexpr (labeller::count > 0) labeller::fill(result.constants, e);
   return result;
 }
 

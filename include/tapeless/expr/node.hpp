@@ -46,13 +46,42 @@ struct elementwise_operation {
 template <class Op, class... Operands>
 struct node;
 
+namespace detail {
+
+// True when E holds no run-time value: then it is empty and may be made from
+// its type alone. Leaves are stateless unless they say otherwise (a run-time
+// constant does, in expr/constant.hpp).
+template <class E>
+inline constexpr bool is_stateless = true;
+template <class Op, class... Operands>
+inline constexpr bool is_stateless<node<Op, Operands...>> = (is_stateless<Operands> && ...);
+
+// Where a node keeps operand I. A stateless operand is not stored at all:
+// storing it would cost a byte per occurrence, and a graph that reuses a
+// subexpression twice per level would double its size at every level.
+template <std::size_t I, class E, bool Stored = !is_stateless<E>>
+struct operand_storage {
+  constexpr operand_storage() = default;
+  constexpr explicit operand_storage(const E&) {}
+  constexpr E get() const { return E{}; }
+};
+template <std::size_t I, class E>
+struct operand_storage<I, E, true> {
+  E value{};
+  constexpr operand_storage() = default;
+  constexpr explicit operand_storage(const E& e) : value(e) {}
+  constexpr const E& get() const { return value; }
+};
+
+}  // namespace detail
+
 template <class Op, class A>
 struct node<Op, A> : expression_interface<node<Op, A>> {
   using operation = Op;
   using operands = detail::type_list<A>;
   using shape_type = typename Op::template result_shape<typename A::shape_type>::type;
 
-  [[no_unique_address]] A first{};
+  [[no_unique_address]] detail::operand_storage<0, A> first;
 
   constexpr node() = default;
   constexpr explicit node(const A& a) : first(a) {}
@@ -65,20 +94,21 @@ struct node<Op, A, B> : expression_interface<node<Op, A, B>> {
   using shape_type =
       typename Op::template result_shape<typename A::shape_type, typename B::shape_type>::type;
 
-  [[no_unique_address]] A first{};
-  [[no_unique_address]] B second{};
+  [[no_unique_address]] detail::operand_storage<0, A> first;
+  [[no_unique_address]] detail::operand_storage<1, B> second;
 
   constexpr node() = default;
   constexpr node(const A& a, const B& b) : first(a), second(b) {}
 };
 
+// Operand I of a node (a copy for stateless operands, which are empty).
 template <std::size_t I, class Op, class... Operands>
-constexpr const auto& operand_at(const node<Op, Operands...>& n) {
+constexpr decltype(auto) operand_at(const node<Op, Operands...>& n) {
   static_assert(I < sizeof...(Operands));
   if constexpr (I == 0)
-    return n.first;
+    return n.first.get();
   else
-    return n.second;
+    return n.second.get();
 }
 
 namespace detail {

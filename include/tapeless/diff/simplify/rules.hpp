@@ -59,12 +59,15 @@ struct factor_split<node<pow_op, E, exact_constant<K>>> {
 template <class A, class B>
 inline constexpr bool like_terms =
     std::is_same_v<typename term_split<A>::rest, typename term_split<B>::rest> && !is_exact<A> &&
-    !is_exact<B>;
+    !is_exact<B> && sum_representable(term_split<A>::coefficient, term_split<B>::coefficient) &&
+    sum_representable(term_split<A>::coefficient, -term_split<B>::coefficient);
 
 template <class A, class B>
 inline constexpr bool like_factors =
     std::is_same_v<typename factor_split<A>::base, typename factor_split<B>::base> &&
-    !is_exact<A> && !is_exact<B>;
+    !is_exact<A> && !is_exact<B> &&
+    sum_representable(factor_split<A>::exponent, factor_split<B>::exponent) &&
+    sum_representable(factor_split<A>::exponent, -factor_split<B>::exponent);
 
 // ---- negation ------------------------------------------------------------
 
@@ -98,8 +101,14 @@ constexpr auto neg_rule(A, priority<0>) {
 
 // c1 + c2 -> folded
 template <rational C1, rational C2>
+  requires(sum_representable(C1, C2))
 constexpr auto add_rule(exact<C1>, exact<C2>, priority<9>) {
   return exact<C1 + C2>{};
+}
+// c1 + c2 that would overflow: left as it is
+template <rational C1, rational C2>
+constexpr auto add_rule(exact<C1>, exact<C2>, priority<9>) {
+  return node<add_op, exact<C1>, exact<C2>>{};
 }
 // 0 + a -> a
 template <class A, class B>
@@ -138,6 +147,7 @@ constexpr auto add_rule(A, node<mul_op, exact<C>, B>, priority<3>) {
 }
 // (a + c1) + c2 -> a + (c1 + c2)
 template <class A, rational C1, rational C2>
+  requires(sum_representable(C1, C2))
 constexpr auto add_rule(node<add_op, A, exact<C1>>, exact<C2>, priority<2>) {
   return make_add(A{}, exact<C1 + C2>{});
 }
@@ -156,8 +166,14 @@ constexpr auto add_rule(A, B, priority<0>) {
 
 // c1 - c2 -> folded
 template <rational C1, rational C2>
+  requires(sum_representable(C1, -C2))
 constexpr auto sub_rule(exact<C1>, exact<C2>, priority<9>) {
   return exact<C1 - C2>{};
+}
+// c1 - c2 that would overflow: left as it is
+template <rational C1, rational C2>
+constexpr auto sub_rule(exact<C1>, exact<C2>, priority<9>) {
+  return node<sub_op, exact<C1>, exact<C2>>{};
 }
 // a - 0 -> a
 template <class A, class B>
@@ -204,8 +220,14 @@ constexpr auto sub_rule(A, B, priority<0>) {
 
 // c1 * c2 -> folded
 template <rational C1, rational C2>
+  requires(product_representable(C1, C2))
 constexpr auto mul_rule(exact<C1>, exact<C2>, priority<12>) {
   return exact<C1 * C2>{};
+}
+// c1 * c2 that would overflow: left as it is
+template <rational C1, rational C2>
+constexpr auto mul_rule(exact<C1>, exact<C2>, priority<12>) {
+  return node<mul_op, exact<C1>, exact<C2>>{};
 }
 // 0 * a -> 0,  a * 0 -> 0
 template <class A, class B>
@@ -248,6 +270,7 @@ constexpr auto mul_rule(A, node<neg_op, B>, priority<7>) {
 }
 // c1 * (c2*a) -> (c1*c2)*a
 template <rational C1, rational C2, class A>
+  requires(product_representable(C1, C2))
 constexpr auto mul_rule(exact<C1>, node<mul_op, exact<C2>, A>, priority<6>) {
   return make_mul(exact<C1 * C2>{}, A{});
 }
@@ -256,9 +279,10 @@ template <rational C, class A, class B>
 constexpr auto mul_rule(node<mul_op, exact<C>, A>, B, priority<5>) {
   return make_mul(exact<C>{}, make_mul(A{}, B{}));
 }
-// a * (c*b) -> c*(a*b)
+// a * (c*b) -> c*(a*b)   (for a not itself c'*a', which the rule above takes)
 template <class A, rational C, class B>
-  requires(!is_exact<A>)
+  requires(!is_exact<A> && !is_exact<typename term_split<A>::rest> &&
+           term_split<A>::coefficient == rational{1, 1})
 constexpr auto mul_rule(A, node<mul_op, exact<C>, B>, priority<5>) {
   return make_mul(exact<C>{}, make_mul(A{}, B{}));
 }
@@ -313,10 +337,16 @@ struct division_by_exact_zero {
 
 // c1 / c2 -> folded
 template <rational C1, rational C2>
+  requires(C2.num == 0 || quotient_representable(C1, C2))
 constexpr auto div_rule(exact<C1>, exact<C2>, priority<10>) {
   (void)division_by_exact_zero<C2>{};
   if constexpr (C2.num != 0)
     return exact<C1 / C2>{};
+}
+// c1 / c2 that would overflow: left as it is
+template <rational C1, rational C2>
+constexpr auto div_rule(exact<C1>, exact<C2>, priority<10>) {
+  return node<div_op, exact<C1>, exact<C2>>{};
 }
 // 0 / a -> 0
 template <class A, class B>
@@ -380,7 +410,7 @@ constexpr auto pow_rule(A, K, priority<8>) {
 }
 // c^n -> folded, for exact c and a small integer n
 template <rational C, rational N>
-  requires(N.den == 1 && N.num >= -16 && N.num <= 16 && (C.num != 0 || N.num > 0))
+  requires(N.den == 1 && N.num >= -16 && N.num <= 16 && power_representable(C, N.num))
 constexpr auto pow_rule(exact<C>, exact<N>, priority<7>) {
   return exact<power(C, N.num)>{};
 }
@@ -391,7 +421,7 @@ constexpr auto pow_rule(exact<rational{1, 1}>, K, priority<6>) {
 }
 // (a^m)^n -> a^(m*n) for integer n
 template <class A, rational M, rational N>
-  requires(N.den == 1)
+  requires(N.den == 1 && product_representable(M, N))
 constexpr auto pow_rule(node<pow_op, A, exact<M>>, exact<N>, priority<5>) {
   return make_pow(A{}, exact<M * N>{});
 }
