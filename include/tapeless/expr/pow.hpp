@@ -49,6 +49,15 @@ struct pow_op : elementwise_operation {
       return pow(a, K.as<T>());
     }
   }
+  template <rational K, class T>
+  static constexpr T apply(exact_constant<K>, T b) {
+    using std::pow;
+    return pow(K.as<T>(), b);
+  }
+  template <rational B, rational K>
+  static constexpr double apply(exact_constant<B>, exact_constant<K> k) {
+    return apply(B.as<double>(), k);
+  }
   template <class T>
   static constexpr T apply(T a, T b) {
     using std::pow;
