@@ -5,4 +5,5 @@
 #include <tapeless/core/fixed_string.hpp>
 #include <tapeless/core/rational.hpp>
 #include <tapeless/core/shape.hpp>
+#include <tapeless/core/tensor.hpp>
 #include <tapeless/core/type_list.hpp>

@@ -5,3 +5,4 @@
 #include <tapeless/debug.hpp>
 #include <tapeless/diff.hpp>
 #include <tapeless/expr.hpp>
+#include <tapeless/simd.hpp>

@@ -1,0 +1,156 @@
+#pragma once
+// The register tiles GEMM is made of. Each computes one small block of the
+// product over the whole depth K with its accumulators in registers, then
+// hands every accumulator to the output (which applies the epilogue and
+// stores). Two shapes of tile cover the four transpose combinations without
+// copying an operand:
+//
+// - outer_product_tile: for each k, broadcast Rows values of A and load
+//   Vectors batches of a row of B; Rows x Vectors accumulators on C's rows.
+//   Needs B's rows contiguous (B as stored, not transposed).
+// - dot_product_tile: for each batch of k, load batches of Rows rows of A and
+//   Cols rows of B (both contiguous in k when A is as stored and B is
+//   transposed); Rows x Cols accumulators, each reduced to one element of C.
+//
+// The loops over registers are pack expansions in always-inlined functions,
+// never lambdas: the compiler gives up inlining lambdas in large unrolled
+// bodies, and an accumulator array behind a call lives in memory.
+
+#include <tapeless/simd/detail/keep_in_register.hpp>
+#include <tapeless/simd/detail/lane_sums.hpp>
+#include <tapeless/simd/detail/xsimd.hpp>
+#include <tapeless/simd/lanes.hpp>
+
+#include <cstddef>
+#include <utility>
+
+namespace tapeless::simd::detail {
+
+// acc[r][v] = sum over k of A(r, k) * B(k, v * lanes .. + lanes), where
+//   A(r, k) = a[r * ARowStride + k * AKStride]   (broadcast)
+//   B(k, j) = b[k * Ldb + j]                     (loaded as V)
+// V is a batch, or the scalar T for a column at the right edge. Accumulator
+// I holds row I / Vectors, vector I % Vectors.
+template <std::size_t Rows, std::size_t Vectors, class V, std::size_t K, std::size_t ARowStride,
+          std::size_t AKStride, std::size_t Ldb, bool Unrolled>
+struct outer_product_tile {
+  static constexpr std::size_t w = lanes_of<V>;
+  static constexpr std::size_t count = Rows * Vectors;
+
+  template <class T, std::size_t... Vs, std::size_t... I>
+  [[gnu::always_inline]] static void step(const T* a, const T* b, std::size_t k, V* acc,
+                                          std::index_sequence<Vs...>, std::index_sequence<I...>) noexcept {
+    const V bk[Vectors] = {simd::load<V>(b + k * Ldb + Vs * w)...};
+    // Row by row: each broadcast is used by its Vectors FMAs and dies.
+    ((acc[I] = multiply_add(V(a[(I / Vectors) * ARowStride + k * AKStride]), bk[I % Vectors], acc[I])), ...);
+  }
+
+  template <class T>
+  [[gnu::always_inline]] static void step(const T* a, const T* b, std::size_t k, V* acc) noexcept {
+    step(a, b, k, acc, std::make_index_sequence<Vectors>{}, std::make_index_sequence<count>{});
+  }
+
+  template <class T, std::size_t... Kk>
+  [[gnu::always_inline]] static void all_steps(const T* a, const T* b, V* acc, std::index_sequence<Kk...>) noexcept {
+    (step(a, b, Kk, acc), ...);
+  }
+
+  template <class T, class Output, std::size_t... I>
+  [[gnu::always_inline]] static void run(const T* a, const T* b, const Output& out, std::size_t i0,
+                                         std::size_t j0, std::index_sequence<I...>) noexcept {
+    V acc[count] = {(void(I), V(T(0)))...};
+    if constexpr (Unrolled)
+      all_steps(a, b, acc, std::make_index_sequence<K>{});
+    else
+      for (std::size_t k = 0; k < K; ++k) step(a, b, k, acc);
+    (out.put(i0 + I / Vectors, j0 + (I % Vectors) * w, acc[I]), ...);
+  }
+
+  // The tile whose first element is P(i0, j0); a and b point at A(i0, 0) and B(0, j0).
+  template <class T, class Output>
+  [[gnu::always_inline]] static void run(const T* a, const T* b, const Output& out, std::size_t i0,
+                                         std::size_t j0) noexcept {
+    run(a, b, out, i0, j0, std::make_index_sequence<count>{});
+  }
+};
+
+// sum(r, c) = sum over k of a[r * K + k] * b[c * K + k]: Rows rows of A and
+// Cols rows of B, each contiguous over k. The body runs on batches of k, one
+// accumulator per (r, c), reduced lanes-at-a-time at the end (lane_sums);
+// the last K % lanes products are added in scalar.
+template <std::size_t Rows, std::size_t Cols, class Batch, std::size_t K, bool Unrolled>
+struct dot_product_tile {
+  static constexpr std::size_t w = Batch::size;
+  static constexpr std::size_t k_body = K / w * w;  // the rest is the scalar tail
+  static constexpr std::size_t count = Rows * Cols;
+  using T = typename Batch::value_type;
+
+  // One batch of k: Rows batches of A held in registers, then column by
+  // column one batch of B and its Rows FMAs. (Cols batches of B at once
+  // would need Rows * Cols + Rows + Cols registers.)
+  template <std::size_t... R, std::size_t... C>
+  [[gnu::always_inline]] static void step(const T* a, const T* b, std::size_t k, Batch* acc,
+                                          std::index_sequence<R...>, std::index_sequence<C...>) noexcept {
+    Batch ak[Rows] = {Batch::load_unaligned(a + R * K + k)...};
+    (keep_in_register(ak[R]), ...);
+    (column(ak, b + C * K + k, acc + C * Rows, std::make_index_sequence<Rows>{}), ...);
+  }
+
+  template <std::size_t... R>
+  [[gnu::always_inline]] static void column(const Batch* ak, const T* b, Batch* acc, std::index_sequence<R...>) noexcept {
+    Batch bk = Batch::load_unaligned(b);
+    keep_in_register(bk);
+    ((acc[R] = xsimd::fma(ak[R], bk, acc[R])), ...);
+  }
+
+  [[gnu::always_inline]] static void step(const T* a, const T* b, std::size_t k, Batch* acc) noexcept {
+    step(a, b, k, acc, std::make_index_sequence<Rows>{}, std::make_index_sequence<Cols>{});
+  }
+
+  template <std::size_t... Q>
+  [[gnu::always_inline]] static void all_steps(const T* a, const T* b, Batch* acc, std::index_sequence<Q...>) noexcept {
+    (step(a, b, Q * w, acc), ...);
+  }
+
+  static constexpr std::size_t groups = (count + w - 1) / w;  // of w accumulators, for lane_sums
+
+  // sum[g * w .. g * w + w) = lane sums of accumulators g * w .. (zeros past count).
+  template <std::size_t G, std::size_t... L>
+  [[gnu::always_inline]] static void reduce_group(Batch* acc, T* sum, std::index_sequence<L...>) noexcept {
+    Batch group[w] = {(G * w + L < count ? acc[(G * w + L) % count] : Batch(T(0)))...};
+    lane_sums(group).store_aligned(sum + G * w);
+  }
+  template <std::size_t... G>
+  [[gnu::always_inline]] static void reduce(Batch* acc, T* sum, std::index_sequence<G...>) noexcept {
+    (reduce_group<G>(acc, sum, std::make_index_sequence<w>{}), ...);
+  }
+
+  template <class Output, std::size_t... I>
+  [[gnu::always_inline]] static void run(const T* a, const T* b, const Output& out, std::size_t i0,
+                                         std::size_t j0, std::index_sequence<I...>) noexcept {
+    // Accumulator I is (r, c) = (I % Rows, I / Rows): the order step() uses.
+    alignas(64) T sum[groups * w];
+    if constexpr (k_body > 0) {
+      Batch acc[count] = {(void(I), Batch(T(0)))...};
+      if constexpr (Unrolled)
+        all_steps(a, b, acc, std::make_index_sequence<k_body / w>{});
+      else
+        for (std::size_t k = 0; k < k_body; k += w) step(a, b, k, acc);
+      reduce(acc, sum, std::make_index_sequence<groups>{});
+    } else {
+      ((sum[I] = T(0)), ...);
+    }
+    if constexpr (k_body < K)
+      for (std::size_t k = k_body; k < K; ++k) ((sum[I] += a[(I % Rows) * K + k] * b[(I / Rows) * K + k]), ...);
+    (out.put(i0 + I % Rows, j0 + I / Rows, sum[I]), ...);
+  }
+
+  // The tile whose first element is C(i0, j0); a and b point at rows i0 of A and j0 of B.
+  template <class Output>
+  [[gnu::always_inline]] static void run(const T* a, const T* b, const Output& out, std::size_t i0,
+                                         std::size_t j0) noexcept {
+    run(a, b, out, i0, j0, std::make_index_sequence<count>{});
+  }
+};
+
+}  // namespace tapeless::simd::detail

@@ -1,0 +1,162 @@
+#pragma once
+// simd::gemm: C = epilogue(op(A) * op(B)) for static shapes, row-major.
+//
+//   // h = relu(X W^T + b): X [64, 784], W [256, 784] as PyTorch stores it
+//   simd::gemm<64, 784, 256, simd::op::none, simd::op::transpose>(
+//       X, W, h, [&](auto v, auto at) { return xsimd::max(v + at.load(b + at.col), decltype(v)(0)); });
+//
+// Template arguments: M, K, N (op(A) is M x K, op(B) is K x N, C is M x N);
+// how A and B are read (op::none: as stored; op::transpose: A stored K x M,
+// or B stored N x K, read transposed where it lies: the caller never makes a
+// transposed copy); the
+// instruction set (xsimd architecture). Every matrix is dense and row-major
+// (leading dimension = its number of columns as stored); pointers need no
+// alignment. C must not overlap A or B.
+//
+// The kernel is chosen at compile time for the shape (detail/gemm_plan.hpp):
+// register tiles over the whole depth K, the k loop fully unrolled when K is
+// small; A B^T by dot products, or, when k is short, through a copy of B^T
+// made by in-register transposes into a stack buffer of at most 32 KiB. It
+// allocates nothing, throws nothing and calls the epilogue (see epilogue.hpp)
+// exactly once per element of C, before the store. The whole call is
+// flattened (everything it calls, the epilogue included, is inlined into the
+// tiles), so keep epilogues small.
+
+#include <tapeless/simd/detail/gemm_kernels.hpp>
+#include <tapeless/simd/detail/gemm_plan.hpp>
+#include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
+#include <tapeless/simd/detail/transpose.hpp>
+#include <tapeless/simd/detail/xsimd.hpp>
+#include <tapeless/simd/epilogue.hpp>
+#include <tapeless/simd/lanes.hpp>
+
+#include <cstddef>
+#include <type_traits>
+
+namespace tapeless::simd {
+
+namespace detail {
+
+// Where tiles put their results: C itself, or (Transposed) C^T, i.e. the
+// tile's element (row, col) goes to C(col, row). Applies the epilogue.
+template <class T, class Epilogue, bool Transposed>
+struct gemm_output {
+  T* c;
+  std::size_t ldc;  // row length of C
+  Epilogue& epilogue;
+
+  template <class V>
+  [[gnu::always_inline]] void put(std::size_t row, std::size_t col, const V& v) const noexcept {
+    if constexpr (!Transposed) {
+      finish(row, col, v);
+    } else {
+      alignas(64) T lane[lanes_of<V>];
+      simd::store(lane, v);
+      for (std::size_t l = 0; l < lanes_of<V>; ++l) finish(col + l, row, lane[l]);
+    }
+  }
+
+  template <class V>
+  [[gnu::always_inline]] void finish(std::size_t row, std::size_t col, const V& v) const noexcept {
+    T* p = c + row * ldc + col;
+    simd::store(p, static_cast<V>(epilogue(v, output_at<T, V>{p, row, col})));
+  }
+};
+
+// The product P (Rows x Columns) = A' B' by outer-product tiles, where
+//   A'(i, k) = a[i * ARowStride + k * AKStride],  B'(k, j) = b[k * Ldb + j].
+// Column blocks outside, rows inside: a block of B stays in cache while A
+// streams past it.
+template <class Plan, std::size_t Rows, std::size_t K, std::size_t Columns, std::size_t Ldb,
+          std::size_t ARowStride, std::size_t AKStride>
+struct outer_product_gemm {
+  using batch = typename Plan::batch;
+  static constexpr std::size_t w = Plan::lanes;
+  static constexpr std::size_t tile_rows = Plan::tile_rows, tile_vectors = Plan::tile_vectors;
+  static constexpr std::size_t vector_columns = Columns / w * w;  // covered by whole batches
+  static constexpr std::size_t panel_columns = vector_columns / (tile_vectors * w) * (tile_vectors * w);
+  static constexpr std::size_t rest_vectors = (vector_columns - panel_columns) / w;
+  static constexpr std::size_t rest_rows = Rows % tile_rows;
+
+  template <std::size_t R, std::size_t Vs, class V>
+  using tile = outer_product_tile<R, Vs, V, K, ARowStride, AKStride, Ldb, Plan::unrolled>;
+
+  // Every row of P for the columns j0 .. j0 + Vs pieces of V.
+  template <std::size_t Vs, class V, class T, class Output>
+  [[gnu::always_inline]] static void column_block(const T* a, const T* b, const Output& out, std::size_t j0) noexcept {
+    std::size_t i0 = 0;
+    for (; i0 + tile_rows <= Rows; i0 += tile_rows)
+      tile<tile_rows, Vs, V>::run(a + i0 * ARowStride, b + j0, out, i0, j0);
+    if constexpr (rest_rows > 0) tile<rest_rows, Vs, V>::run(a + i0 * ARowStride, b + j0, out, i0, j0);
+  }
+
+  template <class T, class Output>
+  [[gnu::always_inline]] static void run(const T* a, const T* b, const Output& out) noexcept {
+    for (std::size_t j0 = 0; j0 < panel_columns; j0 += tile_vectors * w)
+      column_block<tile_vectors, batch>(a, b, out, j0);
+    if constexpr (rest_vectors > 0) column_block<rest_vectors, batch>(a, b, out, panel_columns);
+    for (std::size_t j = vector_columns; j < Columns; ++j) column_block<1, T>(a, b, out, j);  // scalar tail
+  }
+};
+
+// C = A B^T by dot-product tiles: A is M x K, B is stored N x K. Column
+// blocks outside, rows inside: the block's rows of B stay in L1 while A streams.
+template <class Plan, std::size_t M, std::size_t K, std::size_t N>
+struct dot_product_gemm {
+  static constexpr std::size_t tile_rows = Plan::dot_rows, tile_cols = Plan::dot_cols;
+  static constexpr std::size_t rest_rows = M % tile_rows, rest_cols = N % tile_cols;
+
+  template <std::size_t R, std::size_t C>
+  using tile = dot_product_tile<R, C, typename Plan::batch, K, Plan::unrolled>;
+
+  template <std::size_t C, class T, class Output>
+  [[gnu::always_inline]] static void column_block(const T* a, const T* b, const Output& out, std::size_t j0) noexcept {
+    std::size_t i0 = 0;
+    for (; i0 + tile_rows <= M; i0 += tile_rows) tile<tile_rows, C>::run(a + i0 * K, b + j0 * K, out, i0, j0);
+    if constexpr (rest_rows > 0) tile<rest_rows, C>::run(a + i0 * K, b + j0 * K, out, i0, j0);
+  }
+
+  template <class T, class Output>
+  [[gnu::always_inline]] static void run(const T* a, const T* b, const Output& out) noexcept {
+    std::size_t j0 = 0;
+    for (; j0 + tile_cols <= N; j0 += tile_cols) column_block<tile_cols>(a, b, out, j0);
+    if constexpr (rest_cols > 0) column_block<rest_cols>(a, b, out, j0);
+  }
+};
+
+}  // namespace detail
+
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
+
+// C (M x N) = epilogue(op(A) (M x K) * op(B) (K x N)); see the top of this file.
+template <std::size_t M, std::size_t K, std::size_t N, op OpA = op::none, op OpB = op::none,
+          class Arch = xsimd::default_arch, class T, class Epilogue = epilogue::store>
+[[gnu::flatten]] inline void gemm(const T* a, const T* b, T* c, Epilogue epilogue = {}) noexcept {
+  static_assert(M > 0 && K > 0 && N > 0, "tl::simd::gemm<M, K, N>: every dimension must be at least 1");
+  static_assert(std::is_floating_point_v<T>, "tl::simd::gemm: the element type must be float or double");
+  using plan = detail::gemm_plan<T, Arch, M, K, N, OpA, OpB>;
+
+  const detail::gemm_output<T, Epilogue, false> into_c{c, N, epilogue};
+  if constexpr (plan::pack_transposed_b) {
+    // B^T (K x N) copied to the stack by block transposes; then as for A B.
+    alignas(64) T packed[K * N];
+    detail::pack_transposed<typename plan::batch, K, N>(b, packed);
+    detail::outer_product_gemm<plan, M, K, N, N, K, 1>::run(a, packed, into_c);
+  } else if constexpr (plan::dot_products) {
+    detail::dot_product_gemm<plan, M, K, N>::run(a, b, into_c);
+  } else if constexpr (plan::transposed_output) {
+    // C^T (N x M) = B (N x K, as stored) * A (K x M, as stored).
+    const detail::gemm_output<T, Epilogue, true> into_c_transposed{c, N, epilogue};
+    detail::outer_product_gemm<plan, N, K, M, M, K, 1>::run(b, a, into_c_transposed);
+  } else if constexpr (OpA == op::none) {
+    // A(i, k) = a[i * K + k].
+    detail::outer_product_gemm<plan, M, K, N, N, K, 1>::run(a, b, into_c);
+  } else {
+    // A stored K x M: op(A)(i, k) = a[k * M + i].
+    detail::outer_product_gemm<plan, M, K, N, N, 1, M>::run(a, b, into_c);
+  }
+}
+
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
+
+}  // namespace tapeless::simd
