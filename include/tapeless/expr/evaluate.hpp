@@ -200,9 +200,7 @@ struct scalar_evaluator<V, type_list<Nodes...>, Table, Bindings...> {
   static constexpr std::array<V, sizeof...(Roots)> run(const Table& table,
                                                        const Bindings&... bindings) {
     values_type values;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      ((values[I] = value_of<Nodes>(values, table, bindings...)), ...);
-    }(std::index_sequence_for<Nodes...>{});
+    ((values[position_of<Nodes>(order)] = value_of<Nodes>(values, table, bindings...)), ...);
     return {values[position_of<Roots>(order)]...};
   }
 };
