@@ -63,7 +63,8 @@ class input_pool {
   input_pool(std::size_t sets, std::size_t values_per_set)
       : mask_(sets - 1), stride_(values_per_set), data_(sets * values_per_set) {
     if (sets == 0 || (sets & (sets - 1)) != 0)
-      throw std::invalid_argument("tapeless::bench::input_pool: the number of sets must be a power of two");
+      throw std::invalid_argument(
+          "tapeless::bench::input_pool: the number of sets must be a power of two");
   }
 
   std::size_t sets() const { return mask_ + 1; }
@@ -87,13 +88,16 @@ struct options {
 
   static options from_environment() {
     options o;
-    if (const char* quick = std::getenv("TAPELESS_BENCH_QUICK"); quick && std::string_view(quick) == "1") {
+    const char* quick = std::getenv("TAPELESS_BENCH_QUICK");
+    if (quick && std::string_view(quick) == "1") {
       o.seconds_per_repetition = 0.02;
       o.repetitions = 3;
       o.warmup_seconds = 0.01;
     }
-    if (const char* s = std::getenv("TAPELESS_BENCH_SECONDS")) o.seconds_per_repetition = std::atof(s);
-    if (const char* r = std::getenv("TAPELESS_BENCH_REPETITIONS")) o.repetitions = std::atoi(r);
+    if (const char* s = std::getenv("TAPELESS_BENCH_SECONDS"))
+      o.seconds_per_repetition = std::atof(s);
+    if (const char* r = std::getenv("TAPELESS_BENCH_REPETITIONS"))
+      o.repetitions = std::atoi(r);
     o.seconds_per_repetition = std::max(o.seconds_per_repetition, 1e-4);
     o.repetitions = std::max(o.repetitions, 1);
     return o;
@@ -214,12 +218,13 @@ class benchmark {
       calls *= 2;
       t = seconds(e, calls);
     }
-    // Twice: the first estimate may come from a short, unsteady run.
-    for (int pass = 0; pass < 2; ++pass) {
-      calls = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(double(calls) * target / std::max(t, 1e-9)));
-      if (pass == 0) t = seconds(e, calls);
-    }
-    return calls;
+    const auto scaled = [&] {
+      const double wanted = double(calls) * target / std::max(t, 1e-9);
+      return std::max<std::uint64_t>(1, static_cast<std::uint64_t>(wanted));
+    };
+    calls = scaled();
+    t = seconds(e, calls);  // the first estimate may come from a short, unsteady run
+    return scaled();
   }
 
   std::string title_;

@@ -8,6 +8,7 @@
 // and reported as tapeless / function (the ratio the AD literature publishes)
 // and tapeless / hand. Results: bench/results/scalar_ad.md.
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -211,16 +212,17 @@ struct normal_log_density_of_8 {
 };
 
 // The same density written with the reciprocal 1/sigma, as pow(sigma, -1): the
-// form that divides once (the plain function and the hand gradient are those
-// of the form above, with the division hoisted the same way).
+// form that divides once. Its plain function multiplies by 1/sigma too; the
+// hand gradient is the one above, which already does.
 struct normal_log_density_of_8_reciprocal : normal_log_density_of_8 {
   static constexpr const char* name = "normal log-density, 8 obs., 1/sigma";
   static constexpr auto inverse_sigma = tl::pow(sigma, -1_c);
 
   // -1/2 sum ((y_i - mu) sigma^-1)^2 - n log(sigma) - n log(sqrt(2 pi))
   static constexpr auto f =
-      -0.5_c * std::apply([](auto... y) { return (... + tl::pow((y - mu) * inverse_sigma, 2_c)); },
-                          observations) -
+      -0.5_c *
+          std::apply([](auto... y) { return (... + tl::pow((y - mu) * inverse_sigma, 2_c)); },
+                     observations) -
       8_c * tl::log(sigma) - n_log_sqrt_two_pi;
 
   static double function(const double* in) {
@@ -286,9 +288,12 @@ struct network_2_3_3_1 {
   static constexpr auto y1_0 = tl::sigmoid(x1_0);
   static constexpr auto y1_1 = tl::sigmoid(x1_1);
   static constexpr auto y1_2 = tl::sigmoid(x1_2);
-  static constexpr auto y2_0 = tl::sigmoid(A2_00 * y1_0 + A2_01 * y1_1 + A2_02 * y1_2 + b2_0) + x1_0;
-  static constexpr auto y2_1 = tl::sigmoid(A2_10 * y1_0 + A2_11 * y1_1 + A2_12 * y1_2 + b2_1) + x1_1;
-  static constexpr auto y2_2 = tl::sigmoid(A2_20 * y1_0 + A2_21 * y1_1 + A2_22 * y1_2 + b2_2) + x1_2;
+  static constexpr auto h2_0 = A2_00 * y1_0 + A2_01 * y1_1 + A2_02 * y1_2 + b2_0;
+  static constexpr auto h2_1 = A2_10 * y1_0 + A2_11 * y1_1 + A2_12 * y1_2 + b2_1;
+  static constexpr auto h2_2 = A2_20 * y1_0 + A2_21 * y1_1 + A2_22 * y1_2 + b2_2;
+  static constexpr auto y2_0 = tl::sigmoid(h2_0) + x1_0;
+  static constexpr auto y2_1 = tl::sigmoid(h2_1) + x1_1;
+  static constexpr auto y2_2 = tl::sigmoid(h2_2) + x1_2;
   static constexpr auto y3 = A3_0 * y2_0 + A3_1 * y2_1 + A3_2 * y2_2 + b3;
   static constexpr auto f = tl::pow(yi - y3, 2_c);
 
@@ -301,8 +306,8 @@ struct network_2_3_3_1 {
 
   static double sigmoid(double a) { return 1 / (1 + std::exp(-a)); }
 
-  // The weights as they lie in the input: A1 at 0, b1 at 6, A2 at 9, b2 at 18,
-  // A3 at 21, b3 at 24, then xi and yi.
+  // The weights as they lie in the input (and their partials in the gradient):
+  // A1 at 0, b1 at 6, A2 at 9, b2 at 18, A3 at 21, b3 at 24; then xi and yi.
   struct layout {
     static constexpr int A1 = 0, b1 = 6, A2 = 9, b2 = 18, A3 = 21, b3 = 24, xi = 25, yi = 27;
   };
@@ -354,7 +359,8 @@ struct network_2_3_3_1 {
       for (int j = 0; j < 3; ++j) g[L::A2 + 3 * i + j] = dh2[i] * y1[j];
     }
     for (int j = 0; j < 3; ++j) {
-      const double dy1 = dh2[0] * w[L::A2 + j] + dh2[1] * w[L::A2 + 3 + j] + dh2[2] * w[L::A2 + 6 + j];
+      const double dy1 =
+          dh2[0] * w[L::A2 + j] + dh2[1] * w[L::A2 + 3 + j] + dh2[2] * w[L::A2 + 6 + j];
       dx1[j] = dy1 * y1[j] * (1 - y1[j]) + dy2[j];
       g[L::b1 + j] = dx1[j];
       g[L::A1 + 2 * j] = dx1[j] * w[L::xi];
@@ -395,18 +401,23 @@ row measure() {
     const double* in = inputs.set(k);
     const auto h = Case::hand(in);
     const auto t = call_bound(g, Case::symbols, in);
-    out.function_vs_hand = std::max(out.function_vs_hand, relative_difference(Case::function(in), h.value));
-    out.tapeless_vs_hand = std::max(out.tapeless_vs_hand, relative_difference(t.value, h.value));
+    const auto worst = [](double& so_far, double a, double b) {
+      so_far = std::max(so_far, relative_difference(a, b));
+    };
+    worst(out.function_vs_hand, Case::function(in), h.value);
+    worst(out.tapeless_vs_hand, t.value, h.value);
     for (std::size_t i = 0; i < Case::variables; ++i)
-      out.tapeless_vs_hand = std::max(out.tapeless_vs_hand, relative_difference(t.partials[i], h.partials[i]));
+      worst(out.tapeless_vs_hand, t.partials[i], h.partials[i]);
   }
   tb::benchmark b(Case::name);
   b.add("function", [&](std::uint64_t i) { tb::do_not_optimize(Case::function(inputs(i))); });
   b.add("hand", [&](std::uint64_t i) { tb::do_not_optimize(Case::hand(inputs(i))); });
-  b.add("tapeless", [&](std::uint64_t i) { tb::do_not_optimize(call_bound(g, Case::symbols, inputs(i))); });
+  b.add("tapeless",
+        [&](std::uint64_t i) { tb::do_not_optimize(call_bound(g, Case::symbols, inputs(i))); });
   b.run();
   b.print(stderr);
-  std::fprintf(stderr, "  max relative difference: tapeless vs hand %.1e, function vs hand (value) %.1e\n",
+  std::fprintf(stderr,
+               "  max relative difference: tapeless vs hand %.1e, function vs hand (value) %.1e\n",
                out.tapeless_vs_hand, out.function_vs_hand);
 
   out.function = b.time("function");
@@ -433,7 +444,8 @@ int main() {
 #else
   const char* compiler = "unknown compiler";
 #endif
-  std::printf("%s %s; %d repetitions of ~%.2f s each, interleaved; ns per call, median (min-max)\n\n",
+  std::printf("%s %s; %d repetitions of ~%.2f s each, interleaved; "
+              "ns per call, median (min-max)\n\n",
               compiler, __VERSION__, o.repetitions, o.seconds_per_repetition);
   std::printf("| function | plain function ns | hand gradient ns | tapeless gradient ns | "
               "tapeless / function | hand / function | tapeless / hand | max rel. diff. |\n");
