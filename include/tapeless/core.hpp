@@ -1,8 +1,10 @@
 #pragma once
-// The core layer: names as template arguments, static shapes, exact rationals.
+// The core layer: names as template arguments, static shapes, exact rationals,
+// tensors and a reproducible random stream.
 
 #include <tapeless/core/diagnostics.hpp>
 #include <tapeless/core/fixed_string.hpp>
+#include <tapeless/core/random.hpp>
 #include <tapeless/core/rational.hpp>
 #include <tapeless/core/shape.hpp>
 #include <tapeless/core/tensor.hpp>

@@ -97,4 +97,17 @@ inline constexpr bool is_tensor<tensor<T, Dims...>> = true;
 template <class T>
 concept any_tensor = detail::is_tensor<std::remove_cvref_t<T>>;
 
+namespace detail {
+template <class T, class Shape>
+struct tensor_for_shape;
+template <class T, std::size_t... Dims>
+struct tensor_for_shape<T, shape<Dims...>> {
+  using type = tensor<T, Dims...>;
+};
+}  // namespace detail
+
+// The tensor type holding values of element type T and shape Shape.
+template <class T, class Shape>
+using tensor_for = typename detail::tensor_for_shape<T, Shape>::type;
+
 }  // namespace tapeless

@@ -1,0 +1,4 @@
+#pragma once
+// The compile layer: parameter stores, and programs compiled from expressions.
+
+#include <tapeless/compile/parameters.hpp>
