@@ -4,13 +4,19 @@
 
 #include <tapeless/core.hpp>
 #include <tapeless/expr/arithmetic.hpp>
+#include <tapeless/expr/compare.hpp>
 #include <tapeless/expr/constant.hpp>
 #include <tapeless/expr/elementary.hpp>
 #include <tapeless/expr/evaluate.hpp>
+#include <tapeless/expr/gather.hpp>
 #include <tapeless/expr/graph.hpp>
 #include <tapeless/expr/label.hpp>
+#include <tapeless/expr/loss.hpp>
+#include <tapeless/expr/matmul.hpp>
 #include <tapeless/expr/minmax.hpp>
 #include <tapeless/expr/node.hpp>
 #include <tapeless/expr/operand.hpp>
 #include <tapeless/expr/pow.hpp>
+#include <tapeless/expr/reduce.hpp>
+#include <tapeless/expr/reshape.hpp>
 #include <tapeless/expr/symbol.hpp>

@@ -2,7 +2,8 @@
 // Reverse accumulation over the de-duplicated graph, at compile time.
 //
 // The adjoint of node K is the sum, over the distinct nodes P that use K, of
-// what P's rule sends to K given P's own adjoint. adjoint<Order, Root, K> is a
+// what P's rule sends to K given P's own adjoint, fitted to K's shape
+// (summed over the dimensions K was broadcast along). adjoint<Order, Root, K> is a
 // class template, so each adjoint is computed once however many paths lead to
 // it, and the result shares every adjoint by type: the derivative of a
 // depth-N chain has O(N) distinct nodes. Only the ancestors of the requested
@@ -14,6 +15,7 @@
 
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/diff/rules/rule.hpp>
+#include <tapeless/diff/rules/tensor.hpp>
 #include <tapeless/expr/graph.hpp>
 
 namespace tapeless::detail {
@@ -50,7 +52,8 @@ constexpr auto partials_to(P self, G g) {
               [&] {
                 if constexpr (std::is_same_v<
                                        std::tuple_element_t<Is, std::tuple<Operands...>>, K>)
-                  return term<decltype(vjp_rule<Op>::template partial<Is>(self, g))>{};
+                  return term<decltype(fit_adjoint<shape_of<K>>(
+                      vjp_rule<Op>::template partial<Is>(self, g)))>{};
                 else
                   return no_term{};
               }());

@@ -1,0 +1,165 @@
+#pragma once
+// Vector-Jacobian products of the tensor operations: matmul, transpose,
+// reductions, reshape, broadcast, gather. An adjoint g may arrive smaller than
+// its node (a rank-0 seed, a simplified zero) as long as it broadcasts to the
+// node's shape; rules that need the full shape ask for it with as_shape.
+
+#include <tapeless/diff/rules/rule.hpp>
+#include <tapeless/expr/compare.hpp>
+#include <tapeless/expr/elementary.hpp>
+#include <tapeless/expr/gather.hpp>
+#include <tapeless/expr/matmul.hpp>
+#include <tapeless/expr/reduce.hpp>
+#include <tapeless/expr/reshape.hpp>
+
+namespace tapeless::detail {
+
+using zero_adjoint = exact<rational{0, 1}>;
+
+// g read at shape S (S is g's shape, or one g broadcasts to).
+template <class S, class G>
+constexpr auto as_shape(G g) {
+  return broadcast_to<S>(g);
+}
+
+// d(A B) = dA B^T ... : A gets G B^T, B gets A^T G.
+template <std::size_t M, std::size_t K, std::size_t N>
+struct vjp_rule<matmul_op<M, K, N>> {
+  template <std::size_t I, class A, class B, class G>
+  static constexpr auto partial(node<matmul_op<M, K, N>, A, B>, G g) {
+    if constexpr (is_zero<G>)
+      return zero_adjoint{};
+    else if constexpr (I == 0)
+      return node<matmul_op<M, N, K>, decltype(as_shape<shape<M, N>>(g)),
+                  decltype(transpose(as_shape<shape<K, N>>(B{})))>{};
+    else
+      return node<matmul_op<K, M, N>, decltype(transpose(as_shape<shape<M, K>>(A{}))),
+                  decltype(as_shape<shape<M, N>>(g))>{};
+  }
+};
+
+// d transpose(a) = transpose(da)
+template <std::size_t R, std::size_t C>
+struct vjp_rule<transpose_op<R, C>> {
+  template <std::size_t I, class A, class G>
+  static constexpr auto partial(node<transpose_op<R, C>, A>, G g) {
+    if constexpr (is_zero<G>)
+      return zero_adjoint{};
+    else
+      return transpose(as_shape<shape<C, R>>(g));
+  }
+};
+
+// d sum(a): every element of a gets the adjoint of the sum it went into
+// (g broadcasts back over the reduced dimensions, lazily).
+template <class In, class Out>
+struct vjp_rule<reduce_op<sum_reduction, In, Out>> {
+  template <std::size_t I, class A, class G>
+  static constexpr auto partial(node<reduce_op<sum_reduction, In, Out>, A>, G g) {
+    return g;
+  }
+};
+
+// d max(a): the adjoint goes to the elements equal to the maximum (to each of
+// them when there is a tie, as torch.amax's gradient does before dividing).
+template <class In, class Out>
+struct vjp_rule<reduce_op<max_reduction, In, Out>> {
+  template <std::size_t I, class A, class G>
+  static constexpr auto partial(node<reduce_op<max_reduction, In, Out>, A> self, G g) {
+    if constexpr (is_zero<G>)
+      return zero_adjoint{};
+    else
+      return make_mul(g, node<equal_op, A, decltype(self)>{});
+  }
+};
+
+// d logsumexp(a) = softmax(a) da = exp(a - logsumexp(a)) da
+template <class In, class Out>
+struct vjp_rule<reduce_op<logsumexp_reduction, In, Out>> {
+  template <std::size_t I, class A, class G>
+  static constexpr auto partial(node<reduce_op<logsumexp_reduction, In, Out>, A> self, G g) {
+    if constexpr (is_zero<G>)
+      return zero_adjoint{};
+    else
+      return make_mul(g, make_function<exp_op>(make_sub(A{}, self)));
+  }
+};
+
+// d reshape(a) = reshape back of the adjoint
+template <class From, class To>
+struct vjp_rule<reshape_op<From, To>> {
+  template <std::size_t I, class A, class G>
+  static constexpr auto partial(node<reshape_op<From, To>, A>, G g) {
+    if constexpr (shape_of<G>::size == 1)
+      return g;  // one value: it broadcasts to any shape
+    else
+      return reshape_to<From>(as_shape<To>(g));
+  }
+};
+
+// d broadcast(a) = the adjoint summed back to a's shape (diff/reverse.hpp fits
+// every contribution to its operand's shape).
+template <class To>
+struct vjp_rule<broadcast_to_op<To>> {
+  template <std::size_t I, class A, class G>
+  static constexpr auto partial(node<broadcast_to_op<To>, A>, G g) {
+    return g;
+  }
+};
+
+// d gather(z, y) = one_hot(y) * g per row; labels get no gradient.
+template <std::size_t B, std::size_t C>
+struct vjp_rule<gather_op<B, C>> {
+  template <std::size_t I, class Z, class L, class G>
+  static constexpr auto partial(node<gather_op<B, C>, Z, L>, G g) {
+    if constexpr (I == 1 || is_zero<G>)
+      return zero_adjoint{};
+    else if constexpr (shape_of<G>::size == 1)
+      return make_mul(node<one_hot_op<B, C>, L>{}, g);
+    else
+      return make_mul(node<one_hot_op<B, C>, L>{}, reshape_to<shape<B, 1>>(as_shape<shape<B>>(g)));
+  }
+};
+
+// one_hot and equal are piecewise constant in their operands.
+template <std::size_t B, std::size_t C>
+struct vjp_rule<one_hot_op<B, C>> {
+  template <std::size_t I, class L, class G>
+  static constexpr auto partial(node<one_hot_op<B, C>, L>, G) {
+    return zero_adjoint{};
+  }
+};
+template <>
+struct vjp_rule<equal_op> {
+  template <std::size_t I, class A, class B, class G>
+  static constexpr auto partial(node<equal_op, A, B>, G) {
+    return zero_adjoint{};
+  }
+};
+
+// A contribution C sent to an operand of shape Target: summed over the
+// dimensions Target broadcasts along, when C is larger (da of a + b with a
+// [B, N] and b [N] is the column sums of g for b). Smaller contributions stay
+// as they are: they broadcast.
+template <class S, class T, class Seq = std::make_index_sequence<(S::rank < T::rank ? S::rank : T::rank)>>
+struct unbroadcast_shape;
+template <class S, class T, std::size_t... I>
+struct unbroadcast_shape<S, T, std::index_sequence<I...>> {
+  static constexpr std::size_t rank = sizeof...(I);
+  static constexpr std::size_t dim(std::size_t i) {  // i from the left of the result
+    const std::size_t s = S::dims[S::rank - rank + i], t = T::dims[T::rank - rank + i];
+    return s == t ? s : 1;
+  }
+  using type = shape<dim(I)...>;
+};
+
+template <class Target, class C>
+constexpr auto fit_adjoint(C c) {
+  using S = shape_of<C>;
+  if constexpr (std::is_same_v<broadcast_shape<S, Target>, Target>)
+    return c;
+  else
+    return node<reduce_op<sum_reduction, S, typename unbroadcast_shape<S, Target>::type>, C>{};
+}
+
+}  // namespace tapeless::detail
