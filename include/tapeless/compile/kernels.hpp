@@ -110,11 +110,18 @@ struct fused {
   static constexpr bool in_loop = plan.owner[P::template index<N>] == Kernel &&
                                   kind_of<N>() != node_kind::reduce;
 
+  // The matmul whose epilogue this loop is, if any: its value is the product
+  // the GEMM hands over.
+  template <class N>
+  static constexpr bool is_product = in_loop<N> && kind_of<N>() == node_kind::matmul;
+
   // Is the loop over S allowed to be flat for every operand of this tree?
   template <class N>
   static constexpr bool flat_ok() {
     if constexpr (kind_of<N>() == node_kind::constant)
       return true;
+    else if constexpr (is_product<N>)
+      return false;
     else if constexpr (in_loop<N>) {
       if constexpr (kind_of<N>() == node_kind::one_hot)
         return false;
@@ -128,8 +135,11 @@ struct fused {
 
   // The value of N at (row, col) of the loop, as V (a batch or a scalar).
   template <class N, class V>
-  [[gnu::always_inline]] static V value(const Ctx& c, std::size_t row, std::size_t col) noexcept {
-    if constexpr (kind_of<N>() == node_kind::constant) {
+  [[gnu::always_inline]] static V value(const Ctx& c, std::size_t row, std::size_t col,
+                                        const V& product = V{}) noexcept {
+    if constexpr (is_product<N>) {
+      return product;
+    } else if constexpr (kind_of<N>() == node_kind::constant) {
       return V(P::template constant_value<N>(c.self));
     } else if constexpr (in_loop<N> && kind_of<N>() == node_kind::one_hot) {
       // one_hot [B, C] in a loop over its own shape: row b, columns col...
@@ -142,7 +152,7 @@ struct fused {
     } else if constexpr (in_loop<N>) {
       using Op = typename N::operation;
       return [&]<class... Os>(type_list<Os...>) {
-        return apply_op<Op, V>(operand_value<Op, Os, V>(c, row, col)...);
+        return apply_op<Op, V>(operand_value<Op, Os, V>(c, row, col, product)...);
       }(typename operands_of<N>::type{});
     } else {
       return load<N, V>(c, row, col);
@@ -151,11 +161,12 @@ struct fused {
 
   // An operand as the op takes it: exact exponents of pow stay types.
   template <class Op, class O, class V>
-  [[gnu::always_inline]] static auto operand_value(const Ctx& c, std::size_t row, std::size_t col) noexcept {
+  [[gnu::always_inline]] static auto operand_value(const Ctx& c, std::size_t row, std::size_t col,
+                                                   const V& product) noexcept {
     if constexpr (requires { Op::takes_exact_operands; } && is_exact<O>)
       return O{};
     else
-      return value<O, V>(c, row, col);
+      return value<O, V>(c, row, col, product);
   }
 
   // N read from its buffer, broadcast to S.
@@ -325,6 +336,26 @@ inline void run_matmul(const Ctx& c) noexcept {
   simd::gemm<dims::m, dims::k, dims::n, op_a, op_b, typename P::arch>(
       P::template matmul_operand<A>(c), P::template matmul_operand<Bn>(c),
                                P::template destination<Root>(c));
+}
+
+// Kernel: the GEMM of matmul Mm with the loop of root Root as its epilogue.
+template <class Ctx, int Kernel, class Root, class Mm>
+inline void run_matmul_epilogue(const Ctx& c) noexcept {
+  using P = typename Ctx::program;
+  using T = typename Ctx::value_type;
+  using A = typename front<typename operands_of<Mm>::type>::type;
+  using Bn = std::tuple_element_t<1, typename operands_of<Mm>::type::template apply<std::tuple>>;
+  using dims = matmul_dims<typename Mm::operation>;
+  using F = fused<Ctx, Kernel, shape_of<Root>, false>;
+  constexpr auto op_a = P::template is_transpose_view<A> ? simd::op::transpose : simd::op::none;
+  constexpr auto op_b = P::template is_transpose_view<Bn> ? simd::op::transpose : simd::op::none;
+  auto epilogue = [&c](const auto& product, const auto& at) {
+    using V = std::remove_cvref_t<decltype(product)>;
+    return F::template value<Root, V>(c, at.row, at.col, product);
+  };
+  T* out = P::template destination<Root>(c);
+  simd::gemm<dims::m, dims::k, dims::n, op_a, op_b, typename P::arch>(
+      P::template matmul_operand<A>(c), P::template matmul_operand<Bn>(c), out, epilogue);
 }
 
 // Kernel: gather_op<B, C>: out(b) = z(b, labels(b)).

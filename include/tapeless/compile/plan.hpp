@@ -164,6 +164,7 @@ struct node_facts {
   node_kind kind{};
   std::array<int, 2> operands{-1, -1};
   std::size_t size = 0;          // elements of its own shape
+  std::size_t columns = 1;       // its last dimension
   std::size_t loop_size = 0;     // elements its kernel's loop visits
   std::size_t bytes = 0;         // its buffer, if it has one
   std::size_t scratch_bytes = 0; // a second buffer its kernel needs (logsumexp)
@@ -176,6 +177,7 @@ constexpr node_facts facts_of() {
   f.kind = kind_of<N>();
   f.operands = operand_indices<N, Order>();
   f.size = shape_of<N>::size;
+  if constexpr (shape_of<N>::rank > 0) f.columns = shape_of<N>::dims[shape_of<N>::rank - 1];
   f.loop_size = loop_size<N>();
   f.bytes = f.size * sizeof(T);
   if constexpr (kind_of<N>() == node_kind::reduce) {
@@ -198,6 +200,7 @@ struct program_plan {
   std::array<bool, N> transpose_view{};  // a transpose read in place by matmuls
   std::array<bool, N> external{};        // root writing straight into an output's destination
   std::array<int, N> redirect{};         // ... namely that output node's
+  std::array<int, N> epilogue_of{};      // a root computed in the epilogue of this matmul, or -1
   std::array<int, N> position{};         // kernel position of a root
   std::array<int, N> schedule{};         // node index of the kernel at each position
   std::array<std::size_t, N> offset{};   // buffer's bytes into the arena
@@ -223,6 +226,7 @@ constexpr program_plan<N> make_plan(const std::array<node_facts, N>& f) {
       }
 
   // Consumers before producers, so a node knows its user's kernel.
+  for (std::size_t i = 0; i < N; ++i) plan.epilogue_of[i] = -1;
   for (std::size_t r = N; r-- > 0;) {
     plan.owner[r] = -1;
     switch (f[r].kind) {
@@ -237,7 +241,25 @@ constexpr program_plan<N> make_plan(const std::array<node_facts, N>& f) {
         else
           plan.root[r] = true;
         break;
-      case node_kind::matmul:
+      case node_kind::matmul: {
+        // A matmul whose one user is an elementwise loop over the same [M, N]
+        // becomes that loop's GEMM: the loop runs as the GEMM's epilogue, on
+        // the product while it is still in registers (bias, activation).
+        if (uses[r] == 1 && !plan.external[r]) {
+          const int p = user[r];
+          const int kernel = plan.owner[p];
+          const bool elementwise_user = f[p].kind == node_kind::elementwise || f[p].kind == node_kind::output;
+          if (elementwise_user && kernel >= 0 && plan.epilogue_of[kernel] < 0 &&
+              (f[kernel].kind == node_kind::elementwise || f[kernel].kind == node_kind::output) &&
+              f[kernel].size == f[r].size && f[kernel].columns == f[r].columns) {
+            plan.owner[r] = kernel;
+            plan.epilogue_of[kernel] = static_cast<int>(r);
+            break;
+          }
+        }
+        plan.root[r] = true;
+        break;
+      }
       case node_kind::reduce:
       case node_kind::gather:
         plan.root[r] = true;

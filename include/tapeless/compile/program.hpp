@@ -279,7 +279,9 @@ struct schedule {
   static void run_kernel(const Ctx& c) noexcept {
     using N = typename type_at<I, Order>::type;
     constexpr node_kind kind = facts[I].kind;
-    if constexpr (kind == node_kind::matmul)
+    if constexpr (plan.epilogue_of[I] >= 0)
+      run_matmul_epilogue<Ctx, I, N, typename type_at<plan.epilogue_of[I], Order>::type>(c);
+    else if constexpr (kind == node_kind::matmul)
       run_matmul<Ctx, I, N>(c);
     else if constexpr (kind == node_kind::reduce)
       run_reduce<Ctx, I, N>(c);

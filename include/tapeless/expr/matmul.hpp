@@ -69,23 +69,16 @@ constexpr bool check_matmul() {
 }
 
 template <class E>
+inline constexpr bool is_matmul = false;
+template <std::size_t M, std::size_t K, std::size_t N, class A, class B>
+inline constexpr bool is_matmul<node<matmul_op<M, K, N>, A, B>> = true;
+
+template <class E>
 inline constexpr bool is_transpose = false;
 template <std::size_t R, std::size_t C, class A>
 inline constexpr bool is_transpose<node<transpose_op<R, C>, A>> = true;
 
 }  // namespace detail
-
-// transpose(transpose(a)) is a itself.
-template <expression A>
-constexpr auto transpose(const A& a) {
-  using S = shape_of<A>;
-  if constexpr (detail::is_transpose<A>)
-    return operand_at<0>(a);
-  else if constexpr (S::rank == 2)
-    return node<transpose_op<S::dims[0], S::dims[1]>, A>{a};
-  else
-    return detail::transpose_needs_rank_2<S>::ok;
-}
 
 template <expression A, expression B>
 constexpr auto matmul(const A& a, const B& b) {
@@ -93,6 +86,24 @@ constexpr auto matmul(const A& a, const B& b) {
   using SB = shape_of<B>;
   if constexpr (detail::check_matmul<SA, SB>())
     return node<matmul_op<SA::dims[0], SA::dims[1], SB::dims[1]>, A, B>{a, b};
+}
+
+
+// transpose(transpose(a)) -> a
+// transpose(matmul(a, b)) -> matmul(transpose(b), transpose(a)): a weight's
+// gradient then comes out of one GEMM in the weight's own layout, with no
+// transposed copy.
+template <expression A>
+constexpr auto transpose(const A& a) {
+  using S = shape_of<A>;
+  if constexpr (detail::is_transpose<A>)
+    return operand_at<0>(a);
+  else if constexpr (detail::is_matmul<A>)
+    return matmul(transpose(operand_at<1>(a)), transpose(operand_at<0>(a)));
+  else if constexpr (S::rank == 2)
+    return node<transpose_op<S::dims[0], S::dims[1]>, A>{a};
+  else
+    return detail::transpose_needs_rank_2<S>::ok;
 }
 
 }  // namespace tapeless
