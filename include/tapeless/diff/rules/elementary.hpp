@@ -73,12 +73,14 @@ struct vjp_rule<sigmoid_op> {
   }
 };
 
-// d relu(a) = step(a) da   (0 at a = 0, as PyTorch)
+// d relu(a) = step(relu(a)) da   (0 at a = 0, as PyTorch). step(relu(a)) is
+// step(a); reading relu(a) lets a compiled program keep only the activation,
+// so the pre-activation a fuses into the layer's GEMM epilogue.
 template <>
 struct vjp_rule<relu_op> {
   template <std::size_t I, class A, class G>
-  static constexpr auto partial(node<relu_op, A>, G g) {
-    return make_mul(make_function<step_op>(A{}), g);
+  static constexpr auto partial(node<relu_op, A> self, G g) {
+    return make_mul(make_function<step_op>(self), g);
   }
 };
 

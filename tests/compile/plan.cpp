@@ -1,0 +1,157 @@
+// What the compiler makes of a graph: kernel counts, fusion, the buffer plan,
+// and that running a program never allocates.
+#define BOOST_TEST_MODULE compile_plan
+#include "support.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+namespace tl = tapeless;
+
+// Every allocation in this test program is counted.
+namespace {
+std::atomic<std::size_t> allocations{0};
+}
+void* operator new(std::size_t n) {
+  ++allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc{};
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+  ++allocations;
+  const std::size_t al = static_cast<std::size_t>(a);
+  if (void* p = std::aligned_alloc(al, (n + al - 1) / al * al)) return p;
+  throw std::bad_alloc{};
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace {
+
+constexpr auto X = tl::input<"X", float, 64, 784>;
+constexpr auto Y = tl::input<"Y", std::int32_t, 64>;
+constexpr auto W1 = tl::param<"W1", float, 256, 784>;
+constexpr auto b1 = tl::param<"b1", float, 256>;
+constexpr auto W2 = tl::param<"W2", float, 128, 256>;
+constexpr auto b2 = tl::param<"b2", float, 128>;
+constexpr auto W3 = tl::param<"W3", float, 10, 128>;
+constexpr auto b3 = tl::param<"b3", float, 10>;
+constexpr auto h1 = tl::relu(tl::matmul(X, tl::transpose(W1)) + b1);
+constexpr auto h2 = tl::relu(tl::matmul(h1, tl::transpose(W2)) + b2);
+constexpr auto logits = tl::matmul(h2, tl::transpose(W3)) + b3;
+constexpr auto mlp_loss = tl::cross_entropy(logits, Y);
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(ten_chained_elementwise_ops_compile_to_one_kernel) {
+  constexpr auto A = tl::input<"A", float, 37, 29>;  // 1073 elements: SIMD body and a tail
+  constexpr auto B = tl::input<"B", float, 37, 29>;
+  constexpr auto chain =
+      tl::sqrt(tl::square(tl::tanh(tl::exp(-(A * B + 1.f) / 4.f) - B) * A) + 2.f) - tl::sigmoid(B);
+  auto program = tl::compile(chain);
+  static_assert(decltype(program)::forward_kernels == 1);
+  BOOST_TEST(decltype(program)::forward_kernels == 1u);
+
+  tl::tensor<float, 37, 29> a, b;
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = 0.01f * float(i % 97) - 0.4f, b[i] = 0.02f * float(i % 31) - 0.3f;
+  auto no_params = tl::parameters_of(chain);
+  const auto& out = program(no_params, A = a, B = b);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const float x = a[i], y = b[i];
+    const float t = std::tanh(std::exp(-(x * y + 1.f) / 4.f) - y) * x;
+    const float expected = std::sqrt(t * t + 2.f) - 1.f / (1.f + std::exp(-y));
+    BOOST_TEST(std::abs(out[i] - expected) <= 1e-5f, "element " << i << ": " << out[i] << " vs " << expected);
+  }
+}
+
+// The training program of a 784-256-128-10 perceptron with ReLU and softmax
+// cross-entropy has 16 kernels:
+//   forward (7): three GEMMs, each with its bias and activation in the
+//     epilogue; logsumexp of the logits; gather of the labels' logits; the
+//     sum of the differences; the mean (a scalar kernel writing the loss);
+//   backward (9): d logits = (softmax - one_hot) / 64 in one loop; two GEMMs
+//     G W whose epilogues multiply by relu' (read from the activation); three
+//     weight-gradient GEMMs G^T H writing straight into the store; three bias
+//     gradients (column sums).
+BOOST_AUTO_TEST_CASE(perceptron_training_program_has_the_documented_kernels) {
+  using program = decltype(tl::compile(mlp_loss));
+  static_assert(program::forward_kernels == 7);
+  static_assert(program::training_kernels == 16);
+  BOOST_TEST(program::training_kernels == 16u);
+  // Buffers share bytes: far less than every intermediate laid side by side.
+  BOOST_TEST(program::arena_bytes < 300u * 1024u);
+  const std::string dot = tl::to_dot(tl::compile(mlp_loss));
+  BOOST_TEST(dot.find("16 kernels") != std::string::npos);
+  BOOST_TEST(dot.find("subgraph cluster_15") != std::string::npos);
+  BOOST_TEST(dot.find("subgraph cluster_16") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(training_step_never_allocates) {
+  auto program = std::make_unique<decltype(tl::compile<tl::heap_storage>(mlp_loss))>(
+      tl::compile<tl::heap_storage>(mlp_loss));
+  auto params = tl::parameters_of(mlp_loss);
+  auto x = std::make_unique<tl::tensor<float, 64, 784>>();
+  auto y = std::make_unique<tl::tensor<std::int32_t, 64>>();
+  tl::random_stream rng{7};
+  params.visit([&](std::string_view, auto& v, auto&) {
+    for (auto& e : v) e = 0.05f * rng.normal();
+  });
+  for (auto& e : *x) e = rng.uniform();
+  for (auto& e : *y) e = static_cast<std::int32_t>(rng.below(10));
+
+  const std::size_t before = allocations.load();
+  float loss = 0;
+  for (int i = 0; i < 3; ++i) loss += program->step(params, X = *x, Y = *y);
+  loss += (*program)(params, X = *x, Y = *y);
+  const std::size_t after = allocations.load();
+  BOOST_TEST(after == before, (after - before) << " allocations while stepping");
+  BOOST_TEST(std::isfinite(loss));
+  BOOST_TEST(std::abs(loss / 4 - std::log(10.f)) < 0.5f);  // small weights: near uniform predictions
+}
+
+BOOST_AUTO_TEST_CASE(storage_is_inline_or_allocated_once_as_asked) {
+  constexpr auto A = tl::param<"A", float, 4, 4>;
+  constexpr auto loss = tl::sum(tl::square(A));
+  using inline_program = decltype(tl::compile<tl::inline_storage>(loss));
+  using heap_program = decltype(tl::compile<tl::heap_storage>(mlp_loss));
+  static_assert(sizeof(inline_program) >= inline_program::arena_bytes);
+  // The perceptron's arena is on the heap: the program object holds its result and a pointer.
+  BOOST_TEST(heap_program::arena_bytes > 100000u);
+  BOOST_TEST(sizeof(heap_program) < 256u);
+
+  const std::size_t before = allocations.load();
+  auto on_stack = tl::compile<tl::inline_storage>(loss);
+  auto params = tl::parameters_of<tl::inline_storage>(loss);
+  params.get<"A">().fill(2.f);
+  const float l = on_stack.step(params);
+  BOOST_TEST(allocations.load() == before);  // nothing on the heap at all
+  BOOST_TEST(l == 64.f);
+  for (float g : params.grad<"A">()) BOOST_TEST(g == 4.f);
+}
+
+BOOST_AUTO_TEST_CASE(inference_program_returns_its_output_tensor) {
+  auto predict = tl::compile(logits);
+  auto params = tl::parameters_of(mlp_loss);
+  static_assert(!decltype(predict)::trains);
+  auto x = std::make_unique<tl::tensor<float, 64, 784>>();
+  x->fill(0.f);
+  params.get<"b3">()[3] = 1.5f;
+  const tl::tensor<float, 64, 10>& z = predict(params, X = *x);
+  BOOST_TEST(z(17, 3) == 1.5f);
+  BOOST_TEST(z(17, 4) == 0.f);
+}
+
+BOOST_AUTO_TEST_CASE(inputs_bind_as_spans) {
+  constexpr auto V = tl::input<"V", double, 6>;
+  constexpr auto w = tl::param<"w", double, 6>;
+  constexpr auto loss = tl::sum(V * w);
+  auto program = tl::compile(loss);
+  auto params = tl::parameters_of(loss);
+  params.get<"w">().fill(2.0);
+  const std::vector<double> data{1, 2, 3, 4, 5, 6};
+  BOOST_TEST(program.step(params, V = std::span<const double, 6>(data.data(), 6)) == 42.0);
+  BOOST_TEST(params.grad<"w">()[4] == 5.0);
+}
