@@ -11,6 +11,7 @@ template <std::size_t N>
 struct fixed_string {
   char chars[N]{};  // includes the terminating '\0'
 
+  constexpr fixed_string() noexcept = default;
   constexpr fixed_string(const char (&text)[N]) noexcept { std::copy_n(text, N, chars); }
 
   constexpr std::string_view view() const noexcept { return {chars, N - 1}; }
@@ -21,5 +22,14 @@ struct fixed_string {
     return view() == other.view();
   }
 };
+
+// "fc1" + ".weight": names built from names, at compile time.
+template <std::size_t N, std::size_t M>
+constexpr fixed_string<N + M - 1> operator+(const fixed_string<N>& a, const fixed_string<M>& b) noexcept {
+  fixed_string<N + M - 1> joined;
+  std::copy_n(a.chars, N - 1, joined.chars);
+  std::copy_n(b.chars, M, joined.chars + N - 1);
+  return joined;
+}
 
 }  // namespace tapeless
