@@ -1,0 +1,41 @@
+#pragma once
+// Learning-rate schedules: value types that compute the learning rate of an
+// epoch (or step) from the base learning rate, by the closed forms of
+// torch.optim.lr_scheduler; nothing is kept between calls, so any epoch can
+// be asked for in any order (resuming from a checkpoint needs no state).
+//
+//   const auto schedule = tl::optim::cosine_annealing{.t_max = 100};
+//   for (std::size_t epoch = 0; epoch < 100; ++epoch) {
+//     tl::optim::apply_schedule(opt, schedule, epoch);   // opt.set_lr(...)
+//     ...
+//   }
+//
+// Epoch 0 is the first: a schedule gives base_lr there, as torch's
+// schedulers leave the optimizer's lr after construction. The arithmetic is
+// in double, rounded to float at the end.
+
+#include <concepts>
+#include <cstddef>
+
+namespace tapeless::optim {
+
+// lr = schedule(base_lr, epoch).
+template <class S>
+concept lr_schedule = requires(const S& schedule, float base_lr, std::size_t epoch) {
+  { schedule(base_lr, epoch) } -> std::convertible_to<float>;
+};
+
+// The base learning rate at every epoch.
+struct fixed_lr {
+  constexpr float operator()(float base_lr, std::size_t) const noexcept { return base_lr; }
+};
+
+// Sets opt's learning rate for this epoch from its base learning rate (the
+// lr its rule was made with) and returns it.
+template <class Optimizer, lr_schedule Schedule>
+float apply_schedule(Optimizer& opt, const Schedule& schedule, std::size_t epoch) noexcept {
+  opt.set_lr(static_cast<float>(schedule(opt.base_lr(), epoch)));
+  return opt.lr();
+}
+
+}  // namespace tapeless::optim

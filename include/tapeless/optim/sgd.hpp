@@ -1,0 +1,88 @@
+#pragma once
+// Stochastic gradient descent with momentum, dampening, Nesterov momentum and
+// L2 weight decay: torch.optim.SGD (maximize=False), element by element:
+//
+//   g <- grad + weight_decay * p
+//   b <- g                                    first step   } when momentum != 0
+//   b <- momentum * b + (1 - dampening) * g   later steps  }
+//   g <- g + momentum * b  if nesterov, else  g <- b       }
+//   p <- p - lr * g
+//
+//   auto opt = tl::optim::optimizer(params, tl::optim::sgd{.lr = 0.05f, .momentum = 0.9f});
+//
+// State per parameter: {momentum buffer b}. It is kept even when momentum is
+// 0 (the state is sized by the type; momentum is a value), but then neither
+// read nor written.
+
+#include <tapeless/simd/detail/xsimd.hpp>
+#include <tapeless/simd/map.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <tuple>
+
+namespace tapeless::optim {
+
+struct sgd {
+  float lr = 1e-3f;  // torch 1.x requires lr; 1e-3 is torch 2's default
+  float momentum = 0;
+  float dampening = 0;
+  float weight_decay = 0;
+  bool nesterov = false;
+
+  static constexpr std::size_t state_tensors = 1;
+
+  // torch.optim.SGD's checks.
+  constexpr const char* invalid() const noexcept {
+    if (!(lr >= 0)) return "tl::optim::sgd: lr must be >= 0";
+    if (!(momentum >= 0)) return "tl::optim::sgd: momentum must be >= 0";
+    if (!(weight_decay >= 0)) return "tl::optim::sgd: weight_decay must be >= 0";
+    if (nesterov && (momentum <= 0 || dampening != 0))
+      return "tl::optim::sgd: nesterov momentum requires momentum > 0 and dampening = 0";
+    return nullptr;
+  }
+
+  struct step_constants {
+    double lr, weight_decay, momentum;
+    double keep, take;  // b <- keep * b + take * g: (0, 1) on the first step copies g, as torch does
+  };
+
+  constexpr step_constants constants(std::uint64_t step) const noexcept {
+    const bool first = step == 1;
+    return {lr, weight_decay, momentum, first ? 0.0 : double(momentum), first ? 1.0 : 1.0 - double(dampening)};
+  }
+
+  template <class Arch, class T>
+  void update(const step_constants& k, std::size_t n, T* value, const T* grad,
+              const std::array<T*, state_tensors>& state) const noexcept {
+    const T neg_lr = static_cast<T>(-k.lr), decay = static_cast<T>(k.weight_decay);
+    if (momentum == 0) {
+      simd::map<Arch>(
+          n, [=](auto p, auto g) { return p + neg_lr * (g + decay * p); }, simd::in(value, grad),
+          simd::out(value));
+      return;
+    }
+    const T mu = static_cast<T>(k.momentum), keep = static_cast<T>(k.keep), take = static_cast<T>(k.take);
+    T* buffer = state[0];
+    if (nesterov)
+      simd::map<Arch>(
+          n,
+          [=](auto p, auto g, auto b) {
+            const auto d = g + decay * p;
+            const auto b_next = b * keep + take * d;
+            return std::tuple{p + neg_lr * (d + mu * b_next), b_next};
+          },
+          simd::in(value, grad, buffer), simd::out(value, buffer));
+    else
+      simd::map<Arch>(
+          n,
+          [=](auto p, auto g, auto b) {
+            const auto b_next = b * keep + take * (g + decay * p);
+            return std::tuple{p + neg_lr * b_next, b_next};
+          },
+          simd::in(value, grad, buffer), simd::out(value, buffer));
+  }
+};
+
+}  // namespace tapeless::optim
