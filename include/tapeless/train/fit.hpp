@@ -1,0 +1,159 @@
+#pragma once
+// A small training driver over any step: it runs the epochs, measures, shows
+// progress, logs, and asks the caller after each epoch whether to go on.
+// Everything it does can be done with the pieces it uses.
+//
+//   auto history = tl::train::fit(train, &val,
+//       [&](const auto& b) { float l = program.step(params, X = b.features, Y = b.targets);
+//                            opt.step(params); return l; },
+//       [&](const auto& b) -> const auto& { return predict(params, X = b.features); },
+//       {.epochs = 20, .progress = &std::cerr, .log_file = "metrics.csv",
+//        .on_epoch_end = [&](const tl::train::epoch_metrics& m) {
+//          return !stop.update(m.epoch, m.val_loss, params); }});
+//   stop.restore_best(params);
+//
+// The step returns the batch's mean loss (a number), or a step_result that
+// also counts correct rows. The evaluation returns, for a batch:
+//   - logits, a tl::tensor<float, B, C>: loss (cross-entropy) and accuracy
+//     are computed here over the batch's valid rows;
+//   - a number: the mean loss over the valid rows;
+//   - a step_result.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <type_traits>
+#include <vector>
+
+#include <tapeless/core/tensor.hpp>
+#include <tapeless/train/batch_loader.hpp>
+#include <tapeless/train/csv_log.hpp>
+#include <tapeless/train/metrics.hpp>
+#include <tapeless/train/progress.hpp>
+
+namespace tapeless::train {
+
+// A step's or an evaluation's result when it counts correct rows too.
+struct step_result {
+  double loss = 0;          // mean over the batch's valid rows
+  std::size_t correct = 0;  // valid rows classified correctly
+};
+
+struct fit_options {
+  std::size_t epochs = 10;
+  // Number of the first epoch (and the loader's epoch, hence its shuffle):
+  // a run resumed at epoch k sees the batches an unbroken run would have.
+  std::size_t first_epoch = 1;
+  // Progress goes here; nullptr for none.
+  std::ostream* progress = nullptr;
+  progress_style style = progress_style::automatic;
+  // Per-epoch metrics as CSV; empty for none.
+  std::filesystem::path log_file{};
+  // The learning rate to report, if the caller knows it.
+  std::function<double()> learning_rate{};
+  // Called after each epoch's metrics are in; returning false stops.
+  std::function<bool(const epoch_metrics&)> on_epoch_end{};
+};
+
+namespace detail {
+
+// Adds an evaluation's result for batch `b` to the meters.
+template <class Result, class Batch>
+void add_result(const Result& result, const Batch& b, mean_meter& loss, accuracy_meter& accuracy,
+                std::size_t& correct, std::size_t& counted) {
+  using R = std::remove_cvref_t<Result>;
+  if constexpr (any_tensor<R>) {
+    classification_meter rows;
+    rows.add(result, b);
+    loss.add(rows.loss(), static_cast<double>(rows.count()));
+    accuracy.add(result, b);
+  } else if constexpr (std::is_same_v<R, step_result>) {
+    loss.add(result.loss, static_cast<double>(b.valid));
+    correct += result.correct;
+    counted += b.valid;
+  } else {
+    static_assert(std::is_arithmetic_v<R>,
+                  "tl::train::fit: a step or evaluation returns a number (the mean loss), a "
+                  "tl::train::step_result, or (evaluation) a tl::tensor<float, B, C> of logits");
+    loss.add(static_cast<double>(result), static_cast<double>(b.valid));
+  }
+}
+
+// Accuracy from whichever way it was counted; NaN if it was not.
+inline double accuracy_of(const accuracy_meter& meter, std::size_t correct, std::size_t counted) {
+  if (meter.count()) return meter.accuracy();
+  return counted ? static_cast<double>(correct) / static_cast<double>(counted) : not_measured;
+}
+
+template <std::size_t B, std::size_t F, class Target, class Step, class Validate>
+std::vector<epoch_metrics> fit(batch_loader<B, F, Target>& train, Step& step, Validate validate,
+                               const fit_options& options) {
+  std::optional<progress_display<>> display;
+  if (options.progress) display.emplace(*options.progress, options.style);
+  std::optional<csv_log> log;
+  if (!options.log_file.empty()) log.emplace(options.log_file);
+
+  std::vector<epoch_metrics> history;
+  history.reserve(options.epochs);
+  const std::size_t last = options.first_epoch + options.epochs - 1;
+  for (std::size_t run = 0; run < options.epochs; ++run) {
+    const std::size_t epoch = options.first_epoch + run;
+    const auto epoch_start = std::chrono::steady_clock::now();
+    epoch_metrics m;
+    m.epoch = epoch;
+    mean_meter loss;
+    accuracy_meter accuracy;
+    std::size_t correct = 0, counted = 0;
+    epoch_timer<> timer;
+    if (display) display->begin_epoch(epoch, last, train.rows_per_epoch());
+    for (const auto& b : train.epoch(epoch)) {
+      add_result(step(b), b, loss, accuracy, correct, counted);
+      timer.add(B);
+      if (display) display->update(timer.samples(), loss.mean());
+    }
+    m.samples_per_second = timer.samples_per_second();
+    m.train_loss = loss.mean();
+    m.train_accuracy = accuracy_of(accuracy, correct, counted);
+    validate(epoch, m);
+    m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    if (options.learning_rate) m.learning_rate = options.learning_rate();
+    if (display) display->end_epoch(m);
+    if (log) log->write(m);
+    history.push_back(m);
+    if (options.on_epoch_end && !options.on_epoch_end(m)) break;
+  }
+  return history;
+}
+
+}  // namespace detail
+
+// Trains with `step` on `train`, evaluating with `evaluate` on `validation`
+// (if not nullptr) after each epoch. Returns the metrics of every epoch run.
+template <std::size_t B, std::size_t F, class Target, std::size_t BV, class Step, class Evaluate>
+std::vector<epoch_metrics> fit(batch_loader<B, F, Target>& train, batch_loader<BV, F, Target>* validation,
+                               Step&& step, Evaluate&& evaluate, const fit_options& options = {}) {
+  return detail::fit(train, step,
+                     [&](std::size_t epoch, epoch_metrics& m) {
+                       if (!validation) return;
+                       mean_meter loss;
+                       accuracy_meter accuracy;
+                       std::size_t correct = 0, counted = 0;
+                       for (const auto& b : validation->epoch(epoch))
+                         detail::add_result(evaluate(b), b, loss, accuracy, correct, counted);
+                       m.val_loss = loss.mean();
+                       m.val_accuracy = detail::accuracy_of(accuracy, correct, counted);
+                     },
+                     options);
+}
+
+// Trains with `step` on `train` alone.
+template <std::size_t B, std::size_t F, class Target, class Step>
+std::vector<epoch_metrics> fit(batch_loader<B, F, Target>& train, Step&& step, const fit_options& options = {}) {
+  return detail::fit(train, step, [](std::size_t, epoch_metrics&) {}, options);
+}
+
+}  // namespace tapeless::train

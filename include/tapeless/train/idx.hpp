@@ -1,0 +1,155 @@
+#pragma once
+// IDX files, the format of MNIST and Fashion-MNIST: a big-endian header
+// (00 00 <type> <rank>, then one u32 per dimension) followed by the values.
+// tapeless reads unsigned-byte IDX (type 0x08), which is what those sets use.
+//
+//   auto images = tl::train::read_idx("train-images-idx3-ubyte");  // dims {60000, 28, 28}
+//   auto labels = tl::train::read_idx("train-labels-idx1-ubyte");  // dims {60000}
+//   auto data = tl::train::idx_classification<784>(images, labels); // pixels / 255
+//
+// read_idx reads plain files. For the gzip-compressed files that Debian's
+// dataset-fashion-mnist installs, include <tapeless/train/gzip.hpp> (needs
+// zlib) and call read_idx_gz, which takes either kind.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <tapeless/train/data_error.hpp>
+#include <tapeless/train/dataset.hpp>
+#include <tapeless/train/detail/read_file.hpp>
+
+namespace tapeless::train {
+
+// The dimensions and values of one IDX file.
+struct idx_array {
+  std::vector<std::uint32_t> dims;   // dims[0] is the number of items
+  std::vector<std::uint8_t> values;  // row-major, product(dims) of them
+  std::string source;                // file name, for error messages
+
+  std::size_t items() const noexcept { return dims.empty() ? 0 : dims[0]; }
+  // Values per item: the product of dims[1:] (1 for a rank-1 file of labels).
+  std::size_t item_size() const noexcept {
+    std::size_t size = 1;
+    for (std::size_t i = 1; i < dims.size(); ++i) size *= dims[i];
+    return size;
+  }
+};
+
+namespace detail {
+
+inline std::uint32_t big_endian_u32(const unsigned char* p) noexcept {
+  return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+}
+
+inline std::string hex_byte(unsigned value) {
+  const char* digits = "0123456789abcdef";
+  return std::string("0x") + digits[(value >> 4) & 15] + digits[value & 15];
+}
+
+inline std::string idx_type_name(unsigned type) {
+  switch (type) {
+    case 0x08: return "unsigned byte";
+    case 0x09: return "signed byte";
+    case 0x0B: return "int16";
+    case 0x0C: return "int32";
+    case 0x0D: return "float32";
+    case 0x0E: return "float64";
+    default: return "unknown";
+  }
+}
+
+inline std::string dims_text(const std::vector<std::uint32_t>& dims) {
+  std::string text;
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (i) text += 'x';
+    text += std::to_string(dims[i]);
+  }
+  return text;
+}
+
+inline bool starts_like_gzip(std::span<const unsigned char> bytes) noexcept {
+  return bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
+}
+
+}  // namespace detail
+
+// Parses IDX bytes; `source` names them in errors. Throws data_error on a
+// wrong magic, an unsupported element type, a truncated file or trailing bytes.
+inline idx_array parse_idx(std::span<const unsigned char> bytes, std::string source) {
+  const auto fail = [&](std::string problem) { throw data_error(source, std::move(problem)); };
+  if (detail::starts_like_gzip(bytes))
+    fail("gzip-compressed (starts with 1f 8b): include <tapeless/train/gzip.hpp> and call "
+         "tl::train::read_idx_gz, or gunzip the file first");
+  if (bytes.size() < 4)
+    fail("truncated: " + std::to_string(bytes.size()) + " bytes, an IDX header has at least 8");
+  if (bytes[0] != 0 || bytes[1] != 0)
+    fail("wrong magic: starts with " + detail::hex_byte(bytes[0]) + " " + detail::hex_byte(bytes[1]) +
+         ", an IDX file starts with 0x00 0x00 <type> <rank>; is it an IDX file?");
+  const unsigned type = bytes[2], rank = bytes[3];
+  if (type != 0x08)
+    fail("element type " + detail::hex_byte(type) + " (" + detail::idx_type_name(type) +
+         ") is not supported; tapeless reads unsigned-byte IDX files (type 0x08)");
+  if (rank == 0) fail("wrong magic: rank 0, an IDX file has at least one dimension");
+  const std::size_t header = 4 + 4 * std::size_t{rank};
+  if (bytes.size() < header)
+    fail("truncated: " + std::to_string(bytes.size()) + " bytes, the header of a rank-" + std::to_string(rank) +
+         " IDX file has " + std::to_string(header));
+
+  idx_array out;
+  out.source = source;
+  std::size_t count = 1;
+  for (std::size_t i = 0; i < rank; ++i) {
+    const std::uint32_t dim = detail::big_endian_u32(bytes.data() + 4 + 4 * i);
+    out.dims.push_back(dim);
+    if (dim != 0 && count > std::numeric_limits<std::size_t>::max() / dim)
+      fail("dimensions " + detail::dims_text(out.dims) + " overflow the address space");
+    count *= dim;
+  }
+  const std::size_t payload = bytes.size() - header;
+  if (payload < count)
+    fail("truncated: the header promises " + std::to_string(count) + " data bytes (" +
+         detail::dims_text(out.dims) + "), the file holds " + std::to_string(payload));
+  if (payload > count)
+    fail(std::to_string(payload - count) + " bytes after the " + std::to_string(count) + " data bytes the header (" +
+         detail::dims_text(out.dims) + ") promises; is the header right?");
+  out.values.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end());
+  return out;
+}
+
+// Reads a plain (uncompressed) IDX file.
+inline idx_array read_idx(const std::filesystem::path& path) {
+  const auto bytes = detail::read_file_bytes(path);
+  return parse_idx(bytes, path.string());
+}
+
+// Images and labels as a classification data set: each image item becomes a
+// row of F floats scaled to [0, 1] (value / 255), each label a class id.
+// Throws data_error if the counts differ, the labels file is not rank 1, or an
+// image does not have F values.
+template <std::size_t F>
+dataset<F> idx_classification(const idx_array& images, const idx_array& labels) {
+  if (labels.dims.size() != 1)
+    throw data_error(labels.source, "a labels file has one dimension; this one has " +
+                                        std::to_string(labels.dims.size()) + " (" +
+                                        detail::dims_text(labels.dims) + "): are images and labels swapped?");
+  if (images.items() != labels.items())
+    throw data_error(labels.source, "inconsistent counts: " + std::to_string(labels.items()) +
+                                        " labels, but " + images.source + " holds " +
+                                        std::to_string(images.items()) + " images");
+  if (images.item_size() != F)
+    throw data_error(images.source, "each item has " + std::to_string(images.item_size()) + " values (" +
+                                        detail::dims_text(images.dims) + "), the data set expects F = " +
+                                        std::to_string(F));
+  std::vector<float> features(images.values.size());
+  for (std::size_t i = 0; i < features.size(); ++i) features[i] = static_cast<float>(images.values[i]) / 255.f;
+  std::vector<std::int32_t> targets(labels.values.begin(), labels.values.end());
+  return dataset<F>(std::move(features), std::move(targets), images.source);
+}
+
+}  // namespace tapeless::train

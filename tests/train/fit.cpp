@@ -1,0 +1,178 @@
+#define BOOST_TEST_MODULE train_fit
+#include <boost/test/unit_test.hpp>
+
+#include <tapeless/train.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "train/temp_dir.hpp"
+
+namespace tl = tapeless;
+namespace tt = tapeless::train;
+
+namespace {
+
+// Three Gaussian blobs in the plane, one per class.
+tt::dataset<2> blobs(std::size_t n, std::uint64_t seed) {
+  tl::random_stream rng{seed};
+  const float centres[3][2] = {{-2, 0}, {2, 0}, {0, 3}};
+  tt::dataset<2> data;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<std::size_t>(rng.below(3));
+    const float row[2] = {centres[c][0] + 0.5f * rng.normal(), centres[c][1] + 0.5f * rng.normal()};
+    data.push_back(std::span<const float, 2>(row), static_cast<std::int32_t>(c));
+  }
+  return data;
+}
+
+// Softmax regression written by hand: the fit driver takes any step.
+struct softmax_regression {
+  float w[3][2] = {};
+  float b[3] = {};
+
+  template <std::size_t B>
+  tl::tensor<float, B, 3> logits(const tt::batch<B, 2>& batch) const {
+    tl::tensor<float, B, 3> out;
+    for (std::size_t r = 0; r < B; ++r)
+      for (std::size_t c = 0; c < 3; ++c)
+        out(r, c) = b[c] + w[c][0] * batch.features(r, 0) + w[c][1] * batch.features(r, 1);
+    return out;
+  }
+
+  // One SGD step on the batch; returns the mean loss before it.
+  template <std::size_t B>
+  float step(const tt::batch<B, 2>& batch, float lr) {
+    const auto z = logits(batch);
+    float gw[3][2] = {}, gb[3] = {};
+    double loss = 0;
+    for (std::size_t r = 0; r < B; ++r) {
+      const float top = std::max({z(r, 0), z(r, 1), z(r, 2)});
+      float p[3], sum = 0;
+      for (std::size_t c = 0; c < 3; ++c) sum += p[c] = std::exp(z(r, c) - top);
+      const auto y = static_cast<std::size_t>(batch.targets(r));
+      loss += std::log(sum) - (z(r, y) - top);
+      for (std::size_t c = 0; c < 3; ++c) {
+        const float g = (p[c] / sum - (c == y ? 1.f : 0.f)) / B;
+        gb[c] += g;
+        gw[c][0] += g * batch.features(r, 0);
+        gw[c][1] += g * batch.features(r, 1);
+      }
+    }
+    for (std::size_t c = 0; c < 3; ++c) {
+      b[c] -= lr * gb[c];
+      w[c][0] -= lr * gw[c][0];
+      w[c][1] -= lr * gw[c][1];
+    }
+    return static_cast<float>(loss / B);
+  }
+};
+
+std::size_t lines_in(const std::string& text) { return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(fit_trains_a_classifier_and_reports_each_epoch) {
+  const auto data = blobs(500, 3);
+  const auto split = tt::validation_split(data.size(), 0.2, 4);
+  auto train = tt::training_batches<16>(data, split.train, 5);
+  auto val = tt::evaluation_batches<32>(data, split.validation);  // another batch size is fine
+  softmax_regression model;
+  tapeless_test::temp_dir dir;
+  std::ostringstream progress;
+  const auto history = tt::fit(
+      train, &val, [&](const auto& b) { return model.step(b, 0.5f); },
+      [&](const auto& b) { return model.logits(b); },
+      {.epochs = 8, .progress = &progress, .log_file = dir / "log.csv", .learning_rate = [] { return 0.5; }});
+  BOOST_REQUIRE(history.size() == 8u);
+  BOOST_TEST(history.front().epoch == 1u);
+  BOOST_TEST(history.back().epoch == 8u);
+  BOOST_TEST(history.back().train_loss < history.front().train_loss);
+  BOOST_TEST(history.back().val_accuracy > 0.95);
+  BOOST_TEST(history.back().val_loss < 0.3);
+  BOOST_TEST(std::isnan(history.back().train_accuracy));  // the step did not count correct rows
+  BOOST_TEST(history.back().learning_rate == 0.5);
+  BOOST_TEST(history.back().seconds >= 0.0);
+  BOOST_TEST(history.back().samples_per_second > 0.0);
+  BOOST_TEST(lines_in(progress.str()) == 8u);  // not a terminal: one line per epoch
+  std::ifstream log(dir / "log.csv");
+  const std::string text{std::istreambuf_iterator<char>(log), {}};
+  BOOST_TEST(lines_in(text) == 9u);
+  BOOST_TEST(text.rfind(tt::csv_log::header, 0) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(fit_counts_each_validation_sample_once) {
+  const auto data = blobs(10, 1);
+  auto train = tt::training_batches<4>(data, 1);
+  auto val = tt::evaluation_batches<4>(data);  // batches of 4, 4 and 2 valid rows
+  std::size_t evaluated = 0;
+  const auto history = tt::fit(
+      train, &val, [](const auto&) { return 1.0f; },
+      // The "loss" of a batch is its number of valid rows, and all of them are
+      // right: weighted by valid rows, the mean is (4*4 + 4*4 + 2*2) / 10.
+      [&](const auto& b) {
+        ++evaluated;
+        return tt::step_result{static_cast<double>(b.valid), b.valid};
+      },
+      {.epochs = 2});
+  BOOST_TEST(evaluated == 6u);
+  BOOST_TEST(history.at(1).val_loss == 3.6, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(history.at(1).val_accuracy == 1.0);
+  BOOST_TEST(history.at(1).train_loss == 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(fit_stops_early_and_the_best_weights_come_back) {
+  const auto data = blobs(20, 2);
+  auto train = tt::training_batches<8>(data, 1);
+  auto val = tt::evaluation_batches<8>(data);
+  std::array<float, 1> weights{0};  // stands for a parameter store: anything copyable
+  tt::early_stopping<std::array<float, 1>> stop({.patience = 2});
+  const std::array<double, 6> val_losses{1.0, 0.5, 0.7, 0.8, 0.2, 0.1};
+  std::size_t epoch_seen = 0;
+  const auto history = tt::fit(
+      train, &val,
+      [&](const auto& b) {
+        epoch_seen = b.epoch;
+        weights[0] = static_cast<float>(b.epoch);  // "training"
+        return 1.0f;
+      },
+      [&](const auto& b) { return val_losses.at(b.epoch - 1); },
+      {.epochs = 6, .on_epoch_end = [&](const tt::epoch_metrics& m) { return !stop.update(m.epoch, m.val_loss, weights); }});
+  BOOST_TEST(history.size() == 4u);  // epochs 3 and 4 did not improve on 2
+  BOOST_TEST(epoch_seen == 4u);
+  BOOST_TEST(stop.best_epoch() == 2u);
+  BOOST_TEST(weights[0] == 4.f);
+  BOOST_TEST(stop.restore_best(weights));
+  BOOST_TEST(weights[0] == 2.f);
+}
+
+BOOST_AUTO_TEST_CASE(fit_without_validation_resumes_at_a_given_epoch) {
+  const auto data = blobs(12, 2);
+  auto train = tt::training_batches<4>(data, 9);
+  auto reference = tt::training_batches<4>(data, 9);
+  reference.start_epoch(5);
+  const std::vector<std::size_t> expected(reference.order().begin(), reference.order().end());
+  std::vector<std::size_t> first_batch_epochs;
+  bool same_order = false;
+  const auto history = tt::fit(
+      train,
+      [&](const auto& b) {
+        if (b.index == 0) first_batch_epochs.push_back(b.epoch);
+        if (b.epoch == 5) same_order = std::equal(expected.begin(), expected.end(), train.order().begin());
+        return tt::step_result{0.25, 3};
+      },
+      {.epochs = 2, .first_epoch = 5});
+  BOOST_TEST(first_batch_epochs == (std::vector<std::size_t>{5, 6}), boost::test_tools::per_element());
+  BOOST_TEST(same_order);  // epoch 5 shuffled as in an unbroken run
+  BOOST_TEST(history.at(0).epoch == 5u);
+  BOOST_TEST(history.at(0).train_accuracy == 0.75);  // 3 correct of 4 valid rows, every batch
+  BOOST_TEST(history.at(0).train_loss == 0.25);
+  BOOST_TEST(std::isnan(history.at(0).val_loss));
+  BOOST_TEST(std::isnan(history.at(0).learning_rate));
+}
