@@ -3,9 +3,11 @@
 // the graph view, and scalar evaluation with named bindings.
 
 #include <tapeless/core.hpp>
+#include <tapeless/expr/activations.hpp>
 #include <tapeless/expr/arithmetic.hpp>
 #include <tapeless/expr/compare.hpp>
 #include <tapeless/expr/constant.hpp>
+#include <tapeless/expr/element_type.hpp>
 #include <tapeless/expr/elementary.hpp>
 #include <tapeless/expr/evaluate.hpp>
 #include <tapeless/expr/gather.hpp>

@@ -194,3 +194,41 @@ BOOST_AUTO_TEST_CASE(three_layer_perceptron_with_cross_entropy_matches_pytorch) 
 
 // The same network in float: SIMD batches of 8 or 16, tails, float rounding.
 BOOST_AUTO_TEST_CASE(three_layer_perceptron_in_float_matches_pytorch) { check_mlp<float>(2e-5); }
+
+BOOST_AUTO_TEST_CASE(activations_match_pytorch) {
+  namespace r = reference::activations;
+  constexpr auto A = tl::param<"A", double, 4, 5>;
+  constexpr auto B = tl::param<"B", double, 4, 5>;
+  constexpr auto loss = tl::sum(tl::elu(A) * B + tl::softplus(A * 3.0) + tl::leaky_relu(A) * B +
+                                tl::leaky_relu(B, tl::c<1, 5>) * A + tl::silu(A + B) + tl::gelu(A * B) +
+                                tl::elu(B, 0.5) * A);
+  auto program = tl::compile(loss);
+  auto params = tl::parameters_of(loss);
+  test::fill(params.get<"A">(), r::A);
+  test::fill(params.get<"B">(), r::B);
+  test::check_close("loss", program.step(params), r::loss, tolerance);
+  test::check_close("dA", params.grad<"A">(), r::grad_A, tolerance);
+  test::check_close("dB", params.grad<"B">(), r::grad_B, tolerance);
+  test::check_finite_differences(program, params, fd_step, fd_tolerance);
+}
+
+BOOST_AUTO_TEST_CASE(l1_huber_and_binary_cross_entropy_match_pytorch) {
+  namespace r = reference::more_losses;
+  constexpr auto P = tl::param<"P", double, 5, 3>;
+  constexpr auto Z = tl::param<"Z", double, 5, 3>;
+  constexpr auto target = tl::input<"target", double, 5, 3>;
+  constexpr auto bits = tl::input<"bits", double, 5, 3>;
+  constexpr auto loss = tl::l1_loss(P, target) + tl::huber(P, target) + tl::huber(P * 2.0, target, 0.5) +
+                        tl::binary_cross_entropy_with_logits(Z * 4.0, bits);
+  auto program = tl::compile(loss);
+  auto params = tl::parameters_of(loss);
+  test::fill(params.get<"P">(), r::P);
+  test::fill(params.get<"Z">(), r::Z);
+  tl::tensor<double, 5, 3> t, b;
+  test::fill(t, r::target);
+  test::fill(b, r::bits);
+  test::check_close("loss", program.step(params, target = t, bits = b), r::loss, tolerance);
+  test::check_close("dP", params.grad<"P">(), r::grad_P, tolerance);
+  test::check_close("dZ", params.grad<"Z">(), r::grad_Z, tolerance);
+  test::check_finite_differences(program, params, fd_step, fd_tolerance, target = t, bits = b);
+}

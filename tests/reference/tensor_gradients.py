@@ -80,6 +80,16 @@ case("losses", {"Z": randn(6, 4), "P": randn(6, 4)}, {"labels": torch.tensor([3,
      lambda Z, P, labels, target: F.cross_entropy(Z, labels.long()) + F.mse_loss(P, target)
      + F.cross_entropy(Z * P, labels.long()))
 
+# The activations beyond the elementary functions.
+case("activations", {"A": randn(4, 5), "B": randn(4, 5)}, {},
+     lambda A, B: (F.elu(A) * B + F.softplus(A * 3) + F.leaky_relu(A) * B + F.leaky_relu(B, 0.2) * A
+                   + F.silu(A + B) + F.gelu(A * B, approximate="tanh") + F.elu(B, 0.5) * A).sum())
+
+# The other losses: L1, Huber (delta 1 and 0.5), binary cross-entropy of logits.
+case("more_losses", {"P": randn(5, 3), "Z": randn(5, 3)}, {"target": randn(5, 3), "bits": (torch.rand(5, 3) > 0.5).double()},
+     lambda P, Z, target, bits: F.l1_loss(P, target) + F.huber_loss(P, target) + F.huber_loss(P * 2, target, delta=0.5)
+     + F.binary_cross_entropy_with_logits(Z * 4, bits))
+
 # Reshape between a matrix and a vector.
 case("reshape", {"A": randn(2, 6), "B": randn(3, 4)}, {},
      lambda A, B: (A.reshape(3, 4) * B).sum() + torch.tanh(B.reshape(12) * A.reshape(12)).sum()

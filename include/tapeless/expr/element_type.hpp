@@ -1,0 +1,34 @@
+#pragma once
+// The floating element type an expression computes in: double when any of
+// its symbols holds doubles, float otherwise (a graph of `var`s and constants
+// alone takes the type of the values bound to it, and says float here).
+
+#include <type_traits>
+
+#include <tapeless/core/type_list.hpp>
+#include <tapeless/expr/graph.hpp>
+#include <tapeless/expr/symbol.hpp>
+
+namespace tapeless {
+
+namespace detail {
+
+template <class N>
+inline constexpr bool holds_doubles = false;
+template <fixed_string Name, class Shape, symbol_kind Kind>
+inline constexpr bool holds_doubles<symbol<Name, double, Shape, Kind>> = true;
+
+template <class List>
+struct floating_element;
+template <class... Ns>
+struct floating_element<type_list<Ns...>> {
+  using type = std::conditional_t<(holds_doubles<Ns> || ...), double, float>;
+};
+
+}  // namespace detail
+
+template <class E>
+using floating_element_t =
+    typename detail::floating_element<detail::topological_order<std::remove_cvref_t<E>>>::type;
+
+}  // namespace tapeless

@@ -1,0 +1,6 @@
+#pragma once
+// The nn layer: layers with PyTorch's parameter names, dropout, and
+// initializers. Activations and losses are plain ops in tl:: (expr/).
+
+#include <tapeless/nn/init.hpp>
+#include <tapeless/nn/linear.hpp>
