@@ -4,6 +4,7 @@
 
 #include <tapeless/diff/d.hpp>
 #include <tapeless/diff/grad.hpp>
+#include <tapeless/diff/grad_parameters.hpp>
 #include <tapeless/diff/reverse.hpp>
 #include <tapeless/diff/simplify.hpp>
 #include <tapeless/expr.hpp>

@@ -155,3 +155,21 @@ BOOST_AUTO_TEST_CASE(inputs_bind_as_spans) {
   BOOST_TEST(program.step(params, V = std::span<const double, 6>(data.data(), 6)) == 42.0);
   BOOST_TEST(params.grad<"w">()[4] == 5.0);
 }
+
+BOOST_AUTO_TEST_CASE(grad_without_variables_takes_every_param) {
+  constexpr auto A = tl::param<"A", double, 2, 2>;
+  constexpr auto b = tl::param<"b", double, 2>;
+  constexpr auto V = tl::input<"V", double, 2, 2>;
+  constexpr auto loss = tl::sum(tl::square(A * V + b));
+  constexpr auto g = tl::grad(loss);
+  static_assert(decltype(g)::size == 2);
+  // Each partial is an expression: compile it to evaluate it on tensors.
+  auto dA = tl::compile(g[A]);
+  auto params = tl::parameters_of(loss);
+  params.get<"A">().fill(1.0);
+  params.get<"b">().fill(0.5);
+  tl::tensor<double, 2, 2> v;
+  v.fill(2.0);
+  const auto& value = dA(params, V = v);
+  for (double e : value) BOOST_TEST(e == 2 * (1.0 * 2.0 + 0.5) * 2.0);
+}
