@@ -7,6 +7,7 @@
 #include <tapeless/expr/arithmetic.hpp>
 #include <tapeless/expr/compare.hpp>
 #include <tapeless/expr/constant.hpp>
+#include <tapeless/expr/dropout.hpp>
 #include <tapeless/expr/element_type.hpp>
 #include <tapeless/expr/elementary.hpp>
 #include <tapeless/expr/evaluate.hpp>

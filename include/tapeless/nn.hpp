@@ -2,5 +2,6 @@
 // The nn layer: layers with PyTorch's parameter names, dropout, and
 // initializers. Activations and losses are plain ops in tl:: (expr/).
 
+#include <tapeless/nn/dropout.hpp>
 #include <tapeless/nn/init.hpp>
 #include <tapeless/nn/linear.hpp>

@@ -83,6 +83,7 @@ struct run_context {
   using program = Schedule;
   using value_type = typename Schedule::value_type;
   Owner& self;
+  bool training;  // dropout draws its masks (program.step), else is the identity
   Params& params;
   const Bindings& bindings;
   std::byte* arena;
@@ -99,6 +100,25 @@ template <class V>
   return V::load_aligned(lanes);
 }
 
+// Dropout's mask at flat positions index, index + 1, ...: 0 or 1 / (1 - P).
+template <class Op, class V>
+[[gnu::always_inline]] inline V dropout_mask(std::uint64_t seed, std::uint64_t step, std::size_t index) noexcept {
+  using T = typename decltype([] {
+    if constexpr (simd::batch_value<V>)
+      return std::type_identity<typename V::value_type>{};
+    else
+      return std::type_identity<V>{};
+  }())::type;
+  constexpr T scale = static_cast<T>(1.0 / (1.0 - Op::probability));
+  if constexpr (simd::batch_value<V>) {
+    alignas(64) T lanes[V::size];
+    for (std::size_t l = 0; l < V::size; ++l) lanes[l] = Op::keeps(seed, step, index + l) ? scale : T(0);
+    return V::load_aligned(lanes);
+  } else {
+    return Op::keeps(seed, step, index) ? scale : T(0);
+  }
+}
+
 // A loop over shape S computing the fused tree rooted at Kernel.
 template <class Ctx, int Kernel, class S, bool Flat>
 struct fused {
@@ -109,6 +129,8 @@ struct fused {
   template <class N>
   static constexpr bool in_loop = plan.owner[P::template index<N>] == Kernel &&
                                   kind_of<N>() != node_kind::reduce;
+
+  static constexpr std::size_t columns = Flat ? S::size : (S::rank == 0 ? 1 : S::dims[S::rank - 1]);
 
   // The matmul whose epilogue this loop is, if any: its value is the product
   // the GEMM hands over.
@@ -149,6 +171,12 @@ struct fused {
         return xsimd::select(lane_indices<V>() + V(static_cast<T>(col)) == V(label), V(1), V(0));
       else
         return static_cast<T>(col) == label ? T(1) : T(0);
+    } else if constexpr (in_loop<N> && kind_of<N>() == node_kind::dropout) {
+      using Op = typename N::operation;
+      using A = typename front<typename operands_of<N>::type>::type;
+      const V a = value<A, V>(c, row, col, product);
+      if (!c.training) return a;
+      return a * dropout_mask<Op, V>(c.self.random_seed, c.self.steps_taken, row * columns + col);
     } else if constexpr (in_loop<N>) {
       using Op = typename N::operation;
       return [&]<class... Os>(type_list<Os...>) {

@@ -26,6 +26,7 @@
 #include <tapeless/core/shape.hpp>
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/expr/constant.hpp>
+#include <tapeless/expr/dropout.hpp>
 #include <tapeless/expr/gather.hpp>
 #include <tapeless/expr/matmul.hpp>
 #include <tapeless/expr/node.hpp>
@@ -57,6 +58,7 @@ enum class node_kind : unsigned char {
   constant,     // an exact or run-time constant: a register
   elementwise,  // fused into a loop
   one_hot,      // elementwise, from integer labels
+  dropout,      // elementwise, reads its position (the mask's hash)
   reshape,      // a view of its operand's buffer
   transpose,    // a view for matmul, else a copy kernel
   matmul,
@@ -73,6 +75,10 @@ template <class Op>
 inline constexpr bool is_one_hot_op = false;
 template <std::size_t B, std::size_t C>
 inline constexpr bool is_one_hot_op<one_hot_op<B, C>> = true;
+template <class Op>
+inline constexpr bool is_dropout_op = false;
+template <std::uint64_t S, double P>
+inline constexpr bool is_dropout_op<dropout_op<S, P>> = true;
 template <class Op>
 inline constexpr bool is_reshape_op = false;
 template <class F, class T>
@@ -114,6 +120,8 @@ constexpr node_kind kind_of() {
       return node_kind::output;
     else if constexpr (is_one_hot_op<Op>)
       return node_kind::one_hot;
+    else if constexpr (is_dropout_op<Op>)
+      return node_kind::dropout;
     else if constexpr (is_reshape_op<Op>)
       return node_kind::reshape;
     else if constexpr (is_transpose_op<Op>)
@@ -248,9 +256,11 @@ constexpr program_plan<N> make_plan(const std::array<node_facts, N>& f) {
         if (uses[r] == 1 && !plan.external[r]) {
           const int p = user[r];
           const int kernel = plan.owner[p];
-          const bool elementwise_user = f[p].kind == node_kind::elementwise || f[p].kind == node_kind::output;
+          const bool elementwise_user = f[p].kind == node_kind::elementwise || f[p].kind == node_kind::output ||
+                                        f[p].kind == node_kind::dropout;
           if (elementwise_user && kernel >= 0 && plan.epilogue_of[kernel] < 0 &&
-              (f[kernel].kind == node_kind::elementwise || f[kernel].kind == node_kind::output) &&
+              (f[kernel].kind == node_kind::elementwise || f[kernel].kind == node_kind::output ||
+               f[kernel].kind == node_kind::dropout) &&
               f[kernel].size == f[r].size && f[kernel].columns == f[r].columns) {
             plan.owner[r] = kernel;
             plan.epilogue_of[kernel] = static_cast<int>(r);
@@ -279,6 +289,7 @@ constexpr program_plan<N> make_plan(const std::array<node_facts, N>& f) {
         break;
       }
       case node_kind::elementwise:
+      case node_kind::dropout:
       case node_kind::one_hot: {
         bool fused = false;
         if (uses[r] == 1) {
@@ -286,9 +297,11 @@ constexpr program_plan<N> make_plan(const std::array<node_facts, N>& f) {
           const node_kind pk = f[p].kind;
           const int kernel = plan.owner[p];
           if (kernel >= 0 && (pk == node_kind::elementwise || pk == node_kind::output ||
-                              pk == node_kind::one_hot || pk == node_kind::reduce)) {
+                              pk == node_kind::dropout || pk == node_kind::reduce)) {
             const std::size_t loop = pk == node_kind::reduce ? f[p].loop_size : f[kernel].loop_size;
-            fused = f[r].size == loop && (f[r].kind != node_kind::one_hot || f[p].size == f[r].size);
+            // one_hot and dropout read their position: only in a loop over their own shape.
+            const bool positional = f[r].kind == node_kind::one_hot || f[r].kind == node_kind::dropout;
+            fused = f[r].size == loop && (!positional || (f[p].size == f[r].size && f[kernel].columns == f[r].columns));
           }
           if (fused) plan.owner[r] = plan.owner[p];
         }

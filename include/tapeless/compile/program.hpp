@@ -394,7 +394,7 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
   // which stays valid until the next call.
   template <class Store, class... Bindings>
   decltype(auto) operator()(Store& params, const Bindings&... bindings) noexcept {
-    run<forward_schedule>(params, bindings...);
+    run<forward_schedule>(false, params, bindings...);
     if constexpr (output_shape::rank == 0)
       return result[0];
     else
@@ -407,20 +407,26 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
     requires(output_shape::rank == 0)
   value_type step(Store& params, const Bindings&... bindings) noexcept {
     static_assert(trains, "tapeless: step() needs a program compiled from a loss that reads params");
-    run<training_schedule>(params, bindings...);
+    run<training_schedule>(true, params, bindings...);
+    ++steps_taken;
     return result[0];
   }
 
+  // Restarts dropout's random stream: seed s, step 0.
+  void seed(std::uint64_t s) noexcept { random_seed = s, steps_taken = 0; }
+
   Table constants{};
   result_type result{};
+  std::uint64_t random_seed = 0;
+  std::uint64_t steps_taken = 0;  // training steps run: dropout draws a new mask each
 
  private:
   template <class Schedule, class Store, class... Bindings>
-  void run(Store& params, const Bindings&... bindings) noexcept {
+  void run(bool training, Store& params, const Bindings&... bindings) noexcept {
     if constexpr (detail::check_program_bindings<typename Schedule::nodes, Bindings...>::value) {
       const std::tuple<const Bindings&...> bound{bindings...};
       using context = detail::run_context<Schedule, program, Store, std::tuple<const Bindings&...>>;
-      const context c{*this, params, bound, arena_.get()};
+      const context c{*this, training, params, bound, arena_.get()};
       Schedule::run(c);
     }
   }

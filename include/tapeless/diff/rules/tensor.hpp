@@ -6,6 +6,7 @@
 
 #include <tapeless/diff/rules/rule.hpp>
 #include <tapeless/expr/compare.hpp>
+#include <tapeless/expr/dropout.hpp>
 #include <tapeless/expr/elementary.hpp>
 #include <tapeless/expr/gather.hpp>
 #include <tapeless/expr/matmul.hpp>
@@ -118,6 +119,18 @@ struct vjp_rule<gather_op<B, C>> {
       return make_mul(node<one_hot_op<B, C>, L>{}, g);
     else
       return make_mul(node<one_hot_op<B, C>, L>{}, reshape_to<shape<B, 1>>(as_shape<shape<B>>(g)));
+  }
+};
+
+// d dropout(a) = dropout(da) with the same mask (recomputed from its hash).
+template <std::uint64_t Salt, double P>
+struct vjp_rule<dropout_op<Salt, P>> {
+  template <std::size_t I, class A, class G>
+  static constexpr auto partial(node<dropout_op<Salt, P>, A>, G g) {
+    if constexpr (is_zero<G>)
+      return zero_adjoint{};
+    else
+      return node<dropout_op<Salt, P>, decltype(as_shape<shape_of<A>>(g))>{};
   }
 };
 
