@@ -16,3 +16,4 @@
 #include <tapeless/optim/schedule.hpp>
 #include <tapeless/optim/sgd.hpp>
 #include <tapeless/optim/step_lr.hpp>
+#include <tapeless/optim/trainer.hpp>

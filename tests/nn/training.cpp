@@ -118,3 +118,24 @@ BOOST_AUTO_TEST_CASE(training_step_with_optimizer_never_allocates) {
   BOOST_TEST(allocations.load() == before);
   BOOST_TEST(last < 0.5f * first, "loss " << first << " -> " << last);  // it learns the batch
 }
+
+BOOST_AUTO_TEST_CASE(compile_with_an_optimizer_steps_like_program_and_optimizer) {
+  auto trainer = tl::compile(loss, tl::optim::sgd{.lr = 0.1f, .momentum = 0.9f});
+  auto program = tl::compile(loss);
+  auto opt = tl::optim::optimizer(tl::parameters_of(loss), tl::optim::sgd{.lr = 0.1f, .momentum = 0.9f});
+  auto a = tl::parameters_of(loss);
+  tl::init::he_normal(a, 4);
+  auto b = a;
+  tl::tensor<float, 32, 16> x;
+  tl::tensor<std::int32_t, 32> y;
+  tl::random_stream data{2};
+  for (auto& e : x) e = data.normal();
+  for (auto& e : y) e = static_cast<std::int32_t>(data.below(4));
+  for (int step = 0; step < 5; ++step) {
+    const float la = trainer.step(a, X = x, Y = y);
+    const float lb = program.step(b, X = x, Y = y);
+    opt.step(b);
+    BOOST_TEST(la == lb);
+  }
+  BOOST_TEST(same_bits(a, b));
+}
