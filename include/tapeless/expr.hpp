@@ -22,4 +22,5 @@
 #include <tapeless/expr/pow.hpp>
 #include <tapeless/expr/reduce.hpp>
 #include <tapeless/expr/reshape.hpp>
+#include <tapeless/expr/slice.hpp>
 #include <tapeless/expr/symbol.hpp>

@@ -232,3 +232,24 @@ BOOST_AUTO_TEST_CASE(l1_huber_and_binary_cross_entropy_match_pytorch) {
   test::check_close("dZ", params.grad<"Z">(), r::grad_Z, tolerance);
   test::check_finite_differences(program, params, fd_step, fd_tolerance, target = t, bits = b);
 }
+
+BOOST_AUTO_TEST_CASE(slice_and_concat_match_pytorch) {
+  namespace r = reference::slice_concat;
+  constexpr auto A = tl::param<"A", double, 4, 6>;
+  constexpr auto B = tl::param<"B", double, 4, 3>;
+  constexpr auto W = tl::param<"W", double, 4, 6>;
+  constexpr auto loss = tl::sum(tl::tanh(tl::concat<1>(tl::slice<1, 1, 4>(A), B)) * W) +
+                        tl::sum(tl::slice<0, 1, 3>(A) * tl::slice<0, 0, 2>(W)) +
+                        tl::mean(tl::square(tl::concat<0>(A, W))) +
+                        tl::sum(tl::sigmoid(tl::slice<-1, 5, 6>(A) * B));
+  auto program = tl::compile(loss);
+  auto params = tl::parameters_of(loss);
+  test::fill(params.get<"A">(), r::A);
+  test::fill(params.get<"B">(), r::B);
+  test::fill(params.get<"W">(), r::W);
+  test::check_close("loss", program.step(params), r::loss, tolerance);
+  test::check_close("dA", params.grad<"A">(), r::grad_A, tolerance);
+  test::check_close("dB", params.grad<"B">(), r::grad_B, tolerance);
+  test::check_close("dW", params.grad<"W">(), r::grad_W, tolerance);
+  test::check_finite_differences(program, params, fd_step, fd_tolerance);
+}

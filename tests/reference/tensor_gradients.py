@@ -90,6 +90,11 @@ case("more_losses", {"P": randn(5, 3), "Z": randn(5, 3)}, {"target": randn(5, 3)
      lambda P, Z, target, bits: F.l1_loss(P, target) + F.huber_loss(P, target) + F.huber_loss(P * 2, target, delta=0.5)
      + F.binary_cross_entropy_with_logits(Z * 4, bits))
 
+# Slices along either axis, and concatenation.
+case("slice_concat", {"A": randn(4, 6), "B": randn(4, 3), "W": randn(4, 6)}, {},
+     lambda A, B, W: (torch.tanh(torch.cat((A[:, 1:4], B), 1)) * W).sum() + (A[1:3, :] * W[0:2, :]).sum()
+     + torch.cat((A, W), 0).square().mean() + torch.sigmoid(A[:, 5:6] * B).sum())
+
 # Reshape between a matrix and a vector.
 case("reshape", {"A": randn(2, 6), "B": randn(3, 4)}, {},
      lambda A, B: (A.reshape(3, 4) * B).sum() + torch.tanh(B.reshape(12) * A.reshape(12)).sum()

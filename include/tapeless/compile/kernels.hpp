@@ -9,6 +9,7 @@
 // stride 0 along its broadcast dimensions. When every operand has S's element
 // count or a single element, the loop is flat: one row of S::size columns.
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <cmath>
@@ -401,6 +402,40 @@ inline void run_gather(const Ctx& c) noexcept {
     const auto label = static_cast<std::size_t>(labels[b]);
     assert(label < classes && "tapeless: a class label is outside [0, classes)");
     out[b] = label < classes ? z[b * classes + label] : 0;
+  }
+}
+
+// Kernel: slice, pad or concat: each a loop over the dimensions before the
+// axis, copying whole runs (the axis and everything after it is contiguous).
+template <class Ctx, int Kernel, class Root>
+inline void run_copy(const Ctx& c) noexcept {
+  using P = typename Ctx::program;
+  using Op = typename Root::operation;
+  using S = shape_of<Root>;
+  using split = axis_split<S, Op::axis>;
+  using operands = typename operands_of<Root>::type::template apply<std::tuple>;
+  using A = std::tuple_element_t<0, operands>;
+  auto* out = P::template destination<Root>(c);
+  const auto* a = P::template pointer<A>(c);
+  constexpr std::size_t out_run = S::dims[Op::axis] * split::inner;
+  constexpr std::size_t a_run = shape_of<A>::dims[Op::axis] * split::inner;
+  if constexpr (requires { typename Op::input_shape; }) {  // slice: a's rows are longer
+    for (std::size_t o = 0; o < split::outer; ++o)
+      std::copy_n(a + o * a_run + Op::begin * split::inner, out_run, out + o * out_run);
+  } else if constexpr (std::tuple_size_v<operands> == 1) {  // pad: zeros around a
+    for (std::size_t o = 0; o < split::outer; ++o) {
+      auto* row = out + o * out_run;
+      std::fill_n(row, out_run, 0);
+      std::copy_n(a + o * a_run, a_run, row + Op::begin * split::inner);
+    }
+  } else {  // concat: a's run, then b's
+    using B = std::tuple_element_t<1, operands>;
+    const auto* b = P::template pointer<B>(c);
+    constexpr std::size_t b_run = shape_of<B>::dims[Op::axis] * split::inner;
+    for (std::size_t o = 0; o < split::outer; ++o) {
+      std::copy_n(a + o * a_run, a_run, out + o * out_run);
+      std::copy_n(b + o * b_run, b_run, out + o * out_run + a_run);
+    }
   }
 }
 

@@ -32,6 +32,7 @@
 #include <tapeless/expr/node.hpp>
 #include <tapeless/expr/reduce.hpp>
 #include <tapeless/expr/reshape.hpp>
+#include <tapeless/expr/slice.hpp>
 #include <tapeless/expr/symbol.hpp>
 
 namespace tapeless {
@@ -64,6 +65,7 @@ enum class node_kind : unsigned char {
   matmul,
   reduce,
   gather,
+  copy,         // slice, pad, concat: runs of memory copied
   output,
 };
 
@@ -95,6 +97,14 @@ template <class Op>
 inline constexpr bool is_reduce_op = false;
 template <class K, class I, class O>
 inline constexpr bool is_reduce_op<reduce_op<K, I, O>> = true;
+template <class Op>
+inline constexpr bool is_copy_op = false;
+template <class I, std::size_t A, std::size_t B, std::size_t E>
+inline constexpr bool is_copy_op<slice_op<I, A, B, E>> = true;
+template <class F, std::size_t A, std::size_t B>
+inline constexpr bool is_copy_op<pad_op<F, A, B>> = true;
+template <class SA, class SB, std::size_t A>
+inline constexpr bool is_copy_op<concat_op<SA, SB, A>> = true;
 template <class Op>
 inline constexpr bool is_gather_op = false;
 template <std::size_t B, std::size_t C>
@@ -132,6 +142,8 @@ constexpr node_kind kind_of() {
       return node_kind::reduce;
     else if constexpr (is_gather_op<Op>)
       return node_kind::gather;
+    else if constexpr (is_copy_op<Op>)
+      return node_kind::copy;
     else if constexpr (std::is_base_of_v<elementwise_operation, Op>)
       return node_kind::elementwise;
     else
@@ -272,6 +284,7 @@ constexpr program_plan<N> make_plan(const std::array<node_facts, N>& f) {
       }
       case node_kind::reduce:
       case node_kind::gather:
+      case node_kind::copy:
         plan.root[r] = true;
         break;
       case node_kind::output: {
@@ -280,7 +293,7 @@ constexpr program_plan<N> make_plan(const std::array<node_facts, N>& f) {
         const int a = f[r].operands[0];
         const node_kind ak = f[a].kind;
         const bool kernel_anyway = ak == node_kind::matmul || ak == node_kind::reduce ||
-                                   ak == node_kind::gather ||
+                                   ak == node_kind::gather || ak == node_kind::copy ||
                                    (ak == node_kind::transpose && !only_matmul_users[a]);
         if (kernel_anyway && uses[a] == 1 && f[a].size == f[r].size)
           plan.external[a] = true, plan.redirect[a] = static_cast<int>(r);

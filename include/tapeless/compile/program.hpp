@@ -289,6 +289,8 @@ struct schedule {
       run_gather<Ctx, I, N>(c);
     else if constexpr (kind == node_kind::transpose)
       run_transpose<Ctx, I, N>(c);
+    else if constexpr (kind == node_kind::copy)
+      run_copy<Ctx, I, N>(c);
     else
       run_elementwise<Ctx, I, N>(c);
   }

@@ -12,6 +12,7 @@
 #include <tapeless/expr/matmul.hpp>
 #include <tapeless/expr/reduce.hpp>
 #include <tapeless/expr/reshape.hpp>
+#include <tapeless/expr/slice.hpp>
 
 namespace tapeless::detail {
 
@@ -131,6 +132,45 @@ struct vjp_rule<dropout_op<Salt, P>> {
       return zero_adjoint{};
     else
       return node<dropout_op<Salt, P>, decltype(as_shape<shape_of<A>>(g))>{};
+  }
+};
+
+// d slice(a) = the adjoint padded with zeros back to a's shape
+template <class In, std::size_t Axis, std::size_t Begin, std::size_t End>
+struct vjp_rule<slice_op<In, Axis, Begin, End>> {
+  template <std::size_t I, class A, class G>
+  static constexpr auto partial(node<slice_op<In, Axis, Begin, End>, A>, G g) {
+    if constexpr (is_zero<G>)
+      return zero_adjoint{};
+    else
+      return pad_to<In, Axis, Begin>(as_shape<typename with_dim<In, Axis, End - Begin>::type>(g));
+  }
+};
+
+// d pad(a) = the adjoint's window where a was placed
+template <class Full, std::size_t Axis, std::size_t Begin>
+struct vjp_rule<pad_op<Full, Axis, Begin>> {
+  template <std::size_t I, class A, class G>
+  static constexpr auto partial(node<pad_op<Full, Axis, Begin>, A>, G g) {
+    if constexpr (is_zero<G>)
+      return zero_adjoint{};
+    else
+      return slice_of<Axis, Begin, Begin + shape_of<A>::dims[Axis]>(as_shape<Full>(g));
+  }
+};
+
+// d concat(a, b) = the adjoint's two parts
+template <class SA, class SB, std::size_t Axis>
+struct vjp_rule<concat_op<SA, SB, Axis>> {
+  template <std::size_t I, class A, class B, class G>
+  static constexpr auto partial(node<concat_op<SA, SB, Axis>, A, B> self, G g) {
+    constexpr std::size_t na = SA::dims[Axis], nb = SB::dims[Axis];
+    if constexpr (is_zero<G>)
+      return zero_adjoint{};
+    else if constexpr (I == 0)
+      return slice_of<Axis, 0, na>(as_shape<shape_of<decltype(self)>>(g));
+    else
+      return slice_of<Axis, na, na + nb>(as_shape<shape_of<decltype(self)>>(g));
   }
 };
 
