@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Compile cost of tapeless programs: wall time, CPU time and peak memory of
+compiling each workload with g++ -O2, several times, reporting the median.
+
+    python3 bench/compile/measure.py [--repetitions 3] [--flags "-O2"] [files...]
+
+Defaults to every .cpp in bench/compile/ and examples/fashion_mnist_mlp.cpp.
+Run it on a quiet machine: compile time is CPU time, and sharing the cores
+stretches the wall time (the load average is printed with the figures).
+"""
+import argparse
+import os
+import pathlib
+import statistics
+import subprocess
+import tempfile
+
+root = pathlib.Path(__file__).resolve().parents[2]
+parser = argparse.ArgumentParser()
+parser.add_argument("--repetitions", type=int, default=3)
+parser.add_argument("--compiler", default=os.environ.get("CXX", "g++"))
+parser.add_argument("--flags", default="-O2")
+parser.add_argument("files", nargs="*")
+args = parser.parse_args()
+files = [pathlib.Path(f) for f in args.files] or sorted((root / "bench/compile").glob("*.cpp")) + [
+    root / "examples/fashion_mnist_mlp.cpp"]
+
+print(f"load average before: {os.getloadavg()[0]:.2f}")
+print(f"{'file':<32} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9}   (median of {args.repetitions})")
+with tempfile.TemporaryDirectory() as out:
+    for f in files:
+        walls, cpus, peaks = [], [], []
+        for _ in range(args.repetitions):
+            cmd = ["/usr/bin/time", "-f", "%e %U %S %M", args.compiler, "-std=c++20", *args.flags.split(),
+                   f"-I{root / 'include'}", "-c", str(f), "-o", str(pathlib.Path(out) / "a.o")]
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            if r.returncode != 0:
+                raise SystemExit(f"{f}: compilation failed\n{r.stderr[-2000:]}")
+            wall, user, system, peak = r.stderr.strip().splitlines()[-1].split()
+            walls.append(float(wall)), cpus.append(float(user) + float(system)), peaks.append(int(peak) / 1024)
+        print(f"{f.name:<32} {statistics.median(walls):8.2f} {statistics.median(cpus):8.2f} {statistics.median(peaks):9.0f}")
+print(f"load average after: {os.getloadavg()[0]:.2f}")
