@@ -229,7 +229,7 @@ struct schedule {
     } else if constexpr (kind_of<N>() == node_kind::output) {
       constexpr std::size_t out = N::operation::index;
       if constexpr (out == 0)
-        return c.self.result.data();
+        return c.self.result_.get().data();
       else
         return c.params.template grad<type_at<out - 1, Params>::type::name>().data();
     } else {
@@ -324,13 +324,6 @@ struct arena_holder<heap_storage, Bytes> {
   std::byte* get() noexcept { return data->bytes; }
 };
 
-template <class Storage, std::size_t Bytes>
-using arena_for = arena_holder<std::conditional_t<std::is_same_v<Storage, automatic_storage>,
-                                                  std::conditional_t<(Bytes <= automatic_storage::inline_limit_bytes),
-                                                                     inline_storage, heap_storage>,
-                                                  Storage>,
-                               Bytes>;
-
 template <class S, class Partials, class Params>
 struct output_nodes;
 template <class S, class... Partials, class... Params>
@@ -398,9 +391,9 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
   decltype(auto) operator()(Store& params, const Bindings&... bindings) noexcept {
     run<forward_schedule>(false, params, bindings...);
     if constexpr (output_shape::rank == 0)
-      return result[0];
+      return result_.get()[0];
     else
-      return static_cast<const result_type&>(result);
+      return static_cast<const result_type&>(result_.get());
   }
 
   // Forward and backward: returns the loss and writes every parameter's
@@ -411,14 +404,13 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
     static_assert(trains, "tapeless: step() needs a program compiled from a loss that reads params");
     run<training_schedule>(true, params, bindings...);
     ++steps_taken;
-    return result[0];
+    return result_.get()[0];
   }
 
   // Restarts dropout's random stream: seed s, step 0.
   void seed(std::uint64_t s) noexcept { random_seed = s, steps_taken = 0; }
 
   Table constants{};
-  result_type result{};
   std::uint64_t random_seed = 0;
   std::uint64_t steps_taken = 0;  // training steps run: dropout draws a new mask each
 
@@ -433,7 +425,22 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
     }
   }
 
-  detail::arena_for<Storage, arena_bytes> arena_{};
+  // Where the arena and the result live: inline, or allocated once here.
+  using resolved_storage = std::conditional_t<
+      std::is_same_v<Storage, automatic_storage>,
+      std::conditional_t<(arena_bytes + sizeof(result_type) <= automatic_storage::inline_limit_bytes),
+                         inline_storage, heap_storage>,
+      Storage>;
+
+ public:
+  // The program's output (the loss, or the predicted tensor) after a call.
+  const result_type& result() const noexcept { return result_.get(); }
+
+ private:
+  template <class, class, class, class, class>
+  friend struct detail::schedule;
+  detail::parameter_holder<resolved_storage, result_type> result_{};
+  detail::arena_holder<resolved_storage, arena_bytes> arena_{};
 };
 
 namespace detail {
