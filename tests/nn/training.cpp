@@ -121,6 +121,11 @@ BOOST_AUTO_TEST_CASE(training_step_with_optimizer_never_allocates) {
 
 BOOST_AUTO_TEST_CASE(compile_with_an_optimizer_steps_like_program_and_optimizer) {
   auto trainer = tl::compile(loss, tl::optim::sgd{.lr = 0.1f, .momentum = 0.9f});
+  // The weights (entries 0 and 2) are updated in their gradient GEMMs'
+  // epilogues; the biases after the backward pass.
+  using trainer_type = decltype(trainer);
+  static_assert(trainer_type::updates_in_gemm<0> && trainer_type::updates_in_gemm<2>);
+  static_assert(!trainer_type::updates_in_gemm<1> && !trainer_type::updates_in_gemm<3>);
   auto program = tl::compile(loss);
   auto opt = tl::optim::optimizer(tl::parameters_of(loss), tl::optim::sgd{.lr = 0.1f, .momentum = 0.9f});
   auto a = tl::parameters_of(loss);
@@ -135,7 +140,16 @@ BOOST_AUTO_TEST_CASE(compile_with_an_optimizer_steps_like_program_and_optimizer)
     const float la = trainer.step(a, X = x, Y = y);
     const float lb = program.step(b, X = x, Y = y);
     opt.step(b);
-    BOOST_TEST(la == lb);
+    BOOST_TEST(std::abs(la - lb) <= 1e-6f * std::abs(lb));
   }
-  BOOST_TEST(same_bits(a, b));
+  // Fused or not, the same arithmetic per element, but the compiler may
+  // contract a * b + c into one FMA in one place and not the other.
+  a.visit([&](std::string_view name, const auto& value, const auto&) {
+    b.visit([&](std::string_view other, const auto& value_b, const auto&) {
+      if (name != other) return;
+      for (std::size_t i = 0; i < value.size(); ++i)
+        BOOST_TEST(std::abs(value[i] - value_b[i]) <= 1e-5f * std::max(1.f, std::abs(value_b[i])),
+                   std::string(name) << "[" << i << "]: " << value[i] << " vs " << value_b[i]);
+    });
+  });
 }

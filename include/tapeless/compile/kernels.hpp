@@ -79,15 +79,24 @@ struct operand_map {
 
 // What a kernel reads: its schedule (plan, node list), the program (constants,
 // result), the parameter store, the bindings, and the arena.
-template <class Schedule, class Owner, class Params, class Bindings>
+// A step's parameter update, when it runs inside the weight-gradient GEMMs
+// (tl::compile(loss, rule)): none by default.
+struct no_fused_update {
+  template <std::size_t Param>
+  static constexpr bool fuses = false;
+};
+
+template <class Schedule, class Owner, class Params, class Bindings, class Update = no_fused_update>
 struct run_context {
   using program = Schedule;
   using value_type = typename Schedule::value_type;
+  using update_type = Update;
   Owner& self;
   bool training;  // dropout draws its masks (program.step), else is the identity
   Params& params;
   const Bindings& bindings;
   std::byte* arena;
+  Update* update = nullptr;
 };
 
 TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
@@ -385,6 +394,23 @@ inline void run_matmul_epilogue(const Ctx& c) noexcept {
   T* out = P::template destination<Root>(c);
   simd::gemm<dims::m, dims::k, dims::n, op_a, op_b, typename P::arch>(
       P::template matmul_operand<A>(c), P::template matmul_operand<Bn>(c), out, epilogue);
+}
+
+// Kernel: matmul Root computes parameter Param's gradient, and the update
+// applies it in the epilogue: C is the parameter's value, the gradient is
+// never stored.
+template <class Ctx, int Kernel, class Root, std::size_t Param>
+inline void run_matmul_update(const Ctx& c) noexcept {
+  using P = typename Ctx::program;
+  using A = typename front<typename operands_of<Root>::type>::type;
+  using Bn = std::tuple_element_t<1, typename operands_of<Root>::type::template apply<std::tuple>>;
+  using dims = matmul_dims<typename Root::operation>;
+  constexpr auto op_a = P::template is_transpose_view<A> ? simd::op::transpose : simd::op::none;
+  constexpr auto op_b = P::template is_transpose_view<Bn> ? simd::op::transpose : simd::op::none;
+  auto& value = P::template parameter_value<Param>(c);
+  simd::gemm<dims::m, dims::k, dims::n, op_a, op_b, typename P::arch>(
+      P::template matmul_operand<A>(c), P::template matmul_operand<Bn>(c), value.data(),
+      c.update->template epilogue<Param>(value));
 }
 
 // Kernel: gather_op<B, C>: out(b) = z(b, labels(b)).

@@ -225,6 +225,7 @@ struct program_plan {
   std::array<int, N> schedule{};         // node index of the kernel at each position
   std::array<std::size_t, N> offset{};   // buffer's bytes into the arena
   std::array<std::size_t, N> scratch_offset{};
+  std::array<int, N> last_read{};        // the last kernel position that reads its value
   std::array<bool, N> in_arena{};
   std::size_t kernel_count = 0;
   std::size_t arena_bytes = 0;
@@ -335,7 +336,7 @@ constexpr program_plan<N> make_plan(const std::array<node_facts, N>& f) {
   }
 
   // The last kernel position that reads node i's buffer, through views.
-  std::array<int, N> last_read{};
+  std::array<int, N>& last_read = plan.last_read;
   const int end_of_program = static_cast<int>(plan.kernel_count);
   for (std::size_t r = N; r-- > 0;) {
     if (f[r].kind == node_kind::output) last_read[r] = end_of_program;

@@ -275,11 +275,59 @@ struct schedule {
     return pointer<N>(c);
   }
 
+  template <std::size_t Param, class Ctx>
+  static auto& parameter_value(const Ctx& c) noexcept {
+    return c.params.template get<type_at<Param, Params>::type::name>();
+  }
+
+  // The parameter whose gradient root I writes, or -1.
+  template <int I>
+  static constexpr int gradient_of = [] {
+    if constexpr (plan.external[I]) {
+      using O = typename type_at<plan.redirect[I], Order>::type;
+      return static_cast<int>(O::operation::index) - 1;
+    } else {
+      return -1;
+    }
+  }();
+
+  // May parameter Param's update run in the epilogue of the GEMM at I? Only
+  // when no kernel reads the parameter's value at or after that GEMM.
+  template <int I, int Param>
+  static constexpr bool update_fusable = [] {
+    if constexpr (Param < 0 || facts[I].kind != node_kind::matmul) {
+      return false;
+    } else {
+      using symbol_type = typename type_at<static_cast<std::size_t>(Param), Params>::type;
+      if constexpr (!contains<symbol_type, Order>)
+        return true;
+      else
+        return plan.last_read[index<symbol_type>] < plan.position[I];
+    }
+  }();
+
+  // Is parameter Param updated inside the backward pass under Update?
+  template <std::size_t Param, class Update>
+  static constexpr bool fuses_update = [] {
+    bool found = false;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      ((found = found || (gradient_of<plan.schedule[K]> == static_cast<int>(Param) &&
+                          update_fusable<plan.schedule[K], static_cast<int>(Param)> &&
+                          Update::template fuses<Param>)),
+       ...);
+    }(std::make_index_sequence<plan.kernel_count>{});
+    return found;
+  }();
+
   template <int I, class Ctx>
   static void run_kernel(const Ctx& c) noexcept {
     using N = typename type_at<I, Order>::type;
     constexpr node_kind kind = facts[I].kind;
-    if constexpr (plan.epilogue_of[I] >= 0)
+    constexpr int param = gradient_of<I>;
+    if constexpr (param >= 0 && update_fusable<I, param> &&
+                  Ctx::update_type::template fuses<static_cast<std::size_t>(param)>)
+      run_matmul_update<Ctx, I, N, static_cast<std::size_t>(param)>(c);
+    else if constexpr (plan.epilogue_of[I] >= 0)
       run_matmul_epilogue<Ctx, I, N, typename type_at<plan.epilogue_of[I], Order>::type>(c);
     else if constexpr (kind == node_kind::matmul)
       run_matmul<Ctx, I, N>(c);
@@ -407,6 +455,17 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
     return result_.get()[0];
   }
 
+  // Forward and backward with the update of some parameters run inside their
+  // weight-gradient GEMMs (see optim/trainer.hpp): their gradients are not
+  // stored. Which ones: training_schedule::fuses_update<i, Update>.
+  template <class Update, class Store, class... Bindings>
+    requires(output_shape::rank == 0)
+  value_type step_with_update(Update& update, Store& params, const Bindings&... bindings) noexcept {
+    run_with<training_schedule>(true, update, params, bindings...);
+    ++steps_taken;
+    return result_.get()[0];
+  }
+
   // Restarts dropout's random stream: seed s, step 0.
   void seed(std::uint64_t s) noexcept { random_seed = s, steps_taken = 0; }
 
@@ -417,10 +476,15 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
  private:
   template <class Schedule, class Store, class... Bindings>
   void run(bool training, Store& params, const Bindings&... bindings) noexcept {
+    detail::no_fused_update none;
+    run_with<Schedule>(training, none, params, bindings...);
+  }
+  template <class Schedule, class Update, class Store, class... Bindings>
+  void run_with(bool training, Update& update, Store& params, const Bindings&... bindings) noexcept {
     if constexpr (detail::check_program_bindings<typename Schedule::nodes, Bindings...>::value) {
       const std::tuple<const Bindings&...> bound{bindings...};
-      using context = detail::run_context<Schedule, program, Store, std::tuple<const Bindings&...>>;
-      const context c{*this, training, params, bound, arena_.get()};
+      using context = detail::run_context<Schedule, program, Store, std::tuple<const Bindings&...>, Update>;
+      const context c{*this, training, params, bound, arena_.get(), &update};
       Schedule::run(c);
     }
   }

@@ -90,6 +90,18 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
                   "was made for, or one with the same entries; the store types are above");
   }
 
+  // One step taken in pieces (tl::compile(loss, rule) updates some
+  // parameters inside the backward pass): begin_step() counts the step and
+  // gives its constants; update_entry<I> updates parameter I alone.
+  auto begin_step() noexcept {
+    ++steps_;
+    return rule_.constants(steps_);
+  }
+  template <std::size_t I, class S, class Constants>
+  void update_entry(parameter_store<S, Entries...>& params, const Constants& constants) noexcept {
+    update_one(params.template value_at<I>(), params.template grad_at<I>(), std::get<I>(holder_.get()), constants);
+  }
+
   // The learning rate the next step uses, and the one the rule was made with.
   float lr() const noexcept { return rule_.lr; }
   void set_lr(float lr) noexcept { rule_.lr = lr; }

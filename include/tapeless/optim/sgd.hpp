@@ -53,6 +53,33 @@ struct sgd {
     return {lr, weight_decay, momentum, first ? 0.0 : double(momentum), first ? 1.0 : 1.0 - double(dampening)};
   }
 
+  // The update of one element as a GEMM epilogue: given the gradient g (a
+  // batch or a scalar, in registers) at C(row, col), where C is the parameter
+  // itself, it updates the momentum buffer there and returns the new value.
+  template <class T>
+  struct epilogue_update {
+    T neg_lr, decay, mu, keep, take;
+    bool momentum, nesterov;
+    T* buffer;             // the momentum buffer, laid out as the parameter
+    std::size_t columns;   // the parameter's row length
+
+    template <class V, class At>
+    [[gnu::always_inline]] V operator()(const V& g, const At& at) const noexcept {
+      const V p = at.c();
+      const V d = g + V(decay) * p;
+      if (!momentum) return p + V(neg_lr) * d;
+      T* b_at = buffer + at.row * columns + at.col;
+      const V b_next = at.load(b_at) * V(keep) + V(take) * d;
+      simd::store(b_at, b_next);
+      return nesterov ? p + V(neg_lr) * (d + V(mu) * b_next) : p + V(neg_lr) * b_next;
+    }
+  };
+  template <class T>
+  epilogue_update<T> epilogue(const step_constants& k, T* buffer, std::size_t columns) const noexcept {
+    return {static_cast<T>(-k.lr), static_cast<T>(k.weight_decay), static_cast<T>(k.momentum), static_cast<T>(k.keep),
+            static_cast<T>(k.take), momentum != 0, nesterov, buffer, columns};
+  }
+
   template <class Arch, class T>
   void update(const step_constants& k, std::size_t n, T* value, const T* grad,
               const std::array<T*, state_tensors>& state) const noexcept {

@@ -8,10 +8,16 @@
 //   trainer.optimizer().set_lr(0.01f);                        // schedules, state
 //   const auto& z = trainer(params, X = xbatch);              // forward only (loss)
 //
-// Today the update is its own fused pass over each parameter after the
-// backward pass (one simd::map per tensor), as with a separate optimizer; it
-// does not yet run inside the weight-gradient GEMM's epilogue.
+// With sgd, a weight whose gradient comes out of a GEMM (a linear layer's) is
+// updated in that GEMM's epilogue, while the gradient is in registers: it is
+// never stored (params.grad of such weights is left as it was), and the
+// momentum buffer is read and written in the same pass. The compiler does
+// this only where no later kernel of the step reads the weight. Every other
+// parameter (biases; all of them with other rules) is updated after the
+// backward pass, one fused loop per tensor. The result is the same as
+// program.step followed by optimizer.step.
 
+#include <cstdint>
 #include <utility>
 
 #include <tapeless/compile/parameters.hpp>
@@ -21,6 +27,28 @@
 namespace tapeless {
 
 namespace optim {
+
+namespace detail {
+
+// The hook a program calls for the GEMMs it may fuse an update into.
+template <class Optimizer, class Constants>
+struct gemm_update {
+  Optimizer& optimizer;
+  const Constants& constants;
+
+  template <std::size_t Param>
+  static constexpr bool fuses = requires(const typename Optimizer::rule_type& rule, const Constants& k, float* p) {
+    rule.epilogue(k, p, std::size_t{});
+  };
+
+  template <std::size_t Param, class Tensor>
+  auto epilogue(Tensor& value) noexcept {
+    return optimizer.rule().epilogue(constants, optimizer.template state_at<Param>()[0].data(),
+                                     Tensor::size() / Tensor::extent(0));
+  }
+};
+
+}  // namespace detail
 
 template <class Program, class Optimizer>
 class trainer {
@@ -33,10 +61,17 @@ class trainer {
 
   template <class Store, class... Bindings>
   value_type step(Store& params, const Bindings&... bindings) noexcept {
-    const value_type loss = program_.step(params, bindings...);
-    optimizer_.step(params);
+    const auto constants = optimizer_.begin_step();
+    detail::gemm_update<Optimizer, decltype(constants)> update{optimizer_, constants};
+    const value_type loss = program_.step_with_update(update, params, bindings...);
+    update_rest<decltype(update)>(params, constants, std::make_index_sequence<Store::count>{});
     return loss;
   }
+
+  // Is parameter I updated inside the backward pass (its gradient never stored)?
+  template <std::size_t I>
+  static constexpr bool updates_in_gemm = Program::training_schedule::template fuses_update<
+      I, detail::gemm_update<Optimizer, decltype(std::declval<Optimizer&>().begin_step())>>;
 
   template <class Store, class... Bindings>
   decltype(auto) operator()(Store& params, const Bindings&... bindings) noexcept {
@@ -44,9 +79,18 @@ class trainer {
   }
 
   Program& program() noexcept { return program_; }
+  void seed(std::uint64_t s) noexcept { program_.seed(s); }
   Optimizer& optimizer() noexcept { return optimizer_; }
 
  private:
+  template <class Update, class Store, class Constants, std::size_t... I>
+  void update_rest(Store& params, const Constants& constants, std::index_sequence<I...>) noexcept {
+    ((Program::training_schedule::template fuses_update<I, Update>
+          ? void()
+          : optimizer_.template update_entry<I>(params, constants)),
+     ...);
+  }
+
   Program program_;
   Optimizer optimizer_;
 };

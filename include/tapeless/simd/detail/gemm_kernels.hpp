@@ -142,7 +142,18 @@ struct dot_product_tile {
     }
     if constexpr (k_body < K)
       for (std::size_t k = k_body; k < K; ++k) ((sum[I] += a[(I % Rows) * K + k] * b[(I / Rows) * K + k]), ...);
-    (out.put(i0 + I % Rows, j0 + I / Rows, sum[I]), ...);
+    if constexpr (Rows == 1) {
+      // One row: the sums of consecutive columns lie side by side, so whole
+      // batches go to the output (and its epilogue runs on batches: a tanh
+      // after a batch-1 layer is then xsimd's, not libm's per element).
+      constexpr std::size_t whole = count / w;
+      [&]<std::size_t... G>(std::index_sequence<G...>) {
+        (out.put(i0, j0 + G * w, Batch::load_aligned(sum + G * w)), ...);
+      }(std::make_index_sequence<whole>{});
+      for (std::size_t c = whole * w; c < count; ++c) out.put(i0, j0 + c, sum[c]);
+    } else {
+      (out.put(i0 + I % Rows, j0 + I / Rows, sum[I]), ...);
+    }
   }
 
   // The tile whose first element is C(i0, j0); a and b point at rows i0 of A and j0 of B.
