@@ -362,8 +362,10 @@ struct matmul_dims<matmul_op<M, K, N>> {
 
 // Kernel: matmul_op<M, K, N>; an operand that is a transpose view is read
 // transposed where it lies.
+// GEMM kernels stay functions of their own: inlined into a caller's larger
+// body, the register allocator of g++ 12 spills the tiles' accumulators.
 template <class Ctx, int Kernel, class Root>
-inline void run_matmul(const Ctx& c) noexcept {
+[[gnu::noinline]] void run_matmul(const Ctx& c) noexcept {
   using P = typename Ctx::program;
   using Op = typename Root::operation;
   using A = typename front<typename operands_of<Root>::type>::type;
@@ -378,7 +380,7 @@ inline void run_matmul(const Ctx& c) noexcept {
 
 // Kernel: the GEMM of matmul Mm with the loop of root Root as its epilogue.
 template <class Ctx, int Kernel, class Root, class Mm>
-inline void run_matmul_epilogue(const Ctx& c) noexcept {
+[[gnu::noinline]] void run_matmul_epilogue(const Ctx& c) noexcept {
   using P = typename Ctx::program;
   using T = typename Ctx::value_type;
   using A = typename front<typename operands_of<Mm>::type>::type;
@@ -400,7 +402,7 @@ inline void run_matmul_epilogue(const Ctx& c) noexcept {
 // applies it in the epilogue: C is the parameter's value, the gradient is
 // never stored.
 template <class Ctx, int Kernel, class Root, std::size_t Param>
-inline void run_matmul_update(const Ctx& c) noexcept {
+[[gnu::noinline]] void run_matmul_update(const Ctx& c) noexcept {
   using P = typename Ctx::program;
   using A = typename front<typename operands_of<Root>::type>::type;
   using Bn = std::tuple_element_t<1, typename operands_of<Root>::type::template apply<std::tuple>>;

@@ -353,42 +353,32 @@ struct binary_step<node<pow_op, B, exact_constant<K>>, Denominators> {
   using type = reciprocal_power<-K.num>;
 };
 
-// What computes Node, and the positions it reads; `keep_reciprocal` when
-// divisions share Node as their denominator.
-template <class Node, class Positions, class Denominators, class... Bindings>
-struct instruction_of {
-  enum : bool { keep_reciprocal = shared_denominator<Node, Denominators>::value };
-};
+// What computes Node, and the positions it reads.
 template <class Node, class Positions, class Denominators, class... Bindings>
 struct instruction;
 template <fixed_string Name, class Element, class Shape, symbol_kind Kind, class Positions,
           class Denominators, class... Bindings>
-struct instruction<symbol<Name, Element, Shape, Kind>, Positions, Denominators, Bindings...>
-    : instruction_of<symbol<Name, Element, Shape, Kind>, Positions, Denominators> {
+struct instruction<symbol<Name, Element, Shape, Kind>, Positions, Denominators, Bindings...> {
   using step = read_binding;
   enum : std::size_t { first = binding_index<Name, Bindings...>, second = 0 };
 };
 template <rational R, class Positions, class Denominators, class... Bindings>
-struct instruction<exact_constant<R>, Positions, Denominators, Bindings...>
-    : instruction_of<exact_constant<R>, Positions, Denominators> {
+struct instruction<exact_constant<R>, Positions, Denominators, Bindings...> {
   using step = read_exact<R>;
   enum : std::size_t { first = 0, second = 0 };
 };
 template <std::size_t Slot, class T, class Positions, class Denominators, class... Bindings>
-struct instruction<constant_slot<Slot, T>, Positions, Denominators, Bindings...>
-    : instruction_of<constant_slot<Slot, T>, Positions, Denominators> {
+struct instruction<constant_slot<Slot, T>, Positions, Denominators, Bindings...> {
   using step = read_slot<T>;
   enum : std::size_t { first = Slot, second = 0 };
 };
 template <class Op, class A, class Positions, class Denominators, class... Bindings>
-struct instruction<node<Op, A>, Positions, Denominators, Bindings...>
-    : instruction_of<node<Op, A>, Positions, Denominators> {
+struct instruction<node<Op, A>, Positions, Denominators, Bindings...> {
   using step = apply_step<Op, operand_kind<Op, A>>;
   enum : std::size_t { first = position_in<A, Positions>::value, second = 0 };
 };
 template <class Op, class A, class B, class Positions, class Denominators, class... Bindings>
-struct instruction<node<Op, A, B>, Positions, Denominators, Bindings...>
-    : instruction_of<node<Op, A, B>, Positions, Denominators> {
+struct instruction<node<Op, A, B>, Positions, Denominators, Bindings...> {
   using step = typename binary_step<node<Op, A, B>, Denominators>::type;
   enum : std::size_t {
     first = position_in<A, Positions>::value,
@@ -418,9 +408,10 @@ struct scalar_evaluator<V, type_list<Nodes...>, Table, Bindings...> {
     std::array<V, sizeof...(Nodes)> reciprocals;
     const evaluation_state<V, sizeof...(Nodes), sizeof...(Bindings), Table> state{
         values, reciprocals, bound, table};
+    // Each node, then (for a shared denominator) its reciprocal.
     ((values[position_in<Nodes, layout>::value] = instruction_for<Nodes>::step::compute(
           state, instruction_for<Nodes>::first, instruction_for<Nodes>::second),
-      instruction_for<Nodes>::keep_reciprocal
+      shared_denominator<Nodes, denominators>::value
           ? void(reciprocals[position_in<Nodes, layout>::value] =
                      V(1) / values[position_in<Nodes, layout>::value])
           : void()),

@@ -56,9 +56,19 @@ struct sgd {
   // The update of one element as a GEMM epilogue: given the gradient g (a
   // batch or a scalar, in registers) at C(row, col), where C is the parameter
   // itself, it updates the momentum buffer there and returns the new value.
+  // The step's scalars are read through a pointer at each call, not held in
+  // the functor: held, the compiler keeps their broadcasts in vector
+  // registers for the whole GEMM and the tile's accumulators spill (a 2x
+  // slower weight-gradient GEMM on AVX2, measured).
+  static constexpr std::size_t epilogue_scalars = 5;
+  template <class T>
+  void fill_epilogue_scalars(const step_constants& k, T* scalars) const noexcept {
+    scalars[0] = static_cast<T>(-k.lr), scalars[1] = static_cast<T>(k.weight_decay);
+    scalars[2] = static_cast<T>(k.momentum), scalars[3] = static_cast<T>(k.keep), scalars[4] = static_cast<T>(k.take);
+  }
   template <class T>
   struct epilogue_update {
-    T neg_lr, decay, mu, keep, take;
+    const T* scalars;      // neg_lr, weight_decay, momentum, keep, take
     bool momentum, nesterov;
     T* buffer;             // the momentum buffer, laid out as the parameter
     std::size_t columns;   // the parameter's row length
@@ -66,18 +76,17 @@ struct sgd {
     template <class V, class At>
     [[gnu::always_inline]] V operator()(const V& g, const At& at) const noexcept {
       const V p = at.c();
-      const V d = g + V(decay) * p;
-      if (!momentum) return p + V(neg_lr) * d;
+      const V d = g + V(scalars[1]) * p;
+      if (!momentum) return p + V(scalars[0]) * d;
       T* b_at = buffer + at.row * columns + at.col;
-      const V b_next = at.load(b_at) * V(keep) + V(take) * d;
+      const V b_next = at.load(b_at) * V(scalars[3]) + V(scalars[4]) * d;
       simd::store(b_at, b_next);
-      return nesterov ? p + V(neg_lr) * (d + V(mu) * b_next) : p + V(neg_lr) * b_next;
+      return nesterov ? p + V(scalars[0]) * (d + V(scalars[2]) * b_next) : p + V(scalars[0]) * b_next;
     }
   };
   template <class T>
-  epilogue_update<T> epilogue(const step_constants& k, T* buffer, std::size_t columns) const noexcept {
-    return {static_cast<T>(-k.lr), static_cast<T>(k.weight_decay), static_cast<T>(k.momentum), static_cast<T>(k.keep),
-            static_cast<T>(k.take), momentum != 0, nesterov, buffer, columns};
+  epilogue_update<T> epilogue(const T* scalars, T* buffer, std::size_t columns) const noexcept {
+    return {scalars, momentum != 0, nesterov, buffer, columns};
   }
 
   template <class Arch, class T>

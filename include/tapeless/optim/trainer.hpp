@@ -30,20 +30,31 @@ namespace optim {
 
 namespace detail {
 
-// The hook a program calls for the GEMMs it may fuse an update into.
+// The hook a program calls for the GEMMs it may fuse an update into. The
+// step's scalars live here, read by the epilogues through a pointer.
 template <class Optimizer, class Constants>
 struct gemm_update {
   Optimizer& optimizer;
   const Constants& constants;
+  float scalars[16]{};
+
+  using rule_type = typename Optimizer::rule_type;
+  static constexpr bool rule_fuses = requires(const rule_type& rule, const float* s, float* p) {
+    rule.epilogue(s, p, std::size_t{});
+  };
+
+  gemm_update(Optimizer& o, const Constants& k) : optimizer(o), constants(k) {
+    if constexpr (rule_fuses) optimizer.rule().fill_epilogue_scalars(constants, scalars);
+  }
 
   template <std::size_t Param>
-  static constexpr bool fuses = requires(const typename Optimizer::rule_type& rule, const Constants& k, float* p) {
-    rule.epilogue(k, p, std::size_t{});
-  };
+  static constexpr bool fuses = rule_fuses;
 
   template <std::size_t Param, class Tensor>
   auto epilogue(Tensor& value) noexcept {
-    return optimizer.rule().epilogue(constants, optimizer.template state_at<Param>()[0].data(),
+    using T = typename Tensor::value_type;
+    static_assert(std::is_same_v<T, float>, "tl::compile(loss, rule): fused updates are for float parameters");
+    return optimizer.rule().epilogue(static_cast<const T*>(scalars), optimizer.template state_at<Param>()[0].data(),
                                      Tensor::size() / Tensor::extent(0));
   }
 };
@@ -62,7 +73,7 @@ class trainer {
   template <class Store, class... Bindings>
   value_type step(Store& params, const Bindings&... bindings) noexcept {
     const auto constants = optimizer_.begin_step();
-    detail::gemm_update<Optimizer, decltype(constants)> update{optimizer_, constants};
+    detail::gemm_update<Optimizer, decltype(constants)> update(optimizer_, constants);
     const value_type loss = program_.step_with_update(update, params, bindings...);
     update_rest<decltype(update)>(params, constants, std::make_index_sequence<Store::count>{});
     return loss;
