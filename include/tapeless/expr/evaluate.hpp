@@ -7,7 +7,6 @@
 
 #include <array>
 #include <cstddef>
-#include <cstdint>
 #include <initializer_list>
 #include <type_traits>
 #include <utility>
@@ -19,7 +18,6 @@
 #include <tapeless/expr/graph.hpp>
 #include <tapeless/expr/label.hpp>
 #include <tapeless/expr/node.hpp>
-#include <tapeless/expr/pow.hpp>
 #include <tapeless/expr/symbol.hpp>
 
 namespace tapeless {
@@ -263,24 +261,14 @@ struct apply_step<Op, A, B> {
   }
 };
 
-// a/b where b is the denominator of several divisions (or the base of several
-// negative powers): a times the one reciprocal of b. A division costs several
-// multiplications, and gradients divide by the same denominator often (every
-// partial of a quotient, every term of a sum over data divided by a scale).
-// The result may differ from a/b in the last bit.
+// a/b where several divisions share b: a times the one reciprocal of b. A
+// division costs several multiplications, and gradients divide by the same
+// denominator often (every partial of a quotient, every term of a sum over
+// data divided by a scale). The result may differ from a/b in the last bit.
 struct times_reciprocal {
   template <class State>
   static constexpr auto compute(const State& s, std::size_t a, std::size_t b) {
     return s.values[a] * s.reciprocals[b];
-  }
-};
-
-// b^-K (K a positive integer) from the shared reciprocal of b.
-template <std::intmax_t K>
-struct reciprocal_power {
-  template <class State>
-  static constexpr auto compute(const State& s, std::size_t b, std::size_t) {
-    return power_by_squaring<K>(s.reciprocals[b]);
   }
 };
 
@@ -303,7 +291,6 @@ struct gathered {};
 template <class... As, class... Bs>
 gathered<As..., Bs...> operator|(gathered<As...>, gathered<Bs...>);
 
-// What a node divides by: the denominator of a/b, the base of b^-k.
 template <class Node>
 struct denominator_of {
   using type = gathered<>;
@@ -312,20 +299,8 @@ template <class A, class B>
 struct denominator_of<node<div_op, A, B>> {
   using type = gathered<B>;
 };
-template <class B, rational K>
-  requires(K.den == 1 && K.num < 0 && K.num >= -64)
-struct denominator_of<node<pow_op, B, exact_constant<K>>> {
-  using type = gathered<B>;
-};
 
-template <class Order>
-struct denominators_in;
-template <class... Nodes>
-struct denominators_in<type_list<Nodes...>> {
-  using type = decltype((gathered<>{} | ... | typename denominator_of<Nodes>::type{}));
-};
-
-// Is T the denominator of two nodes or more?
+// Is T the denominator of two divisions or more?
 template <class T, class Denominators>
 struct shared_denominator;
 template <class T, class... Ds>
@@ -333,53 +308,45 @@ struct shared_denominator<T, gathered<Ds...>> {
   enum : bool { value = (std::size_t{0} + ... + std::size_t{__is_same(T, Ds)}) >= 2 };
 };
 
-// How a node of two operands is computed: by its operation, or from the
-// shared reciprocal of its denominator.
-template <class Node, class Denominators>
-struct binary_step;
-template <class Op, class A, class B, class Denominators>
-struct binary_step<node<Op, A, B>, Denominators> {
-  using type = apply_step<Op, operand_kind<Op, A>, operand_kind<Op, B>>;
+// What computes Node, and the positions it reads; `keep_reciprocal` when
+// divisions share Node as their denominator.
+template <class Node, class Positions, class Denominators, class... Bindings>
+struct instruction_of {
+  enum : bool { keep_reciprocal = shared_denominator<Node, Denominators>::value };
 };
-template <class A, class B, class Denominators>
-  requires(bool(shared_denominator<B, Denominators>::value))
-struct binary_step<node<div_op, A, B>, Denominators> {
-  using type = times_reciprocal;
-};
-template <class B, rational K, class Denominators>
-  requires(K.den == 1 && K.num < 0 && K.num >= -64 &&
-           bool(shared_denominator<B, Denominators>::value))
-struct binary_step<node<pow_op, B, exact_constant<K>>, Denominators> {
-  using type = reciprocal_power<-K.num>;
-};
-
-// What computes Node, and the positions it reads.
 template <class Node, class Positions, class Denominators, class... Bindings>
 struct instruction;
 template <fixed_string Name, class Element, class Shape, symbol_kind Kind, class Positions,
           class Denominators, class... Bindings>
-struct instruction<symbol<Name, Element, Shape, Kind>, Positions, Denominators, Bindings...> {
+struct instruction<symbol<Name, Element, Shape, Kind>, Positions, Denominators, Bindings...>
+    : instruction_of<symbol<Name, Element, Shape, Kind>, Positions, Denominators> {
   using step = read_binding;
   enum : std::size_t { first = binding_index<Name, Bindings...>, second = 0 };
 };
 template <rational R, class Positions, class Denominators, class... Bindings>
-struct instruction<exact_constant<R>, Positions, Denominators, Bindings...> {
+struct instruction<exact_constant<R>, Positions, Denominators, Bindings...>
+    : instruction_of<exact_constant<R>, Positions, Denominators> {
   using step = read_exact<R>;
   enum : std::size_t { first = 0, second = 0 };
 };
 template <std::size_t Slot, class T, class Positions, class Denominators, class... Bindings>
-struct instruction<constant_slot<Slot, T>, Positions, Denominators, Bindings...> {
+struct instruction<constant_slot<Slot, T>, Positions, Denominators, Bindings...>
+    : instruction_of<constant_slot<Slot, T>, Positions, Denominators> {
   using step = read_slot<T>;
   enum : std::size_t { first = Slot, second = 0 };
 };
 template <class Op, class A, class Positions, class Denominators, class... Bindings>
-struct instruction<node<Op, A>, Positions, Denominators, Bindings...> {
+struct instruction<node<Op, A>, Positions, Denominators, Bindings...>
+    : instruction_of<node<Op, A>, Positions, Denominators> {
   using step = apply_step<Op, operand_kind<Op, A>>;
   enum : std::size_t { first = position_in<A, Positions>::value, second = 0 };
 };
 template <class Op, class A, class B, class Positions, class Denominators, class... Bindings>
-struct instruction<node<Op, A, B>, Positions, Denominators, Bindings...> {
-  using step = typename binary_step<node<Op, A, B>, Denominators>::type;
+struct instruction<node<Op, A, B>, Positions, Denominators, Bindings...>
+    : instruction_of<node<Op, A, B>, Positions, Denominators> {
+  using step = std::conditional_t<
+      std::is_same_v<Op, div_op> && shared_denominator<B, Denominators>::value, times_reciprocal,
+      apply_step<Op, operand_kind<Op, A>, operand_kind<Op, B>>>;
   enum : std::size_t {
     first = position_in<A, Positions>::value,
     second = position_in<B, Positions>::value
@@ -392,7 +359,7 @@ struct scalar_evaluator;
 template <class V, class... Nodes, class Table, class... Bindings>
 struct scalar_evaluator<V, type_list<Nodes...>, Table, Bindings...> {
   using layout = positions<type_list<Nodes...>>;
-  using denominators = typename denominators_in<type_list<Nodes...>>::type;
+  using denominators = decltype((gathered<>{} | ... | typename denominator_of<Nodes>::type{}));
   template <class Node>
   using instruction_for = instruction<Node, layout, denominators, Bindings...>;
 
@@ -408,10 +375,9 @@ struct scalar_evaluator<V, type_list<Nodes...>, Table, Bindings...> {
     std::array<V, sizeof...(Nodes)> reciprocals;
     const evaluation_state<V, sizeof...(Nodes), sizeof...(Bindings), Table> state{
         values, reciprocals, bound, table};
-    // Each node, then (for a shared denominator) its reciprocal.
     ((values[position_in<Nodes, layout>::value] = instruction_for<Nodes>::step::compute(
           state, instruction_for<Nodes>::first, instruction_for<Nodes>::second),
-      shared_denominator<Nodes, denominators>::value
+      instruction_for<Nodes>::keep_reciprocal
           ? void(reciprocals[position_in<Nodes, layout>::value] =
                      V(1) / values[position_in<Nodes, layout>::value])
           : void()),

@@ -51,7 +51,7 @@ struct gemm_update {
   static constexpr bool fuses = rule_fuses;
 
   template <std::size_t Param, class Tensor>
-  auto epilogue(Tensor& value) noexcept {
+  auto epilogue(Tensor&) noexcept {
     using T = typename Tensor::value_type;
     static_assert(std::is_same_v<T, float>, "tl::compile(loss, rule): fused updates are for float parameters");
     return optimizer.rule().epilogue(static_cast<const T*>(scalars), optimizer.template state_at<Param>()[0].data(),

@@ -153,18 +153,6 @@ template <class A, class B, class C>
 constexpr auto add_rule(node<div_op, A, C>, node<div_op, B, C>, priority<3>) {
   return make_div(make_add(A{}, B{}), C{});
 }
-// c*a + c*b -> c*(a + b)   (one product instead of two)
-template <class C, class A, class B>
-  requires(!is_exact_constant<C>)
-constexpr auto add_rule(node<mul_op, C, A>, node<mul_op, C, B>, priority<3>) {
-  return make_mul(C{}, make_add(A{}, B{}));
-}
-// a*c + b*c -> (a + b)*c
-template <class A, class B, class C>
-  requires(!is_exact_constant<C>)
-constexpr auto add_rule(node<mul_op, A, C>, node<mul_op, B, C>, priority<2>) {
-  return make_mul(make_add(A{}, B{}), C{});
-}
 // (a + c1) + c2 -> a + (c1 + c2)
 template <class A, rational C1, rational C2>
   requires(sum_representable(C1, C2))
@@ -229,18 +217,6 @@ constexpr auto sub_rule(A, node<mul_op, exact<C>, B>, priority<4>) {
 template <class A, class B, class C>
 constexpr auto sub_rule(node<div_op, A, C>, node<div_op, B, C>, priority<4>) {
   return make_div(make_sub(A{}, B{}), C{});
-}
-// c*a - c*b -> c*(a - b)
-template <class C, class A, class B>
-  requires(!is_exact_constant<C>)
-constexpr auto sub_rule(node<mul_op, C, A>, node<mul_op, C, B>, priority<4>) {
-  return make_mul(C{}, make_sub(A{}, B{}));
-}
-// a*c - b*c -> (a - b)*c
-template <class A, class B, class C>
-  requires(!is_exact_constant<C>)
-constexpr auto sub_rule(node<mul_op, A, C>, node<mul_op, B, C>, priority<3>) {
-  return make_mul(make_sub(A{}, B{}), C{});
 }
 // a - c -> a + (-c)   (so constants fold through sums)
 template <class A, rational C>
@@ -310,13 +286,6 @@ template <rational C1, rational C2, class A>
   requires(product_representable(C1, C2))
 constexpr auto mul_rule(exact<C1>, node<mul_op, exact<C2>, A>, priority<6>) {
   return make_mul(exact<C1 * C2>{}, A{});
-}
-// (c1*a) * (c2*b) -> (c1*c2)*(a*b)   (the constants fold; other products keep
-// their factors, so that a shared factor such as an adjoint -2*(y - t) stays shared)
-template <rational C1, class A, rational C2, class B>
-  requires(product_representable(C1, C2))
-constexpr auto mul_rule(node<mul_op, exact<C1>, A>, node<mul_op, exact<C2>, B>, priority<5>) {
-  return make_mul(exact<C1 * C2>{}, make_mul(A{}, B{}));
 }
 // a^m * a^n -> a^(m + n)   (also a * a -> a^2)
 template <class A, class B>
@@ -463,9 +432,9 @@ template <class K>
 constexpr auto pow_rule(exact<rational{1, 1}>, K, priority<6>) {
   return exact<rational{1, 1}>{};
 }
-// (c/b)^n -> c^n/b^n for an exact c and a positive integer n   ((1/x)^2 -> 1/x^2)
+// (c/b)^n -> c^n/b^n for an exact c and an integer n   ((1/x)^2 -> 1/x^2)
 template <rational C, class B, rational N>
-  requires(N.den == 1 && N.num >= 1 && N.num <= 16 && power_representable(C, N.num))
+  requires(N.den == 1 && N.num >= -16 && N.num <= 16 && power_representable(C, N.num))
 constexpr auto pow_rule(node<div_op, exact<C>, B>, exact<N>, priority<5>) {
   return make_div(exact<power(C, N.num)>{}, make_pow(B{}, exact<N>{}));
 }
