@@ -63,11 +63,10 @@ struct sigmoid_op : elementwise_operation {
   template <class T>
   static constexpr T apply(T a) {
     using std::exp;
-    // One branch-free form: where exp(-a) overflows (a very negative) it is
-    // inf and the result 0, the correctly rounded value in double and float
-    // but for subnormals. Two branches on the sign mispredicted on mixed
-    // signs (and clang computed both exps).
-    return T(1) / (T(1) + exp(-a));
+    // Two branches so that exp never overflows.
+    if (a >= T(0)) return T(1) / (T(1) + exp(-a));
+    const T e = exp(a);
+    return e / (T(1) + e);
   }
 };
 

@@ -7,13 +7,11 @@
 
 #include <array>
 #include <cstddef>
-#include <initializer_list>
 #include <type_traits>
 #include <utility>
 
 #include <tapeless/core/diagnostics.hpp>
 #include <tapeless/core/type_list.hpp>
-#include <tapeless/expr/arithmetic.hpp>
 #include <tapeless/expr/constant.hpp>
 #include <tapeless/expr/graph.hpp>
 #include <tapeless/expr/label.hpp>
@@ -145,244 +143,65 @@ using evaluation_type = std::conditional_t<
 
 namespace detail {
 
-// Evaluation is one function per graph, `run` below: a fold over the nodes
-// that writes each value into a local array. Each node contributes an
-// instruction (a class template: a step and the two positions it reads), and
-// the steps are function templates per operation, not per node. A function
-// template per node made g++ mangle, for every node, a name holding the whole
-// graph: compile time cubic in depth (bench/results/compile_time.md).
-
-// Where each node's value sits in the array: positions<Order> derives from
-// position_tag<I, T> for the I-th node T, and position_in<T, P> finds I by
-// deduction from that base, in a declaration used only inside decltype.
-// Per-node constants are enumerators and aliases, never variables: g++ keeps
-// every variable (a variable template's specialization, a static data
-// member) and mangles its name, which here holds the whole graph.
+// Where each node's value sits in the evaluator's array: positions<Order>
+// derives from position_tag<I, T> for the I-th node T, and position_of<T>
+// finds I by deduction from that base. Unlike index_of, this instantiates
+// nothing per pair of nodes, which made evaluation the larger part of the
+// compile time (and memory) of a deep expression.
 template <std::size_t I, class T>
-struct position_tag {
-  static std::integral_constant<std::size_t, I> at(T**);
-};
+struct position_tag {};
 
 template <class Order, class Indices = std::make_index_sequence<Order::size>>
 struct positions;
 template <class... Nodes, std::size_t... I>
-struct positions<type_list<Nodes...>, std::index_sequence<I...>> : position_tag<I, Nodes>... {
-  using position_tag<I, Nodes>::at...;
-};
+struct positions<type_list<Nodes...>, std::index_sequence<I...>> : position_tag<I, Nodes>... {};
 
-template <class T, class Positions>
-using position_in = decltype(Positions::at(static_cast<T**>(nullptr)));
-
-constexpr std::size_t first_true(std::initializer_list<bool> hits) {
-  std::size_t i = 0;
-  for (const bool hit : hits) {
-    if (hit) return i;
-    ++i;
-  }
-  return i;
+template <class T, std::size_t I>
+constexpr std::size_t position_of(const position_tag<I, T>*) {
+  return I;
 }
-
-// Position of the binding of the symbol called Name among Bindings.
-template <fixed_string Name, class... Bindings>
-inline constexpr std::size_t binding_index = first_true({(Bindings::name == Name)...});
-
-// A bound number in the evaluation type (0 for a binding that is not a number:
-// a scalar expression never reads it).
-template <class V, class B>
-constexpr V bound_value(const B& b) {
-  if constexpr (std::is_arithmetic_v<typename B::value_type>)
-    return static_cast<V>(b.value);
-  else
-    return V{};
-}
-
-// What a step reads: the values computed so far, the reciprocals of the
-// denominators that several divisions share, the bound numbers and the
-// table of run-time constants.
-template <class V, std::size_t Nodes, std::size_t Bound, class Table>
-struct evaluation_state {
-  using value_type = V;
-  const std::array<V, Nodes>& values;
-  const std::array<V, Nodes>& reciprocals;
-  const std::array<V, Bound>& bound;
-  const Table& table;
-};
-
-// The steps. Each computes one value from the state, given two positions.
-struct read_binding {
-  template <class State>
-  static constexpr auto compute(const State& s, std::size_t a, std::size_t) {
-    return s.bound[a];
-  }
-};
-
-template <rational R>
-struct read_exact {
-  template <class State>
-  static constexpr auto compute(const State&, std::size_t, std::size_t) {
-    return R.template as<typename State::value_type>();
-  }
-};
-
-template <class T>
-struct read_slot {
-  template <class State>
-  static constexpr auto compute(const State& s, std::size_t a, std::size_t) {
-    return static_cast<typename State::value_type>(static_cast<T>(s.table[a]));
-  }
-};
-
-// An operand read from the values, or (for operations that take exact
-// operands, as pow does its exponent) an exact constant passed as its type.
-struct from_values {};
-
-template <class Kind, class State>
-constexpr auto fetch(const State& s, std::size_t i) {
-  if constexpr (std::is_same_v<Kind, from_values>)
-    return s.values[i];
-  else
-    return Kind{};
-}
-
-template <class Op, class... Kinds>
-struct apply_step;
-template <class Op, class A>
-struct apply_step<Op, A> {
-  template <class State>
-  static constexpr auto compute(const State& s, std::size_t a, std::size_t) {
-    return static_cast<typename State::value_type>(Op::apply(fetch<A>(s, a)));
-  }
-};
-template <class Op, class A, class B>
-struct apply_step<Op, A, B> {
-  template <class State>
-  static constexpr auto compute(const State& s, std::size_t a, std::size_t b) {
-    return static_cast<typename State::value_type>(Op::apply(fetch<A>(s, a), fetch<B>(s, b)));
-  }
-};
-
-// a/b where several divisions share b: a times the one reciprocal of b. A
-// division costs several multiplications, and gradients divide by the same
-// denominator often (every partial of a quotient, every term of a sum over
-// data divided by a scale). The result may differ from a/b in the last bit.
-struct times_reciprocal {
-  template <class State>
-  static constexpr auto compute(const State& s, std::size_t a, std::size_t b) {
-    return s.values[a] * s.reciprocals[b];
-  }
-};
-
-template <bool TakesExact, class Operand>
-struct operand_kind_of {
-  using type = from_values;
-};
-template <rational K>
-struct operand_kind_of<true, exact_constant<K>> {
-  using type = exact_constant<K>;
-};
-template <class Op, class Operand>
-using operand_kind =
-    typename operand_kind_of<requires { Op::takes_exact_operands; }, Operand>::type;
-
-// Type lists gathered by a fold over a declared-only operator (nothing is
-// instantiated per node but a declaration).
-template <class... Ts>
-struct gathered {};
-template <class... As, class... Bs>
-gathered<As..., Bs...> operator|(gathered<As...>, gathered<Bs...>);
-
-template <class Node>
-struct denominator_of {
-  using type = gathered<>;
-};
-template <class A, class B>
-struct denominator_of<node<div_op, A, B>> {
-  using type = gathered<B>;
-};
-
-// Is T the denominator of two divisions or more?
-template <class T, class Denominators>
-struct shared_denominator;
-template <class T, class... Ds>
-struct shared_denominator<T, gathered<Ds...>> {
-  enum : bool { value = (std::size_t{0} + ... + std::size_t{__is_same(T, Ds)}) >= 2 };
-};
-
-// What computes Node, and the positions it reads; `keep_reciprocal` when
-// divisions share Node as their denominator.
-template <class Node, class Positions, class Denominators, class... Bindings>
-struct instruction_of {
-  enum : bool { keep_reciprocal = shared_denominator<Node, Denominators>::value };
-};
-template <class Node, class Positions, class Denominators, class... Bindings>
-struct instruction;
-template <fixed_string Name, class Element, class Shape, symbol_kind Kind, class Positions,
-          class Denominators, class... Bindings>
-struct instruction<symbol<Name, Element, Shape, Kind>, Positions, Denominators, Bindings...>
-    : instruction_of<symbol<Name, Element, Shape, Kind>, Positions, Denominators> {
-  using step = read_binding;
-  enum : std::size_t { first = binding_index<Name, Bindings...>, second = 0 };
-};
-template <rational R, class Positions, class Denominators, class... Bindings>
-struct instruction<exact_constant<R>, Positions, Denominators, Bindings...>
-    : instruction_of<exact_constant<R>, Positions, Denominators> {
-  using step = read_exact<R>;
-  enum : std::size_t { first = 0, second = 0 };
-};
-template <std::size_t Slot, class T, class Positions, class Denominators, class... Bindings>
-struct instruction<constant_slot<Slot, T>, Positions, Denominators, Bindings...>
-    : instruction_of<constant_slot<Slot, T>, Positions, Denominators> {
-  using step = read_slot<T>;
-  enum : std::size_t { first = Slot, second = 0 };
-};
-template <class Op, class A, class Positions, class Denominators, class... Bindings>
-struct instruction<node<Op, A>, Positions, Denominators, Bindings...>
-    : instruction_of<node<Op, A>, Positions, Denominators> {
-  using step = apply_step<Op, operand_kind<Op, A>>;
-  enum : std::size_t { first = position_in<A, Positions>::value, second = 0 };
-};
-template <class Op, class A, class B, class Positions, class Denominators, class... Bindings>
-struct instruction<node<Op, A, B>, Positions, Denominators, Bindings...>
-    : instruction_of<node<Op, A, B>, Positions, Denominators> {
-  using step = std::conditional_t<
-      std::is_same_v<Op, div_op> && shared_denominator<B, Denominators>::value, times_reciprocal,
-      apply_step<Op, operand_kind<Op, A>, operand_kind<Op, B>>>;
-  enum : std::size_t {
-    first = position_in<A, Positions>::value,
-    second = position_in<B, Positions>::value
-  };
-};
 
 template <class V, class Order, class Table, class... Bindings>
 struct scalar_evaluator;
 
 template <class V, class... Nodes, class Table, class... Bindings>
 struct scalar_evaluator<V, type_list<Nodes...>, Table, Bindings...> {
-  using layout = positions<type_list<Nodes...>>;
-  using denominators = decltype((gathered<>{} | ... | typename denominator_of<Nodes>::type{}));
+  using values_type = std::array<V, sizeof...(Nodes)>;
+  static constexpr const positions<type_list<Nodes...>>* order = nullptr;
+
+  template <class Operand, class Op>
+  static constexpr auto argument(const values_type& values) {
+    if constexpr (requires { Op::takes_exact_operands; } && is_exact<Operand>)
+      return Operand{};
+    else
+      return values[position_of<Operand>(order)];
+  }
+
   template <class Node>
-  using instruction_for = instruction<Node, layout, denominators, Bindings...>;
+  static constexpr V value_of(const values_type& values, const Table& table,
+                              const Bindings&... bindings) {
+    if constexpr (is_symbol<Node>)
+      return static_cast<V>(find_binding<Node::name>(bindings...).value);
+    else if constexpr (is_exact<Node>)
+      return Node::value.template as<V>();
+    else if constexpr (is_slot<Node>)
+      return static_cast<V>(static_cast<typename Node::value_type>(table[Node::slot]));
+    else
+      return [&]<class Op, class... Operands>(std::type_identity<node<Op, Operands...>>) {
+        return static_cast<V>(Op::apply(argument<Operands, Op>(values)...));
+      }(std::type_identity<Node>{});
+  }
 
   // Computes every node, in order, and returns the values of Roots only. The
-  // arrays never leave this function, so the compiler can keep them in
-  // registers; they are not zeroed first (every element read was written
-  // before), which on a large graph would be a memset per call.
+  // array of all values never leaves this function, so the compiler can keep
+  // it in registers; it is not zeroed first (every element is written before
+  // it is read), which on a large graph would be a memset per call.
   template <class... Roots>
   static constexpr std::array<V, sizeof...(Roots)> run(const Table& table,
                                                        const Bindings&... bindings) {
-    const std::array<V, sizeof...(Bindings)> bound{bound_value<V>(bindings)...};
-    std::array<V, sizeof...(Nodes)> values;
-    std::array<V, sizeof...(Nodes)> reciprocals;
-    const evaluation_state<V, sizeof...(Nodes), sizeof...(Bindings), Table> state{
-        values, reciprocals, bound, table};
-    ((values[position_in<Nodes, layout>::value] = instruction_for<Nodes>::step::compute(
-          state, instruction_for<Nodes>::first, instruction_for<Nodes>::second),
-      instruction_for<Nodes>::keep_reciprocal
-          ? void(reciprocals[position_in<Nodes, layout>::value] =
-                     V(1) / values[position_in<Nodes, layout>::value])
-          : void()),
-     ...);
-    return {values[position_in<Roots, layout>::value]...};
+    values_type values;
+    ((values[position_of<Nodes>(order)] = value_of<Nodes>(values, table, bindings...)), ...);
+    return {values[position_of<Roots>(order)]...};
   }
 };
 
@@ -399,30 +218,12 @@ constexpr std::array<V, sizeof...(Roots)> evaluate_structures(const Table& table
 
 namespace detail {
 
-// The symbols among Nodes.
-template <class Node>
-struct gathered_if_symbol {
-  using type = gathered<>;
-};
-template <fixed_string Name, class Element, class Shape, symbol_kind Kind>
-struct gathered_if_symbol<symbol<Name, Element, Shape, Kind>> {
-  using type = gathered<symbol<Name, Element, Shape, Kind>>;
-};
-
-template <class Symbols, class... Bindings>
-struct symbol_checks;
-template <class... Symbols, class... Bindings>
-struct symbol_checks<gathered<Symbols...>, Bindings...> {
-  static constexpr bool ok = (check_bound<Symbols, Bindings...>() && ...) &&
-                             (check_unique_name<Symbols, Symbols...>() && ...);
-};
-
 template <class Order, class... Bindings>
 struct binding_checks;
 template <class... Nodes, class... Bindings>
 struct binding_checks<type_list<Nodes...>, Bindings...> {
-  using symbols = decltype((gathered<>{} | ... | typename gathered_if_symbol<Nodes>::type{}));
-  static constexpr bool ok = symbol_checks<symbols, Bindings...>::ok;
+  static constexpr bool ok = (check_bound<Nodes, Bindings...>() && ...) &&
+                             (check_unique_name<Nodes, Nodes...>() && ...);
 };
 
 template <class E>
