@@ -32,7 +32,7 @@ constexpr auto nested(Y y) {
     return nested<Depth - 1>(tl::sin(y) * tl::cos(y) + y);
 }
 
-// A 64-deep composition: f(x) = sin(sin(...sin(x))).
+// A deep composition: f(x) = sin(sin(...sin(x))).
 template <int Depth, class Y>
 constexpr auto composed(Y y) {
   if constexpr (Depth == 0)
@@ -67,21 +67,26 @@ void logistic_reference(int depth, double y0, double& value, double& derivative)
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(derivative_of_a_64_deep_composition_stays_linear_in_size) {
-  constexpr auto f = composed<64>(x);
+// Depths: compile time grows about linearly with them (bench/results/compile_time.md).
+constexpr int composition_depth = 128;
+constexpr int logistic_depth = 16;
+constexpr int nested_depth = 10;
+
+BOOST_AUTO_TEST_CASE(derivative_of_a_128_deep_composition_stays_linear_in_size) {
+  constexpr auto f = composed<composition_depth>(x);
   constexpr auto df = tl::d(f, x);
   const std::size_t forward = distinct_nodes(f), backward = distinct_nodes(df);
-  BOOST_TEST_MESSAGE("composition, depth 64: " << forward << " distinct nodes, derivative "
-                                               << backward);
-  BOOST_TEST(forward == 64 + 1);
-  BOOST_TEST(backward <= 4 * 64);
+  BOOST_TEST_MESSAGE("composition, depth " << composition_depth << ": " << forward
+                                           << " distinct nodes, derivative " << backward);
+  BOOST_TEST(forward == composition_depth + 1);
+  BOOST_TEST(backward <= 4 * composition_depth);
 }
 
-BOOST_AUTO_TEST_CASE(derivative_of_a_64_deep_composition_is_the_chain_rule) {
-  constexpr auto df = tl::d(composed<64>(x), x);
+BOOST_AUTO_TEST_CASE(derivative_of_a_128_deep_composition_is_the_chain_rule) {
+  constexpr auto df = tl::d(composed<composition_depth>(x), x);
   for (const double y0 : {-0.4, 0.1, 0.9}) {
     double value = 0, derivative = 0;
-    composed_reference(64, y0, value, derivative);
+    composed_reference(composition_depth, y0, value, derivative);
     BOOST_TEST(df(x = y0) == derivative, boost::test_tools::tolerance(1e-12));
   }
 }
@@ -89,31 +94,31 @@ BOOST_AUTO_TEST_CASE(derivative_of_a_64_deep_composition_is_the_chain_rule) {
 BOOST_AUTO_TEST_CASE(derivative_of_a_shared_logistic_map_stays_linear_in_size) {
   // Each level uses the previous one twice: written out as a tree, depth 16
   // has 2^16 leaves; the graph and its derivative stay linear.
-  constexpr auto f = logistic<12>(x);
+  constexpr auto f = logistic<logistic_depth>(x);
   constexpr auto df = tl::d(f, x);
-  BOOST_TEST(tl::detail::tree_size<std::remove_const_t<decltype(f)>> > 4096);
-  BOOST_TEST(distinct_nodes(f) <= 5 * 12 + 3);
-  BOOST_TEST(distinct_nodes(df) <= 12 * 12);
+  BOOST_TEST(tl::detail::tree_size<std::remove_const_t<decltype(f)>> > 65536);
+  BOOST_TEST(distinct_nodes(f) <= 5 * logistic_depth + 3);
+  BOOST_TEST(distinct_nodes(df) <= 12 * logistic_depth);
 }
 
 BOOST_AUTO_TEST_CASE(derivative_of_a_shared_logistic_map_is_the_chain_rule) {
-  constexpr auto f = logistic<12>(x);
+  constexpr auto f = logistic<logistic_depth>(x);
   constexpr auto df = tl::d(f, x);
   for (const double y0 : {0.1, 0.3, 0.77}) {
     double value = 0, derivative = 0;
-    logistic_reference(12, y0, value, derivative);
+    logistic_reference(logistic_depth, y0, value, derivative);
     BOOST_TEST(f(x = y0) == value, boost::test_tools::tolerance(1e-9));
     BOOST_TEST(df(x = y0) == derivative, boost::test_tools::tolerance(1e-9));
   }
 }
 
 BOOST_AUTO_TEST_CASE(second_derivative_of_a_deep_composition_stays_linear_in_size) {
-  constexpr auto f = nested<8>(x);
+  constexpr auto f = nested<nested_depth>(x);
   constexpr auto d2f = tl::d(tl::d(f, x), x);
-  BOOST_TEST_MESSAGE("nested, depth 8: " << distinct_nodes(f) << " distinct nodes, second derivative "
-                                          << distinct_nodes(d2f));
-  BOOST_TEST(distinct_nodes(f) <= 4 * 8 + 1);
-  BOOST_TEST(distinct_nodes(d2f) <= 40 * 8);
+  BOOST_TEST_MESSAGE("nested, depth " << nested_depth << ": " << distinct_nodes(f)
+                                      << " distinct nodes, second derivative " << distinct_nodes(d2f));
+  BOOST_TEST(distinct_nodes(f) <= 4 * nested_depth + 1);
+  BOOST_TEST(distinct_nodes(d2f) <= 40 * nested_depth);
   const auto check = tl::check_gradient(tl::d(f, x), tl::with_respect_to(x), x = 0.3);
   BOOST_TEST(check.max_rel_error < 1e-6);
 }

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <tuple>
+#include <utility>
 
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/diff/d.hpp>
@@ -67,13 +68,16 @@ struct gradient<Structure, Table, detail::type_list<Symbols...>, detail::type_li
   template <class... Bindings>
   constexpr auto operator()(const Bindings&... bindings) const {
     using V = evaluation_type<Bindings...>;
-    gradient_values<V, Symbols...> result{};
+    using result = gradient_values<V, Symbols...>;
     if constexpr (check_evaluation<detail::type_list<Structure, Partials...>, Bindings...>()) {
+      // Built from the values in place: zeroing it first and copying in was a
+      // second write of every partial.
       const auto values = evaluate_structures<V, Structure, Partials...>(constants, bindings...);
-      result.value = values[0];
-      for (std::size_t i = 0; i < sizeof...(Symbols); ++i) result.partials[i] = values[i + 1];
-    }
-    return result;
+      return [&]<std::size_t... I>(std::index_sequence<I...>) {
+        return result{values[0], {values[I + 1]...}};
+      }(std::index_sequence_for<Symbols...>{});
+    } else
+      return result{};
   }
 };
 

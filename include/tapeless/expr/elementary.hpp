@@ -63,10 +63,11 @@ struct sigmoid_op : elementwise_operation {
   template <class T>
   static constexpr T apply(T a) {
     using std::exp;
-    // Two branches so that exp never overflows.
-    if (a >= T(0)) return T(1) / (T(1) + exp(-a));
-    const T e = exp(a);
-    return e / (T(1) + e);
+    // One branch-free form: where exp(-a) overflows (a below about -709 in
+    // double, -88 in float) it is inf and the result 0, where the true value
+    // is subnormal or less. Two branches on the sign mispredicted on mixed
+    // signs (and clang computed both exps).
+    return T(1) / (T(1) + exp(-a));
   }
 };
 

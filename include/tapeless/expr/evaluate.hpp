@@ -7,15 +7,19 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <initializer_list>
 #include <type_traits>
 #include <utility>
 
 #include <tapeless/core/diagnostics.hpp>
 #include <tapeless/core/type_list.hpp>
+#include <tapeless/expr/arithmetic.hpp>
 #include <tapeless/expr/constant.hpp>
 #include <tapeless/expr/graph.hpp>
 #include <tapeless/expr/label.hpp>
 #include <tapeless/expr/node.hpp>
+#include <tapeless/expr/pow.hpp>
 #include <tapeless/expr/symbol.hpp>
 
 namespace tapeless {
@@ -143,65 +147,294 @@ using evaluation_type = std::conditional_t<
 
 namespace detail {
 
-// Where each node's value sits in the evaluator's array: positions<Order>
-// derives from position_tag<I, T> for the I-th node T, and position_of<T>
-// finds I by deduction from that base. Unlike index_of, this instantiates
-// nothing per pair of nodes, which made evaluation the larger part of the
-// compile time (and memory) of a deep expression.
+// Evaluation is one function per graph (scalar_program::run below): a fold
+// over a flat program, one line per node, that writes each value into a local
+// array. A line is a step (a class per operation, not per node) and the
+// positions it reads. Function templates or variables per node made g++
+// mangle, for every node, a name holding the whole graph, and naming the
+// node table inside the fold made g++ substitute it for every node: compile
+// time cubic in depth (bench/results/compile_time.md).
+
+// Where each node's value sits in the array: positions<Order> derives from
+// position_tag<I, T> for the I-th node T, and position_in<T, P> finds I by
+// deduction from that base, in a declaration used only inside decltype.
+// Per-node constants are enumerators and aliases, never variables: g++ keeps
+// every variable (a variable template's specialization, a static data
+// member) and mangles its name, which here holds the whole graph.
 template <std::size_t I, class T>
-struct position_tag {};
+struct position_tag {
+  static std::integral_constant<std::size_t, I> at(T**);
+};
 
 template <class Order, class Indices = std::make_index_sequence<Order::size>>
 struct positions;
 template <class... Nodes, std::size_t... I>
-struct positions<type_list<Nodes...>, std::index_sequence<I...>> : position_tag<I, Nodes>... {};
+struct positions<type_list<Nodes...>, std::index_sequence<I...>> : position_tag<I, Nodes>... {
+  using position_tag<I, Nodes>::at...;
+};
 
-template <class T, std::size_t I>
-constexpr std::size_t position_of(const position_tag<I, T>*) {
-  return I;
+template <class T, class Positions>
+using position_in = decltype(Positions::at(static_cast<T**>(nullptr)));
+
+constexpr std::size_t first_true(std::initializer_list<bool> hits) {
+  std::size_t i = 0;
+  for (const bool hit : hits) {
+    if (hit) return i;
+    ++i;
+  }
+  return i;
 }
 
-template <class V, class Order, class Table, class... Bindings>
-struct scalar_evaluator;
+// Position of the binding of the symbol called Name among Bindings.
+template <fixed_string Name, class... Bindings>
+inline constexpr std::size_t binding_index = first_true({(Bindings::name == Name)...});
 
-template <class V, class... Nodes, class Table, class... Bindings>
-struct scalar_evaluator<V, type_list<Nodes...>, Table, Bindings...> {
-  using values_type = std::array<V, sizeof...(Nodes)>;
-  static constexpr const positions<type_list<Nodes...>>* order = nullptr;
+// A bound number in the evaluation type (0 for a binding that is not a number:
+// a scalar expression never reads it).
+template <class V, class B>
+constexpr V bound_value(const B& b) {
+  if constexpr (std::is_arithmetic_v<typename B::value_type>)
+    return static_cast<V>(b.value);
+  else
+    return V{};
+}
 
-  template <class Operand, class Op>
-  static constexpr auto argument(const values_type& values) {
-    if constexpr (requires { Op::takes_exact_operands; } && is_exact<Operand>)
-      return Operand{};
-    else
-      return values[position_of<Operand>(order)];
+// What a step reads: the values computed so far, the reciprocals of the
+// denominators that several divisions share, the bound numbers and the
+// table of run-time constants.
+template <class V, std::size_t Nodes, std::size_t Bound, class Table>
+struct evaluation_state {
+  using value_type = V;
+  const std::array<V, Nodes>& values;
+  const std::array<V, Nodes>& reciprocals;
+  const std::array<V, Bound>& bound;
+  const Table& table;
+};
+
+// The steps. Each computes one value from the state, given two positions.
+struct read_binding {
+  template <class State>
+  static constexpr auto compute(const State& s, std::size_t a, std::size_t) {
+    return s.bound[a];
   }
+};
 
-  template <class Node>
-  static constexpr V value_of(const values_type& values, const Table& table,
-                              const Bindings&... bindings) {
-    if constexpr (is_symbol<Node>)
-      return static_cast<V>(find_binding<Node::name>(bindings...).value);
-    else if constexpr (is_exact<Node>)
-      return Node::value.template as<V>();
-    else if constexpr (is_slot<Node>)
-      return static_cast<V>(static_cast<typename Node::value_type>(table[Node::slot]));
-    else
-      return [&]<class Op, class... Operands>(std::type_identity<node<Op, Operands...>>) {
-        return static_cast<V>(Op::apply(argument<Operands, Op>(values)...));
-      }(std::type_identity<Node>{});
+template <rational R>
+struct read_exact {
+  template <class State>
+  static constexpr auto compute(const State&, std::size_t, std::size_t) {
+    return R.template as<typename State::value_type>();
   }
+};
 
-  // Computes every node, in order, and returns the values of Roots only. The
-  // array of all values never leaves this function, so the compiler can keep
-  // it in registers; it is not zeroed first (every element is written before
-  // it is read), which on a large graph would be a memset per call.
-  template <class... Roots>
+template <class T>
+struct read_slot {
+  template <class State>
+  static constexpr auto compute(const State& s, std::size_t a, std::size_t) {
+    return static_cast<typename State::value_type>(static_cast<T>(s.table[a]));
+  }
+};
+
+// An operand read from the values, or (for operations that take exact
+// operands, as pow does its exponent) an exact constant passed as its type.
+struct from_values {};
+
+template <class Kind, class State>
+constexpr auto fetch(const State& s, std::size_t i) {
+  if constexpr (std::is_same_v<Kind, from_values>)
+    return s.values[i];
+  else
+    return Kind{};
+}
+
+template <class Op, class... Kinds>
+struct apply_step;
+template <class Op, class A>
+struct apply_step<Op, A> {
+  template <class State>
+  static constexpr auto compute(const State& s, std::size_t a, std::size_t) {
+    return static_cast<typename State::value_type>(Op::apply(fetch<A>(s, a)));
+  }
+};
+template <class Op, class A, class B>
+struct apply_step<Op, A, B> {
+  template <class State>
+  static constexpr auto compute(const State& s, std::size_t a, std::size_t b) {
+    return static_cast<typename State::value_type>(Op::apply(fetch<A>(s, a), fetch<B>(s, b)));
+  }
+};
+
+// a/b where b is the denominator of several divisions (or the base of several
+// negative powers): a times the one reciprocal of b. A division costs several
+// multiplications, and gradients divide by the same denominator often (every
+// partial of a quotient, every term of a sum over data divided by a scale).
+// The result may differ from a/b in the last bit.
+struct times_reciprocal {
+  template <class State>
+  static constexpr auto compute(const State& s, std::size_t a, std::size_t b) {
+    return s.values[a] * s.reciprocals[b];
+  }
+};
+
+// b^-K (K a positive integer) from the shared reciprocal of b.
+template <std::intmax_t K>
+struct reciprocal_power {
+  template <class State>
+  static constexpr auto compute(const State& s, std::size_t b, std::size_t) {
+    return power_by_squaring<K>(s.reciprocals[b]);
+  }
+};
+
+template <bool TakesExact, class Operand>
+struct operand_kind_of {
+  using type = from_values;
+};
+template <rational K>
+struct operand_kind_of<true, exact_constant<K>> {
+  using type = exact_constant<K>;
+};
+template <class Op, class Operand>
+using operand_kind =
+    typename operand_kind_of<requires { Op::takes_exact_operands; }, Operand>::type;
+
+// Type lists gathered by a fold over a declared-only operator (nothing is
+// instantiated per node but a declaration).
+template <class... Ts>
+struct gathered {};
+template <class... As, class... Bs>
+gathered<As..., Bs...> operator|(gathered<As...>, gathered<Bs...>);
+
+// What a node divides by: the denominator of a/b, the base of b^-k.
+template <class Node>
+struct denominator_of {
+  using type = gathered<>;
+};
+template <class A, class B>
+struct denominator_of<node<div_op, A, B>> {
+  using type = gathered<B>;
+};
+template <class B, rational K>
+  requires(K.den == 1 && K.num < 0 && K.num >= -64)
+struct denominator_of<node<pow_op, B, exact_constant<K>>> {
+  using type = gathered<B>;
+};
+
+template <class Order>
+struct denominators_in;
+template <class... Nodes>
+struct denominators_in<type_list<Nodes...>> {
+  using type = decltype((gathered<>{} | ... | typename denominator_of<Nodes>::type{}));
+};
+
+// Is T the denominator of two nodes or more?
+template <class T, class Denominators>
+struct shared_denominator;
+template <class T, class... Ds>
+struct shared_denominator<T, gathered<Ds...>> {
+  enum : bool { value = (std::size_t{0} + ... + std::size_t{__is_same(T, Ds)}) >= 2 };
+};
+
+// How a node of two operands is computed: by its operation, or from the
+// shared reciprocal of its denominator.
+template <class Node, class Denominators>
+struct binary_step;
+template <class Op, class A, class B, class Denominators>
+struct binary_step<node<Op, A, B>, Denominators> {
+  using type = apply_step<Op, operand_kind<Op, A>, operand_kind<Op, B>>;
+};
+template <class A, class B, class Denominators>
+  requires(bool(shared_denominator<B, Denominators>::value))
+struct binary_step<node<div_op, A, B>, Denominators> {
+  using type = times_reciprocal;
+};
+template <class B, rational K, class Denominators>
+  requires(K.den == 1 && K.num < 0 && K.num >= -64 &&
+           bool(shared_denominator<B, Denominators>::value))
+struct binary_step<node<pow_op, B, exact_constant<K>>, Denominators> {
+  using type = reciprocal_power<-K.num>;
+};
+
+// What computes Node, and the positions it reads.
+template <class Node, class Positions, class Denominators, class... Bindings>
+struct instruction;
+template <fixed_string Name, class Element, class Shape, symbol_kind Kind, class Positions,
+          class Denominators, class... Bindings>
+struct instruction<symbol<Name, Element, Shape, Kind>, Positions, Denominators, Bindings...> {
+  using step = read_binding;
+  enum : std::size_t { first = binding_index<Name, Bindings...>, second = 0 };
+};
+template <rational R, class Positions, class Denominators, class... Bindings>
+struct instruction<exact_constant<R>, Positions, Denominators, Bindings...> {
+  using step = read_exact<R>;
+  enum : std::size_t { first = 0, second = 0 };
+};
+template <std::size_t Slot, class T, class Positions, class Denominators, class... Bindings>
+struct instruction<constant_slot<Slot, T>, Positions, Denominators, Bindings...> {
+  using step = read_slot<T>;
+  enum : std::size_t { first = Slot, second = 0 };
+};
+template <class Op, class A, class Positions, class Denominators, class... Bindings>
+struct instruction<node<Op, A>, Positions, Denominators, Bindings...> {
+  using step = apply_step<Op, operand_kind<Op, A>>;
+  enum : std::size_t { first = position_in<A, Positions>::value, second = 0 };
+};
+template <class Op, class A, class B, class Positions, class Denominators, class... Bindings>
+struct instruction<node<Op, A, B>, Positions, Denominators, Bindings...> {
+  using step = typename binary_step<node<Op, A, B>, Denominators>::type;
+  enum : std::size_t {
+    first = position_in<A, Positions>::value,
+    second = position_in<B, Positions>::value
+  };
+};
+
+// One line of the flat program: the value at Position is Step applied at
+// positions First and Second; KeepReciprocal when later nodes divide by it.
+// Lines name no node, so the loop below substitutes nothing of the graph's
+// size per node (naming the node table per node made that loop cubic).
+template <class Step, std::size_t Position, std::size_t First, std::size_t Second,
+          bool KeepReciprocal>
+struct program_line {
+  using step = Step;
+  enum : std::size_t { position = Position, first = First, second = Second };
+  enum : bool { keep_reciprocal = KeepReciprocal };
+};
+
+template <class Node, class Positions, class Denominators, class... Bindings>
+using line_of = program_line<typename instruction<Node, Positions, Denominators, Bindings...>::step,
+                             position_in<Node, Positions>::value,
+                             instruction<Node, Positions, Denominators, Bindings...>::first,
+                             instruction<Node, Positions, Denominators, Bindings...>::second,
+                             shared_denominator<Node, Denominators>::value>;
+
+template <class Order, class Positions, class Denominators, class... Bindings>
+struct program_of;
+template <class... Nodes, class Positions, class Denominators, class... Bindings>
+struct program_of<type_list<Nodes...>, Positions, Denominators, Bindings...> {
+  using type = type_list<line_of<Nodes, Positions, Denominators, Bindings...>...>;
+};
+
+template <class V, class Program, class RootPositions>
+struct scalar_program;
+template <class V, class... Lines, std::size_t... Roots>
+struct scalar_program<V, type_list<Lines...>, std::index_sequence<Roots...>> {
+  // Computes every line, in order, and returns the values at Roots only. The
+  // arrays never leave this function, so the compiler can keep them in
+  // registers; they are not zeroed first (every element read was written
+  // before), which on a large graph would be a memset per call.
+  template <class Table, class... Bindings>
   static constexpr std::array<V, sizeof...(Roots)> run(const Table& table,
                                                        const Bindings&... bindings) {
-    values_type values;
-    ((values[position_of<Nodes>(order)] = value_of<Nodes>(values, table, bindings...)), ...);
-    return {values[position_of<Roots>(order)]...};
+    const std::array<V, sizeof...(Bindings)> bound{bound_value<V>(bindings)...};
+    std::array<V, sizeof...(Lines)> values;
+    std::array<V, sizeof...(Lines)> reciprocals;
+    const evaluation_state<V, sizeof...(Lines), sizeof...(Bindings), Table> state{
+        values, reciprocals, bound, table};
+    // Each node, then (for a shared denominator) its reciprocal.
+    ((values[Lines::position] = Lines::step::compute(state, Lines::first, Lines::second),
+      Lines::keep_reciprocal ? void(reciprocals[Lines::position] = V(1) / values[Lines::position])
+                             : void()),
+     ...);
+    return {values[Roots]...};
   }
 };
 
@@ -212,18 +445,40 @@ template <class V, class... Roots, class Table, class... Bindings>
 constexpr std::array<V, sizeof...(Roots)> evaluate_structures(const Table& table,
                                                               const Bindings&... bindings) {
   using order = detail::topological_order<Roots...>;
-  using evaluator = detail::scalar_evaluator<V, order, Table, Bindings...>;
-  return evaluator::template run<Roots...>(table, bindings...);
+  using layout = detail::positions<order>;
+  using denominators = typename detail::denominators_in<order>::type;
+  using program = detail::scalar_program<
+      V, typename detail::program_of<order, layout, denominators, Bindings...>::type,
+      std::index_sequence<detail::position_in<Roots, layout>::value...>>;
+  return program::run(table, bindings...);
 }
 
 namespace detail {
+
+// The symbols among Nodes.
+template <class Node>
+struct gathered_if_symbol {
+  using type = gathered<>;
+};
+template <fixed_string Name, class Element, class Shape, symbol_kind Kind>
+struct gathered_if_symbol<symbol<Name, Element, Shape, Kind>> {
+  using type = gathered<symbol<Name, Element, Shape, Kind>>;
+};
+
+template <class Symbols, class... Bindings>
+struct symbol_checks;
+template <class... Symbols, class... Bindings>
+struct symbol_checks<gathered<Symbols...>, Bindings...> {
+  static constexpr bool ok = (check_bound<Symbols, Bindings...>() && ...) &&
+                             (check_unique_name<Symbols, Symbols...>() && ...);
+};
 
 template <class Order, class... Bindings>
 struct binding_checks;
 template <class... Nodes, class... Bindings>
 struct binding_checks<type_list<Nodes...>, Bindings...> {
-  static constexpr bool ok = (check_bound<Nodes, Bindings...>() && ...) &&
-                             (check_unique_name<Nodes, Nodes...>() && ...);
+  using symbols = decltype((gathered<>{} | ... | typename gathered_if_symbol<Nodes>::type{}));
+  static constexpr bool ok = symbol_checks<symbols, Bindings...>::ok;
 };
 
 template <class E>

@@ -39,15 +39,16 @@ struct vjp_rule<mul_op> {
   }
 };
 
-// d(a/b) = da/b - a*db/b^2
+// d(a/b) = da/b - (a/b)*db/b   (reusing the quotient; every division is by b,
+// so the evaluator turns them into products by one reciprocal)
 template <>
 struct vjp_rule<div_op> {
   template <std::size_t I, class A, class B, class G>
-  static constexpr auto partial(node<div_op, A, B>, G g) {
+  static constexpr auto partial(node<div_op, A, B> self, G g) {
     if constexpr (I == 0)
       return make_div(g, B{});
     else
-      return make_neg(make_div(make_mul(A{}, g), make_pow(B{}, exact<rational{2, 1}>{})));
+      return make_neg(make_mul(self, make_div(g, B{})));
   }
 };
 

@@ -21,26 +21,26 @@ inline constexpr priority<32> highest_priority{};
 template <rational R>
 using exact = exact_constant<R>;
 
+// The tests the rules ask of their operands are concepts, not variable
+// templates: g++ keeps every variable template specialization and mangles its
+// name, which holds the whole operand, so a test per node made compile time
+// grow with the square of the depth (bench/results/compile_time.md). Exact
+// constants are normalized, so equal values are equal types.
 template <class E, rational R>
-inline constexpr bool is_exact_value = false;
-template <rational V, rational R>
-inline constexpr bool is_exact_value<exact_constant<V>, R> = V == R;
+concept is_exact_value = __is_same(E, exact_constant<R>);
 
 template <class E>
-inline constexpr bool is_zero = is_exact_value<E, rational{0, 1}>;
+concept is_zero = is_exact_value<E, rational{0, 1}>;
 template <class E>
-inline constexpr bool is_one = is_exact_value<E, rational{1, 1}>;
+concept is_one = is_exact_value<E, rational{1, 1}>;
 template <class E>
-inline constexpr bool is_minus_one = is_exact_value<E, rational{-1, 1}>;
+concept is_minus_one = is_exact_value<E, rational{-1, 1}>;
 
-template <class E, class Op>
-inline constexpr bool is_op = false;
-template <class Op, class... Operands>
-inline constexpr bool is_op<node<Op, Operands...>, Op> = true;
-
-template <class E>
-inline constexpr bool is_exact_integer = false;
+// Declared only: overload resolution tells an exact constant from the rest.
 template <rational R>
-inline constexpr bool is_exact_integer<exact_constant<R>> = R.den == 1;
+void exact_probe(const exact_constant<R>*);
+
+template <class E>
+concept is_exact_constant = requires(const E* e) { detail::exact_probe(e); };
 
 }  // namespace tapeless::detail

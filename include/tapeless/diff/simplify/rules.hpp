@@ -28,46 +28,49 @@ template <class A, class B>
 constexpr auto make_pow(A a, B b);
 
 // A term as coefficient * rest: 3*x -> (3, x), -x -> (-1, x), x -> (1, x).
+// The coefficient is a type (an exact constant), so that no variable is made
+// per term.
 template <class E>
 struct term_split {
-  static constexpr rational coefficient{1, 1};
+  using coefficient = exact<rational{1, 1}>;
   using rest = E;
 };
 template <rational C, class E>
 struct term_split<node<mul_op, exact_constant<C>, E>> {
-  static constexpr rational coefficient = C;
+  using coefficient = exact<C>;
   using rest = E;
 };
 template <class E>
 struct term_split<node<neg_op, E>> {
-  static constexpr rational coefficient{-1, 1};
+  using coefficient = exact<rational{-1, 1}>;
   using rest = E;
 };
 
 // A factor as base ^ exponent: x^3 -> (x, 3), x -> (x, 1).
 template <class E>
 struct factor_split {
-  static constexpr rational exponent{1, 1};
+  using exponent = exact<rational{1, 1}>;
   using base = E;
 };
 template <class E, rational K>
 struct factor_split<node<pow_op, E, exact_constant<K>>> {
-  static constexpr rational exponent = K;
+  using exponent = exact<K>;
   using base = E;
 };
 
 template <class A, class B>
-inline constexpr bool like_terms =
-    std::is_same_v<typename term_split<A>::rest, typename term_split<B>::rest> && !is_exact<A> &&
-    !is_exact<B> && sum_representable(term_split<A>::coefficient, term_split<B>::coefficient) &&
-    sum_representable(term_split<A>::coefficient, -term_split<B>::coefficient);
+concept like_terms =
+    __is_same(typename term_split<A>::rest, typename term_split<B>::rest) &&
+    !is_exact_constant<A> && !is_exact_constant<B> &&
+    sum_representable(term_split<A>::coefficient::value, term_split<B>::coefficient::value) &&
+    sum_representable(term_split<A>::coefficient::value, -term_split<B>::coefficient::value);
 
 template <class A, class B>
-inline constexpr bool like_factors =
-    std::is_same_v<typename factor_split<A>::base, typename factor_split<B>::base> &&
-    !is_exact<A> && !is_exact<B> &&
-    sum_representable(factor_split<A>::exponent, factor_split<B>::exponent) &&
-    sum_representable(factor_split<A>::exponent, -factor_split<B>::exponent);
+concept like_factors =
+    __is_same(typename factor_split<A>::base, typename factor_split<B>::base) &&
+    !is_exact_constant<A> && !is_exact_constant<B> &&
+    sum_representable(factor_split<A>::exponent::value, factor_split<B>::exponent::value) &&
+    sum_representable(factor_split<A>::exponent::value, -factor_split<B>::exponent::value);
 
 // ---- negation ------------------------------------------------------------
 
@@ -136,7 +139,7 @@ constexpr auto add_rule(node<neg_op, A>, B, priority<5>) {
 template <class A, class B>
   requires like_terms<A, B>
 constexpr auto add_rule(A, B, priority<4>) {
-  return make_mul(exact<term_split<A>::coefficient + term_split<B>::coefficient>{},
+  return make_mul(exact<term_split<A>::coefficient::value + term_split<B>::coefficient::value>{},
                   typename term_split<A>::rest{});
 }
 // a + (-c)*b -> a - c*b
@@ -144,6 +147,23 @@ template <class A, rational C, class B>
   requires(C < rational{0, 1})
 constexpr auto add_rule(A, node<mul_op, exact<C>, B>, priority<3>) {
   return make_sub(A{}, make_mul(exact<-C>{}, B{}));
+}
+// a/c + b/c -> (a + b)/c   (one division instead of two)
+template <class A, class B, class C>
+constexpr auto add_rule(node<div_op, A, C>, node<div_op, B, C>, priority<3>) {
+  return make_div(make_add(A{}, B{}), C{});
+}
+// c*a + c*b -> c*(a + b)   (one product instead of two)
+template <class C, class A, class B>
+  requires(!is_exact_constant<C>)
+constexpr auto add_rule(node<mul_op, C, A>, node<mul_op, C, B>, priority<3>) {
+  return make_mul(C{}, make_add(A{}, B{}));
+}
+// a*c + b*c -> (a + b)*c
+template <class A, class B, class C>
+  requires(!is_exact_constant<C>)
+constexpr auto add_rule(node<mul_op, A, C>, node<mul_op, B, C>, priority<2>) {
+  return make_mul(make_add(A{}, B{}), C{});
 }
 // (a + c1) + c2 -> a + (c1 + c2)
 template <class A, rational C1, rational C2>
@@ -196,7 +216,7 @@ constexpr auto sub_rule(A, node<neg_op, B>, priority<6>) {
 template <class A, class B>
   requires like_terms<A, B>
 constexpr auto sub_rule(A, B, priority<5>) {
-  return make_mul(exact<term_split<A>::coefficient - term_split<B>::coefficient>{},
+  return make_mul(exact<term_split<A>::coefficient::value - term_split<B>::coefficient::value>{},
                   typename term_split<A>::rest{});
 }
 // a - (-c)*b -> a + c*b
@@ -205,10 +225,32 @@ template <class A, rational C, class B>
 constexpr auto sub_rule(A, node<mul_op, exact<C>, B>, priority<4>) {
   return make_add(A{}, make_mul(exact<-C>{}, B{}));
 }
+// a/c - b/c -> (a - b)/c
+template <class A, class B, class C>
+constexpr auto sub_rule(node<div_op, A, C>, node<div_op, B, C>, priority<4>) {
+  return make_div(make_sub(A{}, B{}), C{});
+}
+// c*a - c*b -> c*(a - b)
+template <class C, class A, class B>
+  requires(!is_exact_constant<C>)
+constexpr auto sub_rule(node<mul_op, C, A>, node<mul_op, C, B>, priority<4>) {
+  return make_mul(C{}, make_sub(A{}, B{}));
+}
+// a*c - b*c -> (a - b)*c
+template <class A, class B, class C>
+  requires(!is_exact_constant<C>)
+constexpr auto sub_rule(node<mul_op, A, C>, node<mul_op, B, C>, priority<3>) {
+  return make_mul(make_sub(A{}, B{}), C{});
+}
 // a - c -> a + (-c)   (so constants fold through sums)
 template <class A, rational C>
 constexpr auto sub_rule(A, exact<C>, priority<3>) {
   return make_add(A{}, exact<-C>{});
+}
+// (-a) - b -> -(a + b)   (so that a sum of negated terms is one negation of a sum)
+template <class A, class B>
+constexpr auto sub_rule(node<neg_op, A>, B, priority<2>) {
+  return make_neg(make_add(A{}, B{}));
 }
 // a - b
 template <class A, class B>
@@ -258,6 +300,11 @@ template <class A, rational C>
 constexpr auto mul_rule(A, exact<C>, priority<8>) {
   return make_mul(exact<C>{}, A{});
 }
+// (-a) * (-b) -> a*b
+template <class A, class B>
+constexpr auto mul_rule(node<neg_op, A>, node<neg_op, B>, priority<8>) {
+  return make_mul(A{}, B{});
+}
 // (-a) * b -> -(a*b)
 template <class A, class B>
 constexpr auto mul_rule(node<neg_op, A>, B, priority<7>) {
@@ -274,28 +321,23 @@ template <rational C1, rational C2, class A>
 constexpr auto mul_rule(exact<C1>, node<mul_op, exact<C2>, A>, priority<6>) {
   return make_mul(exact<C1 * C2>{}, A{});
 }
-// (c*a) * b -> c*(a*b)
-template <rational C, class A, class B>
-constexpr auto mul_rule(node<mul_op, exact<C>, A>, B, priority<5>) {
-  return make_mul(exact<C>{}, make_mul(A{}, B{}));
-}
-// a * (c*b) -> c*(a*b)   (for a not itself c'*a', which the rule above takes)
-template <class A, rational C, class B>
-  requires(!is_exact<A> && !is_exact<typename term_split<A>::rest> &&
-           term_split<A>::coefficient == rational{1, 1})
-constexpr auto mul_rule(A, node<mul_op, exact<C>, B>, priority<5>) {
-  return make_mul(exact<C>{}, make_mul(A{}, B{}));
+// (c1*a) * (c2*b) -> (c1*c2)*(a*b)   (the constants fold; other products keep
+// their factors, so that a shared factor such as an adjoint -2*(y - t) stays shared)
+template <rational C1, class A, rational C2, class B>
+  requires(product_representable(C1, C2))
+constexpr auto mul_rule(node<mul_op, exact<C1>, A>, node<mul_op, exact<C2>, B>, priority<5>) {
+  return make_mul(exact<C1 * C2>{}, make_mul(A{}, B{}));
 }
 // a^m * a^n -> a^(m + n)   (also a * a -> a^2)
 template <class A, class B>
   requires like_factors<A, B>
 constexpr auto mul_rule(A, B, priority<4>) {
   return make_pow(typename factor_split<A>::base{},
-                  exact<factor_split<A>::exponent + factor_split<B>::exponent>{});
+                  exact<factor_split<A>::exponent::value + factor_split<B>::exponent::value>{});
 }
 // a * (b*c) -> (a*b)*c when a and b are powers of one base (y*(y*s) -> y^2*s)
 template <class A, class B, class C>
-  requires(like_factors<A, B> && !is_exact<B>)
+  requires(like_factors<A, B> && !is_exact_constant<B>)
 constexpr auto mul_rule(A, node<mul_op, B, C>, priority<3>) {
   return make_mul(make_mul(A{}, B{}), C{});
 }
@@ -307,7 +349,7 @@ constexpr auto mul_rule(A, node<mul_op, B, C>, priority<3>) {
 }
 // (a*b) * c -> (a*c)*b when a and c are powers of one base
 template <class A, class B, class C>
-  requires(like_factors<A, C> && !is_exact<A>)
+  requires(like_factors<A, C> && !is_exact_constant<A>)
 constexpr auto mul_rule(node<mul_op, A, B>, C, priority<2>) {
   return make_mul(make_mul(A{}, C{}), B{});
 }
@@ -316,6 +358,18 @@ template <class A, class B, class C>
   requires(like_factors<B, C> && !like_factors<A, C>)
 constexpr auto mul_rule(node<mul_op, A, B>, C, priority<2>) {
   return make_mul(A{}, make_mul(B{}, C{}));
+}
+// a * (b/c) -> (a*b)/c when a and b are powers of one base (y*(y/s) -> y^2/s)
+template <class A, class B, class C>
+  requires like_factors<A, B>
+constexpr auto mul_rule(A, node<div_op, B, C>, priority<3>) {
+  return make_div(make_mul(A{}, B{}), C{});
+}
+// (a/c) * b -> (a*b)/c when a and b are powers of one base
+template <class A, class B, class C>
+  requires like_factors<A, B>
+constexpr auto mul_rule(node<div_op, A, C>, B, priority<2>) {
+  return make_div(make_mul(A{}, B{}), C{});
 }
 // a * (1/b) -> a/b
 template <class A, class B>
@@ -366,6 +420,11 @@ template <class A, rational C>
 constexpr auto div_rule(A, exact<C>, priority<8>) {
   return make_mul(exact<rational{1, 1} / C>{}, A{});
 }
+// (-a) / (-b) -> a/b
+template <class A, class B>
+constexpr auto div_rule(node<neg_op, A>, node<neg_op, B>, priority<8>) {
+  return make_div(A{}, B{});
+}
 // (-a) / b -> -(a/b)
 template <class A, class B>
 constexpr auto div_rule(node<neg_op, A>, B, priority<7>) {
@@ -381,7 +440,7 @@ template <class A, class B>
   requires like_factors<A, B>
 constexpr auto div_rule(A, B, priority<6>) {
   return make_pow(typename factor_split<A>::base{},
-                  exact<factor_split<A>::exponent - factor_split<B>::exponent>{});
+                  exact<factor_split<A>::exponent::value - factor_split<B>::exponent::value>{});
 }
 // (c*a) / b -> c*(a/b)
 template <rational C, class A, class B>
@@ -418,6 +477,12 @@ constexpr auto pow_rule(exact<C>, exact<N>, priority<7>) {
 template <class K>
 constexpr auto pow_rule(exact<rational{1, 1}>, K, priority<6>) {
   return exact<rational{1, 1}>{};
+}
+// (c/b)^n -> c^n/b^n for an exact c and a positive integer n   ((1/x)^2 -> 1/x^2)
+template <rational C, class B, rational N>
+  requires(N.den == 1 && N.num >= 1 && N.num <= 16 && power_representable(C, N.num))
+constexpr auto pow_rule(node<div_op, exact<C>, B>, exact<N>, priority<5>) {
+  return make_div(exact<power(C, N.num)>{}, make_pow(B{}, exact<N>{}));
 }
 // (a^m)^n -> a^(m*n) for integer n
 template <class A, rational M, rational N>
