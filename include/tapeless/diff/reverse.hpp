@@ -50,8 +50,7 @@ constexpr auto partials_to(P self, G g) {
     return [&]<std::size_t... Is>(std::index_sequence<Is...>) {
       return (no_term{} + ... +
               [&] {
-                if constexpr (std::is_same_v<
-                                       std::tuple_element_t<Is, std::tuple<Operands...>>, K>)
+                if constexpr (__is_same(std::tuple_element_t<Is, std::tuple<Operands...>>, K))
                   return term<decltype(fit_adjoint<shape_of<K>>(
                       vjp_rule<Op>::template partial<Is>(self, g)))>{};
                 else
@@ -70,31 +69,24 @@ struct term_value<no_term> {
   using type = exact_constant<rational{0, 1}>;
 };
 
-// The distinct nodes of Nodes... that use K, found without instantiating
-// anything per (node, K) pair but a boolean: the parents are few, the nodes
-// many, and an instantiation that carries the whole graph in its arguments
-// for every pair made compile time cubic in the graph's size.
-template <class... Lists>
-struct concatenation;
-template <>
-struct concatenation<> {
-  using type = type_list<>;
-};
+// The distinct nodes of Nodes... that use K, gathered by a fold over a
+// declared-only operator: nothing is instantiated per (node, K) pair but the
+// test itself (a concept, expr/graph.hpp). A recursive concatenation made, for
+// every K, a class per node holding the rest of the list: cubic in memory.
 template <class... Ts>
-struct concatenation<type_list<Ts...>> {
-  using type = type_list<Ts...>;
-};
-template <class... As, class... Bs, class... Rest>
-struct concatenation<type_list<As...>, type_list<Bs...>, Rest...> {
-  using type = typename concatenation<type_list<As..., Bs...>, Rest...>::type;
-};
+struct parent_pack {};
+template <class... As, class... Bs>
+parent_pack<As..., Bs...> operator|(parent_pack<As...>, parent_pack<Bs...>);
+template <class... Ts>
+type_list<Ts...> as_parent_list(parent_pack<Ts...>);
 
 template <class Order, class K>
 struct parents_of;
 template <class... Nodes, class K>
 struct parents_of<type_list<Nodes...>, K> {
-  using type = typename concatenation<
-      std::conditional_t<uses<Nodes, K>, type_list<Nodes>, type_list<>>...>::type;
+  using type = decltype(as_parent_list(
+      (parent_pack<>{} | ... |
+       std::conditional_t<uses<Nodes, K>, parent_pack<Nodes>, parent_pack<>>{})));
 };
 
 template <class Order, class Root, class K, class Parents>
