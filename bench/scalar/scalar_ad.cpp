@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <tuple>
@@ -429,12 +430,21 @@ row measure() {
   return out;
 }
 
+// The 1-minute load average, printed with the figures: on a shared machine
+// it says how far to trust them.
+double load_average() {
+  double load[1] = {-1};
+  return getloadavg(load, 1) == 1 ? load[0] : -1;
+}
+
 }  // namespace
 
 int main() {
+  const double load_before = load_average();
   const row rows[] = {measure<sum_of_8>(), measure<product_of_8>(), measure<log_sum_exp_of_8>(),
                       measure<normal_log_density_of_8>(),
                       measure<normal_log_density_of_8_reciprocal>(), measure<network_2_3_3_1>()};
+  const double load_after = load_average();
 
   const auto o = tb::options::from_environment();
 #if defined(__clang__)
@@ -445,8 +455,9 @@ int main() {
   const char* compiler = "unknown compiler";
 #endif
   std::printf("%s %s; %d repetitions of ~%.2f s each, interleaved; "
-              "ns per call, median (min-max)\n\n",
-              compiler, __VERSION__, o.repetitions, o.seconds_per_repetition);
+              "ns per call, median (min-max); load average %.2f before, %.2f after\n\n",
+              compiler, __VERSION__, o.repetitions, o.seconds_per_repetition, load_before,
+              load_after);
   std::printf("| function | plain function ns | hand gradient ns | tapeless gradient ns | "
               "tapeless / function | hand / function | tapeless / hand | max rel. diff. |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
