@@ -80,3 +80,31 @@ BOOST_AUTO_TEST_CASE(derivatives_print_in_plain_form) {
   BOOST_TEST(tl::to_string(tl::d(tl::cos(x), x)) == "-sin(x)");
   BOOST_TEST(tl::to_string(tl::d(1_c / x, x)) == "-1/x^2");
 }
+
+BOOST_AUTO_TEST_CASE(a_factor_the_same_for_every_element_leaves_a_full_sum) {
+  constexpr auto v = tl::input<"v", double, 8>;
+  constexpr auto s = tl::param<"s", double>;
+  static_assert(same(tl::simplify(tl::sum(v / s)), tl::sum(v) / s));
+  static_assert(same(tl::simplify(tl::sum(s * v)), s * tl::sum(v)));
+  static_assert(same(tl::simplify(tl::sum(v * s)), tl::sum(v) * s));
+  static_assert(same(tl::simplify(tl::sum(-v)), -tl::sum(v)));
+  BOOST_TEST(tl::to_string(tl::simplify(tl::sum(3_c * v / s))) == "3*sum(v)/s");
+  // A factor that varies per element stays inside.
+  static_assert(same(tl::simplify(tl::sum(v / (v + s))), tl::sum(v / (v + s))));
+  // After an axis sum the factor would be a pass of its own: it stays inside.
+  constexpr auto m = tl::input<"m", double, 2, 4>;
+  static_assert(same(tl::simplify(tl::sum<0>(m / s)), tl::sum<0>(m / s)));
+}
+
+BOOST_AUTO_TEST_CASE(the_normal_log_density_gradient_reuses_the_sum_of_squares) {
+  // d/dsigma of -1/2 sum(((y - mu)/sigma)^2) - n log(sigma) is
+  // (sum(z^2) - n)/sigma with the very sum(z^2) of the value: one pass over
+  // the data for both, and one division per partial instead of one per element.
+  constexpr auto data = tl::input<"y", double, 100>;
+  constexpr auto mu = tl::param<"mu", double>;
+  constexpr auto sigma = tl::param<"sigma", double>;
+  constexpr auto f = -0.5_c * tl::sum(tl::square((data - mu) / sigma)) - 100_c * tl::log(sigma);
+  constexpr auto g = tl::grad(f);
+  BOOST_TEST(tl::to_string(g[sigma]) == "(sum(((y - mu)/sigma)^2) - 100)/sigma");
+  BOOST_TEST(tl::to_string(g[mu]) == "sum(y - mu)/sigma/sigma");
+}

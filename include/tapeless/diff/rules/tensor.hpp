@@ -212,7 +212,7 @@ constexpr auto fit_adjoint(C c) {
   if constexpr (std::is_same_v<broadcast_shape<S, Target>, Target>)
     return c;
   else
-    return node<reduce_op<sum_reduction, S, typename unbroadcast_shape<S, Target>::type>, C>{};
+    return make_node<reduce_op<sum_reduction, S, typename unbroadcast_shape<S, Target>::type>>(c);
 }
 
 }  // namespace tapeless::detail

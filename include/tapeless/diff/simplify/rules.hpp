@@ -11,6 +11,7 @@
 #include <tapeless/expr/elementary.hpp>
 #include <tapeless/expr/minmax.hpp>
 #include <tapeless/expr/pow.hpp>
+#include <tapeless/expr/reduce.hpp>
 
 namespace tapeless::detail {
 
@@ -601,6 +602,51 @@ template <class Op, class A>
 constexpr auto function_rule(node<exp_op, A>, priority<2>) {
   return A{};
 }
+
+// ---- full sums ---------------------------------------------------------------
+// A factor the same for every element (rank 0) leaves a sum to a scalar:
+// sum(a / s) -> sum(a) / s, sum(s * a) -> s * sum(a), sum(a * s) -> sum(a) * s,
+// sum(-a) -> -sum(a). n divisions or products become one, and the sum left is
+// often one the function has already: the normal log-density's d/dsigma is
+// then (sum(z^2) - n)/sigma, z^2 summed once for both. Only sums to a scalar:
+// after an axis sum the factor would be an elementwise pass of its own.
+template <class Op>
+struct full_sum_test {
+  enum : bool { value = false };
+};
+template <class In>
+struct full_sum_test<reduce_op<sum_reduction, In, shape<>>> {
+  enum : bool { value = true };
+};
+template <class Op>
+concept full_sum = bool(full_sum_test<Op>::value);
+template <class E>
+concept rank_zero = shape_of<E>::rank == 0;
+
+template <class Op, class A>
+constexpr auto make_function(A a);
+
+template <class Op, class A, class S>
+  requires(full_sum<Op> && rank_zero<S> && !rank_zero<A>)
+constexpr auto function_rule(node<div_op, A, S>, priority<3>) {
+  return make_div(make_function<Op>(A{}), S{});
+}
+template <class Op, class S, class A>
+  requires(full_sum<Op> && rank_zero<S> && !rank_zero<A>)
+constexpr auto function_rule(node<mul_op, S, A>, priority<3>) {
+  return make_mul(S{}, make_function<Op>(A{}));
+}
+template <class Op, class A, class S>
+  requires(full_sum<Op> && rank_zero<S> && !rank_zero<A>)
+constexpr auto function_rule(node<mul_op, A, S>, priority<3>) {
+  return make_mul(make_function<Op>(A{}), S{});
+}
+template <class Op, class A>
+  requires(full_sum<Op> && !rank_zero<A>)
+constexpr auto function_rule(node<neg_op, A>, priority<3>) {
+  return make_neg(make_function<Op>(A{}));
+}
+
 template <class Op, class A>
 constexpr auto make_function(A a) {
   return function_rule<Op>(a, highest_priority);
