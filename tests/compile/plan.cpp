@@ -173,3 +173,49 @@ BOOST_AUTO_TEST_CASE(grad_without_variables_takes_every_param) {
   const auto& value = dA(params, V = v);
   for (double e : value) BOOST_TEST(e == 2 * (1.0 * 2.0 + 0.5) * 2.0);
 }
+
+// Full reductions keep several partial sums (or maxima) going at once; each
+// must be folded in, and the elements past the last whole batch too.
+BOOST_AUTO_TEST_CASE(long_full_reductions_fold_every_chain_and_the_tail) {
+  constexpr std::size_t n = 1003;  // whole unrolled trips, single batches, a scalar tail
+  constexpr auto v = tl::input<"v", double, n>;
+  auto sum_program = tl::compile(tl::sum(v));
+  auto max_program = tl::compile(tl::max(v));
+  auto no_params = tl::parameters_of(tl::sum(v));
+  tl::tensor<double, n> values;
+  for (std::size_t i = 0; i < n; ++i) values[i] = double(i);
+  BOOST_TEST(sum_program(no_params, v = values) == double(n * (n - 1) / 2));  // exact in double
+  for (const std::size_t at : {std::size_t{0}, std::size_t{5}, std::size_t{10}, std::size_t{15},
+                               std::size_t{500}, std::size_t{997}, std::size_t{1002}}) {
+    for (std::size_t i = 0; i < n; ++i) values[i] = -double(i % 17);
+    values[at] = 42.0;
+    BOOST_TEST(max_program(no_params, v = values) == 42.0, "maximum at " << at);
+  }
+}
+
+// a / s for a scalar s is computed as a * (1/s): one division, not one per
+// element; the values and gradients are those of the division.
+BOOST_AUTO_TEST_CASE(division_by_a_broadcast_value_takes_one_reciprocal) {
+  constexpr std::size_t n = 100;
+  constexpr auto v = tl::input<"v", double, n>;
+  constexpr auto s = tl::param<"s", double>;
+  constexpr auto f = tl::sum(tl::exp(v / s));
+  auto program = tl::compile(f);
+  const std::string dot = tl::to_dot(program);
+  BOOST_TEST(dot.find("\"/ [100]\"") == std::string::npos, dot);
+  BOOST_TEST(dot.find("\"/ []\"") != std::string::npos, dot);
+
+  auto params = tl::parameters_of(f);
+  params.get<"s">()[0] = 1.5;
+  tl::tensor<double, n> values;
+  for (std::size_t i = 0; i < n; ++i) values[i] = 0.01 * double(i) - 0.3;
+  double expected = 0, expected_ds = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double e = std::exp(values[i] / 1.5);
+    expected += e;
+    expected_ds += e * -values[i] / (1.5 * 1.5);
+  }
+  const double loss = program.step(params, v = values);
+  BOOST_TEST(std::abs(loss - expected) <= 1e-13 * std::abs(expected));
+  BOOST_TEST(std::abs(params.grad<"s">()[0] - expected_ds) <= 1e-13 * std::abs(expected_ds));
+}

@@ -315,18 +315,26 @@ template <class Ctx, int Kernel, class Root>
           }
         });
       } else {
-        V chain = V(start);
+        // Several independent chains: one would wait out the latency of
+        // each add before the next (about 4 cycles a batch, where the loads
+        // and the fused tree take one or two).
+        constexpr std::size_t chains = 4;
+        V chain[chains] = {V(start), V(start), V(start), V(start)};
         T tail = start;
-        simd::fused_loop<w>(columns, [&](std::size_t i, auto step, auto) {
+        simd::fused_loop<w, chains>(columns, [&](std::size_t i, auto step, auto slot) {
           using U = std::conditional_t<decltype(step)::value == 1, T, V>;
           const U v = f(F::template value<A, U>(c, row, i), at, i);
-          if constexpr (simd::batch_value<U>)
-            chain = take_max ? xsimd::max(chain, v) : chain + v;
-          else
+          if constexpr (simd::batch_value<U>) {
+            V& link = chain[decltype(slot)::value];
+            link = take_max ? xsimd::max(link, v) : link + v;
+          } else {
             tail = take_max ? (tail < v ? v : tail) : tail + v;
+          }
         });
+        const V joined = take_max ? xsimd::max(xsimd::max(chain[0], chain[1]), xsimd::max(chain[2], chain[3]))
+                                  : (chain[0] + chain[1]) + (chain[2] + chain[3]);
         alignas(64) T lanes[w];
-        chain.store_aligned(lanes);
+        joined.store_aligned(lanes);
         T folded = tail;
         for (std::size_t l = 0; l < w; ++l) folded = take_max ? (folded < lanes[l] ? lanes[l] : folded) : folded + lanes[l];
         acc[at] = take_max ? (acc[at] < folded ? folded : acc[at]) : acc[at] + folded;

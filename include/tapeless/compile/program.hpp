@@ -372,14 +372,39 @@ struct arena_holder<heap_storage, Bytes> {
   std::byte* get() noexcept { return data->bytes; }
 };
 
+// The graph as the kernels compute it: a / s, where s broadcasts over a
+// tensor a (a scalar, a column), becomes a * (1/s), one division per element
+// of s instead of one per element of a (a division costs several
+// multiplications, and the compiler may not make this change itself: the
+// result can differ in the last bit). Applied to the whole graph at once,
+// value and gradients, so that what they share stays shared; the expressions
+// themselves keep their divisions.
+template <class E>
+struct kernel_form {
+  using type = E;
+};
+template <class Op, class... Operands>
+struct kernel_form<node<Op, Operands...>> {
+  using type = node<Op, typename kernel_form<Operands>::type...>;
+};
+// (Not for a constant s: its reciprocal would be a kernel of its own.)
+template <class A, class B>
+  requires(shape_of<B>::size < shape_of<A>::size && !is_slot<B> && !is_exact<B>)
+struct kernel_form<node<div_op, A, B>> {
+  using type = node<mul_op, typename kernel_form<A>::type,
+                    node<div_op, exact_constant<rational{1, 1}>, typename kernel_form<B>::type>>;
+};
+template <class E>
+using kernel_form_t = typename kernel_form<E>::type;
+
 template <class S, class Partials, class Params>
 struct output_nodes;
 template <class S, class... Partials, class... Params>
 struct output_nodes<S, type_list<Partials...>, type_list<Params...>> {
   template <std::size_t... I>
   static auto make(std::index_sequence<I...>)
-      -> type_list<node<output_op<0, shape_of<S>>, S>,
-                   node<output_op<I + 1, typename Params::shape_type>, Partials>...>;
+      -> type_list<node<output_op<0, shape_of<S>>, kernel_form_t<S>>,
+                   node<output_op<I + 1, typename Params::shape_type>, kernel_form_t<Partials>>...>;
   using type = decltype(make(std::index_sequence_for<Params...>{}));
 };
 
@@ -409,7 +434,8 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
   using result_type = tensor_for<value_type, output_shape>;
 
  private:
-  using forward_outputs = detail::type_list<node<output_op<0, output_shape>, Structure>>;
+  using forward_outputs =
+      detail::type_list<node<output_op<0, output_shape>, detail::kernel_form_t<Structure>>>;
   using training_outputs = typename detail::output_nodes<
       Structure, typename detail::partials_of<params_list, Structure>::type, params_list>::type;
 
