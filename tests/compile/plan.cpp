@@ -219,3 +219,30 @@ BOOST_AUTO_TEST_CASE(division_by_a_broadcast_value_takes_one_reciprocal) {
   BOOST_TEST(std::abs(loss - expected) <= 1e-13 * std::abs(expected));
   BOOST_TEST(std::abs(params.grad<"s">()[0] - expected_ds) <= 1e-13 * std::abs(expected_ds));
 }
+
+// A NaN anywhere makes the maximum NaN, as torch.max does, whichever chain,
+// batch or tail it falls in, for full and axis maxima.
+BOOST_AUTO_TEST_CASE(a_nan_makes_the_maximum_nan) {
+  constexpr std::size_t n = 1003;
+  constexpr auto v = tl::input<"v", double, n>;
+  auto max_program = tl::compile(tl::max(v));
+  auto no_params = tl::parameters_of(tl::max(v));
+  tl::tensor<double, n> values;
+  for (const std::size_t at : {std::size_t{0}, std::size_t{7}, std::size_t{13}, std::size_t{999},
+                               std::size_t{1002}}) {
+    for (std::size_t i = 0; i < n; ++i) values[i] = double(i % 17);
+    values[at] = std::nan("");
+    BOOST_TEST(std::isnan(max_program(no_params, v = values)), "NaN at " << at);
+  }
+  constexpr auto m = tl::input<"m", float, 5, 37>;
+  auto column_max = tl::compile(tl::max<0>(m));
+  auto row_max = tl::compile(tl::max<1>(m));
+  auto none = tl::parameters_of(tl::max<0>(m));
+  tl::tensor<float, 5, 37> values2;
+  for (std::size_t i = 0; i < values2.size(); ++i) values2[i] = float(i % 11);
+  values2[2 * 37 + 30] = std::nanf("");  // row 2, column 30
+  const auto& columns = column_max(none, m = values2);
+  for (std::size_t j = 0; j < 37; ++j) BOOST_TEST(std::isnan(columns[j]) == (j == 30), "column " << j);
+  const auto& rows = row_max(none, m = values2);
+  for (std::size_t r = 0; r < 5; ++r) BOOST_TEST(std::isnan(rows[r]) == (r == 2), "row " << r);
+}

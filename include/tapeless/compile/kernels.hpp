@@ -297,6 +297,16 @@ template <class Ctx, int Kernel, class Root>
   auto pass = [&](T* acc, auto take_max_constant, auto f) {
     constexpr bool take_max = decltype(take_max_constant)::value;
     const T start = take_max ? lowest : T(0);
+    // a + b, or the larger of a and b with a NaN in either winning (as in
+    // torch.max; the max instructions return their second operand then).
+    auto combine = [](auto a, auto b) {
+      if constexpr (!take_max)
+        return a + b;
+      else if constexpr (simd::batch_value<decltype(a)>)
+        return xsimd::select(b > a || b != b, b, a);
+      else
+        return (b > a || b != b) ? b : a;
+    };
     for (std::size_t j = 0; j < Out::size; ++j) acc[j] = start;
     for (std::size_t row = 0; row < rows; ++row) {
       const std::size_t at = flat ? 0 : map::row_offset(row);
@@ -304,15 +314,7 @@ template <class Ctx, int Kernel, class Root>
         simd::fused_loop<w>(columns, [&](std::size_t i, auto step, auto) {
           using U = std::conditional_t<decltype(step)::value == 1, T, V>;
           const U v = f(F::template value<A, U>(c, row, i), at, i);
-          const U old = simd::load<U>(acc + at + i);
-          if constexpr (take_max) {
-            if constexpr (simd::batch_value<U>)
-              simd::store(acc + at + i, xsimd::max(old, v));
-            else
-              acc[at + i] = old < v ? v : old;
-          } else {
-            simd::store(acc + at + i, old + v);
-          }
+          simd::store(acc + at + i, combine(simd::load<U>(acc + at + i), v));
         });
       } else {
         // Several independent chains: one would wait out the latency of
@@ -326,18 +328,17 @@ template <class Ctx, int Kernel, class Root>
           const U v = f(F::template value<A, U>(c, row, i), at, i);
           if constexpr (simd::batch_value<U>) {
             V& link = chain[decltype(slot)::value];
-            link = take_max ? xsimd::max(link, v) : link + v;
+            link = combine(link, v);
           } else {
-            tail = take_max ? (tail < v ? v : tail) : tail + v;
+            tail = combine(tail, v);
           }
         });
-        const V joined = take_max ? xsimd::max(xsimd::max(chain[0], chain[1]), xsimd::max(chain[2], chain[3]))
-                                  : (chain[0] + chain[1]) + (chain[2] + chain[3]);
+        const V joined = combine(combine(chain[0], chain[1]), combine(chain[2], chain[3]));
         alignas(64) T lanes[w];
         joined.store_aligned(lanes);
         T folded = tail;
-        for (std::size_t l = 0; l < w; ++l) folded = take_max ? (folded < lanes[l] ? lanes[l] : folded) : folded + lanes[l];
-        acc[at] = take_max ? (acc[at] < folded ? folded : acc[at]) : acc[at] + folded;
+        for (std::size_t l = 0; l < w; ++l) folded = combine(folded, lanes[l]);
+        acc[at] = combine(acc[at], folded);
       }
     }
   };
