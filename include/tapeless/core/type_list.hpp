@@ -14,6 +14,15 @@ struct type_list {
   using apply = F<Ts...>;
 };
 
+// Types gathered by a fold over a declared-only operator:
+//   decltype((gathered<>{} | ... | std::conditional_t<test<Ts>, gathered<Ts>, gathered<>>{}))
+// keeps the Ts that pass, instantiating nothing per element but the test (a
+// recursive concatenation makes a class per element holding the rest).
+template <class... Ts>
+struct gathered {};
+template <class... As, class... Bs>
+gathered<As..., Bs...> operator|(gathered<As...>, gathered<Bs...>);
+
 template <class T>
 struct type_tag {
   using type = T;

@@ -69,30 +69,22 @@ struct term_value<no_term> {
   using type = exact_constant<rational{0, 1}>;
 };
 
-// The distinct nodes of Nodes... that use K, gathered by a fold over a
-// declared-only operator: nothing is instantiated per (node, K) pair but the
-// test itself (a concept, expr/graph.hpp). A recursive concatenation made, for
+// The distinct nodes of Nodes... that use K, gathered by a fold (core/
+// type_list.hpp): nothing is instantiated per (node, K) pair but the test
+// itself (a concept, expr/graph.hpp). A recursive concatenation made, for
 // every K, a class per node holding the rest of the list: cubic in memory.
-template <class... Ts>
-struct parent_pack {};
-template <class... As, class... Bs>
-parent_pack<As..., Bs...> operator|(parent_pack<As...>, parent_pack<Bs...>);
-template <class... Ts>
-type_list<Ts...> as_parent_list(parent_pack<Ts...>);
-
 template <class Order, class K>
 struct parents_of;
 template <class... Nodes, class K>
 struct parents_of<type_list<Nodes...>, K> {
-  using type = decltype(as_parent_list(
-      (parent_pack<>{} | ... |
-       std::conditional_t<uses<Nodes, K>, parent_pack<Nodes>, parent_pack<>>{})));
+  using type = decltype((gathered<>{} | ... |
+                         std::conditional_t<uses<Nodes, K>, gathered<Nodes>, gathered<>>{}));
 };
 
 template <class Order, class Root, class K, class Parents>
 struct adjoint_sum;
 template <class Order, class Root, class K, class... Parents>
-struct adjoint_sum<Order, Root, K, type_list<Parents...>> {
+struct adjoint_sum<Order, Root, K, gathered<Parents...>> {
   using type = typename term_value<decltype((
       no_term{} + ... +
       partials_to<K>(Parents{}, typename adjoint<Order, Root, Parents>::type{})))>::type;

@@ -297,13 +297,6 @@ template <class Op, class Operand>
 using operand_kind =
     typename operand_kind_of<requires { Op::takes_exact_operands; }, Operand>::type;
 
-// Type lists gathered by a fold over a declared-only operator (nothing is
-// instantiated per node but a declaration).
-template <class... Ts>
-struct gathered {};
-template <class... As, class... Bs>
-gathered<As..., Bs...> operator|(gathered<As...>, gathered<Bs...>);
-
 // What a node divides by: the denominator of a/b, the base of b^-k.
 template <class Node>
 struct denominator_of {
