@@ -1,6 +1,6 @@
 #pragma once
-// The compile layer: parameter stores, and programs compiled from expressions.
+// The compile layer: programs compiled from expressions.
 
-#include <tapeless/compile/parameters.hpp>
-#include <tapeless/compile/plan.hpp>
 #include <tapeless/compile/program.hpp>
+#include <tapeless/core/parameter_store.hpp>
+#include <tapeless/expr/parameters_of.hpp>

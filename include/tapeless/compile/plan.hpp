@@ -1,389 +1,256 @@
 #pragma once
 // The static plan of a compiled program, computed while the user's code
-// compiles: which nodes get a kernel of their own, which are fused into a
-// consumer's loop, the order of the kernels, and where every buffer lives in
-// one arena whose size is a constant.
+// compiles, as five passes over the graph's facts (each a constexpr function,
+// tested alone in tests/compile/plan_passes.cpp):
 //
-// Fusion (DESIGN principle 4): an elementwise node is computed inside its
-// consumer's loop, in registers, when it has exactly one use and that use is
-// an elementwise node or a reduction over the same number of elements.
-// Otherwise it is materialized: it has several uses (computing it once costs
-// one pass; computing it per use could cost more, and a chain of shared nodes
-// would grow the code exponentially), its consumer is a matmul or gather
-// (which read memory), or it is smaller than its consumer (broadcast: it would
-// be recomputed for every row).
+//   count_uses     how many nodes read each node, and who;
+//   assign_owners  which nodes get a kernel of their own (roots) and which are
+//                  computed inside another's loop (fusion), views, outputs
+//                  written in place, products run with an epilogue;
+//   order_kernels  the kernels in topological order;
+//   liveness       the last kernel that reads each buffer (through views);
+//   place_buffers  where each buffer lives in one arena of constant size.
+//
+// Fusion (DESIGN principle 4): a node computed element by element runs inside
+// its consumer's loop, in registers, when it has exactly one use and that
+// loop covers the same number of elements. Otherwise it is materialized: it
+// has several uses (computing it once costs one pass; per use could cost
+// more, and a chain of shared nodes would grow the code exponentially), its
+// consumer reads memory (a GEMM, a gather), or it is smaller than the loop
+// (broadcast: it would be recomputed for every row).
 //
 // Memory: a buffer lives from the kernel that writes it to the last kernel
-// that reads it (through views too); buffers whose lives do not overlap share
-// bytes, placed first-fit at 64-byte boundaries.
+// that reads it; buffers whose lives do not overlap share bytes, placed
+// first-fit at buffer_alignment boundaries.
+//
+// The passes read families only through the facts (compile/kernels/family.hpp);
+// they never name one.
 
 #include <array>
 #include <cstddef>
-#include <string_view>
-#include <type_traits>
 
-#include <tapeless/core/diagnostics.hpp>
-#include <tapeless/core/shape.hpp>
-#include <tapeless/core/type_list.hpp>
-#include <tapeless/expr/constant.hpp>
-#include <tapeless/expr/dropout.hpp>
-#include <tapeless/expr/gather.hpp>
-#include <tapeless/expr/matmul.hpp>
-#include <tapeless/expr/node.hpp>
-#include <tapeless/expr/reduce.hpp>
-#include <tapeless/expr/reshape.hpp>
-#include <tapeless/expr/slice.hpp>
-#include <tapeless/expr/symbol.hpp>
+#include <tapeless/core/storage.hpp>
 
-namespace tapeless {
+namespace tapeless::detail {
 
-// Where a program's result goes: Index 0 is the program's own output (the
-// loss, or the predicted tensor); Index i > 0 the gradient of parameter i - 1.
-// An elementwise identity, so the expression it wraps fuses into its kernel.
-template <std::size_t Index, class Shape>
-struct output_op : elementwise_operation {
-  static constexpr std::string_view name = "output";
-  static constexpr std::size_t index = Index;
-  template <class A>
-  struct result_shape {
-    using type = Shape;
-  };
-  static constexpr auto apply(auto a) { return a; }
-};
-
-namespace detail {
-
-enum class node_kind : unsigned char {
-  parameter,    // a param symbol: read from the parameter store
-  input,        // an input or var symbol: read from a binding
-  constant,     // an exact or run-time constant: a register
-  elementwise,  // fused into a loop
-  one_hot,      // elementwise, from integer labels
-  dropout,      // elementwise, reads its position (the mask's hash)
-  reshape,      // a view of its operand's buffer
-  transpose,    // a view for matmul, else a copy kernel
-  matmul,
-  reduce,
-  gather,
-  copy,         // slice, pad, concat: runs of memory copied
-  output,
-};
-
-template <class Op>
-inline constexpr bool is_output_op = false;
-template <std::size_t I, class S>
-inline constexpr bool is_output_op<output_op<I, S>> = true;
-template <class Op>
-inline constexpr bool is_one_hot_op = false;
-template <std::size_t B, std::size_t C>
-inline constexpr bool is_one_hot_op<one_hot_op<B, C>> = true;
-template <class Op>
-inline constexpr bool is_dropout_op = false;
-template <std::uint64_t S, double P>
-inline constexpr bool is_dropout_op<dropout_op<S, P>> = true;
-template <class Op>
-inline constexpr bool is_reshape_op = false;
-template <class F, class T>
-inline constexpr bool is_reshape_op<reshape_op<F, T>> = true;
-template <class Op>
-inline constexpr bool is_transpose_op = false;
-template <std::size_t R, std::size_t C>
-inline constexpr bool is_transpose_op<transpose_op<R, C>> = true;
-template <class Op>
-inline constexpr bool is_matmul_op = false;
-template <std::size_t M, std::size_t K, std::size_t N>
-inline constexpr bool is_matmul_op<matmul_op<M, K, N>> = true;
-template <class Op>
-inline constexpr bool is_reduce_op = false;
-template <class K, class I, class O>
-inline constexpr bool is_reduce_op<reduce_op<K, I, O>> = true;
-template <class Op>
-inline constexpr bool is_copy_op = false;
-template <class I, std::size_t A, std::size_t B, std::size_t E>
-inline constexpr bool is_copy_op<slice_op<I, A, B, E>> = true;
-template <class F, std::size_t A, std::size_t B>
-inline constexpr bool is_copy_op<pad_op<F, A, B>> = true;
-template <class SA, class SB, std::size_t A>
-inline constexpr bool is_copy_op<concat_op<SA, SB, A>> = true;
-template <class Op>
-inline constexpr bool is_gather_op = false;
-template <std::size_t B, std::size_t C>
-inline constexpr bool is_gather_op<gather_op<B, C>> = true;
-
-template <class Op>
-struct operation_without_a_kernel {
-  static_assert(always_false<Op>,
-                "tapeless::compile: this operation has no kernel in compile/ yet (see the "
-                "operation above)");
-  static constexpr node_kind kind = node_kind::elementwise;
-};
-
-template <class N>
-constexpr node_kind kind_of() {
-  if constexpr (is_symbol<N>)
-    return N::kind == symbol_kind::parameter ? node_kind::parameter : node_kind::input;
-  else if constexpr (!is_node<N>)
-    return node_kind::constant;
-  else {
-    using Op = typename N::operation;
-    if constexpr (is_output_op<Op>)
-      return node_kind::output;
-    else if constexpr (is_one_hot_op<Op>)
-      return node_kind::one_hot;
-    else if constexpr (is_dropout_op<Op>)
-      return node_kind::dropout;
-    else if constexpr (is_reshape_op<Op>)
-      return node_kind::reshape;
-    else if constexpr (is_transpose_op<Op>)
-      return node_kind::transpose;
-    else if constexpr (is_matmul_op<Op>)
-      return node_kind::matmul;
-    else if constexpr (is_reduce_op<Op>)
-      return node_kind::reduce;
-    else if constexpr (is_gather_op<Op>)
-      return node_kind::gather;
-    else if constexpr (is_copy_op<Op>)
-      return node_kind::copy;
-    else if constexpr (std::is_base_of_v<elementwise_operation, Op>)
-      return node_kind::elementwise;
-    else
-      return operation_without_a_kernel<Op>::kind;
-  }
-}
-
-// Elements a node's loop runs over: a reduction runs over its operand's shape.
-template <class N>
-constexpr std::size_t loop_size() {
-  if constexpr (kind_of<N>() == node_kind::reduce)
-    return N::operation::input_shape::size;
-  else
-    return shape_of<N>::size;
-}
-
-template <class N, class Order>
-constexpr std::array<int, 2> operand_indices() {
-  if constexpr (is_node<N>)
-    return []<class... Operands>(type_list<Operands...>) {
-      std::array<int, 2> result{-1, -1};
-      int at = 0;
-      ((result[at++] = static_cast<int>(index_of_v<Operands, Order>)), ...);
-      return result;
-    }(typename operands_of<N>::type{});
-  else
-    return {-1, -1};
-}
-
-// Is the shape of N exactly S (the dimensions, not only the element count)?
-template <class N, class S>
-constexpr bool has_shape() {
-  return std::is_same_v<shape_of<N>, S>;
-}
-
-// What the plan needs to know of one node.
+// What the planner knows of one node: its family's facts and its sizes.
 struct node_facts {
-  node_kind kind{};
-  std::array<int, 2> operands{-1, -1};
-  std::size_t size = 0;          // elements of its own shape
-  std::size_t columns = 1;       // its last dimension
-  std::size_t loop_size = 0;     // elements its kernel's loop visits
-  std::size_t bytes = 0;         // its buffer, if it has one
-  std::size_t scratch_bytes = 0; // a second buffer its kernel needs (logsumexp)
-  bool exact_shape_of_loop = false;  // one_hot may fuse only into a loop of its own shape
+  bool leaf = false, in_register = false, view = false, view_when_read_transposed = false;
+  bool reads_operands_transposed = false, fuses_into_consumer = false, positional = false;
+  bool elementwise_loop = false, hosts_fused_operands = false, takes_epilogue = false;
+  bool takes_update = false, output = false, writes_output_in_place = false;
+  std::size_t size = 0;           // elements of its own shape
+  std::size_t columns = 1;        // its last dimension
+  std::size_t loop_size = 0;      // elements its kernel's loop visits
+  std::size_t bytes = 0;          // its buffer, if it has one
+  std::size_t scratch_bytes = 0;  // working memory its kernel needs besides
+  std::size_t first_operand = 0;  // its operands: edges[first_operand, + operand_count)
+  std::size_t operand_count = 0;
 };
 
-template <class N, class Order, class T>
-constexpr node_facts facts_of() {
-  node_facts f;
-  f.kind = kind_of<N>();
-  f.operands = operand_indices<N, Order>();
-  f.size = shape_of<N>::size;
-  if constexpr (shape_of<N>::rank > 0) f.columns = shape_of<N>::dims[shape_of<N>::rank - 1];
-  f.loop_size = loop_size<N>();
-  f.bytes = f.size * sizeof(T);
-  if constexpr (kind_of<N>() == node_kind::reduce) {
-    if constexpr (std::is_same_v<typename N::operation::kind, logsumexp_reduction>)
-      f.scratch_bytes = f.size * sizeof(T);
+// A graph of N nodes in topological order with E operand edges in all (any
+// number per node). Edges name operand node indices.
+template <std::size_t N, std::size_t E>
+struct graph_facts {
+  std::array<node_facts, N> nodes{};
+  std::array<int, (E == 0 ? 1 : E)> edges{};
+
+  template <class F>
+  constexpr void for_operands(std::size_t node, F&& f) const {
+    for (std::size_t e = 0; e < nodes[node].operand_count; ++e) f(edges[nodes[node].first_operand + e]);
   }
-  return f;
-}
-
-inline constexpr std::size_t buffer_alignment = 64;
-
-constexpr std::size_t align_up(std::size_t n) {
-  return (n + buffer_alignment - 1) / buffer_alignment * buffer_alignment;
-}
-
-template <std::size_t N>
-struct program_plan {
-  std::array<bool, N> root{};            // has a kernel of its own
-  std::array<int, N> owner{};            // the root whose loop computes it, or -1
-  std::array<bool, N> transpose_view{};  // a transpose read in place by matmuls
-  std::array<bool, N> external{};        // root writing straight into an output's destination
-  std::array<int, N> redirect{};         // ... namely that output node's
-  std::array<int, N> epilogue_of{};      // a root computed in the epilogue of this matmul, or -1
-  std::array<int, N> position{};         // kernel position of a root
-  std::array<int, N> schedule{};         // node index of the kernel at each position
-  std::array<std::size_t, N> offset{};   // buffer's bytes into the arena
-  std::array<std::size_t, N> scratch_offset{};
-  std::array<int, N> last_read{};        // the last kernel position that reads its value
-  std::array<bool, N> in_arena{};
-  std::size_t kernel_count = 0;
-  std::size_t arena_bytes = 0;
-  std::size_t fused_nodes = 0;           // computed inside another node's loop
+  constexpr int operand(std::size_t node, std::size_t position) const {
+    return edges[nodes[node].first_operand + position];
+  }
 };
 
+// Pass 1.
 template <std::size_t N>
-constexpr program_plan<N> make_plan(const std::array<node_facts, N>& f) {
-  program_plan<N> plan{};
-  std::array<int, N> uses{}, user{};
-  std::array<bool, N> only_matmul_users{};
-  for (std::size_t i = 0; i < N; ++i) only_matmul_users[i] = true;
+struct use_counts {
+  std::array<int, N> uses{};
+  std::array<int, N> user{};                   // the last user met (the only one when uses == 1)
+  std::array<bool, N> only_read_transposed{};  // every user reads its operands transposed
+};
+
+template <std::size_t N, std::size_t E>
+constexpr use_counts<N> count_uses(const graph_facts<N, E>& g) {
+  use_counts<N> u{};
+  for (std::size_t i = 0; i < N; ++i) u.only_read_transposed[i] = true;
   for (std::size_t j = 0; j < N; ++j)
-    for (int k : f[j].operands)
-      if (k >= 0) {
-        ++uses[k];
-        user[k] = static_cast<int>(j);
-        if (f[j].kind != node_kind::matmul) only_matmul_users[k] = false;
-      }
+    g.for_operands(j, [&](int k) {
+      ++u.uses[k];
+      u.user[k] = static_cast<int>(j);
+      if (!g.nodes[j].reads_operands_transposed) u.only_read_transposed[k] = false;
+    });
+  return u;
+}
 
-  // Consumers before producers, so a node knows its user's kernel.
-  for (std::size_t i = 0; i < N; ++i) plan.epilogue_of[i] = -1;
+// Pass 2.
+template <std::size_t N>
+struct ownership {
+  std::array<bool, N> root{};            // has a kernel of its own
+  std::array<int, N> owner{};            // the root whose kernel computes it, or -1
+  std::array<bool, N> transpose_view{};  // read transposed where it lies
+  std::array<bool, N> external{};        // a root writing straight into an output's destination
+  std::array<int, N> redirect{};         // ... namely that output node's
+  std::array<int, N> epilogue_of{};      // for a root: the node whose kernel runs this root's loop as its epilogue, or -1
+};
+
+template <std::size_t N, std::size_t E>
+constexpr ownership<N> assign_owners(const graph_facts<N, E>& g, const use_counts<N>& u) {
+  ownership<N> o{};
+  const auto& f = g.nodes;
+  for (std::size_t i = 0; i < N; ++i) o.epilogue_of[i] = -1, o.redirect[i] = -1;
+  // Consumers before producers, so that a node knows its user's kernel.
   for (std::size_t r = N; r-- > 0;) {
-    plan.owner[r] = -1;
-    switch (f[r].kind) {
-      case node_kind::parameter:
-      case node_kind::input:
-      case node_kind::constant:
-      case node_kind::reshape:
-        break;
-      case node_kind::transpose:
-        if (only_matmul_users[r] && uses[r] > 0)
-          plan.transpose_view[r] = true;
-        else
-          plan.root[r] = true;
-        break;
-      case node_kind::matmul: {
-        // A matmul whose one user is an elementwise loop over the same [M, N]
-        // becomes that loop's GEMM: the loop runs as the GEMM's epilogue, on
-        // the product while it is still in registers (bias, activation).
-        if (uses[r] == 1 && !plan.external[r]) {
-          const int p = user[r];
-          const int kernel = plan.owner[p];
-          const bool elementwise_user = f[p].kind == node_kind::elementwise || f[p].kind == node_kind::output ||
-                                        f[p].kind == node_kind::dropout;
-          if (elementwise_user && kernel >= 0 && plan.epilogue_of[kernel] < 0 &&
-              (f[kernel].kind == node_kind::elementwise || f[kernel].kind == node_kind::output ||
-               f[kernel].kind == node_kind::dropout) &&
-              f[kernel].size == f[r].size && f[kernel].columns == f[r].columns) {
-            plan.owner[r] = kernel;
-            plan.epilogue_of[kernel] = static_cast<int>(r);
-            break;
-          }
+    o.owner[r] = -1;
+    const node_facts& n = f[r];
+    if (n.leaf || n.view) {
+      // no kernel
+    } else if (n.view_when_read_transposed && u.uses[r] > 0 && u.only_read_transposed[r]) {
+      o.transpose_view[r] = true;
+    } else if (n.output) {
+      // The value writes straight into the output's destination when nothing
+      // else reads it and it has a kernel writing a whole buffer anyway.
+      const int a = g.operand(r, 0);
+      const bool in_place = f[a].writes_output_in_place &&
+                            !(f[a].view_when_read_transposed && u.only_read_transposed[a]);
+      if (in_place && u.uses[a] == 1 && f[a].size == n.size)
+        o.external[a] = true, o.redirect[a] = static_cast<int>(r);
+      else
+        o.root[r] = true;
+    } else if (n.takes_epilogue) {
+      // Its one consumer's elementwise loop over the same [rows, columns] runs
+      // as its epilogue, on the result while it is in registers.
+      bool fused = false;
+      if (u.uses[r] == 1 && !o.external[r]) {
+        const int p = u.user[r];
+        const int kernel = o.owner[p];
+        fused = f[p].elementwise_loop && kernel >= 0 && f[kernel].elementwise_loop &&
+                o.epilogue_of[kernel] < 0 && f[kernel].size == n.size && f[kernel].columns == n.columns;
+        if (fused) o.owner[r] = kernel, o.epilogue_of[kernel] = static_cast<int>(r);
+      }
+      if (!fused) o.root[r] = true;
+    } else if (n.fuses_into_consumer) {
+      bool fused = false;
+      if (u.uses[r] == 1) {
+        const int p = u.user[r];
+        const int kernel = o.owner[p];
+        if (kernel >= 0 && f[p].hosts_fused_operands) {
+          const bool same_loop = n.size == f[kernel].loop_size;
+          const bool own_shape = f[p].size == n.size && f[kernel].columns == n.columns;
+          fused = same_loop && (!n.positional || own_shape);
         }
-        plan.root[r] = true;
-        break;
+        if (fused) o.owner[r] = o.owner[p];
       }
-      case node_kind::reduce:
-      case node_kind::gather:
-      case node_kind::copy:
-        plan.root[r] = true;
-        break;
-      case node_kind::output: {
-        // The wrapped value writes straight into the output's destination
-        // when nothing else reads it and it has its own kernel anyway.
-        const int a = f[r].operands[0];
-        const node_kind ak = f[a].kind;
-        const bool kernel_anyway = ak == node_kind::matmul || ak == node_kind::reduce ||
-                                   ak == node_kind::gather || ak == node_kind::copy ||
-                                   (ak == node_kind::transpose && !only_matmul_users[a]);
-        if (kernel_anyway && uses[a] == 1 && f[a].size == f[r].size)
-          plan.external[a] = true, plan.redirect[a] = static_cast<int>(r);
-        else
-          plan.root[r] = true;
-        break;
-      }
-      case node_kind::elementwise:
-      case node_kind::dropout:
-      case node_kind::one_hot: {
-        bool fused = false;
-        if (uses[r] == 1) {
-          const int p = user[r];
-          const node_kind pk = f[p].kind;
-          const int kernel = plan.owner[p];
-          if (kernel >= 0 && (pk == node_kind::elementwise || pk == node_kind::output ||
-                              pk == node_kind::dropout || pk == node_kind::reduce)) {
-            const std::size_t loop = pk == node_kind::reduce ? f[p].loop_size : f[kernel].loop_size;
-            // one_hot and dropout read their position: only in a loop over their own shape.
-            const bool positional = f[r].kind == node_kind::one_hot || f[r].kind == node_kind::dropout;
-            fused = f[r].size == loop && (!positional || (f[p].size == f[r].size && f[kernel].columns == f[r].columns));
-          }
-          if (fused) plan.owner[r] = plan.owner[p];
-        }
-        if (!fused) plan.root[r] = true;
-        break;
-      }
+      if (!fused) o.root[r] = true;
+    } else {
+      o.root[r] = true;
     }
-    if (plan.root[r]) plan.owner[r] = static_cast<int>(r);
+    if (o.root[r]) o.owner[r] = static_cast<int>(r);
   }
+  return o;
+}
 
+// Pass 3.
+template <std::size_t N>
+struct kernel_order {
+  std::array<int, N> position{};  // kernel position of a root
+  std::array<int, N> schedule{};  // node index of the kernel at each position
+  std::size_t kernel_count = 0;
+  std::size_t fused_nodes = 0;    // computed inside another node's kernel
+};
+
+template <std::size_t N>
+constexpr kernel_order<N> order_kernels(const ownership<N>& o) {
+  kernel_order<N> k{};
   for (std::size_t i = 0; i < N; ++i) {
-    if (plan.root[i]) {
-      plan.position[i] = static_cast<int>(plan.kernel_count);
-      plan.schedule[plan.kernel_count++] = static_cast<int>(i);
-    } else if (plan.owner[i] >= 0) {
-      ++plan.fused_nodes;
+    if (o.root[i]) {
+      k.position[i] = static_cast<int>(k.kernel_count);
+      k.schedule[k.kernel_count++] = static_cast<int>(i);
+    } else if (o.owner[i] >= 0) {
+      ++k.fused_nodes;
     }
   }
+  return k;
+}
 
-  // The last kernel position that reads node i's buffer, through views.
-  std::array<int, N>& last_read = plan.last_read;
-  const int end_of_program = static_cast<int>(plan.kernel_count);
+// Pass 4: the last kernel position that reads each node's buffer, through
+// views; an output's buffer is read at the end of the program.
+template <std::size_t N, std::size_t E>
+constexpr std::array<int, N> liveness(const graph_facts<N, E>& g, const ownership<N>& o,
+                                      const kernel_order<N>& k) {
+  std::array<int, N> last_read{};
+  const int end_of_program = static_cast<int>(k.kernel_count);
   for (std::size_t r = N; r-- > 0;) {
-    if (f[r].kind == node_kind::output) last_read[r] = end_of_program;
-    for (int k : f[r].operands) {
-      if (k < 0) continue;
-      const bool view = f[r].kind == node_kind::reshape || plan.transpose_view[r] ||
-                        (f[r].kind == node_kind::output && !plan.root[r]);
-      const int reader = view ? last_read[r] : plan.position[plan.owner[r]];
-      if (reader > last_read[k]) last_read[k] = reader;
-    }
+    const node_facts& n = g.nodes[r];
+    if (n.output) last_read[r] = end_of_program;
+    const bool passes_through = n.view || o.transpose_view[r] || (n.output && !o.root[r]);
+    const int reader = passes_through ? last_read[r] : (o.owner[r] >= 0 ? k.position[o.owner[r]] : -1);
+    g.for_operands(r, [&](int a) {
+      if (reader > last_read[a]) last_read[a] = reader;
+    });
   }
+  return last_read;
+}
 
-  // First fit: lowest offset clear of every placed buffer alive at the same time.
-  std::array<std::size_t, N> begin{}, end{}, lo{}, hi{};
+// Pass 5.
+template <std::size_t N>
+struct buffer_plan {
+  std::array<std::size_t, N> offset{};  // bytes into the arena
+  std::array<std::size_t, N> scratch_offset{};
+  std::array<bool, N> in_arena{};
+  std::size_t arena_bytes = 0;
+};
+
+// First fit: each buffer at the lowest offset clear of every placed buffer
+// alive at the same time.
+template <std::size_t N, std::size_t E>
+constexpr buffer_plan<N> place_buffers(const graph_facts<N, E>& g, const ownership<N>& o,
+                                       const kernel_order<N>& k, const std::array<int, N>& last_read) {
+  buffer_plan<N> p{};
+  std::array<std::size_t, 2 * N> lo{}, hi{};
+  std::array<int, 2 * N> begin{}, end{};
   std::size_t placed = 0;
   auto place = [&](std::size_t bytes, int from, int to) {
     std::size_t at = 0;
     for (bool moved = true; moved;) {
       moved = false;
       for (std::size_t b = 0; b < placed; ++b) {
-        const bool alive_together = static_cast<int>(begin[b]) <= to && from <= static_cast<int>(end[b]);
-        if (alive_together && at < hi[b] && lo[b] < at + bytes) {
-          at = hi[b];
-          moved = true;
-        }
+        const bool alive_together = begin[b] <= to && from <= end[b];
+        if (alive_together && at < hi[b] && lo[b] < at + bytes) at = hi[b], moved = true;
       }
     }
-    begin[placed] = static_cast<std::size_t>(from);
-    end[placed] = static_cast<std::size_t>(to);
-    lo[placed] = at;
-    hi[placed] = at + align_up(bytes);
+    begin[placed] = from, end[placed] = to, lo[placed] = at, hi[placed] = at + align_up(bytes);
     ++placed;
-    if (at + align_up(bytes) > plan.arena_bytes) plan.arena_bytes = at + align_up(bytes);
+    if (at + align_up(bytes) > p.arena_bytes) p.arena_bytes = at + align_up(bytes);
     return at;
   };
-  for (std::size_t k = 0; k < plan.kernel_count; ++k) {
-    const int i = plan.schedule[k];
-    const int pos = static_cast<int>(k);
-    if (f[i].kind != node_kind::output && !plan.external[i]) {
-      plan.in_arena[i] = true;
-      plan.offset[i] = place(f[i].bytes, pos, last_read[i] > pos ? last_read[i] : pos);
+  for (std::size_t position = 0; position < k.kernel_count; ++position) {
+    const int i = k.schedule[position];
+    const int at = static_cast<int>(position);
+    if (!g.nodes[i].output && !o.external[i]) {
+      p.in_arena[i] = true;
+      p.offset[i] = place(g.nodes[i].bytes, at, last_read[i] > at ? last_read[i] : at);
     }
-    if (f[i].scratch_bytes > 0) plan.scratch_offset[i] = place(f[i].scratch_bytes, pos, pos);
+    if (g.nodes[i].scratch_bytes > 0) p.scratch_offset[i] = place(g.nodes[i].scratch_bytes, at, at);
   }
-  return plan;
+  return p;
 }
 
-}  // namespace detail
+// The passes together: what a schedule reads.
+template <std::size_t N>
+struct program_plan : ownership<N>, kernel_order<N>, buffer_plan<N> {
+  std::array<int, N> last_read{};
+};
 
-}  // namespace tapeless
+template <std::size_t N, std::size_t E>
+constexpr program_plan<N> make_plan(const graph_facts<N, E>& g) {
+  const use_counts<N> uses = count_uses(g);
+  const ownership<N> owners = assign_owners(g, uses);
+  const kernel_order<N> order = order_kernels(owners);
+  const std::array<int, N> last_read = liveness(g, owners, order);
+  return {owners, order, place_buffers(g, owners, order, last_read), last_read};
+}
+
+}  // namespace tapeless::detail

@@ -14,6 +14,7 @@
 // operator new honours the 64-byte alignment since C++17.
 
 #include <tapeless/core/shape.hpp>
+#include <tapeless/core/storage.hpp>
 
 #include <cassert>
 #include <concepts>
@@ -38,7 +39,7 @@ class tensor {
   static constexpr std::size_t rank = sizeof...(Dims);
   // data() is 64-byte aligned: enough for aligned loads of any x86 SIMD
   // register, and no tensor shares a cache line with another.
-  static constexpr std::size_t alignment = 64;
+  static constexpr std::size_t alignment = buffer_alignment;
 
   static constexpr std::size_t size() noexcept { return shape_type::size; }
   static constexpr std::size_t extent(std::size_t axis) noexcept { return shape_type::dims[axis]; }

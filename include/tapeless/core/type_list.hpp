@@ -1,9 +1,10 @@
 #pragma once
 // Flat type lists and the few operations the graph algorithms need.
-// Membership uses a base-class lookup (one instantiation, no recursion).
+// Lookups by position use a base-class lookup (one instantiation, no recursion).
 
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 namespace tapeless::detail {
 
@@ -23,25 +24,10 @@ struct gathered {};
 template <class... As, class... Bs>
 gathered<As..., Bs...> operator|(gathered<As...>, gathered<Bs...>);
 
-template <class T>
-struct type_tag {
-  using type = T;
-};
-
-template <class... Ts>
-struct type_set : type_tag<Ts>... {};
-
 template <class T, class List>
 inline constexpr bool contains = false;
 template <class T, class... Ts>
 inline constexpr bool contains<T, type_list<Ts...>> = (std::is_same_v<T, Ts> || ...);
-
-template <class List, class T>
-struct push_back;
-template <class... Ts, class T>
-struct push_back<type_list<Ts...>, T> {
-  using type = type_list<Ts..., T>;
-};
 
 // Position of T in List (List must contain T exactly once).
 template <class T, class List>
@@ -65,11 +51,24 @@ struct front<type_list<T, Ts...>> {
   using type = T;
 };
 
-template <class A, class B>
-struct concat;
-template <class... As, class... Bs>
-struct concat<type_list<As...>, type_list<Bs...>> {
-  using type = type_list<As..., Bs...>;
+
+// The type at position I of a list, by overload resolution on indexed bases
+// (no recursion over the list).
+template <std::size_t I, class T>
+struct indexed_type {
+  using type = T;
+};
+template <class Seq, class... Ts>
+struct indexed_types;
+template <std::size_t... Is, class... Ts>
+struct indexed_types<std::index_sequence<Is...>, Ts...> : indexed_type<Is, Ts>... {};
+template <std::size_t I, class T>
+indexed_type<I, T> pick(const indexed_type<I, T>&);
+template <std::size_t I, class List>
+struct type_at;
+template <std::size_t I, class... Ts>
+struct type_at<I, type_list<Ts...>> {
+  using type = typename decltype(pick<I>(indexed_types<std::index_sequence_for<Ts...>, Ts...>{}))::type;
 };
 
 }  // namespace tapeless::detail

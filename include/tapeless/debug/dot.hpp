@@ -69,7 +69,7 @@ template <class Schedule>
 std::string schedule_to_dot() {
   using Order = typename Schedule::nodes;
   constexpr auto& plan = Schedule::plan;
-  constexpr auto& facts = Schedule::facts;
+  constexpr auto& graph = Schedule::graph;
   constexpr std::size_t n = Schedule::node_count;
   std::string labels[n == 0 ? 1 : n];
   [&]<class... Ns>(type_list<Ns...>) {
@@ -91,12 +91,11 @@ std::string schedule_to_dot() {
   }
   for (std::size_t i = 0; i < n; ++i)
     if (plan.owner[i] < 0) {
-      const char* style = facts[i].kind == node_kind::constant ? "plaintext" : "box";
+      const char* style = graph.nodes[i].in_register ? "plaintext" : "box";
       out += "  n" + std::to_string(i) + " [label=\"" + dot_escape(labels[i]) + "\", shape=" + style + "];\n";
     }
   for (std::size_t i = 0; i < n; ++i)
-    for (int k : facts[i].operands)
-      if (k >= 0) out += "  n" + std::to_string(k) + " -> n" + std::to_string(i) + ";\n";
+    graph.for_operands(i, [&](int k) { out += "  n" + std::to_string(k) + " -> n" + std::to_string(i) + ";\n"; });
   return out + "}\n";
 }
 

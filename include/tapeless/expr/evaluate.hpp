@@ -8,12 +8,12 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <initializer_list>
 #include <type_traits>
 #include <utility>
 
 #include <tapeless/core/diagnostics.hpp>
 #include <tapeless/core/type_list.hpp>
+#include <tapeless/expr/bindings.hpp>
 #include <tapeless/expr/arithmetic.hpp>
 #include <tapeless/expr/constant.hpp>
 #include <tapeless/expr/graph.hpp>
@@ -25,97 +25,6 @@
 namespace tapeless {
 
 namespace detail {
-
-// The failures below carry the symbol's name as a template argument, so the
-// compiler's "required from" line shows it: no_binding_for_symbol<"x">.
-template <fixed_string Name>
-struct no_binding_for_symbol {
-  static_assert(always_false_value<Name>,
-                "tapeless: the expression uses a symbol that has no binding; pass it as "
-                "name = value (the symbol is named in no_binding_for_symbol<...> above)");
-  static constexpr bool ok = false;
-};
-
-template <fixed_string Name>
-struct symbol_bound_twice {
-  static_assert(always_false_value<Name>,
-                "tapeless: the same symbol is bound twice; bind each symbol once (the symbol "
-                "is named in symbol_bound_twice<...> above)");
-  static constexpr bool ok = false;
-};
-
-template <fixed_string Name>
-struct two_symbols_share_a_name {
-  static_assert(always_false_value<Name>,
-                "tapeless: two different symbols (kind, element type or shape differ) share "
-                "one name; give each its own name (see two_symbols_share_a_name<...> above)");
-  static constexpr bool ok = false;
-};
-
-template <class B>
-struct not_a_binding {
-  static_assert(always_false<B>,
-                "tapeless: an expression is called with bindings written name = value, "
-                "e.g. f(x = 0.5, y = 2.0); this argument is not one");
-  static constexpr bool ok = false;
-};
-
-template <fixed_string Name, class... Bindings>
-inline constexpr std::size_t binding_count = (std::size_t{0} + ... + (Bindings::name == Name));
-
-template <class B, class... Bindings>
-constexpr bool check_binding() {
-  if constexpr (!is_binding<B>)
-    return not_a_binding<B>::ok;
-  else if constexpr (binding_count<B::name, Bindings...> != 1)
-    return symbol_bound_twice<B::name>::ok;
-  else
-    return true;
-}
-
-template <class... Bindings>
-constexpr bool check_bindings() {
-  if constexpr (!(is_binding<Bindings> && ...))
-    return (check_binding<Bindings>() && ...);
-  else
-    return (check_binding<Bindings, Bindings...>() && ...);
-}
-
-template <class Node, class... Bindings>
-constexpr bool check_bound() {
-  if constexpr (!is_symbol<Node>)
-    return true;
-  else if constexpr (binding_count<Node::name, Bindings...> == 0)
-    return no_binding_for_symbol<Node::name>::ok;
-  else
-    return true;
-}
-
-template <class Node, class... Nodes>
-constexpr bool check_unique_name() {
-  if constexpr (!is_symbol<Node>)
-    return true;
-  else {
-    constexpr bool clash = (... || [] {
-      if constexpr (is_symbol<Nodes>)
-        return Nodes::name == Node::name && !std::is_same_v<Nodes, Node>;
-      else
-        return false;
-    }());
-    if constexpr (clash)
-      return two_symbols_share_a_name<Node::name>::ok;
-    else
-      return true;
-  }
-}
-
-template <fixed_string Name, class First, class... Rest>
-constexpr const auto& find_binding(const First& first, const Rest&... rest) {
-  if constexpr (First::name == Name)
-    return first;
-  else
-    return find_binding<Name>(rest...);
-}
 
 template <class B>
 using bound_arithmetic = std::conditional_t<std::is_arithmetic_v<typename B::value_type>,
@@ -175,19 +84,6 @@ struct positions<type_list<Nodes...>, std::index_sequence<I...>> : position_tag<
 
 template <class T, class Positions>
 using position_in = decltype(Positions::at(static_cast<T**>(nullptr)));
-
-constexpr std::size_t first_true(std::initializer_list<bool> hits) {
-  std::size_t i = 0;
-  for (const bool hit : hits) {
-    if (hit) return i;
-    ++i;
-  }
-  return i;
-}
-
-// Position of the binding of the symbol called Name among Bindings.
-template <fixed_string Name, class... Bindings>
-inline constexpr std::size_t binding_index = first_true({(Bindings::name == Name)...});
 
 // A bound number in the evaluation type (0 for a binding that is not a number:
 // a scalar expression never reads it).
@@ -307,7 +203,7 @@ struct denominator_of<node<div_op, A, B>> {
   using type = gathered<B>;
 };
 template <class B, rational K>
-  requires(K.den == 1 && K.num < 0 && K.num >= -64)
+  requires(power_by_squaring_exponent<K> && K.num < 0)
 struct denominator_of<node<pow_op, B, exact_constant<K>>> {
   using type = gathered<B>;
 };
@@ -341,7 +237,7 @@ struct binary_step<node<div_op, A, B>, Denominators> {
   using type = times_reciprocal;
 };
 template <class B, rational K, class Denominators>
-  requires(K.den == 1 && K.num < 0 && K.num >= -64 &&
+  requires(power_by_squaring_exponent<K> && K.num < 0 &&
            bool(shared_denominator<B, Denominators>::value))
 struct binary_step<node<pow_op, B, exact_constant<K>>, Denominators> {
   using type = reciprocal_power<-K.num>;
@@ -448,32 +344,6 @@ constexpr std::array<V, sizeof...(Roots)> evaluate_structures(const Table& table
 
 namespace detail {
 
-// The symbols among Nodes.
-template <class Node>
-struct gathered_if_symbol {
-  using type = gathered<>;
-};
-template <fixed_string Name, class Element, class Shape, symbol_kind Kind>
-struct gathered_if_symbol<symbol<Name, Element, Shape, Kind>> {
-  using type = gathered<symbol<Name, Element, Shape, Kind>>;
-};
-
-template <class Symbols, class... Bindings>
-struct symbol_checks;
-template <class... Symbols, class... Bindings>
-struct symbol_checks<gathered<Symbols...>, Bindings...> {
-  static constexpr bool ok = (check_bound<Symbols, Bindings...>() && ...) &&
-                             (check_unique_name<Symbols, Symbols...>() && ...);
-};
-
-template <class Order, class... Bindings>
-struct binding_checks;
-template <class... Nodes, class... Bindings>
-struct binding_checks<type_list<Nodes...>, Bindings...> {
-  using symbols = decltype((gathered<>{} | ... | typename gathered_if_symbol<Nodes>::type{}));
-  static constexpr bool ok = symbol_checks<symbols, Bindings...>::ok;
-};
-
 template <class E>
 struct tensor_evaluation_needs_compile {
   static_assert(always_false<E>,
@@ -488,11 +358,8 @@ struct tensor_evaluation_needs_compile {
 // one static_assert, naming the symbol, per problem.
 template <class Roots, class... Bindings>
 constexpr bool check_evaluation() {
-  if constexpr (!detail::check_bindings<Bindings...>())
-    return false;
-  else
-    return detail::binding_checks<typename Roots::template apply<detail::topological_order>,
-                                  Bindings...>::ok;
+  return detail::binding_check<detail::evaluation_diagnostics,
+                               typename Roots::template apply<detail::topological_order>>::template ok<Bindings...>();
 }
 
 template <expression E, class... Bindings>

@@ -14,6 +14,16 @@ namespace tapeless {
 
 namespace detail {
 
+// Integer exponents up to this size are computed by repeated squaring
+// (multiplications only, exact in constexpr, the same on SIMD lanes as on
+// scalars); larger ones by std::pow. Every evaluator, scalar or SIMD, asks
+// this one predicate, so a value is computed the same way everywhere.
+inline constexpr std::intmax_t max_power_by_squaring = 64;
+
+template <rational K>
+inline constexpr bool power_by_squaring_exponent =
+    K.den == 1 && K.num >= -max_power_by_squaring && K.num <= max_power_by_squaring;
+
 template <std::intmax_t N, class T>
 constexpr T power_by_squaring(T a) {
   if constexpr (N == 0)
@@ -37,9 +47,9 @@ struct pow_op : elementwise_operation {
 
   template <class T, rational K>
   static constexpr T apply(T a, exact_constant<K>) {
-    if constexpr (K.den == 1 && K.num >= 0 && K.num <= 64)
+    if constexpr (detail::power_by_squaring_exponent<K> && K.num >= 0)
       return detail::power_by_squaring<K.num>(a);
-    else if constexpr (K.den == 1 && K.num < 0 && K.num >= -64)
+    else if constexpr (detail::power_by_squaring_exponent<K>)
       return T(1) / detail::power_by_squaring<-K.num>(a);
     else if constexpr (K == rational{1, 2}) {
       using std::sqrt;

@@ -18,7 +18,7 @@
 // save writes to path + ".tmp" and renames it over path, so a failed save
 // never leaves a partial file under the target name.
 
-#include <tapeless/compile/parameters.hpp>
+#include <tapeless/core/parameter_store.hpp>
 #include <tapeless/io/detail/dtype.hpp>
 #include <tapeless/io/detail/safetensors_header.hpp>
 #include <tapeless/io/error.hpp>

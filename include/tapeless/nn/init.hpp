@@ -22,7 +22,7 @@
 //   he_uniform      U(-a, a), a = sqrt(2) * sqrt(3 / fan_in)   kaiming_uniform_, relu, fan_in
 //   he_normal       N(0, s),  s = sqrt(2) / sqrt(fan_in)       kaiming_normal_, relu, fan_in
 
-#include <tapeless/compile/parameters.hpp>
+#include <tapeless/core/parameter_store.hpp>
 #include <tapeless/core/random.hpp>
 #include <tapeless/core/tensor.hpp>
 

@@ -18,7 +18,7 @@
 // parameter, computes its per-step constants once per step (in double, as
 // torch does in Python) and updates one tensor in one simd::map call.
 
-#include <tapeless/compile/parameters.hpp>
+#include <tapeless/core/parameter_store.hpp>
 #include <tapeless/core/diagnostics.hpp>
 #include <tapeless/core/fixed_string.hpp>
 #include <tapeless/optim/detail/parameter_store.hpp>
@@ -147,7 +147,7 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
 
   template <fixed_string Name>
   static constexpr std::size_t index_of() {
-    constexpr std::size_t i = tapeless::detail::parameter_index<Name, Entries...>();
+    constexpr std::size_t i = tapeless::detail::name_index<Name, Entries::name...>;
     if constexpr (i < sizeof...(Entries))
       return i;
     else
@@ -190,7 +190,7 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   Rule rule_;
   float base_lr_;
   std::uint64_t steps_ = 0;
-  tapeless::detail::parameter_holder<storage, state_data> holder_{};
+  tapeless::detail::storage_holder<storage, state_data> holder_{};
 };
 
 // The optimizer for params' type and the given rule. params is read for its

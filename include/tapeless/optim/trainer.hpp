@@ -17,10 +17,13 @@
 // backward pass, one fused loop per tensor. The result is the same as
 // program.step followed by optimizer.step.
 
+#include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <utility>
 
-#include <tapeless/compile/parameters.hpp>
+#include <tapeless/core/parameter_store.hpp>
+#include <tapeless/expr/parameters_of.hpp>
 #include <tapeless/compile/program.hpp>
 #include <tapeless/optim/optimizer.hpp>
 
@@ -32,16 +35,24 @@ namespace detail {
 
 // The hook a program calls for the GEMMs it may fuse an update into. The
 // step's scalars live here, read by the epilogues through a pointer.
+template <class Rule>
+inline constexpr std::size_t epilogue_scalar_count = [] {
+  if constexpr (requires { Rule::epilogue_scalars; })
+    return Rule::epilogue_scalars;
+  else
+    return std::size_t{1};
+}();
+
 template <class Optimizer, class Constants>
 struct gemm_update {
-  Optimizer& optimizer;
-  const Constants& constants;
-  float scalars[16]{};
-
   using rule_type = typename Optimizer::rule_type;
   static constexpr bool rule_fuses = requires(const rule_type& rule, const float* s, float* p) {
     rule.epilogue(s, p, std::size_t{});
   };
+
+  Optimizer& optimizer;
+  const Constants& constants;
+  float scalars[epilogue_scalar_count<rule_type>]{};  // as many as the rule says it fills
 
   gemm_update(Optimizer& o, const Constants& k) : optimizer(o), constants(k) {
     if constexpr (rule_fuses) optimizer.rule().fill_epilogue_scalars(constants, scalars);
@@ -70,8 +81,11 @@ class trainer {
 
   trainer(Program program, Optimizer optimizer) : program_(std::move(program)), optimizer_(std::move(optimizer)) {}
 
+  // A step whose data fails the program's checks (program().last_error())
+  // returns NaN and changes nothing: no parameter, no optimizer state.
   template <class Store, class... Bindings>
   value_type step(Store& params, const Bindings&... bindings) noexcept {
+    if (program_.check(params, bindings...)) return std::numeric_limits<value_type>::quiet_NaN();
     const auto constants = optimizer_.begin_step();
     detail::gemm_update<Optimizer, decltype(constants)> update(optimizer_, constants);
     const value_type loss = program_.step_with_update(update, params, bindings...);
@@ -108,14 +122,27 @@ class trainer {
 
 }  // namespace optim
 
-template <class Storage = automatic_storage, expression E, optim::update_rule Rule>
-auto compile(const E& loss, const Rule& rule) {
-  auto program = compile<Storage>(loss);
-  static_assert(decltype(program)::trains,
-                "tl::compile(loss, rule): the loss must be a scalar that reads params");
+namespace optim::detail {
+
+template <class Storage, class Arch, class E, class Rule>
+auto compile_trainer(const E& loss, const Rule& rule) {
+  auto program = tapeless::compile<Storage, Arch>(loss);
+  static_assert(decltype(program)::trains, "tl::compile(loss, rule): the loss must be a scalar that reads params");
   using store = parameters_of_t<Storage, E>;
-  return optim::trainer<decltype(program), optim::optimizer_for<store, Rule>>(
-      std::move(program), optim::optimizer_for<store, Rule>(rule));
+  using optimizer_type = optim::optimizer_for<store, Rule, Arch>;
+  return optim::trainer<decltype(program), optimizer_type>(std::move(program), optimizer_type(rule));
+}
+
+}  // namespace optim::detail
+
+template <storage_policy Storage = automatic_storage, simd_architecture Arch = xsimd::default_arch, expression E,
+          optim::update_rule Rule>
+auto compile(const E& loss, const Rule& rule) {
+  return optim::detail::compile_trainer<Storage, Arch>(loss, rule);
+}
+template <simd_architecture Arch, storage_policy Storage = automatic_storage, expression E, optim::update_rule Rule>
+auto compile(const E& loss, const Rule& rule) {
+  return optim::detail::compile_trainer<Storage, Arch>(loss, rule);
 }
 
 }  // namespace tapeless

@@ -5,13 +5,14 @@
 //   float dot = simd::sum(n, [](auto x, auto y) { return x * y; }, simd::in(x, y));
 //   float total = simd::sum(n, x);
 //
-// The body keeps `chains` independent batch accumulators (so the adds overlap
-// instead of waiting on one another), the tail one scalar; they are added
-// together at the end. The order of summation therefore differs from a plain
+// The loop is simd::fold: several independent batch accumulators (so the
+// adds overlap instead of waiting on one another), the tail one scalar; they
+// are added together at the end. The order of summation therefore differs from a plain
 // loop's: results agree to rounding, not bit for bit.
 
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
+#include <tapeless/simd/fold.hpp>
 #include <tapeless/simd/fused_loop.hpp>
 #include <tapeless/simd/lanes.hpp>
 #include <tapeless/simd/map.hpp>
@@ -22,13 +23,6 @@
 #include <utility>
 
 namespace tapeless::simd {
-
-namespace detail {
-// Four batch accumulators cover the add latency (3-4 cycles) at one add per
-// cycle; more only lengthen the final combination.
-inline constexpr std::size_t sum_chains = 4;
-static_assert(sum_chains == 4, "simd::sum adds its chains pairwise at the end: update that line too");
-}  // namespace detail
 
 TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 
@@ -45,20 +39,15 @@ template <class Arch = xsimd::default_arch, class F, class... In>
   static_assert(lanes<scalar_result, Arch> == batch_size,
                 "tl::simd::sum: the callable's result type must have the batch size of its inputs");
 
-  batch_result chain[detail::sum_chains];
-  for (auto& c : chain) c = batch_result(scalar_result(0));
-  scalar_result tail(0);
-
-  fused_loop<batch_size, detail::sum_chains>(n, [&](std::size_t i, auto step, auto which) {
-    constexpr std::size_t w = decltype(step)::value;
-    auto value = std::apply(
-        [&](const In*... p) { return f(simd::load<detail::step_value<In, Arch, w>>(p + i)...); }, in.pointers);
-    if constexpr (w == 1)
-      tail += static_cast<scalar_result>(value);
-    else
-      chain[decltype(which)::value] += value;
-  });
-  return xsimd::hadd((chain[0] + chain[1]) + (chain[2] + chain[3])) + tail;
+  const auto folded = simd::fold<batch_result>(
+      n, scalar_result(0),
+      [&](std::size_t i, auto step) {
+        constexpr std::size_t w = decltype(step)::value;
+        return std::apply(
+            [&](const In*... p) { return f(simd::load<detail::step_value<In, Arch, w>>(p + i)...); }, in.pointers);
+      },
+      [](auto a, auto b) { return a + b; });
+  return xsimd::hadd(folded.chains) + folded.tail;
 }
 
 // Sum of the n elements at p.

@@ -100,7 +100,7 @@ template <>
 struct simd_apply<pow_op> {
   template <class V, rational K>
   [[gnu::always_inline]] static V apply(const V& a, exact_constant<K> k) {
-    if constexpr (K.den == 1 && K.num >= -64 && K.num <= 64)
+    if constexpr (power_by_squaring_exponent<K>)
       return pow_op::apply(a, k);  // by squaring: multiplications only
     else if constexpr (K == rational{1, 2})
       return xsimd::sqrt(a);

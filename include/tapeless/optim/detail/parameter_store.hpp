@@ -2,7 +2,7 @@
 // Recognising a parameter store, for the checks at the optim layer's entry
 // points.
 
-#include <tapeless/compile/parameters.hpp>
+#include <tapeless/core/parameter_store.hpp>
 
 #include <type_traits>
 

@@ -8,39 +8,31 @@
 //   params.get(W), params.grad(W)                 // the same, by symbol
 //   params.visit([](std::string_view name, auto& value, auto& grad) { ... });
 //
-// Storage is the user's choice. parameters_of<tl::inline_storage>(e) keeps the
-// tensors inside the object (no heap at all: small models on a real-time
-// thread); parameters_of<tl::heap_storage>(e) allocates them once, in the
-// constructor. The default picks inline storage up to 64 KiB.
+// Storage is the user's choice (core/storage.hpp): parameters_of<tl::inline_storage>(e)
+// keeps the tensors inside the object (no heap at all: small models on a
+// real-time thread); parameters_of<tl::heap_storage>(e) allocates them once,
+// in the constructor. The default picks inline storage up to 64 KiB.
 //
 // Stores copy by value (a deep copy), which is what "keep the best weights"
 // needs; copying allocates only for heap storage, and never while stepping.
+// The store sits below the compiler: optimizers, initializers and files use
+// it without including compile/.
 
+#include <array>
 #include <cstddef>
-#include <memory>
 #include <string_view>
 #include <tuple>
-#include <type_traits>
 #include <utility>
 
 #include <tapeless/core/diagnostics.hpp>
 #include <tapeless/core/fixed_string.hpp>
+#include <tapeless/core/name_lookup.hpp>
 #include <tapeless/core/shape.hpp>
+#include <tapeless/core/storage.hpp>
 #include <tapeless/core/tensor.hpp>
 #include <tapeless/core/type_list.hpp>
-#include <tapeless/expr/graph.hpp>
-#include <tapeless/expr/label.hpp>
-#include <tapeless/expr/parameter_symbols.hpp>
-#include <tapeless/expr/symbol.hpp>
 
 namespace tapeless {
-
-// Storage policies of a parameter store (and of a compiled program's buffers).
-struct inline_storage {};
-struct heap_storage {};
-struct automatic_storage {
-  static constexpr std::size_t inline_limit_bytes = 64 * 1024;
-};
 
 // One parameter: a name, an element type and a shape.
 template <fixed_string Name, class T, class Shape>
@@ -61,56 +53,11 @@ struct no_parameter_named {
   static constexpr bool ok = false;
 };
 
-template <fixed_string Name, class... Entries>
-constexpr std::size_t parameter_index() {
-  constexpr bool hits[] = {(Entries::name == Name)..., false};
-  std::size_t i = 0;
-  while (i < sizeof...(Entries) && !hits[i]) ++i;
-  return i;
-}
-
 // All of a store's tensors in one object, so heap storage is one allocation.
 template <class... Entries>
 struct parameter_tensors {
   std::tuple<typename Entries::tensor_type...> values{};
   std::tuple<typename Entries::tensor_type...> grads{};
-};
-
-template <class Storage, class Data>
-struct parameter_holder;
-
-template <class Data>
-struct parameter_holder<inline_storage, Data> {
-  Data data{};
-  Data& get() noexcept { return data; }
-  const Data& get() const noexcept { return data; }
-};
-
-template <class Data>
-struct parameter_holder<heap_storage, Data> {
-  std::unique_ptr<Data> data = std::make_unique<Data>();  // zero-filled
-
-  parameter_holder() = default;
-  parameter_holder(const parameter_holder& other) : data(std::make_unique<Data>(*other.data)) {}
-  parameter_holder(parameter_holder&&) noexcept = default;
-  parameter_holder& operator=(const parameter_holder& other) {
-    *data = *other.data;  // same type, same size: copy in place, keep the allocation
-    return *this;
-  }
-  parameter_holder& operator=(parameter_holder&&) noexcept = default;
-
-  Data& get() noexcept { return *data; }
-  const Data& get() const noexcept { return *data; }
-};
-
-template <class Storage, class Data>
-struct storage_choice {
-  using type = Storage;
-};
-template <class Data>
-struct storage_choice<automatic_storage, Data> {
-  using type = std::conditional_t<(sizeof(Data) <= automatic_storage::inline_limit_bytes),
-                                  inline_storage, heap_storage>;
 };
 
 }  // namespace detail
@@ -120,7 +67,7 @@ class parameter_store {
   using data_type = detail::parameter_tensors<Entries...>;
 
  public:
-  using storage = typename detail::storage_choice<Storage, data_type>::type;
+  using storage = detail::resolved_storage_t<Storage, sizeof(data_type)>;
   using entries = detail::type_list<Entries...>;
 
   // Number of parameter tensors, and of scalars in all of them.
@@ -133,7 +80,7 @@ class parameter_store {
 
   // Is there a parameter called Name?
   template <fixed_string Name>
-  static constexpr bool has = detail::parameter_index<Name, Entries...>() < count;
+  static constexpr bool has = detail::name_index<Name, Entries::name...> < count;
 
   template <fixed_string Name>
   constexpr auto& get() noexcept {
@@ -152,22 +99,27 @@ class parameter_store {
     return std::get<checked_index<Name>()>(holder_.get().grads);
   }
 
-  // By symbol: params.get(W) for W = tl::param<"W", float, 10, 784>.
-  template <fixed_string Name, class T, class Shape>
-  constexpr auto& get(const symbol<Name, T, Shape, symbol_kind::parameter>&) noexcept {
-    return get<Name>();
+  // By symbol: params.get(W) for W = tl::param<"W", float, 10, 784> (any
+  // type with a static name: the store does not depend on expr/).
+  template <class Symbol>
+    requires requires { Symbol::name; typename Symbol::shape_type; }
+  constexpr auto& get(const Symbol&) noexcept {
+    return get<Symbol::name>();
   }
-  template <fixed_string Name, class T, class Shape>
-  constexpr const auto& get(const symbol<Name, T, Shape, symbol_kind::parameter>&) const noexcept {
-    return get<Name>();
+  template <class Symbol>
+    requires requires { Symbol::name; typename Symbol::shape_type; }
+  constexpr const auto& get(const Symbol&) const noexcept {
+    return get<Symbol::name>();
   }
-  template <fixed_string Name, class T, class Shape>
-  constexpr auto& grad(const symbol<Name, T, Shape, symbol_kind::parameter>&) noexcept {
-    return grad<Name>();
+  template <class Symbol>
+    requires requires { Symbol::name; typename Symbol::shape_type; }
+  constexpr auto& grad(const Symbol&) noexcept {
+    return grad<Symbol::name>();
   }
-  template <fixed_string Name, class T, class Shape>
-  constexpr const auto& grad(const symbol<Name, T, Shape, symbol_kind::parameter>&) const noexcept {
-    return grad<Name>();
+  template <class Symbol>
+    requires requires { Symbol::name; typename Symbol::shape_type; }
+  constexpr const auto& grad(const Symbol&) const noexcept {
+    return grad<Symbol::name>();
   }
 
   // f(name, value, grad) for every parameter, in the store's order.
@@ -213,7 +165,7 @@ class parameter_store {
  private:
   template <fixed_string Name>
   static constexpr std::size_t checked_index() {
-    constexpr std::size_t i = detail::parameter_index<Name, Entries...>();
+    constexpr std::size_t i = detail::name_index<Name, Entries::name...>;
     if constexpr (i < count)
       return i;
     else
@@ -231,34 +183,7 @@ class parameter_store {
     (f(Entries{}, std::get<I>(holder_.get().values), std::get<I>(holder_.get().grads)), ...);
   }
 
-  detail::parameter_holder<storage, data_type> holder_{};
+  detail::storage_holder<storage, data_type> holder_{};
 };
-
-namespace detail {
-
-template <class Symbol>
-using entry_of = parameter_entry<Symbol::name, typename Symbol::element_type, typename Symbol::shape_type>;
-
-template <class Storage, class Symbols>
-struct store_for_symbols;
-template <class Storage, class... Symbols>
-struct store_for_symbols<Storage, type_list<Symbols...>> {
-  using type = parameter_store<Storage, entry_of<Symbols>...>;
-};
-
-}  // namespace detail
-
-// The store type for the parameters Exprs read, in the order the graph meets them.
-template <class Storage, class... Exprs>
-using parameters_of_t = typename detail::store_for_symbols<
-    Storage, typename detail::collect_parameters<
-                 detail::type_list<>, detail::topological_order<typename detail::labelling<
-                                          0, std::remove_cvref_t<Exprs>>::type...>>::type>::type;
-
-// A zero-filled store for every param the expressions read.
-template <class Storage = automatic_storage, expression... Exprs>
-auto parameters_of(const Exprs&...) {
-  return parameters_of_t<Storage, Exprs...>{};
-}
 
 }  // namespace tapeless

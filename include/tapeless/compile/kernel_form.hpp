@@ -1,0 +1,34 @@
+#pragma once
+// The graph as the kernels compute it. a / s, where s broadcasts over a
+// tensor a (a scalar, a column), becomes a * (1/s): one division per element
+// of s instead of one per element of a (a division costs several
+// multiplications, and the compiler may not make this change itself: the
+// result can differ in the last bit). Applied to the whole graph at once,
+// value and gradients, so that what they share stays shared; the expressions
+// themselves keep their divisions.
+
+#include <tapeless/expr/arithmetic.hpp>
+#include <tapeless/expr/constant.hpp>
+#include <tapeless/expr/node.hpp>
+
+namespace tapeless::detail {
+
+template <class E>
+struct kernel_form {
+  using type = E;
+};
+template <class Op, class... Operands>
+struct kernel_form<node<Op, Operands...>> {
+  using type = node<Op, typename kernel_form<Operands>::type...>;
+};
+// (Not for a constant s: its reciprocal would be a kernel of its own.)
+template <class A, class B>
+  requires(shape_of<B>::size < shape_of<A>::size && !is_slot<B> && !is_exact<B>)
+struct kernel_form<node<div_op, A, B>> {
+  using type = node<mul_op, typename kernel_form<A>::type,
+                    node<div_op, exact_constant<rational{1, 1}>, typename kernel_form<B>::type>>;
+};
+template <class E>
+using kernel_form_t = typename kernel_form<E>::type;
+
+}  // namespace tapeless::detail

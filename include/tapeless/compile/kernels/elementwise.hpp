@@ -1,0 +1,47 @@
+#pragma once
+// Elementwise operations (+ - * /, exp, tanh, max, where, ...): computed
+// inside their consumer's loop when they can be, else in a loop of their own.
+// An operation needs nothing here: its scalar `apply` is its value, and its
+// SIMD value is compile/detail/simd_apply.hpp's (the same `apply` on batches
+// unless the op branches).
+
+#include <tapeless/compile/detail/simd_apply.hpp>
+#include <tapeless/compile/kernels/family.hpp>
+#include <tapeless/compile/kernels/loop.hpp>
+#include <tapeless/core/type_list.hpp>
+#include <tapeless/expr/constant.hpp>
+
+namespace tapeless::detail {
+
+struct elementwise_family : kernel_family_defaults {
+  // One value per element from the operands' values at that element.
+  static constexpr bool fuses_into_consumer = true;
+  static constexpr bool elementwise_loop = true;
+  static constexpr bool hosts_fused_operands = true;
+
+  template <class F, class N, class V, class Ctx>
+  [[gnu::always_inline]] static V loop_value(const Ctx& c, std::size_t row, std::size_t col,
+                                             const V& product) noexcept {
+    using Op = typename N::operation;
+    return [&]<class... Os>(type_list<Os...>) {
+      return apply_op<Op, V>(operand_value<F, Op, Os, V>(c, row, col, product)...);
+    }(typename operands_of<N>::type{});
+  }
+
+  // An operand as the op takes it: exact exponents of pow stay types.
+  template <class F, class Op, class O, class V, class Ctx>
+  [[gnu::always_inline]] static auto operand_value(const Ctx& c, std::size_t row, std::size_t col,
+                                                   const V& product) noexcept {
+    if constexpr (requires { Op::takes_exact_operands; } && is_exact<O>)
+      return O{};
+    else
+      return F::template value<O, V>(c, row, col, product);
+  }
+
+  template <class Sched, int I, class N, class Ctx>
+  static void run(const Ctx& c) noexcept {
+    run_elementwise_loop<Sched, I, N>(c);
+  }
+};
+
+}  // namespace tapeless::detail

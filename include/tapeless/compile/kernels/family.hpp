@@ -1,0 +1,117 @@
+#pragma once
+// Kernel families: what the compiler knows of each kind of node. A family is
+// a class that states its scheduling facts as named constants (read by the
+// planner, compile/plan.hpp, which never names a family) and runs its kernel
+// (called by the schedule, compile/schedule.hpp). Each family lives in its own
+// file under compile/kernels/ and claims its operations by specializing
+// op_family; elementwise operations need no claim (elementwise.hpp takes every
+// operation derived from elementwise_operation).
+//
+// A family derives from kernel_family_defaults and overrides what differs,
+// each with a sentence saying why. What it may define besides:
+//   template <class Sched, int I, class N, class Ctx> static void run(const Ctx&);
+//       its kernel, for a root N at node index I (families with a kernel);
+//   template <class Sched, class N, class Ctx> static const auto* pointer(const Ctx&);
+//       where N's values are read from, when not from its own buffer (leaves, views);
+//   template <class F, class N, class V, class Ctx> static V loop_value(const Ctx&, row, col, product);
+//       N's value inside a fused loop F (families that fuse into loops);
+//   template <class N, class T> static constexpr std::size_t loop_size / scratch_bytes.
+
+#include <cstddef>
+#include <type_traits>
+
+#include <tapeless/core/diagnostics.hpp>
+#include <tapeless/core/type_list.hpp>
+#include <tapeless/expr/node.hpp>
+
+namespace tapeless::detail {
+
+struct kernel_family_defaults {
+  // No kernel: the value comes from outside the arena (store, binding, register).
+  static constexpr bool leaf = false;
+  // A leaf that is a number, not memory: read into a register inside loops.
+  static constexpr bool in_register = false;
+  // No kernel: its buffer is its first operand's, read in another shape.
+  static constexpr bool view = false;
+  // A view when every user reads its operands transposed in place, else a kernel.
+  static constexpr bool view_when_read_transposed = false;
+  // Reads an operand that is a transposed view where it lies.
+  static constexpr bool reads_operands_transposed = false;
+  // Computed element by element: runs inside its single consumer's loop when
+  // that loop covers exactly its elements.
+  static constexpr bool fuses_into_consumer = false;
+  // Reads its own position (a mask's hash, a one-hot column): fuses only into
+  // a loop over its own shape.
+  static constexpr bool positional = false;
+  // Its values may be computed in one flat row (no per-row state).
+  static constexpr bool flat_loop_ok = true;
+  // Its kernel is an elementwise loop over its own shape: it can host fused
+  // operands and a product's epilogue.
+  static constexpr bool elementwise_loop = false;
+  // Its kernel loops over elements of its operands' shape and computes fused
+  // operands inside (elementwise loops, reductions).
+  static constexpr bool hosts_fused_operands = false;
+  // Can hand its result, still in registers, to its single elementwise
+  // consumer's loop run as its epilogue.
+  static constexpr bool takes_epilogue = false;
+  // Can apply an optimizer's update in its epilogue when it computes a
+  // parameter's gradient (the gradient is then never stored).
+  static constexpr bool takes_update = false;
+  // A program output: writes the result or a parameter's gradient.
+  static constexpr bool output = false;
+  // Its kernel writes a whole buffer of its shape, so an output that is its
+  // only user can have it write there directly (no copy).
+  static constexpr bool writes_output_in_place = false;
+
+  // Elements the kernel's loop runs over.
+  template <class N, class T>
+  static constexpr std::size_t loop_size() {
+    return shape_of<N>::size;
+  }
+  // Working memory the kernel needs beside its result, in bytes.
+  template <class N, class T>
+  static constexpr std::size_t scratch_bytes() {
+    return 0;
+  }
+};
+
+template <class Op>
+struct operation_without_a_kernel : kernel_family_defaults {
+  static_assert(always_false<Op>,
+                "tapeless::compile: this operation has no kernel family; add one in compile/kernels/ "
+                "(see docs/adding-an-op.md; the operation is named above)");
+};
+
+struct elementwise_family;
+
+
+// The family of a node's operation. Elementwise operations default to the
+// elementwise family; every other operation is claimed by its family's file.
+template <class Op>
+struct op_family {
+  using type = std::conditional_t<std::is_base_of_v<elementwise_operation, Op>, elementwise_family,
+                                  operation_without_a_kernel<Op>>;
+};
+
+// The family of any node: leaves are claimed in compile/kernels/leaf.hpp.
+template <class N>
+struct kernel_family_of;
+template <class Op, class... Operands>
+struct kernel_family_of<node<Op, Operands...>> {
+  using type = typename op_family<Op>::type;
+};
+
+template <class N>
+using family_of = typename kernel_family_of<N>::type;
+
+// Where a view (a reshape, a transpose read in place) is read from: its
+// operand's buffer.
+template <class Sched, class N, class Ctx>
+const auto* view_pointer(const Ctx& c) noexcept {
+  using A = typename front<typename operands_of<N>::type>::type;
+  static_assert(!family_of<A>::in_register,
+                "tapeless::compile: a reshape or transpose of a constant is not supported; broadcast it instead");
+  return Sched::template pointer<A>(c);
+}
+
+}  // namespace tapeless::detail

@@ -1,0 +1,67 @@
+#pragma once
+// Leaves: no kernel. A param is read from the parameter store, an input from
+// its binding, a constant from a register.
+
+#include <cstddef>
+#include <type_traits>
+
+#include <tapeless/compile/kernels/family.hpp>
+#include <tapeless/expr/constant.hpp>
+#include <tapeless/expr/symbol.hpp>
+
+namespace tapeless::detail {
+
+// A binding's value as a pointer to its first element.
+template <class V>
+constexpr const auto* binding_data(const V& v) {
+  if constexpr (std::is_arithmetic_v<V>)
+    return &v;
+  else
+    return v.data();
+}
+
+struct parameter_family : kernel_family_defaults {
+  // The store holds it: nothing to compute.
+  static constexpr bool leaf = true;
+  template <class Sched, class N, class Ctx>
+  static const auto* pointer(const Ctx& c) noexcept {
+    return c.params.template get<N::name>().data();
+  }
+};
+
+struct input_family : kernel_family_defaults {
+  // The caller's binding holds it: nothing to compute.
+  static constexpr bool leaf = true;
+  template <class Sched, class N, class Ctx>
+  static const auto* pointer(const Ctx& c) noexcept {
+    return binding_data(c.template bound<N::name>());
+  }
+};
+
+struct constant_family : kernel_family_defaults {
+  static constexpr bool leaf = true;
+  // A number: broadcast into a register where a loop reads it, never stored.
+  static constexpr bool in_register = true;
+  template <class N, class T, class Ctx>
+  static T constant_value(const Ctx& c) noexcept {
+    if constexpr (is_exact<N>)
+      return N::value.template as<T>();
+    else
+      return static_cast<T>(c.constants[N::slot]);
+  }
+};
+
+template <fixed_string Name, class Element, class Shape, symbol_kind Kind>
+struct kernel_family_of<symbol<Name, Element, Shape, Kind>> {
+  using type = std::conditional_t<Kind == symbol_kind::parameter, parameter_family, input_family>;
+};
+template <rational R>
+struct kernel_family_of<exact_constant<R>> {
+  using type = constant_family;
+};
+template <std::size_t Slot, class T>
+struct kernel_family_of<constant_slot<Slot, T>> {
+  using type = constant_family;
+};
+
+}  // namespace tapeless::detail

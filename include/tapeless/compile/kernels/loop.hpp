@@ -1,0 +1,187 @@
+#pragma once
+// The loop every elementwise kernel runs: a fused tree of nodes computed per
+// element over a shape S, on simd::fused_loop (a SIMD body over the last
+// dimension, a scalar tail). Families that host such a loop (elementwise,
+// output, reductions, a GEMM's epilogue) compute their values through
+// fused_values; a node computed inside the loop gives its value through its
+// family's loop_value, any other is loaded from memory.
+//
+// A loop runs over S as rows x columns (columns = S's last dimension); an
+// operand read from memory whose shape broadcasts to S is addressed with
+// stride 0 along its broadcast dimensions. When every operand has S's element
+// count or a single element, the loop is flat: one row of S::size columns.
+
+#include <array>
+#include <cstddef>
+#include <type_traits>
+
+#include <tapeless/compile/kernels/family.hpp>
+#include <tapeless/core/type_list.hpp>
+#include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
+#include <tapeless/simd/detail/xsimd.hpp>
+#include <tapeless/simd/fused_loop.hpp>
+#include <tapeless/simd/lanes.hpp>
+
+namespace tapeless::detail {
+
+// How an operand of shape L is addressed in a loop over shape S (L
+// broadcasts to S): its stride along each dimension of S, 0 where it repeats.
+template <class L, class S>
+struct operand_map {
+  static constexpr std::size_t rank = S::rank;
+  static constexpr std::array<std::size_t, rank> stride = [] {
+    std::array<std::size_t, rank> s{};
+    std::size_t step = 1;
+    for (std::size_t i = 0; i < L::rank; ++i) {  // from the right
+      const std::size_t l = L::dims[L::rank - 1 - i];
+      if (l != 1) s[rank - 1 - i] = step;
+      step *= l;
+    }
+    return s;
+  }();
+  static constexpr std::size_t columns = rank == 0 ? 1 : S::dims[rank - 1];
+  // Consecutive columns are consecutive elements (else the column repeats).
+  static constexpr bool contiguous = rank > 0 && stride[rank - 1] == 1 && columns > 1;
+
+  static constexpr bool leading_zero = [] {
+    for (std::size_t d = 0; d + 1 < rank; ++d)
+      if (stride[d] != 0) return false;
+    return true;
+  }();
+  // Row r starts at r * row_stride when the leading dimensions are laid out
+  // as in S (the common case: same shape, or a column broadcast).
+  static constexpr bool linear_rows = [] {
+    if (rank < 2) return true;
+    for (std::size_t d = 0; d + 2 < rank; ++d)
+      if (stride[d] != stride[d + 1] * S::dims[d + 1]) return false;
+    return true;
+  }();
+
+  static constexpr std::size_t row_offset(std::size_t row) noexcept {
+    if constexpr (rank < 2 || leading_zero)
+      return 0;
+    else if constexpr (linear_rows)
+      return row * stride[rank - 2];
+    else {
+      std::size_t offset = 0;
+      for (std::size_t d = rank - 1; d-- > 0;) {
+        offset += (row % S::dims[d]) * stride[d];
+        row /= S::dims[d];
+      }
+      return offset;
+    }
+  }
+};
+
+// rows x columns of a loop over S (flat: one row).
+template <class S, bool Flat>
+inline constexpr std::size_t loop_columns = Flat ? S::size : (S::rank == 0 ? 1 : S::dims[S::rank - 1]);
+template <class S, bool Flat>
+inline constexpr std::size_t loop_rows = S::size / loop_columns<S, Flat>;
+
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
+
+// The values of the tree the kernel at node index Kernel computes, in a loop
+// over S.
+template <class Sched, class Ctx, int Kernel, class S, bool Flat>
+struct fused_values {
+  using sched = Sched;
+  using T = typename Sched::value_type;
+  static constexpr auto& plan = Sched::plan;
+  static constexpr std::size_t columns = loop_columns<S, Flat>;
+
+  template <class N>
+  static constexpr bool in_loop = plan.owner[Sched::template index<N>] == Kernel &&
+                                  (family_of<N>::fuses_into_consumer || family_of<N>::output);
+
+  // The node whose kernel runs this loop as its epilogue: its value is the
+  // result that kernel hands over in registers.
+  template <class N>
+  static constexpr bool is_product = plan.owner[Sched::template index<N>] == Kernel &&
+                                     family_of<N>::takes_epilogue;
+
+  // May the loop over S be flat for every operand of this tree?
+  template <class N>
+  static constexpr bool flat_ok() {
+    if constexpr (family_of<N>::in_register)
+      return true;
+    else if constexpr (is_product<N>)
+      return false;
+    else if constexpr (in_loop<N>) {
+      if constexpr (!family_of<N>::flat_loop_ok)
+        return false;
+      else
+        return []<class... Os>(type_list<Os...>) {
+          return (flat_ok<Os>() && ...);
+        }(typename operands_of<N>::type{});
+    } else
+      return shape_of<N>::size == S::size || shape_of<N>::size == 1;
+  }
+
+  // The value of N at (row, col) of the loop, as V (a batch or a scalar).
+  template <class N, class V>
+  [[gnu::always_inline]] static V value(const Ctx& c, std::size_t row, std::size_t col,
+                                        const V& product = V{}) noexcept {
+    if constexpr (is_product<N>)
+      return product;
+    else if constexpr (family_of<N>::in_register)
+      return V(family_of<N>::template constant_value<N, T>(c));
+    else if constexpr (in_loop<N>)
+      return family_of<N>::template loop_value<fused_values, N, V>(c, row, col, product);
+    else
+      return load<N, V>(c, row, col);
+  }
+
+  // N read from its buffer, broadcast to S.
+  template <class N, class V>
+  [[gnu::always_inline]] static V load(const Ctx& c, std::size_t row, std::size_t col) noexcept {
+    const auto* base = Sched::template pointer<N>(c);
+    static_assert(std::is_floating_point_v<std::remove_cvref_t<decltype(*base)>>,
+                  "tapeless::compile: an integer input (class labels) can only be read by "
+                  "gather, one_hot or cross_entropy, not by arithmetic");
+    if constexpr (Flat) {
+      if constexpr (shape_of<N>::size == 1)
+        return V(static_cast<T>(*base));
+      else
+        return simd::load<V>(base + col);
+    } else {
+      using map = operand_map<shape_of<N>, S>;
+      const auto* at = base + map::row_offset(row);
+      if constexpr (map::contiguous)
+        return simd::load<V>(at + col);
+      else if constexpr (S::rank > 0 && map::stride[S::rank - 1] == 0)
+        return V(static_cast<T>(*at));
+      else
+        return V(static_cast<T>(*(at + col)));  // a single column
+    }
+  }
+};
+
+template <class Sched, class Ctx, int Kernel, class S, class Root>
+inline constexpr bool loop_is_flat = fused_values<Sched, Ctx, Kernel, S, false>::template flat_ok<Root>();
+
+template <class T, class Arch>
+using batch_of = xsimd::batch<T, Arch>;
+
+// The kernel of an elementwise loop: root Root, computed over its own shape.
+template <class Sched, int Kernel, class Root, class Ctx>
+[[gnu::flatten]] inline void run_elementwise_loop(const Ctx& c) noexcept {
+  using T = typename Sched::value_type;
+  using S = shape_of<Root>;
+  constexpr bool flat = loop_is_flat<Sched, Ctx, Kernel, S, Root>;
+  using F = fused_values<Sched, Ctx, Kernel, S, flat>;
+  T* dst = Sched::template destination<Root>(c);
+  constexpr std::size_t columns = loop_columns<S, flat>, rows = loop_rows<S, flat>;
+  constexpr std::size_t w = simd::lanes<T, typename Sched::arch>;
+  for (std::size_t row = 0; row < rows; ++row) {
+    T* out = dst + row * columns;
+    simd::fused_loop<w>(columns, [&](std::size_t i, auto step, auto) {
+      using V = std::conditional_t<decltype(step)::value == 1, T, batch_of<T, typename Sched::arch>>;
+      simd::store(out + i, F::template value<Root, V>(c, row, i));
+    });
+  }
+}
+
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
+
+}  // namespace tapeless::detail

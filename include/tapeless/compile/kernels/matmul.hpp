@@ -1,0 +1,81 @@
+#pragma once
+// matmul_op<M, K, N>: one GEMM (simd/gemm.hpp). An operand that is a transposed
+// view is read transposed where it lies. The GEMM may run its consumer's
+// elementwise loop as its epilogue (bias, activation, the activation's
+// derivative), or, when it computes a parameter's gradient that nothing else
+// reads, apply the optimizer's update there (the gradient is never stored).
+//
+// GEMM kernels stay functions of their own (noinline): inlined into a
+// caller's larger body, the register allocator of g++ 12 spills the tiles'
+// accumulators.
+
+#include <cstddef>
+#include <tuple>
+
+#include <tapeless/compile/kernels/family.hpp>
+#include <tapeless/compile/kernels/loop.hpp>
+#include <tapeless/expr/matmul.hpp>
+#include <tapeless/simd/gemm.hpp>
+
+namespace tapeless::detail {
+
+struct matmul_family : kernel_family_defaults {
+  // It reads memory in tiles; a transposed operand is read in place.
+  static constexpr bool reads_operands_transposed = true;
+  // The product is in registers when the tile is done: an elementwise
+  // consumer costs no pass of its own there.
+  static constexpr bool takes_epilogue = true;
+  // Likewise an optimizer's update of the parameter whose gradient it is.
+  static constexpr bool takes_update = true;
+  static constexpr bool writes_output_in_place = true;
+
+  // The GEMM of matmul node Mm into out, with an optional epilogue.
+  template <class Sched, class Mm, class T, class Ctx, class... Epilogue>
+  [[gnu::always_inline]] static void gemm(const Ctx& c, T* out, Epilogue&&... epilogue) noexcept {
+    using operands = typename operands_of<Mm>::type::template apply<std::tuple>;
+    using A = std::tuple_element_t<0, operands>;
+    using B = std::tuple_element_t<1, operands>;
+    static_assert(!family_of<A>::in_register && !family_of<B>::in_register,
+                  "tapeless::compile: a matmul operand simplified to a constant");
+    // op(A) [m, k] times op(B) [k, n]: the operand nodes have those shapes
+    // (a transposed view's shape is its operand's, transposed).
+    constexpr std::size_t m = shape_of<A>::dims[0], k = shape_of<A>::dims[1], n = shape_of<B>::dims[1];
+    constexpr auto op_a = Sched::template is_transpose_view<A> ? simd::op::transpose : simd::op::none;
+    constexpr auto op_b = Sched::template is_transpose_view<B> ? simd::op::transpose : simd::op::none;
+    simd::gemm<m, k, n, op_a, op_b, typename Sched::arch>(Sched::template pointer<A>(c),
+                                                          Sched::template pointer<B>(c), out, epilogue...);
+  }
+
+  template <class Sched, int I, class N, class Ctx>
+  [[gnu::noinline]] static void run(const Ctx& c) noexcept {
+    constexpr int param = Sched::template gradient_of<I>;
+    if constexpr (param >= 0 && Sched::template update_fusable<I, param> &&
+                  Ctx::update_type::template fuses<static_cast<std::size_t>(param)>) {
+      // C is the parameter's value; the update turns the gradient into the new value.
+      auto& value = Sched::template parameter_value<static_cast<std::size_t>(param)>(c);
+      gemm<Sched, N>(c, value.data(), c.update->template epilogue<static_cast<std::size_t>(param)>(value));
+    } else {
+      gemm<Sched, N>(c, Sched::template destination<N>(c));
+    }
+  }
+
+  // The GEMM of Mm with the loop of root Root (node index I) as its epilogue.
+  template <class Sched, int I, class Root, class Mm, class Ctx>
+  [[gnu::noinline]] static void run_with_epilogue(const Ctx& c) noexcept {
+    using T = typename Sched::value_type;
+    using F = fused_values<Sched, Ctx, I, shape_of<Root>, false>;
+    auto epilogue = [&c](const auto& product, const auto& at) {
+      using V = std::remove_cvref_t<decltype(product)>;
+      return F::template value<Root, V>(c, at.row, at.col, product);
+    };
+    T* out = Sched::template destination<Root>(c);
+    gemm<Sched, Mm>(c, out, epilogue);
+  }
+};
+
+template <std::size_t M, std::size_t K, std::size_t N>
+struct op_family<matmul_op<M, K, N>> {
+  using type = matmul_family;
+};
+
+}  // namespace tapeless::detail

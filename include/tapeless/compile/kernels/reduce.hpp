@@ -1,0 +1,123 @@
+#pragma once
+// Reductions: sum, max and logsumexp over all elements or along axes
+// (reduce_op<Kind, In, Out>). The operand's elementwise tree is computed
+// inside the reduction's loop over In; Out's element for a loop position is
+// found with Out's strides over In (0 along the reduced dimensions).
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <type_traits>
+
+#include <tapeless/compile/kernels/family.hpp>
+#include <tapeless/compile/kernels/loop.hpp>
+#include <tapeless/expr/reduce.hpp>
+#include <tapeless/simd/fold.hpp>
+#include <tapeless/simd/fused_loop.hpp>
+#include <tapeless/simd/lanes.hpp>
+
+namespace tapeless::detail {
+
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
+
+struct reduce_family : kernel_family_defaults {
+  // Its operand's tree runs inside its loop, which covers the operand's shape.
+  static constexpr bool hosts_fused_operands = true;
+  // Its result is a whole buffer: an output that is its only user takes it there.
+  static constexpr bool writes_output_in_place = true;
+
+  template <class N, class T>
+  static constexpr std::size_t loop_size() {
+    return N::operation::input_shape::size;
+  }
+  // logsumexp keeps its sums of exp(a - max) beside the maxima.
+  template <class N, class T>
+  static constexpr std::size_t scratch_bytes() {
+    if constexpr (std::is_same_v<typename N::operation::kind, logsumexp_reduction>)
+      return shape_of<N>::size * sizeof(T);
+    else
+      return 0;
+  }
+
+  template <class Sched, int I, class N, class Ctx>
+  [[gnu::flatten]] static void run(const Ctx& c) noexcept {
+    using T = typename Sched::value_type;
+    using Op = typename N::operation;
+    using In = typename Op::input_shape;
+    using Out = shape_of<N>;
+    using A = typename front<typename operands_of<N>::type>::type;
+    using Kind = typename Op::kind;
+    constexpr bool flat = Out::size == 1 && loop_is_flat<Sched, Ctx, I, In, A>;
+    using F = fused_values<Sched, Ctx, I, In, flat>;
+    using map = operand_map<Out, In>;
+    using V = batch_of<T, typename Sched::arch>;
+    constexpr std::size_t columns = loop_columns<In, flat>, rows = loop_rows<In, flat>;
+    constexpr bool columns_kept = !flat && map::contiguous;  // else each row folds to one element
+    constexpr bool is_max = std::is_same_v<Kind, max_reduction>;
+    constexpr bool is_lse = std::is_same_v<Kind, logsumexp_reduction>;
+    T* out = Sched::template destination<N>(c);
+
+    // One pass: acc[out(row, col)] (+ or max)= f(value(row, col)).
+    auto pass = [&](T* acc, auto take_max_constant, auto f) {
+      constexpr bool take_max = decltype(take_max_constant)::value;
+      const T start = take_max ? -std::numeric_limits<T>::infinity() : T(0);
+      // a + b, or the larger of a and b with a NaN in either winning (as in
+      // torch.max; the max instructions return their second operand then).
+      auto combine = [](auto a, auto b) {
+        if constexpr (!take_max)
+          return a + b;
+        else if constexpr (simd::batch_value<decltype(a)>)
+          return xsimd::select(b > a || b != b, b, a);
+        else
+          return (b > a || b != b) ? b : a;
+      };
+      for (std::size_t j = 0; j < Out::size; ++j) acc[j] = start;
+      for (std::size_t row = 0; row < rows; ++row) {
+        const std::size_t at = flat ? 0 : map::row_offset(row);
+        if constexpr (columns_kept) {
+          simd::fused_loop<V::size>(columns, [&](std::size_t i, auto step, auto) {
+            using U = std::conditional_t<decltype(step)::value == 1, T, V>;
+            const U v = f(F::template value<A, U>(c, row, i), at, i);
+            simd::store(acc + at + i, combine(simd::load<U>(acc + at + i), v));
+          });
+        } else {
+          const auto folded = simd::fold<V>(
+              columns, start,
+              [&](std::size_t i, auto step) {
+                using U = std::conditional_t<decltype(step)::value == 1, T, V>;
+                return U(f(F::template value<A, U>(c, row, i), at, i));
+              },
+              combine);
+          acc[at] = combine(acc[at], folded.join_lanes(combine));
+        }
+      }
+    };
+    auto identity = [](auto v, std::size_t, std::size_t) { return v; };
+
+    if constexpr (!is_lse) {
+      pass(out, std::bool_constant<is_max>{}, identity);
+    } else {
+      // logsumexp = m + log(sum(exp(a - m))), m the maximum: exp never overflows.
+      pass(out, std::true_type{}, identity);
+      T* sums = Sched::template scratch<N>(c);
+      pass(sums, std::false_type{}, [&](auto v, std::size_t at, std::size_t i) {
+        using U = decltype(v);
+        using std::exp;
+        if constexpr (columns_kept)
+          return U(exp(v - simd::load<U>(out + at + i)));
+        else
+          return U(exp(v - U(out[at])));
+      });
+      for (std::size_t j = 0; j < Out::size; ++j) out[j] += std::log(sums[j]);
+    }
+  }
+};
+
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
+
+template <class Kind, class In, class Out>
+struct op_family<reduce_op<Kind, In, Out>> {
+  using type = reduce_family;
+};
+
+}  // namespace tapeless::detail

@@ -1,0 +1,194 @@
+#pragma once
+// The schedule of one plan: the node list in topological order, its facts,
+// the plan (compile/plan.hpp), and how the kernels find their operands and
+// destinations. Outputs: node output_op<0>'s destination is the program's
+// result; output_op<i> (i > 0) writes the gradient of the (i - 1)-th of Params.
+
+#include <array>
+#include <cstddef>
+#include <utility>
+
+#include <tapeless/compile/kernels.hpp>
+#include <tapeless/compile/plan.hpp>
+#include <tapeless/compile/run_error.hpp>
+#include <tapeless/core/type_list.hpp>
+#include <tapeless/expr/evaluate.hpp>
+
+namespace tapeless::detail {
+
+// A node's facts, as its family states them.
+template <class N, class T>
+constexpr node_facts facts_of(std::size_t first_operand) {
+  using F = family_of<N>;
+  node_facts f;
+  f.leaf = F::leaf, f.in_register = F::in_register, f.view = F::view;
+  f.view_when_read_transposed = F::view_when_read_transposed;
+  f.reads_operands_transposed = F::reads_operands_transposed;
+  f.fuses_into_consumer = F::fuses_into_consumer, f.positional = F::positional;
+  f.elementwise_loop = F::elementwise_loop, f.hosts_fused_operands = F::hosts_fused_operands;
+  f.takes_epilogue = F::takes_epilogue, f.takes_update = F::takes_update, f.output = F::output;
+  f.writes_output_in_place = F::writes_output_in_place;
+  f.size = shape_of<N>::size;
+  if constexpr (shape_of<N>::rank > 0) f.columns = shape_of<N>::dims[shape_of<N>::rank - 1];
+  f.loop_size = F::template loop_size<N, T>();
+  f.bytes = f.size * sizeof(T);
+  f.scratch_bytes = F::template scratch_bytes<N, T>();
+  f.first_operand = first_operand;
+  f.operand_count = operands_of<N>::type::size;
+  return f;
+}
+
+template <class Order>
+inline constexpr std::size_t edge_count = []<class... Ns>(type_list<Ns...>) {
+  return (std::size_t{0} + ... + operands_of<Ns>::type::size);
+}(Order{});
+
+// The graph's facts: nodes in Order, operands as positions in Order.
+template <class Order, class T, class Layout>
+constexpr graph_facts<Order::size, edge_count<Order>> graph_of() {
+  graph_facts<Order::size, edge_count<Order>> g{};
+  std::size_t node = 0, edge = 0;
+  [&]<class... Ns>(type_list<Ns...>) {
+    ((g.nodes[node++] = facts_of<Ns, T>(edge),
+      [&]<class... Os>(type_list<Os...>) {
+        ((g.edges[edge++] = static_cast<int>(position_in<Os, Layout>::value)), ...);
+      }(typename operands_of<Ns>::type{})),
+     ...);
+  }(Order{});
+  return g;
+}
+
+template <class Order, class Params, class T, class Arch>
+struct schedule {
+  using nodes = Order;
+  using value_type = T;
+  using arch = Arch;
+  static constexpr std::size_t node_count = Order::size;
+
+ private:
+  using layout = positions<Order>;
+
+ public:
+  template <class N>
+  static constexpr std::size_t index = position_in<N, layout>::value;
+  template <std::size_t I>
+  using node_at = typename type_at<I, Order>::type;
+  // The symbol of the I-th parameter the program differentiates with respect to.
+  template <std::size_t I>
+  using parameter = typename type_at<I, Params>::type;
+
+  static constexpr auto graph = graph_of<Order, T, layout>();
+  static constexpr program_plan<node_count> plan = make_plan(graph);
+
+  template <class N>
+  static constexpr bool is_transpose_view = plan.transpose_view[index<N>];
+
+  // Where root N writes.
+  template <class N, class Ctx>
+  static T* destination(const Ctx& c) noexcept {
+    constexpr std::size_t i = index<N>;
+    if constexpr (plan.external[i])
+      return destination<node_at<static_cast<std::size_t>(plan.redirect[i])>>(c);
+    else if constexpr (family_of<N>::output)
+      return family_of<N>::template destination<schedule, N>(c);
+    else
+      return reinterpret_cast<T*>(c.arena + plan.offset[i]);
+  }
+
+  template <class N, class Ctx>
+  static T* scratch(const Ctx& c) noexcept {
+    return reinterpret_cast<T*>(c.arena + plan.scratch_offset[index<N>]);
+  }
+
+  // Where N's values are read from: its own buffer, or (leaves, views) where
+  // its family says.
+  template <class N, class Ctx>
+  static const auto* pointer(const Ctx& c) noexcept {
+    using F = family_of<N>;
+    if constexpr (F::leaf || F::view || plan.transpose_view[index<N>])
+      return F::template pointer<schedule, N>(c);
+    else
+      return static_cast<const T*>(destination<N>(c));
+  }
+
+  template <std::size_t Param, class Ctx>
+  static auto& parameter_value(const Ctx& c) noexcept {
+    return c.params.template get<parameter<Param>::name>();
+  }
+
+  // The parameter whose gradient root I writes, or -1.
+  template <int I>
+  static constexpr int gradient_of = [] {
+    if constexpr (plan.external[I])
+      return static_cast<int>(node_at<static_cast<std::size_t>(plan.redirect[I])>::operation::index) - 1;
+    else
+      return -1;
+  }();
+
+  // May parameter Param's update run in the epilogue of the kernel at I? Only
+  // when its family takes updates and no kernel reads the parameter's value
+  // at or after that one.
+  template <int I, int Param>
+  static constexpr bool update_fusable = [] {
+    if constexpr (Param < 0 || !graph.nodes[I].takes_update) {
+      return false;
+    } else {
+      using symbol_type = parameter<static_cast<std::size_t>(Param)>;
+      if constexpr (!contains<symbol_type, Order>)
+        return true;
+      else
+        return plan.last_read[index<symbol_type>] < plan.position[I];
+    }
+  }();
+
+  // Is parameter Param updated inside the backward pass under Update?
+  template <std::size_t Param, class Update>
+  static constexpr bool fuses_update = [] {
+    bool found = false;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      ((found = found || (gradient_of<plan.schedule[K]> == static_cast<int>(Param) &&
+                          update_fusable<plan.schedule[K], static_cast<int>(Param)> &&
+                          Update::template fuses<Param>)),
+       ...);
+    }(std::make_index_sequence<plan.kernel_count>{});
+    return found;
+  }();
+
+  // The data checks the families ask for (class ids in range), before any kernel.
+  template <class Ctx>
+  static run_error validate(const Ctx& c) noexcept {
+    run_error error{};
+    [&]<class... Ns>(type_list<Ns...>) {
+      (void)((validate_node<Ns>(c, error)) && ...);
+    }(Order{});
+    return error;
+  }
+
+  template <class Ctx>
+  static void run(const Ctx& c) noexcept {
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (run_kernel<plan.schedule[K]>(c), ...);
+    }(std::make_index_sequence<plan.kernel_count>{});
+  }
+
+ private:
+  template <class N, class Ctx>
+  static bool validate_node(const Ctx& c, run_error& error) noexcept {
+    if constexpr (requires { family_of<N>::template validate<schedule, N>(c); })
+      error = family_of<N>::template validate<schedule, N>(c);
+    return !error;
+  }
+
+  template <int I, class Ctx>
+  static void run_kernel(const Ctx& c) noexcept {
+    using N = node_at<static_cast<std::size_t>(I)>;
+    if constexpr (plan.epilogue_of[I] >= 0) {
+      using Producer = node_at<static_cast<std::size_t>(plan.epilogue_of[I])>;
+      family_of<Producer>::template run_with_epilogue<schedule, I, N, Producer>(c);
+    } else {
+      family_of<N>::template run<schedule, I, N>(c);
+    }
+  }
+};
+
+}  // namespace tapeless::detail

@@ -1,0 +1,63 @@
+// The instruction set is a template parameter of the whole program: the same
+// training program built for SSE2, AVX2 and the build machine's widest set
+// computes the same losses, gradients and updates (to float rounding: the
+// order of additions differs with the register width).
+#define BOOST_TEST_MODULE compile_architectures
+#include "support.hpp"
+
+#include <cstdint>
+#include <type_traits>
+
+namespace tl = tapeless;
+
+namespace {
+
+constexpr auto X = tl::input<"X", float, 8, 19>;
+constexpr auto Y = tl::input<"Y", std::int32_t, 8>;
+constexpr auto h = tl::tanh(tl::nn::linear<"fc1", 37>(X));
+constexpr auto logits = tl::nn::linear<"fc2", 5>(h);
+constexpr auto loss = tl::cross_entropy(logits, Y);
+
+template <class Arch>
+auto train_three_steps() {
+  auto trainer = tl::compile<Arch>(loss, tl::optim::sgd{.lr = 0.1f, .momentum = 0.9f});
+  static_assert(std::is_same_v<typename decltype(trainer)::program_type::arch, Arch>);
+  auto params = tl::parameters_of(loss);
+  tl::init::xavier_uniform(params, 11);
+  tl::tensor<float, 8, 19> x;
+  tl::tensor<std::int32_t, 8> y;
+  tl::random_stream rng{5};
+  for (auto& e : x) e = rng.uniform() - 0.5f;
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<std::int32_t>(i % 5);
+  std::array<float, 3> losses{};
+  for (auto& l : losses) l = trainer.step(params, X = x, Y = y);
+  return std::pair{losses, params};
+}
+
+template <class A, class B>
+void check_same(const A& a, const B& b, const char* what) {
+  for (std::size_t i = 0; i < 3; ++i)
+    BOOST_TEST(std::abs(a.first[i] - b.first[i]) <= 1e-5f * std::abs(b.first[i]), what << " loss " << i);
+  a.second.visit([&](std::string_view name, auto& v, auto&) {
+    b.second.visit([&](std::string_view other, auto& w, auto&) {
+      if (name != other) return;
+      for (std::size_t i = 0; i < v.size(); ++i)
+        BOOST_TEST(std::abs(v[i] - w[i]) <= 1e-5f * std::max(1.f, std::abs(w[i])), what << " " << name << "[" << i << "]");
+    });
+  });
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(one_program_built_for_several_instruction_sets_computes_the_same) {
+  const auto narrow = train_three_steps<xsimd::sse2>();
+  const auto native = train_three_steps<xsimd::default_arch>();
+  BOOST_TEST_MESSAGE("default architecture: " << xsimd::default_arch::name());
+  check_same(native, narrow, "default vs sse2");
+#if XSIMD_WITH_AVX2 && XSIMD_WITH_FMA3_AVX2
+  const auto avx2 = train_three_steps<xsimd::fma3<xsimd::avx2>>();
+  check_same(avx2, narrow, "avx2 vs sse2");
+#endif
+  // The losses fall: the comparison is of a program that trains.
+  BOOST_TEST(native.first[2] < native.first[0]);
+}
