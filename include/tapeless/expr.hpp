@@ -5,6 +5,7 @@
 #include <tapeless/core.hpp>
 #include <tapeless/expr/activations.hpp>
 #include <tapeless/expr/arithmetic.hpp>
+#include <tapeless/expr/clamp.hpp>
 #include <tapeless/expr/compare.hpp>
 #include <tapeless/expr/constant.hpp>
 #include <tapeless/expr/dropout.hpp>
@@ -24,3 +25,4 @@
 #include <tapeless/expr/reshape.hpp>
 #include <tapeless/expr/slice.hpp>
 #include <tapeless/expr/symbol.hpp>
+#include <tapeless/expr/where.hpp>

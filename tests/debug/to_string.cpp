@@ -41,3 +41,13 @@ BOOST_AUTO_TEST_CASE(symbol_names_print_as_given) {
   constexpr auto w = tl::param<"fc1.weight", float, 3, 2>;
   BOOST_TEST(tl::to_string(w * 2_c) == "fc1.weight*2");
 }
+
+BOOST_AUTO_TEST_CASE(comparisons_where_and_clamp_print_readably) {
+  BOOST_TEST(tl::to_string(x + 1_c < y * z) == "x + 1 < y*z");
+  BOOST_TEST(tl::to_string((x < y) * z) == "(x < y)*z");
+  BOOST_TEST(tl::to_string(x >= -y) == "x >= -y");
+  BOOST_TEST(tl::to_string(tl::where(x <= y, x * 2.5, tl::sin(y))) == "where(x <= y, x*2.5, sin(y))");
+  BOOST_TEST(tl::to_string(tl::clamp(x, 0_c, y + z)) == "clamp(x, 0, y + z)");
+  BOOST_TEST(tl::to_string(tl::d(tl::clamp(x, 0_c, 1_c), x)) == "where((x >= 0)*(x <= 1), 1, 0)");
+  BOOST_TEST(tl::to_string(tl::d(tl::where(x > y, tl::sin(x), y), x)) == "cos(x)*where(x > y, 1, 0)");
+}

@@ -97,3 +97,64 @@ BOOST_AUTO_TEST_CASE(derivatives_nest_to_any_order) {
   constexpr auto h = tl::sin(x) * tl::cos(y);
   BOOST_TEST(tl::d(tl::d(h, x), y)(x = 0.2, y = 0.9) == -std::cos(0.2) * std::sin(0.9), tt::tolerance(1e-15));
 }
+
+namespace {
+#include "reference/clamp_where_ties.inc"
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(where_sends_the_adjoint_to_the_chosen_branch_as_torch) {
+  constexpr auto f = tl::where(x < y, x * y, x + 2_c * y);
+  const auto g = tl::grad(f, x, y);
+  for (const auto& row : torch_where_ties) {
+    const auto v = g(x = row[0], y = row[1]);
+    BOOST_TEST(v.value == row[2]);
+    BOOST_TEST(v[x] == row[3]);
+    BOOST_TEST(v[y] == row[4]);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(clamp_gradients_follow_torch_at_the_bounds_and_when_lo_exceeds_hi) {
+  constexpr auto lo = tl::var<"lo">;
+  constexpr auto hi = tl::var<"hi">;
+  constexpr auto f = tl::clamp(x, lo, hi);
+  const auto g = tl::grad(f, x, lo, hi);
+  for (const auto& row : torch_clamp_ties) {
+    const auto v = g(x = row[0], lo = row[1], hi = row[2]);
+    BOOST_TEST(v.value == row[3]);
+    BOOST_TEST(v[x] == row[4]);
+    BOOST_TEST(v[lo] == row[5]);
+    BOOST_TEST(v[hi] == row[6]);
+    BOOST_TEST(tl::d(f, x)(x = row[0], lo = row[1], hi = row[2]) == row[4]);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(nodes_of_three_operands_differentiate_with_run_time_constants_in_each) {
+  // d/dx and d2/dx2 of clamp(0.5*x*x, 0.25*y, 2.0 + y), in each of its regions.
+  const auto f = tl::clamp(0.5 * x * x, 0.25 * y, 2.0 + y);
+  const auto fx = tl::d(f, x);
+  const auto fxx = tl::d(fx, x);
+  const auto fy = tl::d(f, y);
+  // inside: 0.25*y < 0.5*x^2 < 2 + y
+  BOOST_TEST(f(x = 1.0, y = 1.0) == 0.5);
+  BOOST_TEST(fx(x = 1.0, y = 1.0) == 1.0);
+  BOOST_TEST(fxx(x = 1.0, y = 1.0) == 1.0);
+  BOOST_TEST(fy(x = 1.0, y = 1.0) == 0.0);
+  // below: the lower bound 0.25*y
+  BOOST_TEST(f(x = 0.5, y = 2.0) == 0.5);
+  BOOST_TEST(fx(x = 0.5, y = 2.0) == 0.0);
+  BOOST_TEST(fy(x = 0.5, y = 2.0) == 0.25);
+  // above: the upper bound 2 + y
+  BOOST_TEST(f(x = 3.0, y = 1.0) == 3.0);
+  BOOST_TEST(fx(x = 3.0, y = 1.0) == 0.0);
+  BOOST_TEST(fy(x = 3.0, y = 1.0) == 1.0);
+  const auto g = tl::grad(f, x, y)(x = 1.0, y = 1.0);
+  BOOST_TEST(g[x] == 1.0);
+  BOOST_TEST(g[y] == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(comparisons_have_zero_derivative_and_fold_when_exact) {
+  BOOST_TEST(tl::d(x < y, x)(x = 1.0, y = 2.0) == 0.0);
+  BOOST_TEST(tl::d((x >= y) * x, x)(x = 3.0, y = 2.0) == 1.0);
+  static_assert(std::is_same_v<decltype(tl::simplify(tl::where(1_c < 2_c + x * 0_c, x, y))),
+                               std::remove_const_t<decltype(x)>>);
+}

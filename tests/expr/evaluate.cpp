@@ -96,3 +96,48 @@ BOOST_AUTO_TEST_CASE(expressions_of_symbols_and_exact_constants_are_empty) {
   static_assert(std::is_empty_v<decltype(v * v + v)>);
   BOOST_TEST(sizeof(f) == 1u);
 }
+
+BOOST_AUTO_TEST_CASE(nodes_of_three_operands_hold_their_run_time_constants_apart) {
+  // A run-time constant in each operand, two of them equal in value: each
+  // operand reads its own slot after labelling.
+  const auto f = tl::where(x - 0.25, x * 2.0, 0.5 + y);
+  const auto labelled = tl::label(f);
+  BOOST_TEST(labelled.constants.size() == 3u);
+  BOOST_TEST(labelled.constants[0] == 0.25);
+  BOOST_TEST(labelled.constants[1] == 2.0);
+  BOOST_TEST(labelled.constants[2] == 0.5);
+  static_assert(std::is_empty_v<typename decltype(labelled)::structure>);
+  BOOST_TEST(f(x = 1.5, y = 4.0) == 3.0);
+  BOOST_TEST(f(x = 0.25, y = 4.0) == 4.5);  // the condition is 0 exactly: b
+  BOOST_TEST(tl::operand_at<2>(f)(y = 4.0) == 4.5);
+  using structure = typename decltype(labelled)::structure;
+  const auto back = tl::unlabel<structure>(labelled.constants);
+  static_assert(std::is_same_v<std::remove_const_t<decltype(back)>, std::remove_const_t<decltype(f)>>);
+  BOOST_TEST(back(x = 1.5, y = 4.0) == 3.0);
+}
+
+BOOST_AUTO_TEST_CASE(comparisons_where_and_clamp_evaluate_at_compile_time) {
+  static_assert((x < y)(x = 1.0, y = 2.0) == 1.0);
+  static_assert((x > y)(x = 1.0, y = 2.0) == 0.0);
+  static_assert((x <= 1.0)(x = 1.0) == 1.0);
+  static_assert((x >= 2_c)(x = 1.0) == 0.0);
+  static_assert(tl::not_equal(x, y)(x = 1.0, y = 2.0) == 1.0);
+  static_assert(tl::where(x < y, x, y)(x = 3.0, y = 2.0) == 2.0);
+  static_assert(tl::clamp(x, 0_c, 1_c)(x = 3.0) == 1.0);
+  static_assert(tl::clamp(x, 0_c, 1_c)(x = -3.0) == 0.0);
+  static_assert(tl::clamp(x, y, 1.5)(x = 0.5, y = 0.25) == 0.5);
+  static_assert(tl::clamp(x, 2.0, 1.0)(x = 0.0) == 1.0);  // lo > hi: hi, as torch.clamp
+  BOOST_TEST(std::isnan(tl::clamp(x, 0_c, 1_c)(x = std::nan(""))));
+  BOOST_TEST(tl::where(x, 1_c, 2_c)(x = std::nan("")) == 1.0);  // NaN is not 0
+  BOOST_TEST((x < y)(x = std::nan(""), y = 1.0) == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(nodes_of_symbols_stay_empty_at_any_operand_count) {
+  static_assert(std::is_empty_v<decltype(tl::where(x < y, x, x))>);
+  static_assert(std::is_empty_v<decltype(tl::clamp(x * y, x, x))>);
+  BOOST_TEST(sizeof(tl::clamp(x, y, x)) == 1u);
+  // Two run-time constants, stored once each (plus the one slot of padding
+  // every node holding a constant has had: its tag base and the constant's
+  // cannot share an address).
+  BOOST_TEST(sizeof(tl::clamp(x, 0.0, 1.0)) == sizeof(x * 0.5) + sizeof(double));
+}

@@ -21,9 +21,12 @@ SymPy and translates word for word into C++:
     + - * / and unary -
     exp log sin cos tan tanh sigmoid relu sqrt abs square step heaviside sign
     pow(a, k), max(a, b), min(a, b)
+    a < b, a > b, a <= b, a >= b (1 or 0), where(c, a, b), clamp(a, lo, hi)
 
 SymPy reads sigmoid(a) as 1/(1 + exp(-a)), relu(a) as Max(a, 0), step and
-heaviside as Heaviside and square(a) as a**2. A plain number is read as the
+heaviside as Heaviside and square(a) as a**2, a comparison as
+Piecewise((1, a < b), (0, True)), where(c, a, b) as Piecewise((a, Ne(c, 0)),
+(b, True)) and clamp(a, lo, hi) as Min(Max(a, lo), hi). A plain number is read as the
 exact value of the double C++ makes of it, and the points as the doubles
 they are, so the reference is the exact derivative at the point tapeless sees.
 """
@@ -164,6 +167,21 @@ CATALOGUE = [
     F("max(x, 0.5)*y + min(y, c(1))", box=[(0.8, 2), (-1, 0.6)], at=[(1.25, 0.25), (0.25, 1.5)]),
     F("max(x, y)*min(y, z)", box=[(1.5, 2), (0.5, 1), (-1, 0)],
       at=[(1.75, 0.75, -0.5), (0.25, 1.5, 1.75), (-1.5, 0.5, 0.25)]),
+    # ---- comparisons, where and clamp (nodes of three operands) --------------
+    F("(x < y)*x*y + (x >= y)*sin(y)", box=[(0.5, 2), (-2, 0)], at=[(1.25, -0.5), (-0.75, 0.5)]),
+    F("where(x < y, x*y, sin(x) + y)", box=[(0.5, 2), (-2, 0)], at=[(1.25, -0.5), (-0.75, 0.5)]),
+    F("where(x > 0.5, exp(x), 1.5*x*x)", box=(0.7, 2), at=[(1.2,), (-0.4,), (0.25,)]),
+    F("tanh(where(x >= c(0), x*x, -x*x*x)*y)", box=[(0.2, 1), (-1, 1)],
+      at=[(0.5, 0.75), (-0.75, 0.5), (-0.25, -1.25)]),
+    F("where(x*y - 1, x, y*y)", box=(1.2, 2), at=[(1.5, 1.25), (-0.5, 0.5)]),
+    F("clamp(x, 0.25, 0.75)*y", box=[(0.3, 0.7), (-2, 2)], at=[(0.5, 1.5), (0.1, -1.0), (1.2, 0.5)]),
+    F("clamp(x*y, c(-1), c(1))", box=(-0.9, 0.9), at=[(0.5, 0.5), (1.5, 1.25), (-1.5, 1.25)]),
+    F("clamp(x, y, z)", box=[(0, 0.5), (-1, -0.5), (1, 2)],
+      at=[(0.25, -0.75, 1.5), (-1.25, -0.75, 1.5), (1.75, -0.5, 1.25), (0.5, 1.5, 1.0)]),
+    F("where(x < 0.5, 2.5*x, x*x)*clamp(y - 0.5, 0.1, 1.5)", box=[(-1, 0.3), (1, 1.8)],
+      at=[(0.25, 1.25), (1.25, 0.25), (0.75, 2.5)]),
+    F("where(x < y, clamp(x, c(-1), y), sigmoid(x - y))", box=[(-0.9, 0), (0.5, 1)],
+      at=[(-0.5, 0.75), (1.5, 0.25), (-1.5, 0.5)]),
     # ---- compositions: deep nesting ----------------------------------------
     F("exp(sin(cos(tan(x*y + z))))", box=(-0.5, 0.5)),
     F("sin(sin(sin(sin(sin(sin(x))))))"),
@@ -206,11 +224,14 @@ UNARY = {
 # Functions whose derivative jumps where their argument is 0.
 KINKED = {"relu", "abs", "step", "heaviside", "sign"}
 # Functions tapeless evaluates in constexpr (plain comparisons and arithmetic).
-CONSTEXPR_FUNCTIONS = {"relu", "abs", "square", "step", "heaviside", "sign", "max", "min"}
+CONSTEXPR_FUNCTIONS = {"relu", "abs", "square", "step", "heaviside", "sign", "max", "min",
+                       "where", "clamp"}
 
-ATOM, UNARY_MINUS, PRODUCT, SUM = 4, 3, 2, 1
+ATOM, UNARY_MINUS, PRODUCT, SUM, COMPARISON = 4, 3, 2, 1, 0
 BINARY = {ast.Add: (" + ", SUM), ast.Sub: (" - ", SUM), ast.Mult: (" * ", PRODUCT),
           ast.Div: (" / ", PRODUCT)}
+COMPARE = {ast.Lt: (" < ", sp.StrictLessThan), ast.Gt: (" > ", sp.StrictGreaterThan),
+           ast.LtE: (" <= ", sp.LessThan), ast.GtE: (" >= ", sp.GreaterThan)}
 
 
 class Translation:
@@ -252,6 +273,14 @@ class Translation:
                 self.nonzero.append(b)
             value = {ast.Add: a + b, ast.Sub: a - b, ast.Mult: a * b, ast.Div: a / b}[type(node.op)]
             return value, a_text + infix + b_text, own
+        if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in COMPARE:
+            infix, relation = COMPARE[type(node.ops[0])]
+            a, a_text, a_precedence = self.visit(node.left)
+            b, b_text, _ = self.visit(node.comparators[0])
+            if a_precedence == COMPARISON:
+                a_text = f"({a_text})"
+            self.kinks.append(a - b)
+            return sp.Piecewise((1, relation(a, b)), (0, True)), a_text + infix + b_text, COMPARISON
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             return self.call(node.func.id, node.args)
         raise ValueError(f"not part of the notation: {ast.unparse(node)}")
@@ -290,6 +319,15 @@ class Translation:
             elif k < 0:
                 self.nonzero.append(a)
             return a**k, cpp, ATOM
+        if name == "where" and len(values) == 3:
+            c, a, b = values
+            if not isinstance(args[0], ast.Compare):
+                self.kinks.append(c)  # where the condition crosses 0
+            return sp.Piecewise((a, sp.Ne(c, 0)), (b, True)), cpp, ATOM
+        if name == "clamp" and len(values) == 3:
+            a, lo, hi = values
+            self.kinks += [a - lo, a - hi, lo - hi]
+            return sp.Min(sp.Max(a, lo), hi), cpp, ATOM
         raise ValueError(f"unknown function {name} with {len(values)} arguments")
 
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include <tapeless/expr.hpp>
 
@@ -14,7 +15,7 @@ namespace tapeless {
 namespace detail {
 
 // Binding strength of what a printed piece ends with at its top level.
-enum class strength : int { sum = 10, product = 20, negation = 25, power = 40, atom = 100 };
+enum class strength : int { comparison = 5, sum = 10, product = 20, negation = 25, power = 40, atom = 100 };
 
 struct printed {
   std::string text;
@@ -32,7 +33,10 @@ std::string number_text(T value) {
 }
 
 inline strength infix_strength(int precedence) {
-  return precedence == 1 ? strength::sum : precedence == 2 ? strength::product : strength::power;
+  return precedence == 0   ? strength::comparison
+         : precedence == 1 ? strength::sum
+         : precedence == 2 ? strength::product
+                           : strength::power;
 }
 
 template <class E>
@@ -43,17 +47,22 @@ printed print_infix(const node<Op, A, B>& n) {
   const strength own = infix_strength(Op::precedence);
   printed left = print(operand_at<0>(n)), right = print(operand_at<1>(n));
   const bool is_power = own == strength::power;
-  // Left operands bind at least as strongly; a power's base more strongly ((x^2)^3).
-  if (left.binding < own || (is_power && left.binding <= own) || (left.fraction && own >= strength::product))
+  // Left operands bind at least as strongly; a power's base and a comparison's
+  // left side more strongly ((x^2)^3, (a < b) < c).
+  const bool is_comparison = own == strength::comparison;
+  if (left.binding < own || ((is_power || is_comparison) && left.binding <= own) ||
+      (left.fraction && own >= strength::product))
     left.text = parenthesized(left.text);
   // Right operands of - and / need parentheses at equal strength; exponents unless atoms.
-  const bool non_associative = std::is_same_v<Op, sub_op> || std::is_same_v<Op, div_op>;
+  const bool non_associative =
+      std::is_same_v<Op, sub_op> || std::is_same_v<Op, div_op> || is_comparison;
   if (right.binding < own || (non_associative && right.binding == own) ||
       (is_power && right.binding != strength::atom) || right.fraction)
     right.text = parenthesized(right.text);
   std::string_view infix = Op::infix;
-  if (right.text.front() == '-') {
-    // a + -b reads a - b, and a - -b reads a + b; elsewhere the sign needs parentheses.
+  if (right.text.front() == '-' && !is_comparison) {
+    // a + -b reads a - b, and a - -b reads a + b; elsewhere (but after a
+    // comparison, a < -b) the sign needs parentheses.
     if constexpr (std::is_same_v<Op, add_op> || std::is_same_v<Op, sub_op>) {
       infix = std::is_same_v<Op, add_op> ? " - " : " + ";
       right.text.erase(0, 1);
@@ -87,12 +96,14 @@ printed print(const E& e) {
         if (operand_text.binding < strength::product || operand_text.text.front() == '-')
           operand_text.text = parenthesized(operand_text.text);
         return {std::string(Op::prefix) + operand_text.text, strength::negation};
-      } else if constexpr (sizeof...(Operands) == 1)
-        return {std::string(Op::name) + "(" + print(operand_at<0>(n)).text + ")", strength::atom};
-      else
-        return {std::string(Op::name) + "(" + print(operand_at<0>(n)).text + ", " + print(operand_at<1>(n)).text +
-                    ")",
-                strength::atom};
+      } else {
+        // name(a, b, c): any number of operands.
+        std::string text = std::string(Op::name) + "(";
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+          ((text += (I == 0 ? "" : ", ") + print(operand_at<I>(n)).text), ...);
+        }(std::index_sequence_for<Operands...>{});
+        return {text + ")", strength::atom};
+      }
     }(e);
   }
 }

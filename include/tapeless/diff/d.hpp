@@ -5,9 +5,12 @@
 #include <tapeless/core/diagnostics.hpp>
 #include <tapeless/diff/reverse.hpp>
 #include <tapeless/diff/rules/arithmetic.hpp>
+#include <tapeless/diff/rules/clamp.hpp>
+#include <tapeless/diff/rules/compare.hpp>
 #include <tapeless/diff/rules/elementary.hpp>
 #include <tapeless/diff/rules/minmax.hpp>
 #include <tapeless/diff/rules/pow.hpp>
+#include <tapeless/diff/rules/where.hpp>
 #include <tapeless/diff/simplify.hpp>
 #include <tapeless/expr/label.hpp>
 #include <tapeless/expr/symbol.hpp>

@@ -107,27 +107,28 @@ struct evaluation_state {
   const Table& table;
 };
 
-// The steps. Each computes one value from the state, given two positions.
+// The steps. Each computes one value from the state, given the positions it
+// reads (a std::array, one per operand).
 struct read_binding {
-  template <class State>
-  static constexpr auto compute(const State& s, std::size_t a, std::size_t) {
-    return s.bound[a];
+  template <class State, class Reads>
+  static constexpr auto compute(const State& s, const Reads& at) {
+    return s.bound[at[0]];
   }
 };
 
 template <rational R>
 struct read_exact {
-  template <class State>
-  static constexpr auto compute(const State&, std::size_t, std::size_t) {
+  template <class State, class Reads>
+  static constexpr auto compute(const State&, const Reads&) {
     return R.template as<typename State::value_type>();
   }
 };
 
 template <class T>
 struct read_slot {
-  template <class State>
-  static constexpr auto compute(const State& s, std::size_t a, std::size_t) {
-    return static_cast<typename State::value_type>(static_cast<T>(s.table[a]));
+  template <class State, class Reads>
+  static constexpr auto compute(const State& s, const Reads& at) {
+    return static_cast<typename State::value_type>(static_cast<T>(s.table[at[0]]));
   }
 };
 
@@ -143,22 +144,19 @@ constexpr auto fetch(const State& s, std::size_t i) {
     return Kind{};
 }
 
+// Op applied to its operands, for any count: a class per operation and kinds
+// of operands, not per node.
+template <class Op, class Indices, class... Kinds>
+struct apply_step_of;
+template <class Op, std::size_t... I, class... Kinds>
+struct apply_step_of<Op, std::index_sequence<I...>, Kinds...> {
+  template <class State, class Reads>
+  static constexpr auto compute(const State& s, const Reads& at) {
+    return static_cast<typename State::value_type>(Op::apply(fetch<Kinds>(s, at[I])...));
+  }
+};
 template <class Op, class... Kinds>
-struct apply_step;
-template <class Op, class A>
-struct apply_step<Op, A> {
-  template <class State>
-  static constexpr auto compute(const State& s, std::size_t a, std::size_t) {
-    return static_cast<typename State::value_type>(Op::apply(fetch<A>(s, a)));
-  }
-};
-template <class Op, class A, class B>
-struct apply_step<Op, A, B> {
-  template <class State>
-  static constexpr auto compute(const State& s, std::size_t a, std::size_t b) {
-    return static_cast<typename State::value_type>(Op::apply(fetch<A>(s, a), fetch<B>(s, b)));
-  }
-};
+using apply_step = apply_step_of<Op, std::index_sequence_for<Kinds...>, Kinds...>;
 
 // a/b where b is the denominator of several divisions (or the base of several
 // negative powers): a times the one reciprocal of b. A division costs several
@@ -166,18 +164,18 @@ struct apply_step<Op, A, B> {
 // partial of a quotient, every term of a sum over data divided by a scale).
 // The result may differ from a/b in the last bit.
 struct times_reciprocal {
-  template <class State>
-  static constexpr auto compute(const State& s, std::size_t a, std::size_t b) {
-    return s.values[a] * s.reciprocals[b];
+  template <class State, class Reads>
+  static constexpr auto compute(const State& s, const Reads& at) {
+    return s.values[at[0]] * s.reciprocals[at[1]];
   }
 };
 
 // b^-K (K a positive integer) from the shared reciprocal of b.
 template <std::intmax_t K>
 struct reciprocal_power {
-  template <class State>
-  static constexpr auto compute(const State& s, std::size_t b, std::size_t) {
-    return power_by_squaring<K>(s.reciprocals[b]);
+  template <class State, class Reads>
+  static constexpr auto compute(const State& s, const Reads& at) {
+    return power_by_squaring<K>(s.reciprocals[at[0]]);
   }
 };
 
@@ -223,77 +221,72 @@ struct shared_denominator<T, gathered<Ds...>> {
   enum : bool { value = (std::size_t{0} + ... + std::size_t{__is_same(T, Ds)}) >= 2 };
 };
 
-// How a node of two operands is computed: by its operation, or from the
-// shared reciprocal of its denominator.
+// How a node is computed: by its operation, or (a division, a negative
+// power) from the shared reciprocal of its denominator.
 template <class Node, class Denominators>
-struct binary_step;
-template <class Op, class A, class B, class Denominators>
-struct binary_step<node<Op, A, B>, Denominators> {
-  using type = apply_step<Op, operand_kind<Op, A>, operand_kind<Op, B>>;
+struct node_step;
+template <class Op, class... Operands, class Denominators>
+struct node_step<node<Op, Operands...>, Denominators> {
+  using type = apply_step<Op, operand_kind<Op, Operands>...>;
 };
 template <class A, class B, class Denominators>
   requires(bool(shared_denominator<B, Denominators>::value))
-struct binary_step<node<div_op, A, B>, Denominators> {
+struct node_step<node<div_op, A, B>, Denominators> {
   using type = times_reciprocal;
 };
 template <class B, rational K, class Denominators>
   requires(power_by_squaring_exponent<K> && K.num < 0 &&
            bool(shared_denominator<B, Denominators>::value))
-struct binary_step<node<pow_op, B, exact_constant<K>>, Denominators> {
+struct node_step<node<pow_op, B, exact_constant<K>>, Denominators> {
   using type = reciprocal_power<-K.num>;
 };
 
-// What computes Node, and the positions it reads.
+// What computes Node, and the positions it reads (one per operand; a leaf
+// reads its binding or its slot of the table).
 template <class Node, class Positions, class Denominators, class... Bindings>
 struct instruction;
 template <fixed_string Name, class Element, class Shape, symbol_kind Kind, class Positions,
           class Denominators, class... Bindings>
 struct instruction<symbol<Name, Element, Shape, Kind>, Positions, Denominators, Bindings...> {
   using step = read_binding;
-  enum : std::size_t { first = binding_index<Name, Bindings...>, second = 0 };
+  using reads = std::index_sequence<binding_index<Name, Bindings...>>;
 };
 template <rational R, class Positions, class Denominators, class... Bindings>
 struct instruction<exact_constant<R>, Positions, Denominators, Bindings...> {
   using step = read_exact<R>;
-  enum : std::size_t { first = 0, second = 0 };
+  using reads = std::index_sequence<>;
 };
 template <std::size_t Slot, class T, class Positions, class Denominators, class... Bindings>
 struct instruction<constant_slot<Slot, T>, Positions, Denominators, Bindings...> {
   using step = read_slot<T>;
-  enum : std::size_t { first = Slot, second = 0 };
+  using reads = std::index_sequence<Slot>;
 };
-template <class Op, class A, class Positions, class Denominators, class... Bindings>
-struct instruction<node<Op, A>, Positions, Denominators, Bindings...> {
-  using step = apply_step<Op, operand_kind<Op, A>>;
-  enum : std::size_t { first = position_in<A, Positions>::value, second = 0 };
-};
-template <class Op, class A, class B, class Positions, class Denominators, class... Bindings>
-struct instruction<node<Op, A, B>, Positions, Denominators, Bindings...> {
-  using step = typename binary_step<node<Op, A, B>, Denominators>::type;
-  enum : std::size_t {
-    first = position_in<A, Positions>::value,
-    second = position_in<B, Positions>::value
-  };
+template <class Op, class... Operands, class Positions, class Denominators, class... Bindings>
+struct instruction<node<Op, Operands...>, Positions, Denominators, Bindings...> {
+  using step = typename node_step<node<Op, Operands...>, Denominators>::type;
+  using reads = std::index_sequence<position_in<Operands, Positions>::value...>;
 };
 
-// One line of the flat program: the value at Position is Step applied at
-// positions First and Second; KeepReciprocal when later nodes divide by it.
-// Lines name no node, so the loop below substitutes nothing of the graph's
-// size per node (naming the node table per node made that loop cubic).
-template <class Step, std::size_t Position, std::size_t First, std::size_t Second,
-          bool KeepReciprocal>
-struct program_line {
+// One line of the flat program: the value at Position is Step applied at the
+// positions Reads; KeepReciprocal when later nodes divide by it. Lines name
+// no node (only numbers and a step), so the loop below substitutes nothing of
+// the graph's size per node (naming the node table per node made that loop
+// cubic).
+template <class Step, std::size_t Position, bool KeepReciprocal, class Reads>
+struct program_line;
+template <class Step, std::size_t Position, bool KeepReciprocal, std::size_t... Reads>
+struct program_line<Step, Position, KeepReciprocal, std::index_sequence<Reads...>> {
   using step = Step;
-  enum : std::size_t { position = Position, first = First, second = Second };
+  enum : std::size_t { position = Position };
   enum : bool { keep_reciprocal = KeepReciprocal };
+  static constexpr std::array<std::size_t, sizeof...(Reads)> reads{Reads...};
 };
 
 template <class Node, class Positions, class Denominators, class... Bindings>
 using line_of = program_line<typename instruction<Node, Positions, Denominators, Bindings...>::step,
                              position_in<Node, Positions>::value,
-                             instruction<Node, Positions, Denominators, Bindings...>::first,
-                             instruction<Node, Positions, Denominators, Bindings...>::second,
-                             shared_denominator<Node, Denominators>::value>;
+                             shared_denominator<Node, Denominators>::value,
+                             typename instruction<Node, Positions, Denominators, Bindings...>::reads>;
 
 template <class Order, class Positions, class Denominators, class... Bindings>
 struct program_of;
@@ -319,7 +312,7 @@ struct scalar_program<V, type_list<Lines...>, std::index_sequence<Roots...>> {
     const evaluation_state<V, sizeof...(Lines), sizeof...(Bindings), Table> state{
         values, reciprocals, bound, table};
     // Each node, then (for a shared denominator) its reciprocal.
-    ((values[Lines::position] = Lines::step::compute(state, Lines::first, Lines::second),
+    ((values[Lines::position] = Lines::step::compute(state, Lines::reads),
       Lines::keep_reciprocal ? void(reciprocals[Lines::position] = V(1) / values[Lines::position])
                              : void()),
      ...);

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstddef>
+#include <utility>
 
 #include <tapeless/expr/constant.hpp>
 #include <tapeless/expr/graph.hpp>
@@ -38,29 +39,44 @@ struct labelling<Next, constant<T>, false> {
   }
 };
 
-template <std::size_t Next, class Op, class A>
-struct labelling<Next, node<Op, A>, false> {
-  using first = labelling<Next, A>;
-  using type = node<Op, typename first::type>;
-  static constexpr std::size_t count = first::count;
+// How many run-time constants E holds (counted per occurrence). A stateless
+// subexpression holds none and is not walked.
+template <class E, bool Stateless = is_stateless<E>>
+struct constant_count {
+  enum : std::size_t { value = 0 };
+};
+template <class T>
+struct constant_count<constant<T>, false> {
+  enum : std::size_t { value = 1 };
+};
+template <class Op, class... Operands>
+struct constant_count<node<Op, Operands...>, false> {
+  enum : std::size_t { value = (std::size_t{0} + ... + std::size_t{constant_count<Operands>::value}) };
+};
+
+// A node of any number of operands: operand I takes the slots after those of
+// operands 0 .. I-1, one flat expansion over the operands.
+template <std::size_t Next, class Node, class Indices>
+struct node_labelling;
+template <std::size_t Next, class Op, class... Operands, std::size_t... I>
+struct node_labelling<Next, node<Op, Operands...>, std::index_sequence<I...>> {
+  static constexpr std::size_t offset(std::size_t operand) {
+    const std::size_t counts[] = {std::size_t{constant_count<Operands>::value}...};
+    std::size_t slot = Next;
+    for (std::size_t j = 0; j < operand; ++j) slot += counts[j];
+    return slot;
+  }
+  using type = node<Op, typename labelling<offset(I), Operands>::type...>;
+  static constexpr std::size_t count = constant_count<node<Op, Operands...>>::value;
   template <class Table>
-  static constexpr void fill(Table& table, const node<Op, A>& n) {
-    first::fill(table, operand_at<0>(n));
+  static constexpr void fill(Table& table, const node<Op, Operands...>& n) {
+    (labelling<offset(I), Operands>::fill(table, operand_at<I>(n)), ...);
   }
 };
 
-template <std::size_t Next, class Op, class A, class B>
-struct labelling<Next, node<Op, A, B>, false> {
-  using first = labelling<Next, A>;
-  using second = labelling<Next + first::count, B>;
-  using type = node<Op, typename first::type, typename second::type>;
-  static constexpr std::size_t count = first::count + second::count;
-  template <class Table>
-  static constexpr void fill(Table& table, const node<Op, A, B>& n) {
-    first::fill(table, operand_at<0>(n));
-    second::fill(table, operand_at<1>(n));
-  }
-};
+template <std::size_t Next, class Op, class... Operands>
+struct labelling<Next, node<Op, Operands...>, false>
+    : node_labelling<Next, node<Op, Operands...>, std::index_sequence_for<Operands...>> {};
 
 template <class S, bool HasSlots = has_slots<S>>
 struct unlabelling {

@@ -7,6 +7,7 @@
 #include <concepts>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 #include <tapeless/core/shape.hpp>
 #include <tapeless/core/type_list.hpp>
@@ -41,6 +42,10 @@ struct elementwise_operation {
   struct result_shape<A, B> {
     using type = broadcast_shape<A, B>;
   };
+  template <class A, class B, class C, class... Rest>
+  struct result_shape<A, B, C, Rest...> {
+    using type = typename result_shape<broadcast_shape<A, B>, C, Rest...>::type;
+  };
 };
 
 template <class Op, class... Operands>
@@ -73,42 +78,47 @@ struct operand_storage<I, E, true> {
   constexpr const E& get() const { return value; }
 };
 
-}  // namespace detail
-
-template <class Op, class A>
-struct node<Op, A> : expression_interface<node<Op, A>> {
-  using operation = Op;
-  using operands = detail::type_list<A>;
-  using shape_type = typename Op::template result_shape<typename A::shape_type>::type;
-
-  [[no_unique_address]] detail::operand_storage<0, A> first;
-
-  constexpr node() = default;
-  constexpr explicit node(const A& a) : first(a) {}
+// All operands of a node, one base per position: flat, for any count. The
+// bases differ by position, so two stateless operands of one type are still
+// distinct empty bases, and a node of stateless operands stays empty.
+template <class Indices, class... Operands>
+struct operand_pack;
+template <std::size_t... I, class... Operands>
+struct operand_pack<std::index_sequence<I...>, Operands...> : operand_storage<I, Operands>... {
+  constexpr operand_pack() = default;
+  constexpr explicit operand_pack(const Operands&... values)
+      : operand_storage<I, Operands>(values)... {}
 };
 
-template <class Op, class A, class B>
-struct node<Op, A, B> : expression_interface<node<Op, A, B>> {
-  using operation = Op;
-  using operands = detail::type_list<A, B>;
-  using shape_type =
-      typename Op::template result_shape<typename A::shape_type, typename B::shape_type>::type;
+// The base holding operand I, found by deduction (no pack indexing, no recursion).
+template <std::size_t I, class E, bool Stored>
+constexpr const operand_storage<I, E, Stored>& storage_at(const operand_storage<I, E, Stored>& s) {
+  return s;
+}
 
-  [[no_unique_address]] detail::operand_storage<0, A> first;
-  [[no_unique_address]] detail::operand_storage<1, B> second;
+}  // namespace detail
+
+template <class Op, class... Operands>
+struct node : expression_interface<node<Op, Operands...>> {
+  static_assert(sizeof...(Operands) > 0, "tapeless: a node has at least one operand");
+  using operation = Op;
+  using operands = detail::type_list<Operands...>;
+  using shape_type =
+      typename Op::template result_shape<typename Operands::shape_type...>::type;
+
+  [[no_unique_address]] detail::operand_pack<std::index_sequence_for<Operands...>, Operands...>
+      stored;
 
   constexpr node() = default;
-  constexpr node(const A& a, const B& b) : first(a), second(b) {}
+  constexpr explicit(sizeof...(Operands) == 1) node(const Operands&... values)
+      : stored(values...) {}
 };
 
 // Operand I of a node (a copy for stateless operands, which are empty).
 template <std::size_t I, class Op, class... Operands>
 constexpr decltype(auto) operand_at(const node<Op, Operands...>& n) {
-  static_assert(I < sizeof...(Operands));
-  if constexpr (I == 0)
-    return n.first.get();
-  else
-    return n.second.get();
+  static_assert(I < sizeof...(Operands), "tapeless: operand_at<I>: I is past the node's last operand");
+  return detail::storage_at<I>(n.stored).get();
 }
 
 namespace detail {

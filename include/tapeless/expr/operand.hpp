@@ -47,6 +47,18 @@ constexpr bool check_broadcast() {
     return elementwise_shape_mismatch<Op, A, B>::ok;
 }
 
+// The shapes of several operands broadcast together, checked pair by pair
+// from the left, so a failure names the two shapes that clash.
+template <char Op, class Shape, class Next, class... Rest>
+constexpr bool check_broadcast_all() {
+  if constexpr (!check_broadcast<Op, Shape, Next>())
+    return false;
+  else if constexpr (sizeof...(Rest) == 0)
+    return true;
+  else
+    return check_broadcast_all<Op, broadcast_shape<Shape, Next>, Rest...>();
+}
+
 }  // namespace detail
 
 // Builds node<Op, A, B> from two builder arguments after checking their shapes.
@@ -56,6 +68,19 @@ constexpr auto make_elementwise(const A& a, const B& b) {
   using EB = as_expression_t<B>;
   if constexpr (detail::check_broadcast<Symbol, typename EA::shape_type, typename EB::shape_type>())
     return node<Op, EA, EB>{as_expression(a), as_expression(b)};
+}
+
+// Builds node<Op, Operands...> from three or more builder arguments (expressions
+// or plain numbers) after checking that their shapes broadcast together.
+template <class Op, char Symbol, class A, class B, class C, class... Rest>
+constexpr auto make_elementwise(const A& a, const B& b, const C& c, const Rest&... rest) {
+  if constexpr (detail::check_broadcast_all<Symbol, typename as_expression_t<A>::shape_type,
+                                            typename as_expression_t<B>::shape_type,
+                                            typename as_expression_t<C>::shape_type,
+                                            typename as_expression_t<Rest>::shape_type...>())
+    return node<Op, as_expression_t<A>, as_expression_t<B>, as_expression_t<C>,
+                as_expression_t<Rest>...>{as_expression(a), as_expression(b), as_expression(c),
+                                          as_expression(rest)...};
 }
 
 }  // namespace tapeless

@@ -21,6 +21,12 @@ inline constexpr priority<32> highest_priority{};
 template <rational R>
 using exact = exact_constant<R>;
 
+// The rewrites of an operation outside the arithmetic core, in its own rules
+// file (diff/rules/where.hpp, ...): rewrite<Op>::make(operands...) builds its
+// node simplified. make_node (diff/simplify/rules.hpp) calls it when it exists.
+template <class Op>
+struct rewrite {};
+
 // The tests the rules ask of their operands are concepts, not variable
 // templates: g++ keeps every variable template specialization and mangles its
 // name, which holds the whole operand, so a test per node made compile time

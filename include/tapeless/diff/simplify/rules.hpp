@@ -667,6 +667,8 @@ constexpr auto make_node(Operands... operands) {
     return make_neg(operands...);
   else if constexpr (std::is_same_v<Op, pow_op>)
     return make_pow(operands...);
+  else if constexpr (requires { rewrite<Op>::make(operands...); })
+    return rewrite<Op>::make(operands...);
   else if constexpr (sizeof...(Operands) == 1)
     return make_function<Op>(operands...);
   else
