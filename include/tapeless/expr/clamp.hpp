@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include <tapeless/expr/operand.hpp>
+#include <tapeless/expr/select.hpp>
 
 namespace tapeless {
 
@@ -14,8 +15,8 @@ struct clamp_op : elementwise_operation {
   static constexpr std::string_view name = "clamp";
   template <class T>
   static constexpr T apply(T x, T lo, T hi) {
-    const T at_least_lo = x < lo ? lo : x;
-    return at_least_lo > hi ? hi : at_least_lo;
+    const T at_least_lo = select(x < lo, lo, x);
+    return select(at_least_lo > hi, hi, at_least_lo);
   }
 };
 

@@ -3,13 +3,15 @@
 // element type, as NumPy's a < b cast to float): equal(a, b), not_equal(a, b),
 // a < b, a > b, a <= b, a >= b. They make the conditions of tl::where; their
 // derivative is 0 (diff/rules/compare.hpp). A comparison with NaN is 0, but
-// not_equal, which is 1, as in IEEE arithmetic. There is no operator== or
+// not_equal, which is 1, as in IEEE arithmetic. Written with select, they run
+// on SIMD lanes as they are (expr/select.hpp). There is no operator== or
 // operator!= on expressions: C++ reads those as questions about the
 // expression itself; equal and not_equal build the elementwise test.
 
 #include <string_view>
 
 #include <tapeless/expr/operand.hpp>
+#include <tapeless/expr/select.hpp>
 
 namespace tapeless {
 
@@ -22,7 +24,7 @@ struct equal_op : elementwise_operation {
   static constexpr std::string_view name = "equal";
   template <class T>
   static constexpr T apply(T a, T b) {
-    return a == b ? T(1) : T(0);
+    return select(a == b, T(1), T(0));
   }
 };
 
@@ -30,7 +32,7 @@ struct not_equal_op : elementwise_operation {
   static constexpr std::string_view name = "not_equal";
   template <class T>
   static constexpr T apply(T a, T b) {
-    return a != b ? T(1) : T(0);
+    return select(a != b, T(1), T(0));
   }
 };
 
@@ -38,7 +40,7 @@ struct less_op : comparison_operation {
   static constexpr std::string_view infix = " < ";
   template <class T>
   static constexpr T apply(T a, T b) {
-    return a < b ? T(1) : T(0);
+    return select(a < b, T(1), T(0));
   }
 };
 
@@ -46,7 +48,7 @@ struct greater_op : comparison_operation {
   static constexpr std::string_view infix = " > ";
   template <class T>
   static constexpr T apply(T a, T b) {
-    return a > b ? T(1) : T(0);
+    return select(a > b, T(1), T(0));
   }
 };
 
@@ -54,7 +56,7 @@ struct less_equal_op : comparison_operation {
   static constexpr std::string_view infix = " <= ";
   template <class T>
   static constexpr T apply(T a, T b) {
-    return a <= b ? T(1) : T(0);
+    return select(a <= b, T(1), T(0));
   }
 };
 
@@ -62,7 +64,7 @@ struct greater_equal_op : comparison_operation {
   static constexpr std::string_view infix = " >= ";
   template <class T>
   static constexpr T apply(T a, T b) {
-    return a >= b ? T(1) : T(0);
+    return select(a >= b, T(1), T(0));
   }
 };
 

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include <tapeless/expr/operand.hpp>
+#include <tapeless/expr/select.hpp>
 
 namespace tapeless {
 
@@ -15,7 +16,7 @@ struct where_op : elementwise_operation {
   static constexpr std::string_view name = "where";
   template <class T>
   static constexpr T apply(T cond, T a, T b) {
-    return cond != T(0) ? a : b;
+    return select(cond != T(0), a, b);
   }
 };
 

@@ -89,14 +89,6 @@ struct simd_apply<min_op> {
 };
 
 template <>
-struct simd_apply<equal_op> {
-  template <class V>
-  [[gnu::always_inline]] static V apply(const V& a, const V& b) {
-    return xsimd::select(a == b, V(1), V(0));
-  }
-};
-
-template <>
 struct simd_apply<pow_op> {
   template <class V, rational K>
   [[gnu::always_inline]] static V apply(const V& a, exact_constant<K> k) {
