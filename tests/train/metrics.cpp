@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE train_metrics
 #include <boost/test/unit_test.hpp>
 
-#include <tapeless/core/parameter_store.hpp>
+#include <tapeless/expr/parameters_of.hpp>
 #include <tapeless/expr/symbol.hpp>
 #include <tapeless/train/batch.hpp>
 #include <tapeless/train/early_stopping.hpp>
