@@ -218,10 +218,38 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
     return error ? error : Schedule::validate(c);
   }
 
+  // A step over tensors this small (every node at most 4096 elements: W1
+  // and a 64x64 layer at batch 1 or 32) runs as one function: its kernels,
+  // the SIMD helpers they call and the context are inlined there (flatten),
+  // so the context's pointers stay in registers and nothing is called out of
+  // line however large the translation unit (g++ stops inlining
+  // xsimd::swizzle in large ones). Kernels that stay functions of their own
+  // (noinline: large GEMMs) are still called. W1 inference at batch 1: see
+  // bench/results/batch1.md.
+  template <class Schedule>
+  static constexpr bool step_in_one_function = [] {
+    for (const auto& n : Schedule::graph.nodes)
+      if (n.size > 4096) return false;
+    return true;
+  }();
+
   // Runs the schedule unless the data fails its checks; then the result is
   // NaN and nothing else changes.
   template <class Schedule, class Update, class Store, class... Bindings>
+    requires(!step_in_one_function<Schedule>)
   bool run(bool training, Update& update, Store& params, const Bindings&... bindings) noexcept {
+    return run_checked<Schedule>(training, update, params, bindings...);
+  }
+  template <class Schedule, class Update, class Store, class... Bindings>
+    requires(step_in_one_function<Schedule>)
+  [[gnu::noinline, gnu::noclone, gnu::flatten]] bool run(bool training, Update& update, Store& params,
+                                                const Bindings&... bindings) noexcept {
+    return run_checked<Schedule>(training, update, params, bindings...);
+  }
+
+  template <class Schedule, class Update, class Store, class... Bindings>
+  [[gnu::always_inline]] bool run_checked(bool training, Update& update, Store& params,
+                                          const Bindings&... bindings) noexcept {
     const auto c = context(training, update, params, bindings...);
     last_error_ = validate<Schedule>(c);
     if (last_error_) {

@@ -165,7 +165,7 @@ struct schedule {
   }
 
   template <class Ctx>
-  static void run(const Ctx& c) noexcept {
+  [[gnu::always_inline]] static void run(const Ctx& c) noexcept {
     [&]<std::size_t... K>(std::index_sequence<K...>) {
       (run_kernel<plan.schedule[K]>(c), ...);
     }(std::make_index_sequence<plan.kernel_count>{});
@@ -180,7 +180,7 @@ struct schedule {
   }
 
   template <int I, class Ctx>
-  static void run_kernel(const Ctx& c) noexcept {
+  [[gnu::always_inline]] static void run_kernel(const Ctx& c) noexcept {
     using N = node_at<static_cast<std::size_t>(I)>;
     if constexpr (plan.epilogue_of[I] >= 0) {
       using Producer = node_at<static_cast<std::size_t>(plan.epilogue_of[I])>;

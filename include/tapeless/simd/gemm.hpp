@@ -128,10 +128,12 @@ struct dot_product_gemm {
 
 TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 
-// C (M x N) = epilogue(op(A) (M x K) * op(B) (K x N)); see the top of this file.
+// gemm, always inlined into its caller: for small products in a caller that
+// is flattened itself (a compiled program's step over small tensors), where
+// a call would cost as much as the product.
 template <std::size_t M, std::size_t K, std::size_t N, op OpA = op::none, op OpB = op::none,
           class Arch = xsimd::default_arch, class T, class Epilogue = epilogue::store>
-[[gnu::flatten]] inline void gemm(const T* a, const T* b, T* c, Epilogue epilogue = {}) noexcept {
+[[gnu::always_inline]] inline void gemm_inlined(const T* a, const T* b, T* c, Epilogue epilogue = {}) noexcept {
   static_assert(M > 0 && K > 0 && N > 0, "tl::simd::gemm<M, K, N>: every dimension must be at least 1");
   static_assert(std::is_floating_point_v<T>, "tl::simd::gemm: the element type must be float or double");
   using plan = detail::gemm_plan<T, Arch, M, K, N, OpA, OpB>;
@@ -155,6 +157,13 @@ template <std::size_t M, std::size_t K, std::size_t N, op OpA = op::none, op OpB
     // A stored K x M: op(A)(i, k) = a[k * M + i].
     detail::outer_product_gemm<plan, M, K, N, N, 1, M>::run(a, b, into_c);
   }
+}
+
+// C (M x N) = epilogue(op(A) (M x K) * op(B) (K x N)); see the top of this file.
+template <std::size_t M, std::size_t K, std::size_t N, op OpA = op::none, op OpB = op::none,
+          class Arch = xsimd::default_arch, class T, class Epilogue = epilogue::store>
+[[gnu::flatten]] inline void gemm(const T* a, const T* b, T* c, Epilogue epilogue = {}) noexcept {
+  gemm_inlined<M, K, N, OpA, OpB, Arch>(a, b, c, epilogue);
 }
 
 TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END

@@ -5,9 +5,10 @@
 // derivative), or, when it computes a parameter's gradient that nothing else
 // reads, apply the optimizer's update there (the gradient is never stored).
 //
-// GEMM kernels stay functions of their own (noinline): inlined into a
+// Large GEMM kernels stay functions of their own (noinline): inlined into a
 // caller's larger body, the register allocator of g++ 12 spills the tiles'
-// accumulators.
+// accumulators. Small ones (inlined_into_step) are inlined into the step: at
+// batch 1 a layer takes about as long as the call and the context reload.
 
 #include <cstddef>
 #include <tuple>
@@ -29,6 +30,19 @@ struct matmul_family : kernel_family_defaults {
   static constexpr bool takes_update = true;
   static constexpr bool writes_output_in_place = true;
 
+  // Inlined into the program's step: a product of at most 4096 multiply-adds
+  // (a 64x64 layer at batch 1, W1's every GEMM at batch 1) costs about as
+  // much as a call, and its few tiles leave registers to spare. W1 16-32-32-1
+  // inference at batch 1 ran 2-3x faster in one inlined step than as three
+  // calls (bench/results/batch1.md); W1 at batch 32 and W2 keep their calls.
+  template <class Mm>
+  static constexpr bool inlined_into_step = [] {
+    using operands = typename operands_of<Mm>::type::template apply<std::tuple>;
+    using A = std::tuple_element_t<0, operands>;
+    using B = std::tuple_element_t<1, operands>;
+    return shape_of<A>::dims[0] * shape_of<A>::dims[1] * shape_of<B>::dims[1] <= 4096;
+  }();
+
   // The GEMM of matmul node Mm into out, with an optional epilogue.
   template <class Sched, class Mm, class T, class Ctx, class... Epilogue>
   [[gnu::always_inline]] static void gemm(const Ctx& c, T* out, Epilogue&&... epilogue) noexcept {
@@ -42,12 +56,42 @@ struct matmul_family : kernel_family_defaults {
     constexpr std::size_t m = shape_of<A>::dims[0], k = shape_of<A>::dims[1], n = shape_of<B>::dims[1];
     constexpr auto op_a = Sched::template is_transpose_view<A> ? simd::op::transpose : simd::op::none;
     constexpr auto op_b = Sched::template is_transpose_view<B> ? simd::op::transpose : simd::op::none;
-    simd::gemm<m, k, n, op_a, op_b, typename Sched::arch>(Sched::template pointer<A>(c),
-                                                          Sched::template pointer<B>(c), out, epilogue...);
+    if constexpr (inlined_into_step<Mm>)
+      simd::gemm_inlined<m, k, n, op_a, op_b, typename Sched::arch>(Sched::template pointer<A>(c),
+                                                                    Sched::template pointer<B>(c), out, epilogue...);
+    else
+      simd::gemm<m, k, n, op_a, op_b, typename Sched::arch>(Sched::template pointer<A>(c),
+                                                            Sched::template pointer<B>(c), out, epilogue...);
   }
 
   template <class Sched, int I, class N, class Ctx>
-  [[gnu::noinline]] static void run(const Ctx& c) noexcept {
+  [[gnu::always_inline]] static void run(const Ctx& c) noexcept {
+    if constexpr (inlined_into_step<N>)
+      run_here<Sched, I, N>(c);
+    else
+      run_outlined<Sched, I, N>(c);
+  }
+
+  template <class Sched, int I, class Root, class Mm, class Ctx>
+  [[gnu::always_inline]] static void run_with_epilogue(const Ctx& c) noexcept {
+    if constexpr (inlined_into_step<Mm>)
+      run_with_epilogue_here<Sched, I, Root, Mm>(c);
+    else
+      run_with_epilogue_outlined<Sched, I, Root, Mm>(c);
+  }
+
+ private:
+  template <class Sched, int I, class N, class Ctx>
+  [[gnu::noinline]] static void run_outlined(const Ctx& c) noexcept {
+    run_here<Sched, I, N>(c);
+  }
+  template <class Sched, int I, class Root, class Mm, class Ctx>
+  [[gnu::noinline]] static void run_with_epilogue_outlined(const Ctx& c) noexcept {
+    run_with_epilogue_here<Sched, I, Root, Mm>(c);
+  }
+
+  template <class Sched, int I, class N, class Ctx>
+  [[gnu::always_inline]] static void run_here(const Ctx& c) noexcept {
     constexpr int param = Sched::template gradient_of<I>;
     if constexpr (param >= 0 && Sched::template update_fusable<I, param> &&
                   Ctx::update_type::template fuses<static_cast<std::size_t>(param)>) {
@@ -61,7 +105,7 @@ struct matmul_family : kernel_family_defaults {
 
   // The GEMM of Mm with the loop of root Root (node index I) as its epilogue.
   template <class Sched, int I, class Root, class Mm, class Ctx>
-  [[gnu::noinline]] static void run_with_epilogue(const Ctx& c) noexcept {
+  [[gnu::always_inline]] static void run_with_epilogue_here(const Ctx& c) noexcept {
     using T = typename Sched::value_type;
     using F = fused_values<Sched, Ctx, I, shape_of<Root>, false>;
     auto epilogue = [&c](const auto& product, const auto& at) {
