@@ -125,9 +125,42 @@ struct dot_product_tile {
     (reduce_group<G>(acc, sum, std::make_index_sequence<w>{}), ...);
   }
 
+  // One row, whole groups: each group's lane sums go to the output from the
+  // register (no round trip through the stack).
+  template <class Output, std::size_t... G>
+  [[gnu::always_inline]] static void put_groups(Batch* acc, const Output& out, std::size_t i0, std::size_t j0,
+                                                std::index_sequence<G...>) noexcept {
+    (put_group<G>(acc, out, i0, j0, std::make_index_sequence<w>{}), ...);
+  }
+  template <std::size_t G, class Output, std::size_t... L>
+  [[gnu::always_inline]] static void put_group(Batch* acc, const Output& out, std::size_t i0, std::size_t j0,
+                                               std::index_sequence<L...>) noexcept {
+    Batch group[w] = {acc[G * w + L]...};
+    out.put(i0, j0 + G * w, lane_sums(group));
+  }
+
   template <class Output, std::size_t... I>
   [[gnu::always_inline]] static void run(const T* a, const T* b, const Output& out, std::size_t i0,
                                          std::size_t j0, std::index_sequence<I...>) noexcept {
+    // A row of whole batches of k (the batch-1 layers): the sums stay in registers.
+    if constexpr (Rows == 1 && k_body == K && (count % w == 0 || count == 1)) {
+      Batch acc[count] = {(void(I), Batch(T(0)))...};
+      if constexpr (Unrolled)
+        all_steps(a, b, acc, std::make_index_sequence<k_body / w>{});
+      else
+        for (std::size_t k = 0; k < k_body; k += w) step(a, b, k, acc);
+      if constexpr (count == 1)
+        out.put(i0, j0, xsimd::hadd(acc[0]));  // one output (a layer of width 1): no tree of zeros
+      else
+        put_groups(acc, out, i0, j0, std::make_index_sequence<groups>{});
+    } else {
+      run_through_memory(a, b, out, i0, j0, std::index_sequence<I...>{});
+    }
+  }
+
+  template <class Output, std::size_t... I>
+  [[gnu::always_inline]] static void run_through_memory(const T* a, const T* b, const Output& out, std::size_t i0,
+                                                        std::size_t j0, std::index_sequence<I...>) noexcept {
     // Accumulator I is (r, c) = (I % Rows, I / Rows): the order step() uses.
     alignas(64) T sum[groups * w];
     if constexpr (k_body > 0) {
