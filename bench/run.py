@@ -58,6 +58,8 @@ WORKLOAD_TEXT = {
     "w1_train_b1": "W1 train step, batch 1",
     "w1_train_b32": "W1 train step, batch 32",
     "w1_infer_b1": "W1 inference, batch 1",
+    "dense16_infer_b1": "dense 16x16, batch 1",
+    "dense64_infer_b1": "dense 64x64, batch 1",
     "w2_train_b64": "W2 train step, batch 64",
 }
 
@@ -342,7 +344,7 @@ def main():
         md.append("")
 
     # Targets.
-    md.append("## Targets (issue 5)\n")
+    md.append("## Targets (issues 5 and 13)\n")
 
     def verdict(ok):
         return "met" if ok else "**not met**"
@@ -362,6 +364,16 @@ def main():
             sp = tt["median"] / tl["median"]
             s += f"; libtorch / tapeless = {sp:.2f}x (target >= 1.5x: {verdict(sp >= 1.5)})"
         md.append(s + ".")
+    # Issue 13: batch-1 latency.
+    for w in ("w1_infer_b1", "w1_train_b1"):
+        tl = t_of(w, "tapeless")
+        if tl:
+            md.append(f"- {WORKLOAD_TEXT[w]} (issue 13): tapeless / hand-written = {tl['ratio']:.2f} "
+                      f"(target <= 1.0: {verdict(tl['ratio'] <= 1.0)}).")
+    tl = t_of("dense16_infer_b1", "tapeless")
+    if tl:
+        md.append(f"- Dense 16x16 at batch 1 (issue 13): {tl['median']:.1f} ns per call "
+                  f"(target <= 5 ns: {verdict(tl['median'] <= 5.0)}).")
     scal = [r for r in rows if r["group"] == "scalar" and r["impl"].startswith("tapeless")]
     if scal:
         worst = max(scal, key=lambda r: r["ratio"])

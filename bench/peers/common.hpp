@@ -69,6 +69,28 @@ namespace w3 {
 inline constexpr std::size_t max_n = 1000;
 }
 
+// Dense layers at batch 1 (RTNeural's benchmark shapes): y = W x + b, N
+// inputs and N outputs, no activation. Weights in PyTorch's layout ([out,
+// in], then the bias), drawn by dense_data below (no file: every program
+// makes the same numbers from the same seed).
+namespace dense {
+inline constexpr std::size_t samples = 1024;
+}
+
+struct dense_data {
+  std::vector<float> weights, x;  // weights: W [n, n] then b [n]; x: samples x n
+  explicit dense_data(std::size_t n) : weights(n * n + n), x(dense::samples * n) {
+    std::uint64_t state = 0x9E3779B97F4A7C15ull ^ n;
+    auto uniform = [&] {  // in [-1, 1): a 64-bit LCG's top 24 bits
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      return float(state >> 40) / float(1 << 23) - 1.f;
+    };
+    const float scale = 1.f / std::sqrt(float(n));  // torch.nn.Linear's bound
+    for (auto& w : weights) w = scale * uniform();
+    for (auto& v : x) v = uniform();
+  }
+};
+
 // ---- files -----------------------------------------------------------------
 
 template <class T>

@@ -164,6 +164,46 @@ struct w1_net {
   }
 };
 
+// ---- dense N x N at batch 1 -------------------------------------------------
+
+// y = W x + b with the weights kept as [in][out]: N / L accumulators started
+// from the bias, one broadcast and N / L FMAs per input.
+template <std::size_t N>
+struct dense_net {
+  static constexpr std::size_t V = N / L;
+  static_assert(N % L == 0);
+  alignas(64) float wt[N][N], b[N], y[N];
+
+  void load(const std::vector<float>& w) {
+    for (std::size_t o = 0; o < N; ++o)
+      for (std::size_t i = 0; i < N; ++i) wt[i][o] = w[o * N + i];
+    for (std::size_t o = 0; o < N; ++o) b[o] = w[N * N + o];
+  }
+
+  const float* infer(const float* x) {
+    vf acc[V];
+    for (std::size_t v = 0; v < V; ++v) acc[v] = vf::load_aligned(b + v * L);
+    for (std::size_t k = 0; k < N; ++k) {
+      const vf xk(x[k]);
+      for (std::size_t v = 0; v < V; ++v) acc[v] = xsimd::fma(xk, vf::load_aligned(wt[k] + v * L), acc[v]);
+    }
+    for (std::size_t v = 0; v < V; ++v) acc[v].store_aligned(y + v * L);
+    return y;
+  }
+};
+
+template <std::size_t N>
+void dense_workload(peers::driver& d, const char* name) {
+  const peers::dense_data data(N);
+  auto net = std::make_unique<dense_net<N>>();
+  d.workload(
+      name, [&] { net->load(data.weights); },
+      [&](std::uint64_t i) {
+        const std::size_t s = i % peers::dense::samples;
+        return double(net->infer(&data.x[s * N])[i % N]);
+      });
+}
+
 // ---- W2: 784-256-128-10, ReLU, softmax cross-entropy, SGD momentum ---------
 
 // Rows per register block: MR x 2 accumulator batches plus the operands fit
@@ -399,6 +439,8 @@ int main(int argc, char** argv) try {
           return double(n1->infer(&data.x[s * w::in]));
         });
   }
+  dense_workload<16>(d, "dense16_infer_b1");
+  dense_workload<64>(d, "dense64_infer_b1");
   {
     const peers::w2_data data(d.dir());
     namespace w = peers::w2;

@@ -78,6 +78,26 @@ void infer(peers::driver& d, const peers::w1_data& data) {
 }
 }  // namespace w1
 
+namespace dense {
+// y = W x + b at batch 1, N inputs and outputs, as a user writes it.
+template <std::size_t N>
+void infer(peers::driver& d, const char* name) {
+  static constexpr auto X = tl::input<"X", float, 1, N>;
+  static constexpr auto y = tl::nn::linear<"dense", N>(X);
+  const peers::dense_data data(N);
+  auto predict = tl::compile(y);
+  auto params = tl::parameters_of(y);
+  constexpr std::string_view order[] = {"dense.weight", "dense.bias"};
+  d.workload(
+      name, [&] { load_blob(params, data.weights, order); },
+      [&](std::uint64_t i) {
+        const std::size_t s = i % peers::dense::samples;
+        const auto& out = predict(params, X = std::span<const float, N>(&data.x[s * N], N));
+        return double(out.data()[i % N]);
+      });
+}
+}  // namespace dense
+
 namespace w2 {
 using namespace peers::w2;
 constexpr auto X = tl::input<"X", float, batch, in>;
@@ -116,6 +136,8 @@ int main(int argc, char** argv) try {
     w1::train<32>(d, data, "w1_train_b32");
     w1::infer(d, data);
   }
+  dense::infer<16>(d, "dense16_infer_b1");
+  dense::infer<64>(d, "dense64_infer_b1");
   {
     const peers::w2_data data(d.dir());
     w2::train(d, data);
