@@ -32,9 +32,10 @@ struct matmul_family : kernel_family_defaults {
 
   // Inlined into the program's step: a product of at most 4096 multiply-adds
   // (a 64x64 layer at batch 1, W1's every GEMM at batch 1) costs about as
-  // much as a call, and its few tiles leave registers to spare. W1 16-32-32-1
-  // inference at batch 1 ran 2-3x faster in one inlined step than as three
-  // calls (bench/results/batch1.md); W1 at batch 32 and W2 keep their calls.
+  // much as a call, and its few tiles leave registers to spare. With the step
+  // flattened (program.hpp), a batch-1 step then calls nothing out of line in
+  // any translation unit (bench/checks/batch1_calls.py); W1 at batch 32 and
+  // W2 keep their calls (bench/results/batch1.md).
   template <class Mm>
   static constexpr bool inlined_into_step = [] {
     using operands = typename operands_of<Mm>::type::template apply<std::tuple>;
