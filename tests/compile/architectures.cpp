@@ -61,3 +61,29 @@ BOOST_AUTO_TEST_CASE(one_program_built_for_several_instruction_sets_computes_the
   // The losses fall: the comparison is of a program that trains.
   BOOST_TEST(native.first[2] < native.first[0]);
 }
+
+// NaN on the widest lanes: xsimd 8's != is an ordered compare on AVX and
+// AVX-512 (NaN != NaN is false there), so every NaN test must not use it.
+BOOST_AUTO_TEST_CASE(nan_propagates_on_the_widest_lanes_as_in_pytorch) {
+  constexpr std::size_t n = 203;
+  constexpr auto v = tl::input<"v", float, n>;
+  constexpr auto u = tl::input<"u", float, n>;
+  auto max_all = tl::compile(tl::max(v));
+  auto pairwise = tl::compile(tl::max(v, u) + tl::min(u, v));
+  auto picked = tl::compile(tl::where(v, u, 2.f * u));
+  auto differs = tl::compile(tl::not_equal(v, u));
+  auto none = tl::parameters_of(tl::max(v));
+  tl::tensor<float, n> a, b;
+  for (std::size_t i = 0; i < n; ++i) a[i] = float(i % 13), b[i] = 1.f;
+  for (const std::size_t at : {std::size_t{0}, std::size_t{17}, std::size_t{100}, std::size_t{202}}) {
+    a[at] = std::nanf("");
+    BOOST_TEST(std::isnan(max_all(none, v = a)), "max, NaN at " << at);
+    const auto& p = pairwise(none, v = a, u = b);
+    BOOST_TEST(std::isnan(p[at]), "max(v, u) + min(u, v), NaN at " << at);
+    const auto& w = picked(none, v = a, u = b);
+    BOOST_TEST(w[at] == 1.f, "where with a NaN condition picks its first branch, at " << at);
+    const auto& d = differs(none, v = a, u = b);
+    BOOST_TEST(d[at] == 1.f, "not_equal(NaN, 1) is 1, at " << at);
+    a[at] = float(at % 13);
+  }
+}

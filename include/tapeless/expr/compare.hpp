@@ -32,7 +32,7 @@ struct not_equal_op : elementwise_operation {
   static constexpr std::string_view name = "not_equal";
   template <class T>
   static constexpr T apply(T a, T b) {
-    return select(a != b, T(1), T(0));
+    return select(!(a == b), T(1), T(0));  // not a != b: on AVX lanes xsimd compares ordered, NaN != NaN false
   }
 };
 

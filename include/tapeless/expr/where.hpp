@@ -16,7 +16,7 @@ struct where_op : elementwise_operation {
   static constexpr std::string_view name = "where";
   template <class T>
   static constexpr T apply(T cond, T a, T b) {
-    return select(cond != T(0), a, b);
+    return select(!(cond == T(0)), a, b);  // a NaN cond picks a (cond != 0 is ordered on AVX lanes)
   }
 };
 

@@ -76,7 +76,7 @@ template <>
 struct simd_apply<max_op> {
   template <class V>
   [[gnu::always_inline]] static V apply(const V& a, const V& b) {
-    return xsimd::select(a > b || a != a, a, b);
+    return xsimd::select(a > b || !(a == a), a, b);  // !(a == a): NaN (xsimd's != is ordered on AVX)
   }
 };
 
@@ -84,7 +84,7 @@ template <>
 struct simd_apply<min_op> {
   template <class V>
   [[gnu::always_inline]] static V apply(const V& a, const V& b) {
-    return xsimd::select(a < b || a != a, a, b);
+    return xsimd::select(a < b || !(a == a), a, b);
   }
 };
 

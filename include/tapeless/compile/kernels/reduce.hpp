@@ -63,11 +63,13 @@ struct reduce_family : kernel_family_defaults {
       const T start = take_max ? -std::numeric_limits<T>::infinity() : T(0);
       // a + b, or the larger of a and b with a NaN in either winning (as in
       // torch.max; the max instructions return their second operand then).
+      // NaN is tested as !(b == b): xsimd 8's b != b is an ordered compare on
+      // AVX and AVX-512 lanes, false for NaN.
       auto combine = [](auto a, auto b) {
         if constexpr (!take_max)
           return a + b;
         else if constexpr (simd::batch_value<decltype(a)>)
-          return xsimd::select(b > a || b != b, b, a);
+          return xsimd::select(b > a || !(b == b), b, a);
         else
           return (b > a || b != b) ? b : a;
       };
