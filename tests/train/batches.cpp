@@ -11,6 +11,7 @@
 #include <map>
 #include <numeric>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace tl = tapeless;
@@ -260,4 +261,27 @@ BOOST_AUTO_TEST_CASE(dataset_checks_its_layout_and_copies_subsets) {
   BOOST_TEST(sub.size() == 2u);
   BOOST_TEST(sub.features(0)[1] == 40.f);
   BOOST_TEST(sub.target(1) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(loader_rejects_class_ids_outside_the_classes) {
+  for (const std::int32_t id : {12, -1, 2147483647}) {
+    auto data = numbered(5);
+    data.set_source("numbered.csv");
+    data.target(3) = id;
+    try {
+      tt::batch_loader<2, 3> loader(data, {.shuffle = false, .classes = 10});
+      BOOST_FAIL("no tl::train::data_error was thrown for class id " << id);
+    } catch (const tt::data_error& e) {
+      BOOST_TEST(e.file() == "numbered.csv");
+      BOOST_TEST(e.problem() == "row 3: class id " + std::to_string(id) + " is outside [0, 10), the 10 classes");
+    }
+    // The data set's declared classes are the default.
+    data.target(3) = 3;
+    data.declare_classes(10);
+    data.target(3) = id;
+    BOOST_CHECK_THROW((tt::training_batches<2>(data, 0)), tt::data_error);
+    BOOST_CHECK_THROW((tt::evaluation_batches<2>(data)), tt::data_error);
+    // Rows the loader does not read are not its concern.
+    BOOST_CHECK_NO_THROW((tt::evaluation_batches<2>(data, std::vector<std::size_t>{0, 1, 2})));
+  }
 }

@@ -122,7 +122,7 @@ BOOST_AUTO_TEST_CASE(idx_reader_points_gzip_files_to_read_idx_gz) {
 BOOST_AUTO_TEST_CASE(idx_classification_scales_pixels_to_unit_interval) {
   const auto images = tt::parse_idx(idx_file({2, 2, 2}, {0, 51, 255, 102, 255, 0, 0, 204}), "images");
   const auto labels = tt::parse_idx(idx_file({2}, {7, 3}), "labels");
-  const auto data = tt::idx_classification<4>(images, labels);
+  const auto data = tt::idx_classification<4>(images, labels, 10);
   BOOST_TEST(data.size() == 2u);
   BOOST_TEST(data.features(0)[0] == 0.f);
   BOOST_TEST(data.features(0)[1] == 0.2f);
@@ -136,7 +136,7 @@ BOOST_AUTO_TEST_CASE(idx_classification_scales_pixels_to_unit_interval) {
 BOOST_AUTO_TEST_CASE(idx_classification_rejects_inconsistent_counts) {
   const auto images = tt::parse_idx(idx_file({3, 2}, bytes(6, 0)), "images");
   const auto labels = tt::parse_idx(idx_file({2}, {1, 2}), "labels");
-  const auto e = error_of([&] { tt::idx_classification<2>(images, labels); });
+  const auto e = error_of([&] { tt::idx_classification<2>(images, labels, 10); });
   BOOST_TEST(e.file() == "labels");
   BOOST_TEST(contains(e.problem(), "inconsistent counts: 2 labels, but images holds 3 images"));
 }
@@ -144,7 +144,7 @@ BOOST_AUTO_TEST_CASE(idx_classification_rejects_inconsistent_counts) {
 BOOST_AUTO_TEST_CASE(idx_classification_rejects_items_of_another_width) {
   const auto images = tt::parse_idx(idx_file({2, 3, 3}, bytes(18, 0)), "images");
   const auto labels = tt::parse_idx(idx_file({2}, {1, 2}), "labels");
-  const auto e = error_of([&] { tt::idx_classification<784>(images, labels); });
+  const auto e = error_of([&] { tt::idx_classification<784>(images, labels, 10); });
   BOOST_TEST(e.file() == "images");
   BOOST_TEST(contains(e.problem(), "9 values (2x3x3)"));
   BOOST_TEST(contains(e.problem(), "F = 784"));
@@ -153,15 +153,47 @@ BOOST_AUTO_TEST_CASE(idx_classification_rejects_items_of_another_width) {
 BOOST_AUTO_TEST_CASE(idx_classification_rejects_swapped_files) {
   const auto images = tt::parse_idx(idx_file({2, 2}, bytes(4, 0)), "images");
   const auto labels = tt::parse_idx(idx_file({2}, {1, 2}), "labels");
-  const auto e = error_of([&] { tt::idx_classification<1>(labels, images); });
+  const auto e = error_of([&] { tt::idx_classification<1>(labels, images, 10); });
   BOOST_TEST(contains(e.problem(), "swapped"));
 }
 
 BOOST_AUTO_TEST_CASE(labels_outside_the_class_count_are_reported_with_their_row) {
   const auto images = tt::parse_idx(idx_file({3, 1}, {0, 0, 0}), "images");
   const auto labels = tt::parse_idx(idx_file({3}, {1, 12, 2}), "labels");
-  const auto data = tt::idx_classification<1>(images, labels);
+  // The reader checks them, and blames the labels file.
+  const auto read = error_of([&] { tt::idx_classification<1>(images, labels, 10); });
+  BOOST_TEST(read.file() == "labels");
+  BOOST_TEST(read.problem() == "row 1: class id 12 is outside [0, 10), the 10 classes");
+  const auto data = tt::idx_classification<1>(images, labels, 13);
+  BOOST_TEST(data.classes() == 13u);
   BOOST_CHECK_NO_THROW(data.check_labels(13));
+  // check_labels blames the labels file too, not the images.
   const auto e = error_of([&] { data.check_labels(10); });
-  BOOST_TEST(contains(e.problem(), "sample 1 has label 12, outside [0, 10)"));
+  BOOST_TEST(e.file() == "labels");
+  BOOST_TEST(e.problem() == "row 1: class id 12 is outside [0, 10), the 10 classes");
+}
+
+BOOST_AUTO_TEST_CASE(class_count_of_the_largest_class_id_does_not_overflow) {
+  tt::dataset<1> data;
+  const float row[1] = {0};
+  data.push_back(std::span<const float, 1>(row), 2147483647);
+  BOOST_TEST(data.class_count() == 2147483648u);
+  const auto e = error_of([&] { data.check_labels(10); });
+  BOOST_TEST(e.problem() == "row 0: class id 2147483647 is outside [0, 10), the 10 classes");
+}
+
+BOOST_AUTO_TEST_CASE(a_data_set_with_declared_classes_rejects_rows_outside_them) {
+  tt::dataset<1> data;
+  data.set_source("mine");
+  data.declare_classes(10);
+  const float row[1] = {0};
+  data.push_back(std::span<const float, 1>(row), 9);
+  for (const std::int32_t id : {12, -1, 2147483647}) {
+    const auto e = error_of([&] { data.push_back(std::span<const float, 1>(row), id); });
+    BOOST_TEST(e.file() == "mine");
+    BOOST_TEST(e.problem() == "row 1: class id " + std::to_string(id) + " is outside [0, 10), the 10 classes");
+  }
+  BOOST_TEST(data.size() == 1u);  // as it was
+  BOOST_CHECK_THROW(data.declare_classes(5), tt::data_error);  // holds a 9
+  BOOST_TEST(data.classes() == 10u);
 }

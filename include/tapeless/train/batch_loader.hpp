@@ -21,10 +21,12 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <tapeless/train/batch.hpp>
+#include <tapeless/train/data_error.hpp>
 #include <tapeless/train/dataset.hpp>
 #include <tapeless/train/shuffle.hpp>
 #include <tapeless/train/split.hpp>
@@ -36,6 +38,9 @@ struct loader_options {
   // Shuffle the rows at the start of each epoch, from (seed, epoch) alone.
   bool shuffle = true;
   std::uint64_t seed = 0;
+  // Class ids must be in [0, classes) (std::int32_t targets); 0 takes the
+  // data set's declared classes (dataset::declare_classes), if any.
+  std::size_t classes = 0;
 };
 
 template <std::size_t B, std::size_t F, class Target = std::int32_t>
@@ -57,6 +62,7 @@ class batch_loader {
     if (options_.last == last_batch::drop && base_.size() < B)
       throw std::invalid_argument("tl::train::batch_loader: last_batch::drop with " + std::to_string(base_.size()) +
                                   " samples and batches of " + std::to_string(B) + " leaves no batch");
+    check_class_ids(data);
     batches_ = options_.last == last_batch::drop ? base_.size() / B : (base_.size() + B - 1) / B;
     start_epoch(0);
   }
@@ -149,6 +155,21 @@ class batch_loader {
   }
 
  private:
+  // Every row this loader will fill a batch from holds a class id in range:
+  // checked once here, so next() stays a copy that cannot fail.
+  void check_class_ids(const dataset_type& data) const {
+    if constexpr (std::is_same_v<Target, std::int32_t>) {
+      const std::size_t classes = options_.classes ? options_.classes : data.classes();
+      if (!classes) return;
+      for (const std::size_t i : base_) {
+        const std::int32_t id = data.target(i);
+        if (id < 0 || static_cast<std::size_t>(id) >= classes)
+          throw data_error(data.labels_source(),
+                           detail::class_id_out_of_range("row " + std::to_string(i), id, classes));
+      }
+    }
+  }
+
   const dataset_type* data_;
   std::vector<std::size_t> base_;   // the rows, in the order given
   std::vector<std::size_t> order_;  // this epoch's permutation of base_

@@ -2,14 +2,19 @@
 // CSV data sets: numeric feature columns and one label column.
 //
 //   // iris.csv: sepal_length,sepal_width,petal_length,petal_width,species
-//   auto iris = tl::train::read_csv<4>("iris.csv", {.label_name = "species", .text_labels = true});
+//   auto iris = tl::train::read_csv<4>("iris.csv", {.label_name = "species", .text_labels = true, .classes = 3});
 //   iris.class_names()                 // {"setosa", "versicolor", "virginica"}: ids 0, 1, 2
 //
 //   auto houses = tl::train::read_csv<8, float>("houses.csv", {.label_column = 0});  // regression
+//   auto plain = tl::train::read_csv<2>("plain.csv", {.header = tl::train::csv_header::absent, .classes = 10});
 //
 // Every column but the label is a feature, so a file has F + 1 columns. The
-// header row is optional (by default detected: a first row with a cell that is
-// not a number is a header). Cells may be quoted ("a,b"; a quoted cell does
+// header rule is explicit: by default the first row must be a header (a row
+// of numbers there is an error, not silently dropped); a file without one is
+// read with .header = csv_header::absent. A file with no data row is an
+// error. With .classes = C, every class id must be in [0, C) (the data set
+// declares them, see dataset::declare_classes). Numbers too small for the
+// target type read as 0 or a subnormal; too large ones are errors. Cells may be quoted ("a,b"; a quoted cell does
 // not span lines), padded with spaces; blank lines are skipped; \n and \r\n
 // both end a line. Decimal points are '.', whatever the locale. Errors name the line
 // and column (both counted from 1, as editors and spreadsheets do).
@@ -35,13 +40,13 @@
 namespace tapeless::train {
 
 enum class csv_header {
-  automatic,  // the first row is a header if one of its cells is not a number
-  present,
-  absent,
+  required,  // the first row is a header, and one of its cells is not a number
+  present,   // the first row is a header, whatever it holds
+  absent,    // every row is data
 };
 
 struct csv_options {
-  csv_header header = csv_header::automatic;
+  csv_header header = csv_header::required;
   char delimiter = ',';
   // The label's column, from 0; negative counts from the end (-1: the last).
   int label_column = -1;
@@ -51,6 +56,9 @@ struct csv_options {
   // Labels are class names ("setosa"), numbered 0, 1, ... in order of first
   // appearance; dataset::class_names() holds them. Only for std::int32_t targets.
   bool text_labels = false;
+  // Class ids must be in [0, classes) (text labels: at most this many names);
+  // 0 leaves them unchecked here, for a later dataset::declare_classes.
+  std::size_t classes = 0;
 };
 
 namespace detail {
@@ -98,13 +106,36 @@ inline bool split_csv_line(std::string_view line, char delimiter, std::vector<st
   }
 }
 
-// A finite number, the whole cell; leading '+' allowed.
+// A finite number, the whole cell; leading '+' allowed. A number too small
+// for T is 0 or a subnormal (1e-50 as a float), as strtof gives it.
 template <class T>
 bool parse_number(std::string_view cell, T& value) noexcept {
   if (!cell.empty() && cell.front() == '+') cell.remove_prefix(1);
   if (cell.empty()) return false;
-  const auto [end, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), value);
-  if (ec != std::errc{} || end != cell.data() + cell.size()) return false;
+  const char* const last = cell.data() + cell.size();
+  auto [end, ec] = std::from_chars(cell.data(), last, value);
+  if constexpr (std::is_floating_point_v<T>) {
+    if (ec == std::errc::result_out_of_range && end == last) {
+      // Out of T's range: underflow rounds toward 0, overflow is not finite.
+      long double wide = 0;
+      const auto [wide_end, wide_ec] = std::from_chars(cell.data(), last, wide);
+      if (wide_ec == std::errc{} && wide_end == last) {
+        value = static_cast<T>(wide);
+      } else {
+        // Beyond long double too: the exponent's sign, or an integer part of
+        // zeros, says which way.
+        const std::size_t e = cell.find_first_of("eE");
+        const bool tiny = e != std::string_view::npos
+                              ? cell.substr(e + 1).starts_with('-')
+                              : cell.find_first_not_of("-0") == std::string_view::npos ||
+                                    cell[cell.find_first_not_of("-0")] == '.';
+        if (!tiny) return false;
+        value = cell.front() == '-' ? -T(0) : T(0);
+      }
+      ec = std::errc{};
+    }
+  }
+  if (ec != std::errc{} || end != last) return false;
   if constexpr (std::is_floating_point_v<T>) return std::isfinite(value);
   return true;
 }
@@ -189,14 +220,19 @@ dataset<F, Target> parse_csv(std::string_view text, std::string source, const cs
       if (count != F + 1)
         fail(line_number, std::to_string(count) + " columns; a data set of F = " + std::to_string(F) +
                               " features reads F + 1 (the features and the label)");
-      bool header = options.header == csv_header::present || !options.label_name.empty();
-      if (options.header == csv_header::automatic && !header) {
+      bool header = options.header != csv_header::absent;
+      if (options.header == csv_header::required) {
         // A name is text: empty cells and "nan" are data that failed, not names.
-        for (std::size_t c = 0; c < count && !header; ++c) {
+        bool has_name = false;
+        for (std::size_t c = 0; c < count && !has_name; ++c) {
           if ((c == label && options.text_labels) || cells[c].empty()) continue;
           double ignored;
-          header = !detail::parse_number(cells[c], ignored) && !detail::is_non_finite(cells[c]);
+          has_name = !detail::parse_number(cells[c], ignored) && !detail::is_non_finite(cells[c]);
         }
+        if (!has_name)
+          fail(line_number, "a header row is required and this first row holds only numbers; if the file has "
+                            "no header, pass .header = tl::train::csv_header::absent (or csv_header::present "
+                            "if these numbers are the column names)");
       }
       if (header) continue;
     }
@@ -221,6 +257,9 @@ dataset<F, Target> parse_csv(std::string_view text, std::string source, const cs
           class_names.push_back(cell);
         }
         target = it->second;
+        if (options.classes && static_cast<std::size_t>(target) >= options.classes)
+          fail_cell(line_number, label, "label " + detail::quoted_cell(cell) + " is a class name beyond the " +
+                                            std::to_string(options.classes) + " classes declared (.classes)");
       } else {
         double as_double = 0;
         if (!detail::parse_number(cell, target)) {
@@ -231,7 +270,13 @@ dataset<F, Target> parse_csv(std::string_view text, std::string source, const cs
                                               " is not an integer class id (for class names, set text_labels)");
           target = static_cast<std::int32_t>(as_double);
         }
-        if (target < 0) fail_cell(line_number, label, "label " + detail::quoted_cell(cell) + " is negative");
+        const auto where = [&] {
+          return "line " + std::to_string(line_number) + ", column " + std::to_string(label + 1) + " (data row " +
+                 std::to_string(data.size()) + ")";
+        };
+        if (options.classes && (target < 0 || static_cast<std::size_t>(target) >= options.classes))
+          throw data_error(source, detail::class_id_out_of_range(where(), target, options.classes));
+        if (target < 0) throw data_error(source, where() + ": class id " + std::to_string(target) + " is negative");
       }
     } else {
       if (!detail::parse_number(cell, target))
@@ -240,7 +285,11 @@ dataset<F, Target> parse_csv(std::string_view text, std::string source, const cs
     }
     data.push_back(std::span<const float, F>(row.data(), F), target);
   }
+  if (data.empty())
+    throw data_error(source, first ? "empty: no rows, a data set needs at least one"
+                                   : "no data rows after the header, a data set needs at least one");
   if (options.text_labels) data.set_class_names(std::move(class_names));
+  if constexpr (integer_labels) data.declare_classes(options.classes);
   return data;
 }
 
@@ -249,6 +298,7 @@ template <std::size_t F, class Target = std::int32_t>
 dataset<F, Target> read_csv(const std::filesystem::path& path, const csv_options& options = {}) {
   const auto bytes = detail::read_file_bytes(path);
   const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  if (text.empty()) throw data_error(path.string(), "empty: the file holds no bytes");
   return parse_csv<F, Target>(text, path.string(), options);
 }
 

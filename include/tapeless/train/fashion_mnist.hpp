@@ -60,8 +60,7 @@ inline dataset<fashion_mnist_pixels> load_fashion_mnist(
   const std::string_view prefix = split == fashion_mnist_split::train ? "train" : "t10k";
   const auto images = read_idx_gz(detail::fashion_mnist_file(directory, std::string(prefix) + "-images-idx3-ubyte"));
   const auto labels = read_idx_gz(detail::fashion_mnist_file(directory, std::string(prefix) + "-labels-idx1-ubyte"));
-  auto data = idx_classification<fashion_mnist_pixels>(images, labels);
-  data.check_labels(fashion_mnist_classes);
+  auto data = idx_classification<fashion_mnist_pixels>(images, labels, fashion_mnist_classes);
   data.set_class_names({fashion_mnist_class_names.begin(), fashion_mnist_class_names.end()});
   return data;
 }

@@ -5,7 +5,7 @@
 //
 //   auto images = tl::train::read_idx("train-images-idx3-ubyte");  // dims {60000, 28, 28}
 //   auto labels = tl::train::read_idx("train-labels-idx1-ubyte");  // dims {60000}
-//   auto data = tl::train::idx_classification<784>(images, labels); // pixels / 255
+//   auto data = tl::train::idx_classification<784>(images, labels, 10); // pixels / 255, ids in [0, 10)
 //
 // read_idx reads plain files. For the gzip-compressed files that Debian's
 // dataset-fashion-mnist installs, include <tapeless/train/gzip.hpp> (needs
@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <limits>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -128,12 +129,14 @@ inline idx_array read_idx(const std::filesystem::path& path) {
   return parse_idx(bytes, path.string());
 }
 
-// Images and labels as a classification data set: each image item becomes a
-// row of F floats scaled to [0, 1] (value / 255), each label a class id.
-// Throws data_error if the counts differ, the labels file is not rank 1, or an
-// image does not have F values.
+// Images and labels as a classification data set of `classes` classes: each
+// image item becomes a row of F floats scaled to [0, 1] (value / 255), each
+// label a class id, checked to be in [0, classes) (the data set declares
+// them, see dataset::declare_classes). Throws data_error if the counts differ,
+// the labels file is not rank 1, an image does not have F values, or a label
+// is not a class id (naming the labels file, the row and the label).
 template <std::size_t F>
-dataset<F> idx_classification(const idx_array& images, const idx_array& labels) {
+dataset<F> idx_classification(const idx_array& images, const idx_array& labels, std::size_t classes) {
   if (labels.dims.size() != 1)
     throw data_error(labels.source, "a labels file has one dimension; this one has " +
                                         std::to_string(labels.dims.size()) + " (" +
@@ -146,10 +149,18 @@ dataset<F> idx_classification(const idx_array& images, const idx_array& labels) 
     throw data_error(images.source, "each item has " + std::to_string(images.item_size()) + " values (" +
                                         detail::dims_text(images.dims) + "), the data set expects F = " +
                                         std::to_string(F));
+  if (classes == 0) throw std::invalid_argument("tl::train::idx_classification: classes must be at least 1");
+  for (std::size_t i = 0; i < labels.values.size(); ++i)
+    if (labels.values[i] >= classes)
+      throw data_error(labels.source,
+                       detail::class_id_out_of_range("row " + std::to_string(i), labels.values[i], classes));
   std::vector<float> features(images.values.size());
   for (std::size_t i = 0; i < features.size(); ++i) features[i] = static_cast<float>(images.values[i]) / 255.f;
   std::vector<std::int32_t> targets(labels.values.begin(), labels.values.end());
-  return dataset<F>(std::move(features), std::move(targets), images.source);
+  dataset<F> data(std::move(features), std::move(targets), images.source);
+  data.set_labels_source(labels.source);
+  data.declare_classes(classes);
+  return data;
 }
 
 }  // namespace tapeless::train
