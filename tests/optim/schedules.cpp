@@ -7,6 +7,8 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <limits>
+#include <stdexcept>
 #include <tuple>
 
 namespace tl = tapeless;
@@ -89,4 +91,32 @@ BOOST_AUTO_TEST_CASE(apply_schedule_sets_the_optimizer_lr_from_its_base_lr) {
   BOOST_TEST(tl::optim::apply_schedule(opt, schedule, 2) == 0.05f);
   BOOST_TEST(tl::optim::apply_schedule(opt, schedule, 0) == 0.2f);
   static_assert(tl::optim::lr_schedule<tl::optim::linear_warmup<tl::optim::cosine_annealing>>);
+}
+
+BOOST_AUTO_TEST_CASE(apply_schedule_refuses_non_finite_or_negative_numbers_and_leaves_the_lr) {
+  auto params = tl::parameter_store<tl::inline_storage, tl::parameter_entry<"w", float, tl::shape<3>>>{};
+  auto opt = tl::optim::optimizer(params, tl::optim::sgd{.lr = 0.2f});
+  constexpr float inf = std::numeric_limits<float>::infinity();
+  constexpr float nan = std::numeric_limits<float>::quiet_NaN();
+  const auto refuses = [&](const auto& schedule, const std::string& words) {
+    try {
+      tl::optim::apply_schedule(opt, schedule, 3);
+    } catch (const std::invalid_argument& e) {
+      BOOST_TEST(std::string(e.what()).find(words) != std::string::npos, e.what());
+      BOOST_TEST(opt.lr() == 0.2f);
+      return;
+    }
+    BOOST_ERROR("no exception for " << words);
+  };
+  refuses(tl::optim::step_lr{.step_size = 1, .gamma = inf}, "tl::optim::step_lr: gamma must be finite and >= 0");
+  refuses(tl::optim::step_lr{.step_size = 1, .gamma = -0.5f}, "step_lr: gamma must be finite and >= 0");
+  refuses(tl::optim::exponential_lr{.gamma = nan}, "exponential_lr: gamma must be finite and >= 0");
+  refuses(tl::optim::cosine_annealing{.t_max = 5, .eta_min = inf}, "cosine_annealing: eta_min must be finite");
+  refuses(tl::optim::linear_warmup{.warmup_steps = 5, .start_factor = 2}, "linear_warmup: start_factor must be in [0, 1]");
+  refuses(tl::optim::linear_warmup{.warmup_steps = 1, .then = tl::optim::exponential_lr{.gamma = inf}},
+          "exponential_lr: gamma must be finite");
+  // A schedule without invalid() is still refused an lr that is not a number >= 0.
+  refuses([](float, std::size_t) { return -1.f; }, "the schedule gives lr -1");
+  // Large but finite numbers pass.
+  BOOST_TEST(tl::optim::apply_schedule(opt, tl::optim::exponential_lr{.gamma = 2}, 3) == 1.6f);
 }

@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -212,13 +213,45 @@ BOOST_AUTO_TEST_CASE(hyperparameters_torch_refuses_are_refused_by_the_constructo
     }
     BOOST_ERROR("no exception for " << words);
   };
-  refuses(tl::optim::sgd{.lr = -1.f}, "sgd: lr must be >= 0");
+  refuses(tl::optim::sgd{.lr = -1.f}, "sgd: lr must be finite and >= 0");
   refuses(tl::optim::sgd{.lr = 0.1f, .nesterov = true}, "nesterov momentum requires momentum > 0");
   refuses(tl::optim::sgd{.lr = 0.1f, .momentum = 0.9f, .dampening = 0.1f, .nesterov = true},
           "and dampening = 0");
   refuses(tl::optim::adam{.beta1 = 1.f}, "adam: beta1 must be in [0, 1)");
   refuses(tl::optim::adamw{.beta2 = -0.1f}, "adamw: beta2 must be in [0, 1)");
-  refuses(tl::optim::adagrad{.lr_decay = -1.f}, "adagrad: lr_decay must be >= 0");
-  refuses(tl::optim::rmsprop{.alpha = -0.5f}, "rmsprop: alpha must be >= 0");
-  refuses(tl::optim::rmsprop{.eps = -1e-8f}, "rmsprop: eps must be >= 0");
+  refuses(tl::optim::adagrad{.lr_decay = -1.f}, "adagrad: lr_decay must be finite and >= 0");
+  refuses(tl::optim::rmsprop{.alpha = -0.5f}, "rmsprop: alpha must be finite and >= 0");
+  refuses(tl::optim::rmsprop{.eps = -1e-8f}, "rmsprop: eps must be finite and >= 0");
+}
+
+BOOST_AUTO_TEST_CASE(non_finite_hyperparameters_are_refused_by_the_constructor) {
+  two_parameters<tl::inline_storage> params;
+  constexpr float inf = std::numeric_limits<float>::infinity();
+  constexpr float nan = std::numeric_limits<float>::quiet_NaN();
+  const auto refuses = [&](auto rule, std::string_view words) {
+    try {
+      (void)tl::optim::optimizer(params, rule);
+    } catch (const std::invalid_argument& e) {
+      BOOST_TEST(std::string(e.what()).find(words) != std::string::npos, e.what());
+      return;
+    }
+    BOOST_ERROR("no exception for " << words);
+  };
+  // sgd{.lr = inf} turned every weight to NaN at the first step, with no word.
+  refuses(tl::optim::sgd{.lr = inf}, "tl::optim::sgd: lr must be finite and >= 0");
+  refuses(tl::optim::sgd{.lr = nan}, "tl::optim::sgd: lr must be finite and >= 0");
+  refuses(tl::optim::sgd{.lr = 0.1f, .momentum = inf}, "sgd: momentum must be finite");
+  refuses(tl::optim::sgd{.lr = 0.1f, .dampening = -0.5f}, "sgd: dampening must be finite and >= 0");
+  refuses(tl::optim::sgd{.lr = 0.1f, .weight_decay = nan}, "sgd: weight_decay must be finite");
+  refuses(tl::optim::adam{.lr = inf}, "adam: lr must be finite");
+  refuses(tl::optim::adam{.eps = inf}, "adam: eps must be finite");
+  refuses(tl::optim::adam{.beta1 = nan}, "adam: beta1 must be in [0, 1)");
+  refuses(tl::optim::adamw{.weight_decay = inf}, "adamw: weight_decay must be finite");
+  refuses(tl::optim::adagrad{.lr = inf}, "adagrad: lr must be finite");
+  refuses(tl::optim::adagrad{.initial_accumulator_value = inf}, "adagrad: initial_accumulator_value must be finite");
+  refuses(tl::optim::rmsprop{.lr = nan}, "rmsprop: lr must be finite");
+  refuses(tl::optim::rmsprop{.momentum = inf}, "rmsprop: momentum must be finite");
+  // The fused trainer makes the same optimizer: tl::compile(loss, sgd{.lr = inf}) throws too.
+  static_assert(tl::optim::sgd{.lr = inf}.invalid() != nullptr);
+  static_assert(tl::optim::sgd{.lr = 0.1f}.invalid() == nullptr);
 }

@@ -8,6 +8,7 @@
 //
 // State per parameter: {sum of squares s}.
 
+#include <tapeless/optim/detail/hyperparameters.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/map.hpp>
 
@@ -29,13 +30,15 @@ struct adagrad {
 
   constexpr float initial_state(std::size_t) const noexcept { return initial_accumulator_value; }
 
-  // torch.optim.Adagrad's checks.
+  // torch.optim.Adagrad's checks, and every number finite (torch takes lr = inf).
   constexpr const char* invalid() const noexcept {
-    if (!(lr >= 0)) return "tl::optim::adagrad: lr must be >= 0";
-    if (!(lr_decay >= 0)) return "tl::optim::adagrad: lr_decay must be >= 0";
-    if (!(weight_decay >= 0)) return "tl::optim::adagrad: weight_decay must be >= 0";
-    if (!(initial_accumulator_value >= 0)) return "tl::optim::adagrad: initial_accumulator_value must be >= 0";
-    if (!(eps >= 0)) return "tl::optim::adagrad: eps must be >= 0";
+    if (!detail::finite_non_negative(lr)) return "tl::optim::adagrad: lr must be finite and >= 0";
+    if (!detail::finite_non_negative(lr_decay)) return "tl::optim::adagrad: lr_decay must be finite and >= 0";
+    if (!detail::finite_non_negative(weight_decay))
+      return "tl::optim::adagrad: weight_decay must be finite and >= 0";
+    if (!detail::finite_non_negative(initial_accumulator_value))
+      return "tl::optim::adagrad: initial_accumulator_value must be finite and >= 0";
+    if (!detail::finite_non_negative(eps)) return "tl::optim::adagrad: eps must be finite and >= 0";
     return nullptr;
   }
 

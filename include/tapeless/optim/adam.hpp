@@ -10,6 +10,7 @@
 // eps is added after the bias correction of sqrt(v), as torch does.
 // State per parameter: {first moment m, second moment v}.
 
+#include <tapeless/optim/detail/hyperparameters.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/map.hpp>
 
@@ -72,13 +73,13 @@ struct adam {
 
   static constexpr std::size_t state_tensors = 2;
 
-  // torch.optim.Adam's checks.
+  // torch.optim.Adam's checks, and every number finite (torch takes lr = inf).
   constexpr const char* invalid() const noexcept {
-    if (!(lr >= 0)) return "tl::optim::adam: lr must be >= 0";
-    if (!(eps >= 0)) return "tl::optim::adam: eps must be >= 0";
+    if (!detail::finite_non_negative(lr)) return "tl::optim::adam: lr must be finite and >= 0";
+    if (!detail::finite_non_negative(eps)) return "tl::optim::adam: eps must be finite and >= 0";
     if (!(beta1 >= 0 && beta1 < 1)) return "tl::optim::adam: beta1 must be in [0, 1)";
     if (!(beta2 >= 0 && beta2 < 1)) return "tl::optim::adam: beta2 must be in [0, 1)";
-    if (!(weight_decay >= 0)) return "tl::optim::adam: weight_decay must be >= 0";
+    if (!detail::finite_non_negative(weight_decay)) return "tl::optim::adam: weight_decay must be finite and >= 0";
     return nullptr;
   }
 

@@ -12,6 +12,7 @@
 // moment m, second moment v}.
 
 #include <tapeless/optim/adam.hpp>
+#include <tapeless/optim/detail/hyperparameters.hpp>
 
 #include <array>
 #include <cstddef>
@@ -28,13 +29,13 @@ struct adamw {
 
   static constexpr std::size_t state_tensors = 2;
 
-  // torch.optim.AdamW's checks.
+  // torch.optim.AdamW's checks, and every number finite (torch takes lr = inf).
   constexpr const char* invalid() const noexcept {
-    if (!(lr >= 0)) return "tl::optim::adamw: lr must be >= 0";
-    if (!(eps >= 0)) return "tl::optim::adamw: eps must be >= 0";
+    if (!detail::finite_non_negative(lr)) return "tl::optim::adamw: lr must be finite and >= 0";
+    if (!detail::finite_non_negative(eps)) return "tl::optim::adamw: eps must be finite and >= 0";
     if (!(beta1 >= 0 && beta1 < 1)) return "tl::optim::adamw: beta1 must be in [0, 1)";
     if (!(beta2 >= 0 && beta2 < 1)) return "tl::optim::adamw: beta2 must be in [0, 1)";
-    if (!(weight_decay >= 0)) return "tl::optim::adamw: weight_decay must be >= 0";
+    if (!detail::finite_non_negative(weight_decay)) return "tl::optim::adamw: weight_decay must be finite and >= 0";
     return nullptr;
   }
 

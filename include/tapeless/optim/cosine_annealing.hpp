@@ -17,6 +17,11 @@ struct cosine_annealing {
   std::size_t t_max = 1;  // torch requires it; 0 acts as 1 (torch would divide by zero)
   float eta_min = 0;
 
+  constexpr const char* invalid() const noexcept {
+    return detail::finite_non_negative(eta_min) ? nullptr
+                                                : "tl::optim::cosine_annealing: eta_min must be finite and >= 0";
+  }
+
   float operator()(float base_lr, std::size_t epoch) const noexcept {
     const double period = double(t_max > 0 ? t_max : 1);
     const double low = eta_min;

@@ -14,6 +14,7 @@
 
 #include <tapeless/optim/schedule.hpp>
 
+#include <concepts>
 #include <cstddef>
 
 namespace tapeless::optim {
@@ -27,6 +28,14 @@ struct linear_warmup {
   std::size_t warmup_steps = 0;
   float start_factor = 0;
   Then then{};
+
+  constexpr const char* invalid() const noexcept {
+    if (!(start_factor >= 0 && start_factor <= 1))
+      return "tl::optim::linear_warmup: start_factor must be in [0, 1]";
+    if constexpr (requires { { then.invalid() } -> std::convertible_to<const char*>; })
+      return then.invalid();
+    return nullptr;
+  }
 
   float operator()(float base_lr, std::size_t epoch) const noexcept {
     if (epoch >= warmup_steps) return static_cast<float>(then(base_lr, epoch - warmup_steps));

@@ -12,6 +12,7 @@
 // buffer b}. All three are kept (the state is sized by the type); a pass
 // reads and writes only those its switches use.
 
+#include <tapeless/optim/detail/hyperparameters.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/map.hpp>
 
@@ -32,13 +33,13 @@ struct rmsprop {
 
   static constexpr std::size_t state_tensors = 3;
 
-  // torch.optim.RMSprop's checks.
+  // torch.optim.RMSprop's checks, and every number finite (torch takes lr = inf).
   constexpr const char* invalid() const noexcept {
-    if (!(lr >= 0)) return "tl::optim::rmsprop: lr must be >= 0";
-    if (!(eps >= 0)) return "tl::optim::rmsprop: eps must be >= 0";
-    if (!(momentum >= 0)) return "tl::optim::rmsprop: momentum must be >= 0";
-    if (!(weight_decay >= 0)) return "tl::optim::rmsprop: weight_decay must be >= 0";
-    if (!(alpha >= 0)) return "tl::optim::rmsprop: alpha must be >= 0";
+    if (!detail::finite_non_negative(lr)) return "tl::optim::rmsprop: lr must be finite and >= 0";
+    if (!detail::finite_non_negative(eps)) return "tl::optim::rmsprop: eps must be finite and >= 0";
+    if (!detail::finite_non_negative(momentum)) return "tl::optim::rmsprop: momentum must be finite and >= 0";
+    if (!detail::finite_non_negative(weight_decay)) return "tl::optim::rmsprop: weight_decay must be finite and >= 0";
+    if (!detail::finite_non_negative(alpha)) return "tl::optim::rmsprop: alpha must be finite and >= 0";
     return nullptr;
   }
 

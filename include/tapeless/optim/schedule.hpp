@@ -13,9 +13,18 @@
 // Epoch 0 is the first: a schedule gives base_lr there, as torch's
 // schedulers leave the optimizer's lr after construction. The arithmetic is
 // in double, rounded to float at the end.
+//
+// A schedule whose numbers are not finite and non-negative (gamma = inf,
+// say) is refused by apply_schedule with std::invalid_argument, as is a
+// learning rate it computes that is not; the optimizer's lr is then left as
+// it was.
+
+#include <tapeless/optim/detail/hyperparameters.hpp>
 
 #include <concepts>
 #include <cstddef>
+#include <stdexcept>
+#include <string>
 
 namespace tapeless::optim {
 
@@ -31,10 +40,18 @@ struct fixed_lr {
 };
 
 // Sets opt's learning rate for this epoch from its base learning rate (the
-// lr its rule was made with) and returns it.
+// lr its rule was made with) and returns it. Throws std::invalid_argument,
+// leaving opt as it was, for a schedule that says it is invalid() or an lr
+// that is not finite and >= 0.
 template <class Optimizer, lr_schedule Schedule>
-float apply_schedule(Optimizer& opt, const Schedule& schedule, std::size_t epoch) noexcept {
-  opt.set_lr(static_cast<float>(schedule(opt.base_lr(), epoch)));
+float apply_schedule(Optimizer& opt, const Schedule& schedule, std::size_t epoch) {
+  if constexpr (requires { { schedule.invalid() } -> std::convertible_to<const char*>; })
+    if (const char* why = schedule.invalid()) throw std::invalid_argument(why);
+  const auto lr = static_cast<float>(schedule(opt.base_lr(), epoch));
+  if (!detail::finite_non_negative(lr))
+    throw std::invalid_argument("tl::optim::apply_schedule: the schedule gives lr " + std::to_string(lr) +
+                                " at epoch " + std::to_string(epoch) + ", not a finite number >= 0");
+  opt.set_lr(lr);
   return opt.lr();
 }
 

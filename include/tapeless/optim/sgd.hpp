@@ -14,6 +14,7 @@
 // 0 (the state is sized by the type; momentum is a value), but then neither
 // read nor written.
 
+#include <tapeless/optim/detail/hyperparameters.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/map.hpp>
 
@@ -33,11 +34,12 @@ struct sgd {
 
   static constexpr std::size_t state_tensors = 1;
 
-  // torch.optim.SGD's checks.
+  // torch.optim.SGD's checks, and every number finite (torch takes lr = inf).
   constexpr const char* invalid() const noexcept {
-    if (!(lr >= 0)) return "tl::optim::sgd: lr must be >= 0";
-    if (!(momentum >= 0)) return "tl::optim::sgd: momentum must be >= 0";
-    if (!(weight_decay >= 0)) return "tl::optim::sgd: weight_decay must be >= 0";
+    if (!detail::finite_non_negative(lr)) return "tl::optim::sgd: lr must be finite and >= 0";
+    if (!detail::finite_non_negative(momentum)) return "tl::optim::sgd: momentum must be finite and >= 0";
+    if (!detail::finite_non_negative(dampening)) return "tl::optim::sgd: dampening must be finite and >= 0";
+    if (!detail::finite_non_negative(weight_decay)) return "tl::optim::sgd: weight_decay must be finite and >= 0";
     if (nesterov && (momentum <= 0 || dampening != 0))
       return "tl::optim::sgd: nesterov momentum requires momentum > 0 and dampening = 0";
     return nullptr;
