@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -175,4 +176,80 @@ BOOST_AUTO_TEST_CASE(fit_without_validation_resumes_at_a_given_epoch) {
   BOOST_TEST(history.at(0).train_loss == 0.25);
   BOOST_TEST(std::isnan(history.at(0).val_loss));
   BOOST_TEST(std::isnan(history.at(0).learning_rate));
+}
+
+BOOST_AUTO_TEST_CASE(fit_stops_on_a_nan_feature_naming_epoch_and_step_and_restores_the_best_weights) {
+  auto data = blobs(60, 2);
+  auto train = tt::training_batches<8>(data, 3);
+  auto val = tt::evaluation_batches<8>(data);
+  softmax_regression model;
+  tt::early_stopping<softmax_regression> stop({.patience = 5});
+  std::ostringstream progress;
+  tapeless_test::temp_dir dir;
+  constexpr std::size_t poisoned = 17;
+  try {
+    tt::fit(train, &val, [&](const auto& b) { return model.step(b, 0.5f); },
+            [&](const auto& b) { return model.logits(b); },
+            {.epochs = 10,
+             .progress = &progress,
+             .log_file = dir / "log.csv",
+             .on_epoch_end =
+                 [&](const tt::epoch_metrics& m) {
+                   // One NaN feature arrives after two good epochs.
+                   if (m.epoch == 2) data.features(poisoned)[0] = std::nanf("");
+                   return !stop.update(m.epoch, m.val_loss, model);
+                 },
+             .restore_best = [&] { return stop.restore_best(model); }});
+    BOOST_FAIL("fit went on through a NaN loss");
+  } catch (const tt::training_diverged& e) {
+    // The step that read the poisoned row, in epoch 3's order.
+    const auto order = train.order();
+    const auto at = static_cast<std::size_t>(std::find(order.begin(), order.end(), poisoned) - order.begin());
+    const std::size_t step = at / 8 + 1;
+    BOOST_TEST(e.epoch() == 3u);
+    BOOST_TEST(e.step() == step);
+    BOOST_TEST(std::isnan(e.loss()));
+    BOOST_TEST(e.restored_best());
+    const std::string where = "the training loss is nan at epoch 3, step " + std::to_string(step) + " of 8";
+    BOOST_TEST(std::string(e.what()).find(where) != std::string::npos, e.what());
+    BOOST_TEST(std::string(e.what()).find("the best weights were restored") != std::string::npos);
+    BOOST_REQUIRE(e.history().size() == 3u);
+    BOOST_TEST(std::isnan(e.history().back().train_loss));
+    BOOST_TEST(progress.str().find(where) != std::string::npos);
+    BOOST_TEST(progress.str().find("epoch 3/10  train_loss nan") != std::string::npos, progress.str());
+  }
+  // The weights are those of the best epoch, and finite.
+  BOOST_TEST(stop.best_epoch() == 2u);
+  const softmax_regression& best = *stop.best_params();
+  for (std::size_t c = 0; c < 3; ++c) {
+    BOOST_TEST(std::isfinite(model.b[c]));
+    BOOST_TEST(model.b[c] == best.b[c]);
+    BOOST_TEST(model.w[c][0] == best.w[c][0]);
+  }
+  std::ifstream log(dir / "log.csv");
+  const std::string text{std::istreambuf_iterator<char>(log), {}};
+  BOOST_TEST(text.find("\n3,nan,") != std::string::npos, text);
+}
+
+BOOST_AUTO_TEST_CASE(fit_diverging_from_the_first_epoch_says_there_is_nothing_to_restore) {
+  auto data = blobs(16, 2);
+  data.features(0)[1] = std::numeric_limits<float>::infinity();
+  auto train = tt::training_batches<4>(data, 3);
+  softmax_regression model;
+  tt::early_stopping<softmax_regression> stop;
+  try {
+    tt::fit(train, [&](const auto& b) { return model.step(b, 0.5f); },
+            {.epochs = 3, .restore_best = [&] { return stop.restore_best(model); }});
+    BOOST_FAIL("fit went on through a non-finite loss");
+  } catch (const tt::training_diverged& e) {
+    BOOST_TEST(e.epoch() == 1u);
+    BOOST_TEST(!e.restored_best());
+    BOOST_TEST(std::string(e.what()).find("no best weights to restore") != std::string::npos, e.what());
+  }
+  // Asked to, fit trains on.
+  softmax_regression other;
+  const auto history = tt::fit(train, [&](const auto& b) { return other.step(b, 0.5f); },
+                               {.epochs = 2, .stop_on_non_finite_loss = false});
+  BOOST_TEST(history.size() == 2u);
+  BOOST_TEST(!std::isfinite(history.back().train_loss));
 }

@@ -195,3 +195,26 @@ BOOST_AUTO_TEST_CASE(early_stopping_restores_best_weights) {
   restores_best_weights<tl::inline_storage>();
   restores_best_weights<tl::heap_storage>();
 }
+
+BOOST_AUTO_TEST_CASE(early_stopping_stops_at_once_when_the_metric_diverges) {
+  auto params = tl::parameters_of(W);
+  tt::early_stopping<decltype(params)> stop({.patience = 5});
+  params.get<"w">().fill(1.f);
+  BOOST_TEST(!stop.update(1, 2.0, params));
+  params.get<"w">().fill(2.f);
+  BOOST_TEST(!stop.update(2, 1.0, params));
+  params.get<"w">().fill(std::nanf(""));
+  BOOST_TEST(stop.update(3, not_a_number, params));  // patience 5, but the weights are gone
+  BOOST_TEST(stop.diverged());
+  BOOST_TEST(stop.best_epoch() == 2u);
+  BOOST_TEST(stop.restore_best(params));
+  BOOST_TEST(params.get<"w">()(0) == 2.f);
+  // An infinite loss has diverged too; a value not measured has not.
+  tt::early_stopping<decltype(params)> other({.patience = 5});
+  BOOST_TEST(!other.update(1, tt::not_measured, params));
+  BOOST_TEST(!other.diverged());
+  BOOST_TEST(other.update(2, std::numeric_limits<double>::infinity(), params));
+  BOOST_TEST(!other.has_best());
+  other.reset();
+  BOOST_TEST(!other.diverged());
+}

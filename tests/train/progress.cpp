@@ -8,6 +8,7 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -163,4 +164,35 @@ BOOST_AUTO_TEST_CASE(csv_log_names_a_file_it_cannot_write) {
   } catch (const std::runtime_error& e) {
     BOOST_TEST(contains(e.what(), path.string()));
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_nan_loss_shows_as_nan_and_a_value_not_measured_stays_out) {
+  // 0/0 as x86 computes it: the sign bit set, which to_chars would write "-nan".
+  volatile double zero = 0;
+  const double diverged = zero / zero;
+  auto m = some_metrics(1);
+  m.train_loss = diverged;
+  m.val_loss = std::numeric_limits<double>::infinity();
+  m.val_accuracy = tt::not_measured;
+  std::ostringstream lines;
+  tt::progress_display progress(lines);
+  progress.begin_epoch(1, 1, 10);
+  progress.end_epoch(m);
+  BOOST_TEST(lines.str() == "epoch 1/1  train_loss nan  val_loss inf  1.50 s  2000 samples/s\n");
+
+  std::ostringstream screen;
+  tt::progress_display bar(screen, tt::progress_style::bar);
+  bar.begin_epoch(1, 1, 10);
+  bar.update(10, diverged);
+  BOOST_TEST(contains(screen.str(), "loss nan"));
+
+  tapeless_test::temp_dir dir;
+  {
+    tt::csv_log log(dir / "m.csv");
+    log.write(m);
+  }
+  BOOST_TEST(read(dir / "m.csv") == std::string(tt::csv_log::header) + "\n1,nan,,inf,,,1.5\n");
+  BOOST_TEST(!tt::is_measured(tt::not_measured));
+  BOOST_TEST(tt::is_measured(std::numeric_limits<double>::quiet_NaN()));
+  BOOST_TEST(tt::is_measured(diverged));
 }

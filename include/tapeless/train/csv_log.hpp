@@ -6,7 +6,8 @@
 //   log.write(metrics);      // epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds
 //
 // Numbers are written in the shortest form that reads back to the same
-// double; a value not measured (NaN) is an empty cell.
+// double; a value not measured (not_measured) is an empty cell, a measured
+// NaN (a diverged loss) is "nan", infinities "inf" and "-inf".
 
 #include <charconv>
 #include <cerrno>
@@ -43,7 +44,11 @@ class csv_log {
     out_ << m.epoch;
     for (const double value : {m.train_loss, m.train_accuracy, m.val_loss, m.val_accuracy, m.learning_rate, m.seconds}) {
       out_ << ',';
-      if (std::isnan(value)) continue;
+      if (!is_measured(value)) continue;
+      if (std::isnan(value)) {  // to_chars writes "-nan" for the NaN x86 arithmetic makes
+        out_ << "nan";
+        continue;
+      }
       char text[32];
       const auto result = std::to_chars(text, text + sizeof text, value);
       out_.write(text, result.ptr - text);

@@ -9,6 +9,11 @@
 //   }
 //   stop.restore_best(params);          // the weights of stop.best_epoch()
 //
+// A metric that is NaN or infinite (and measured: see is_measured) means the
+// run has diverged; it never improves, and update() says to stop at once
+// rather than wait out the patience on weights that will not recover.
+// restore_best() then brings back the last finite best.
+//
 // Params is anything copyable: a tl::parameters_of store copies by value
 // (its gradients too). The first improvement copies; later ones assign, which
 // for a heap-stored store reuses its allocation.
@@ -18,6 +23,8 @@
 #include <limits>
 #include <optional>
 #include <type_traits>
+
+#include <tapeless/train/metrics.hpp>
 
 namespace tapeless::train {
 
@@ -46,8 +53,10 @@ class early_stopping {
 
   // Records epoch `epoch`'s metric and, if it improved on the best by more
   // than min_delta, a copy of `params`. Returns true when training should
-  // stop. A NaN metric never improves.
+  // stop. A NaN metric never improves; a measured NaN or infinity (the run
+  // diverged) stops at once.
   bool update(std::size_t epoch, double value, const Params& params) {
+    if (is_measured(value) && !std::isfinite(value)) diverged_ = true;
     if (is_improvement(value)) {
       best_value_ = value;
       best_epoch_ = epoch;
@@ -65,8 +74,10 @@ class early_stopping {
   }
 
   bool should_stop() const noexcept {
-    return epochs_without_improvement_ > 0 && epochs_without_improvement_ >= options_.patience;
+    return diverged_ || (epochs_without_improvement_ > 0 && epochs_without_improvement_ >= options_.patience);
   }
+  // Was a metric NaN or infinite (measured so)?
+  bool diverged() const noexcept { return diverged_; }
   // Did the last update improve?
   bool improved() const noexcept { return improved_; }
   std::size_t epochs_without_improvement() const noexcept { return epochs_without_improvement_; }
@@ -89,14 +100,14 @@ class early_stopping {
     best_params_.reset();
     best_value_ = std::numeric_limits<double>::quiet_NaN();
     best_epoch_ = epochs_without_improvement_ = 0;
-    improved_ = false;
+    improved_ = diverged_ = false;
   }
 
   const early_stopping_options& options() const noexcept { return options_; }
 
  private:
   bool is_improvement(double value) const noexcept {
-    if (std::isnan(value)) return false;
+    if (!std::isfinite(value)) return false;
     if (!best_params_) return true;
     return options_.mode == metric_mode::min ? value < best_value_ - options_.min_delta
                                              : value > best_value_ + options_.min_delta;
@@ -108,6 +119,7 @@ class early_stopping {
   std::size_t best_epoch_ = 0;
   std::size_t epochs_without_improvement_ = 0;
   bool improved_ = false;
+  bool diverged_ = false;
 };
 
 }  // namespace tapeless::train

@@ -12,6 +12,13 @@
 //          return !stop.update(m.epoch, m.val_loss, params); }});
 //   stop.restore_best(params);
 //
+// A step whose loss is NaN or infinite stops fit (the weights have diverged
+// and further steps only spread the NaN): the epoch's record, with its
+// train_loss shown as nan, goes to the progress stream and the log; then
+// fit_options::restore_best is called, if set, and fit throws
+// training_diverged, whose message names the epoch and step. Code after fit
+// (a save) does not run on diverged weights unless the caller catches.
+//
 // The step returns the batch's mean loss (a number), or a step_result that
 // also counts correct rows. The evaluation returns, for a batch:
 //   - logits, a tl::tensor<float, B, C>: loss (cross-entropy) and accuracy
@@ -20,13 +27,17 @@
 //   - a step_result.
 
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
 #include <ostream>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <tapeless/core/tensor.hpp>
@@ -57,6 +68,36 @@ struct fit_options {
   std::function<double()> learning_rate{};
   // Called after each epoch's metrics are in; returning false stops.
   std::function<bool(const epoch_metrics&)> on_epoch_end{};
+  // A NaN or infinite training loss stops fit with training_diverged (see
+  // above); false trains on regardless.
+  bool stop_on_non_finite_loss = true;
+  // Called when training diverges, to bring back the best weights; returns
+  // whether it did: [&] { return stop.restore_best(params); }.
+  std::function<bool()> restore_best{};
+};
+
+// What fit throws when a step's loss is NaN or infinite.
+class training_diverged : public std::runtime_error {
+ public:
+  training_diverged(const std::string& message, std::size_t epoch, std::size_t step, double loss, bool restored,
+                    std::vector<epoch_metrics> history)
+      : std::runtime_error(message), epoch_(epoch), step_(step), loss_(loss), restored_(restored),
+        history_(std::move(history)) {}
+  // The epoch, and the step in it (from 1), whose loss was not finite.
+  std::size_t epoch() const noexcept { return epoch_; }
+  std::size_t step() const noexcept { return step_; }
+  // The epoch's running mean training loss then: NaN or infinite.
+  double loss() const noexcept { return loss_; }
+  // Did fit_options::restore_best bring back the best weights?
+  bool restored_best() const noexcept { return restored_; }
+  // The epochs' records, the diverged one last.
+  const std::vector<epoch_metrics>& history() const noexcept { return history_; }
+
+ private:
+  std::size_t epoch_, step_;
+  double loss_;
+  bool restored_;
+  std::vector<epoch_metrics> history_;
 };
 
 namespace detail {
@@ -114,6 +155,28 @@ std::vector<epoch_metrics> fit(batch_loader<B, F, Target>& train, Step& step, Va
       add_result(step(b), b, loss, accuracy, correct, counted);
       timer.add(B);
       if (display) display->update(timer.samples(), loss.mean());
+      // The running mean turns NaN or infinite with the first such loss.
+      if (options.stop_on_non_finite_loss && !std::isfinite(loss.mean())) {
+        m.train_loss = loss.mean();
+        m.train_accuracy = accuracy_of(accuracy, correct, counted);
+        m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+        if (display) display->end_epoch(m);
+        if (log) log->write(m);
+        history.push_back(m);
+        const bool restored = options.restore_best && options.restore_best();
+        const std::string message =
+            "tl::train::fit: the training loss is " + std::string(std::isnan(m.train_loss) ? "nan" : "infinite") +
+            " at epoch " + std::to_string(epoch) + ", step " + std::to_string(b.index + 1) + " of " +
+            std::to_string(train.batches()) + ": training stopped (check the data for NaN or huge values, and the "
+            "learning rate); " +
+            (restored ? std::string("the best weights were restored")
+             : options.restore_best
+                 ? std::string("there were no best weights to restore: the parameters hold the diverged values")
+                 : std::string("the parameters hold the diverged values (fit_options::restore_best can bring "
+                               "back the best ones)"));
+        if (options.progress) *options.progress << message << '\n' << std::flush;
+        throw training_diverged(message, epoch, b.index + 1, m.train_loss, restored, std::move(history));
+      }
     }
     m.samples_per_second = timer.samples_per_second();
     m.train_loss = loss.mean();

@@ -9,6 +9,7 @@
 //   val.loss(), val.accuracy()         // mean cross-entropy and accuracy over the N samples
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -22,7 +23,16 @@
 
 namespace tapeless::train {
 
-inline constexpr double not_measured = std::numeric_limits<double>::quiet_NaN();
+// "Not measured" (no validation set, no time passed) is a NaN of its own, so
+// that a loss that is NaN because training diverged is told apart from it:
+// the progress line and the CSV log show that one as "nan", and leave a value
+// not measured out. Arithmetic never makes this NaN: it only comes from here.
+inline constexpr double not_measured = std::bit_cast<double>(std::uint64_t{0x7ff8'0000'6e6f'6e65});  // "none"
+
+// False for not_measured alone; a NaN that was measured is measured.
+constexpr bool is_measured(double value) noexcept {
+  return std::bit_cast<std::uint64_t>(value) != std::bit_cast<std::uint64_t>(not_measured);
+}
 
 // A running mean, each value with a weight (a batch's mean loss, weighted by
 // its rows, gives the mean over rows).
@@ -148,8 +158,9 @@ class epoch_timer {
   std::size_t samples_ = 0;
 };
 
-// One epoch's record. NaN means not measured (no validation set, say); the
-// CSV log writes it as an empty cell.
+// One epoch's record. not_measured (a NaN, see is_measured) means not
+// measured (no validation set, say): the CSV log writes an empty cell. A
+// measured NaN (a diverged loss) is written "nan".
 struct epoch_metrics {
   std::size_t epoch = 0;
   double train_loss = not_measured;

@@ -93,8 +93,14 @@ inline void append_epoch(line_buffer& line, std::size_t epoch, std::size_t epoch
     line.append("epoch %zu", epoch);
 }
 
+// A value not measured is left out; a measured NaN or infinity is shown as
+// "nan" or "inf" (a diverged loss must be seen).
 inline void append_metric(line_buffer& line, const char* name, double value) noexcept {
-  if (!std::isnan(value)) line.append("  %s %.4f", name, value);
+  if (!is_measured(value)) return;
+  if (std::isnan(value))
+    line.append("  %s nan", name);
+  else
+    line.append("  %s %.4f", name, value);
 }
 
 }  // namespace detail
@@ -144,9 +150,14 @@ class progress_display {
     detail::append_metric(line, "train_accuracy", m.train_accuracy);
     detail::append_metric(line, "val_loss", m.val_loss);
     detail::append_metric(line, "val_accuracy", m.val_accuracy);
-    if (!std::isnan(m.learning_rate)) line.append("  lr %g", m.learning_rate);
-    if (!std::isnan(m.seconds)) line.append("  %.2f s", m.seconds);
-    if (!std::isnan(m.samples_per_second)) line.append("  %.0f samples/s", m.samples_per_second);
+    if (is_measured(m.learning_rate)) {
+      if (std::isnan(m.learning_rate))
+        line.append("  lr nan");
+      else
+        line.append("  lr %g", m.learning_rate);
+    }
+    if (is_measured(m.seconds)) line.append("  %.2f s", m.seconds);
+    if (is_measured(m.samples_per_second)) line.append("  %.0f samples/s", m.samples_per_second);
     if (bar_) line.pad_to(last_width_);  // blank out what is left of the bar
     line.append("\n");
     out_->write(line.data(), static_cast<std::streamsize>(line.size()));
@@ -175,7 +186,7 @@ class progress_display {
       line.append("  %.0f samples/s  ETA ", rate);
       detail::append_duration(line, static_cast<double>(total_ - std::min(done_, total_)) / rate);
     }
-    if (!std::isnan(loss_)) line.append("  loss %.4f", loss_);
+    detail::append_metric(line, "loss", loss_);
     const std::size_t width_now = line.size();
     line.pad_to(last_width_);  // a shorter line must cover the longer one before it
     last_width_ = width_now;
