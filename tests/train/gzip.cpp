@@ -6,6 +6,8 @@
 
 #include <zlib.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
@@ -184,4 +186,48 @@ BOOST_AUTO_TEST_CASE(fashion_mnist_from_the_debian_package_has_the_published_cou
   std::vector<int> per_class(10, 0);
   for (const auto label : train.all_targets()) ++per_class[static_cast<std::size_t>(label)];
   BOOST_TEST(per_class == std::vector<int>(10, 6000), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_gzip_bomb_is_refused_from_its_header_quickly) {
+  tapeless_test::temp_dir dir;
+  // 64 MB of zeros behind a valid header that promises them: about 64 KB compressed.
+  bytes plain = idx_file({64, 1024, 1024}, {});
+  plain.resize(plain.size() + (std::size_t{64} << 20), 0);
+  bytes gz = gzip(plain);
+  plain = bytes();
+  // A header that promises 2^16 * 2^16 * 255 values, behind a few compressed bytes.
+  const bytes lie = gzip(idx_file({0xFFFFu, 0xFFFFu, 255}, bytes(4096, 0)));
+  const auto path = dir.write("lie.gz", lie);
+  const auto e = error_of([&] { tt::read_idx_gz(path); });
+  BOOST_TEST(contains(e.problem(), "more than " + std::to_string(lie.size()) + " compressed bytes can hold"), e.problem());
+  // An honest header promising what the stream holds reads; one promising
+  // fewer values than the stream inflates to stops after them.
+  const auto honest = dir.write("zeros.gz", gz);
+  BOOST_TEST(tt::read_idx_gz(honest).values.size() == std::size_t{64} << 20);
+  bytes small = idx_file({1, 1, 1}, {});
+  small.resize(small.size() + (std::size_t{64} << 20), 0);
+  const auto bomb = dir.write("bomb.gz", gzip(small));
+  const auto b = error_of([&] { tt::read_idx_gz(bomb); });
+  BOOST_TEST(b.problem() == "at least 4096 bytes after the 1 data bytes the header (1x1x1) promises; is the header right?");
+  // "At least": it stopped one small buffer past the values, not 64 MB later.
+  // And gunzip takes a limit.
+  const auto limited = error_of([&] { tt::gunzip(gz, "zeros.gz", 1000); });
+  BOOST_TEST(contains(limited.problem(), "inflates to more than 1000 bytes"));
+}
+
+BOOST_AUTO_TEST_CASE(readers_refuse_a_fifo_and_a_device_at_once) {
+  tapeless_test::temp_dir dir;
+  const auto fifo = dir / "pipe";
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Opening a FIFO to read waits for a writer: the reader must not.
+  const auto e = error_of([&] { tt::read_idx_gz(fifo); });
+  BOOST_TEST(e.problem() == "cannot read: it is a FIFO (named pipe), not a regular file");
+  if (std::filesystem::exists("/dev/zero")) {
+    const auto z = error_of([] { tt::read_idx("/dev/zero"); });
+    BOOST_TEST(z.problem() == "cannot read: it is a character device, not a regular file");
+  }
+  const auto d = error_of([&] { tt::read_idx(dir.path()); });
+  BOOST_TEST(contains(d.problem(), "it is a directory, not a regular file"));
+  const auto empty = error_of([&] { tt::read_idx_gz(dir.write("empty", bytes{})); });
+  BOOST_TEST(contains(empty.problem(), "truncated: 0 bytes"));
 }

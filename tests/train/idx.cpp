@@ -197,3 +197,11 @@ BOOST_AUTO_TEST_CASE(a_data_set_with_declared_classes_rejects_rows_outside_them)
   BOOST_CHECK_THROW(data.declare_classes(5), tt::data_error);  // holds a 9
   BOOST_TEST(data.classes() == 10u);
 }
+
+BOOST_AUTO_TEST_CASE(idx_reader_checks_the_item_size_for_overflow_when_there_are_no_items) {
+  // 0 items make a product of 0, but item_size() multiplies the other dimensions.
+  const auto e = error_of([] {
+    tt::parse_idx(idx_file({0, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}, {}), "huge");
+  });
+  BOOST_TEST(contains(e.problem(), "overflow the address space"));
+}

@@ -80,6 +80,46 @@ inline bool starts_like_gzip(std::span<const unsigned char> bytes) noexcept {
 
 }  // namespace detail
 
+namespace detail {
+
+// The IDX header's first 4 bytes (or fewer, if that is all there is):
+// throws data_error on a wrong magic or element type; returns the rank.
+inline std::size_t idx_rank(std::span<const unsigned char> bytes, const std::string& source) {
+  const auto fail = [&](std::string problem) { throw data_error(source, std::move(problem)); };
+  if (bytes.size() < 4)
+    fail("truncated: " + std::to_string(bytes.size()) + " bytes, an IDX header has at least 8");
+  if (bytes[0] != 0 || bytes[1] != 0)
+    fail("wrong magic: starts with " + hex_byte(bytes[0]) + " " + hex_byte(bytes[1]) +
+         ", an IDX file starts with 0x00 0x00 <type> <rank>; is it an IDX file?");
+  const unsigned type = bytes[2], rank = bytes[3];
+  if (type != 0x08)
+    fail("element type " + hex_byte(type) + " (" + idx_type_name(type) +
+         ") is not supported; tapeless reads unsigned-byte IDX files (type 0x08)");
+  if (rank == 0) fail("wrong magic: rank 0, an IDX file has at least one dimension");
+  return rank;
+}
+
+// The dimensions in the 4 * rank bytes after the magic, into `dims`; returns
+// their product, the number of values, or throws data_error if it overflows.
+inline std::size_t idx_dims(const unsigned char* p, std::size_t rank, std::vector<std::uint32_t>& dims,
+                            const std::string& source) {
+  for (std::size_t i = 0; i < rank; ++i) dims.push_back(big_endian_u32(p + 4 * i));
+  // Each item's size on its own too: with dims[0] = 0 the product is 0, but
+  // item_size() multiplies the rest.
+  constexpr std::size_t max = std::numeric_limits<std::size_t>::max();
+  std::size_t item = 1;
+  for (std::size_t i = 1; i < rank; ++i) {
+    if (dims[i] != 0 && item > max / dims[i])
+      throw data_error(source, "dimensions " + dims_text(dims) + " overflow the address space");
+    item *= dims[i];
+  }
+  if (dims[0] != 0 && item > max / dims[0])
+    throw data_error(source, "dimensions " + dims_text(dims) + " overflow the address space");
+  return dims[0] * item;
+}
+
+}  // namespace detail
+
 // Parses IDX bytes; `source` names them in errors. Throws data_error on a
 // wrong magic, an unsupported element type, a truncated file or trailing bytes.
 inline idx_array parse_idx(std::span<const unsigned char> bytes, std::string source) {
@@ -87,31 +127,15 @@ inline idx_array parse_idx(std::span<const unsigned char> bytes, std::string sou
   if (detail::starts_like_gzip(bytes))
     fail("gzip-compressed (starts with 1f 8b): include <tapeless/train/gzip.hpp> and call "
          "tl::train::read_idx_gz, or gunzip the file first");
-  if (bytes.size() < 4)
-    fail("truncated: " + std::to_string(bytes.size()) + " bytes, an IDX header has at least 8");
-  if (bytes[0] != 0 || bytes[1] != 0)
-    fail("wrong magic: starts with " + detail::hex_byte(bytes[0]) + " " + detail::hex_byte(bytes[1]) +
-         ", an IDX file starts with 0x00 0x00 <type> <rank>; is it an IDX file?");
-  const unsigned type = bytes[2], rank = bytes[3];
-  if (type != 0x08)
-    fail("element type " + detail::hex_byte(type) + " (" + detail::idx_type_name(type) +
-         ") is not supported; tapeless reads unsigned-byte IDX files (type 0x08)");
-  if (rank == 0) fail("wrong magic: rank 0, an IDX file has at least one dimension");
-  const std::size_t header = 4 + 4 * std::size_t{rank};
+  const std::size_t rank = detail::idx_rank(bytes, source);
+  const std::size_t header = 4 + 4 * rank;
   if (bytes.size() < header)
     fail("truncated: " + std::to_string(bytes.size()) + " bytes, the header of a rank-" + std::to_string(rank) +
          " IDX file has " + std::to_string(header));
 
   idx_array out;
   out.source = source;
-  std::size_t count = 1;
-  for (std::size_t i = 0; i < rank; ++i) {
-    const std::uint32_t dim = detail::big_endian_u32(bytes.data() + 4 + 4 * i);
-    out.dims.push_back(dim);
-    if (dim != 0 && count > std::numeric_limits<std::size_t>::max() / dim)
-      fail("dimensions " + detail::dims_text(out.dims) + " overflow the address space");
-    count *= dim;
-  }
+  const std::size_t count = detail::idx_dims(bytes.data() + 4, rank, out.dims, source);
   const std::size_t payload = bytes.size() - header;
   if (payload < count)
     fail("truncated: the header promises " + std::to_string(count) + " data bytes (" +

@@ -1,48 +1,43 @@
 #pragma once
 // Whole-file reads for the data readers, with the errors a user can act on.
+// Only regular files are read (a FIFO or /dev/zero is refused at once, see
+// core/detail/regular_file.hpp), and the buffer is the file's size as it was
+// opened: never more than the file holds.
 
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <limits>
 #include <string>
-#include <system_error>
 #include <vector>
 
+#include <tapeless/core/detail/regular_file.hpp>
 #include <tapeless/train/data_error.hpp>
 
 namespace tapeless::train::detail {
 
-// Why `path` cannot be opened, with a hint where one helps.
-inline std::string open_failure(const std::filesystem::path& path, int error_number) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    std::string message = "cannot open: no such file";
-    if (path.is_relative()) {
-      // A relative path is the usual cause: say where it was looked for.
-      const auto here = std::filesystem::current_path(ec);
-      if (!ec) message += " (relative paths are resolved from the working directory, " + here.string() + ")";
-    }
-    return message;
-  }
-  if (std::filesystem::is_directory(path, ec)) return "cannot open: it is a directory, not a file";
-  return std::string("cannot open: ") + std::strerror(error_number);
+// A regular file open for reading; throws data_error naming it if it is not one.
+inline void check_open(const tapeless::detail::regular_file& file, const std::filesystem::path& path) {
+  if (!file.is_open()) throw data_error(path.string(), file.problem());
+}
+
+// `count` bytes of `file` from `offset`; throws data_error naming `path`.
+inline void read_exactly(const tapeless::detail::regular_file& file, const std::filesystem::path& path,
+                         std::uint64_t offset, void* into, std::size_t count) {
+  if (!file.read_at(offset, into, count))
+    throw data_error(path.string(), errno ? "read failed: " + std::string(std::strerror(errno))
+                                          : "read failed: the file became shorter while it was read");
 }
 
 // The bytes of a file; throws data_error if it cannot be read.
 inline std::vector<unsigned char> read_file_bytes(const std::filesystem::path& path) {
-  errno = 0;
-  std::ifstream in(path, std::ios::binary);
-  if (!in || std::filesystem::is_directory(path)) throw data_error(path.string(), open_failure(path, errno));
-  std::vector<unsigned char> bytes;
-  std::error_code ec;
-  if (const auto size = std::filesystem::file_size(path, ec); !ec) bytes.reserve(size);
-  char chunk[1 << 16];
-  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
-    bytes.insert(bytes.end(), chunk, chunk + in.gcount());
-  }
-  if (in.bad()) throw data_error(path.string(), "read failed: " + std::string(std::strerror(errno)));
+  const tapeless::detail::regular_file file(path);
+  check_open(file, path);
+  if (file.size() > std::numeric_limits<std::size_t>::max())
+    throw data_error(path.string(), "too large to read into memory (" + std::to_string(file.size()) + " bytes)");
+  std::vector<unsigned char> bytes(static_cast<std::size_t>(file.size()));
+  read_exactly(file, path, 0, bytes.data(), bytes.size());
   return bytes;
 }
 
