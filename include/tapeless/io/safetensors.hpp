@@ -15,10 +15,18 @@
 // parameter present with its dtype and shape, offsets in range and tiling the
 // data) and reads every value before it writes any: on any problem it throws
 // tl::io::error naming the file and the problem, and the store is unchanged.
-// save writes to path + ".tmp" and renames it over path, so a failed save
-// never leaves a partial file under the target name.
+// Only regular files are read (a FIFO or a device is refused at once).
+//
+// save replaces the file atomically (see io/detail/atomic_file.hpp): whoever
+// opens the path, during a save, after a crash or while another save to the
+// same path runs, finds the old file or the new one, whole; a failed save
+// removes only its own temporary. save refuses a parameter holding a NaN or
+// an infinity (the weights of a diverged run) unless told
+// {.allow_non_finite = true}; the file is then not written.
 
+#include <tapeless/core/detail/regular_file.hpp>
 #include <tapeless/core/parameter_store.hpp>
+#include <tapeless/io/detail/atomic_file.hpp>
 #include <tapeless/io/detail/dtype.hpp>
 #include <tapeless/io/detail/safetensors_header.hpp>
 #include <tapeless/io/error.hpp>
@@ -27,15 +35,17 @@
 #include <array>
 #include <bit>
 #include <cerrno>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -53,6 +63,12 @@ struct load_options {
 
 // tl::io::load(params, path, tl::io::allow_unused): skip the file's extra tensors.
 inline constexpr load_options allow_unused{.allow_unused = true};
+
+struct save_options {
+  // A parameter holding a NaN or an infinity is an error (the weights of a
+  // diverged run should not replace good ones) unless this is set.
+  bool allow_non_finite = false;
+};
 
 namespace detail {
 
@@ -99,13 +115,11 @@ std::string quoted_list(const Range& names) {
 class safetensors_file {
  public:
   safetensors_file(const std::filesystem::path& path, std::string where)
-      : where_(std::move(where)) {
-    std::error_code ec;
-    const std::uint64_t size = std::filesystem::file_size(path, ec);
-    if (ec) throw error(where_ + "cannot read the file: " + ec.message());
-    errno = 0;
-    in_.open(path, std::ios::binary);
-    if (!in_) throw error(where_ + "cannot open the file" + cause(errno));
+      : where_(std::move(where)), file_(path) {
+    // The size is the open file's: a save renaming a new file over the path
+    // meanwhile cannot pair this file's header with that one's size.
+    if (!file_.is_open()) throw error(where_ + "cannot read the file: " + file_.problem());
+    const std::uint64_t size = file_.size();
     if (size < 8)
       throw error(where_ + "the file has " + std::to_string(size) +
                   " bytes, fewer than the 8 of the header length: it is truncated or not a "
@@ -143,41 +157,38 @@ class safetensors_file {
 
  private:
   void read(std::uint64_t offset, std::uint64_t count, void* into) {
-    in_.seekg(static_cast<std::streamoff>(offset));
-    in_.read(static_cast<char*>(into), static_cast<std::streamsize>(count));
-    if (!in_ || static_cast<std::uint64_t>(in_.gcount()) != count)
+    if (!file_.read_at(offset, into, static_cast<std::size_t>(count)))
       throw error(where_ + "reading " + std::to_string(count) + " bytes at byte " +
                   std::to_string(offset) + " failed (did the file change while it was read?)" +
                   cause(errno));
   }
 
   std::string where_;
-  std::ifstream in_;
+  tapeless::detail::regular_file file_;
   header_contents header_;
   std::uint64_t data_start_ = 0;
 };
 
-// The file's record of Entry's parameter, checked for dtype and shape; null
-// when the file has none.
-template <class Entry>
-const tensor_record* matching_record(const safetensors_file& file, const std::string& where) {
-  using T = typename Entry::element_type;
-  constexpr auto& dims = Entry::shape_type::dims;
-  const tensor_record* record = file.find(Entry::name.view());
-  if (!record) return nullptr;
-  const std::string who = "tensor " + json_quoted(Entry::name.view());
-  if (record->dtype != dtype_name<T>())
-    throw error(where + who + " is " + record->dtype +
-                " in the file, but the store's parameter is " + std::string(dtype_name<T>()) +
-                " (load does not convert)");
-  if (!std::equal(record->shape.begin(), record->shape.end(), dims.begin(), dims.end()))
-    throw error(where + who + " has shape " + shape_text(record->shape) +
-                " in the file, but the store's parameter has shape " + shape_text(dims));
-  return record;
-}
+// One tensor of a file to write: its name, dtype, shape and bytes.
+struct tensor_out {
+  std::string_view name;
+  std::string_view dtype;
+  std::vector<std::uint64_t> shape;
+  const void* data;
+  std::size_t bytes;
+};
 
-template <class... Entries>
-std::string header_text(const metadata& meta) {
+// One tensor to read: what the file must hold under `name`, and where the
+// bytes go once every tensor has been read.
+struct tensor_in {
+  std::string_view name;
+  std::string_view dtype;
+  std::vector<std::uint64_t> shape;
+  void* data;
+  std::size_t bytes;
+};
+
+inline std::string header_text(const metadata& meta, std::span<const tensor_out> tensors) {
   std::string text = "{";
   if (!meta.empty()) {
     text += "\"__metadata__\":{";
@@ -191,17 +202,14 @@ std::string header_text(const metadata& meta) {
   }
   std::uint64_t offset = 0;
   bool first = meta.empty();
-  const auto add = [&]<class Entry>(Entry) {
-    using T = typename Entry::element_type;
-    const std::uint64_t bytes = sizeof(T) * Entry::shape_type::size;
+  for (const tensor_out& t : tensors) {
     if (!first) text += ',';
-    text += json_quoted(Entry::name.view()) + ":{\"dtype\":\"" + std::string(dtype_name<T>()) +
-            "\",\"shape\":" + shape_text(Entry::shape_type::dims, ",") + ",\"data_offsets\":[" +
-            std::to_string(offset) + "," + std::to_string(offset + bytes) + "]}";
-    offset += bytes;
+    text += json_quoted(t.name) + ":{\"dtype\":\"" + std::string(t.dtype) + "\",\"shape\":" +
+            shape_text(t.shape, ",") + ",\"data_offsets\":[" + std::to_string(offset) + "," +
+            std::to_string(offset + t.bytes) + "]}";
+    offset += t.bytes;
     first = false;
-  };
-  (add(Entries{}), ...);
+  }
   text += "}";
   // Spaces up to a multiple of 8, as the reference writer pads: the data then
   // starts 8-byte aligned in the file, ready for mapping in place.
@@ -209,35 +217,116 @@ std::string header_text(const metadata& meta) {
   return text;
 }
 
-template <class Storage, class... Entries, std::size_t... I>
-void write_values(std::ofstream& out, const parameter_store<Storage, Entries...>& params,
-                  std::index_sequence<I...>) {
-  (out.write(reinterpret_cast<const char*>(params.template value_at<I>().data()),
-             static_cast<std::streamsize>(sizeof(typename Entries::element_type) *
-                                          Entries::shape_type::size)),
-   ...);
+// Writes the tensors, in order, as a safetensors file that replaces `path`
+// atomically.
+inline void write_safetensors(const std::filesystem::path& path, const std::string& where, const metadata& meta,
+                              std::span<const tensor_out> tensors) {
+  for (const auto& [key, value] : meta)
+    if (first_non_utf8(key) != std::string_view::npos || first_non_utf8(value) != std::string_view::npos)
+      throw error(where + "metadata key " + json_quoted(key) + " or its value is not UTF-8, which the format requires");
+  const std::string header = header_text(meta, tensors);
+  unsigned char length_field[8];
+  for (std::size_t k = 0; k < 8; ++k)
+    length_field[k] = static_cast<unsigned char>(std::uint64_t{header.size()} >> (8 * k));
+  atomic_file out(path, where);
+  out.write(length_field, 8);
+  out.write(header.data(), header.size());
+  for (const tensor_out& t : tensors) out.write(t.data, t.bytes);
+  out.commit();
 }
 
-template <class Storage, class... Entries, std::size_t... I>
-void copy_values(parameter_store<Storage, Entries...>& params, const std::byte* from,
-                 std::index_sequence<I...>) {
-  ((std::memcpy(params.template value_at<I>().data(), from,
-                sizeof(typename Entries::element_type) * Entries::shape_type::size),
-    from += sizeof(typename Entries::element_type) * Entries::shape_type::size),
-   ...);
-}
-
-// Removes the temporary file of a save unless the save got as far as renaming it.
-struct remove_unless_renamed {
-  const std::filesystem::path& temporary;
-  bool renamed = false;
-  ~remove_unless_renamed() {
-    if (!renamed) {
-      std::error_code ignored;
-      std::filesystem::remove(temporary, ignored);
+// Reads every tensor of `wanted` from the file: all checks and all reads
+// first, into a staging buffer; the destinations are written only once
+// nothing can fail. Returns the file's metadata.
+inline metadata read_safetensors(const std::filesystem::path& path, const std::string& where,
+                                 std::span<const tensor_in> wanted, load_options options) {
+  safetensors_file file(path, where);
+  std::vector<const tensor_record*> records(wanted.size());
+  std::vector<std::string_view> missing;
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    const tensor_in& w = wanted[i];
+    records[i] = file.find(w.name);
+    if (!records[i]) {
+      missing.push_back(w.name);
+      continue;
     }
+    const std::string who = "tensor " + json_quoted(w.name);
+    if (records[i]->dtype != w.dtype)
+      throw error(where + who + " is " + records[i]->dtype + " in the file, but the store's parameter is " +
+                  std::string(w.dtype) + " (load does not convert)");
+    if (records[i]->shape != w.shape)
+      throw error(where + who + " has shape " + shape_text(records[i]->shape) +
+                  " in the file, but the store's parameter has shape " + shape_text(w.shape));
   }
-};
+  if (!missing.empty()) {
+    std::vector<std::string_view> present;
+    for (const tensor_record& t : file.header().tensors) present.push_back(t.name);
+    throw error(where + "the store's parameter(s) " + quoted_list(missing) + " are not in the file, which has " +
+                quoted_list(present));
+  }
+  if (!options.allow_unused) {
+    std::vector<std::string_view> unused;
+    for (const tensor_record& t : file.header().tensors) {
+      bool known = false;
+      for (const tensor_in& w : wanted) known = known || w.name == t.name;
+      if (!known) unused.push_back(t.name);
+    }
+    if (!unused.empty())
+      throw error(where + "the file has tensor(s) " + quoted_list(unused) +
+                  " that the store has no parameter for; pass tl::io::allow_unused to skip them");
+  }
+  std::size_t total = 0;
+  for (const tensor_in& w : wanted) total += w.bytes;
+  std::vector<std::byte> staged(total);
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    file.read_data(records[i]->begin, wanted[i].bytes, staged.data() + at);
+    at += wanted[i].bytes;
+  }
+  metadata meta = file.header().metadata;  // may throw (allocates): before anything is written
+  // Everything is checked and read: from here nothing throws.
+  at = 0;
+  for (const tensor_in& w : wanted) {
+    std::memcpy(w.data, staged.data() + at, w.bytes);
+    at += w.bytes;
+  }
+  return meta;
+}
+
+// The store's parameters as tensors to write, or to read into.
+template <class Storage, class... Entries, std::size_t... I>
+std::array<tensor_out, sizeof...(Entries)> tensors_of(const parameter_store<Storage, Entries...>& params,
+                                                      std::index_sequence<I...>) {
+  return {tensor_out{Entries::name.view(), dtype_name<typename Entries::element_type>(),
+                     {Entries::shape_type::dims.begin(), Entries::shape_type::dims.end()},
+                     params.template value_at<I>().data(),
+                     sizeof(typename Entries::element_type) * Entries::shape_type::size}...};
+}
+template <class Storage, class... Entries, std::size_t... I>
+std::array<tensor_in, sizeof...(Entries)> tensors_of(parameter_store<Storage, Entries...>& params,
+                                                     std::index_sequence<I...>) {
+  return {tensor_in{Entries::name.view(), dtype_name<typename Entries::element_type>(),
+                    {Entries::shape_type::dims.begin(), Entries::shape_type::dims.end()},
+                    params.template value_at<I>().data(),
+                    sizeof(typename Entries::element_type) * Entries::shape_type::size}...};
+}
+
+// The name of the first parameter holding a NaN or an infinity, empty if none.
+template <class Storage, class... Entries>
+std::string_view first_non_finite(const parameter_store<Storage, Entries...>& params) {
+  std::string_view found;
+  params.visit([&](std::string_view name, const auto& value, const auto&) {
+    using T = typename std::remove_cvref_t<decltype(value)>::value_type;
+    if constexpr (std::is_floating_point_v<T>)
+      if (found.empty())
+        for (const T v : value)
+          if (!std::isfinite(v)) {
+            found = name;
+            break;
+          }
+  });
+  return found;
+}
 
 }  // namespace detail
 
@@ -245,7 +334,7 @@ struct remove_unless_renamed {
 // store's order, with meta as the file's "__metadata__" when it is not empty.
 template <class Storage, class... Entries>
 void save(const parameter_store<Storage, Entries...>& params, const std::filesystem::path& path,
-          const metadata& meta = {}) {
+          const metadata& meta = {}, save_options options = {}) {
   static_assert(detail::host_is_little_endian<parameter_store<Storage, Entries...>>,
                 "tapeless::io::save: safetensors data is little-endian and this host is not; "
                 "byte swapping is not implemented");
@@ -258,38 +347,18 @@ void save(const parameter_store<Storage, Entries...>& params, const std::filesys
   static_assert(detail::names_are_unique<Entries...>(),
                 "tapeless::io::save: two parameters of this store share a name");
   const std::string where = detail::where("tapeless::io::save", path);
-  for (const auto& [key, value] : meta)
-    if (detail::first_non_utf8(key) != std::string_view::npos ||
-        detail::first_non_utf8(value) != std::string_view::npos)
-      throw error(where + "metadata key " + detail::json_quoted(key) +
-                  " or its value is not UTF-8, which the format requires");
-
-  const std::string header = detail::header_text<Entries...>(meta);
-  unsigned char length_field[8];
-  for (std::size_t k = 0; k < 8; ++k)
-    length_field[k] = static_cast<unsigned char>(std::uint64_t{header.size()} >> (8 * k));
-
-  std::filesystem::path temporary = path;
-  temporary += ".tmp";
-  detail::remove_unless_renamed cleanup{temporary};
-  {
-    errno = 0;
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw error(where + "cannot create \"" + temporary.string() + "\"" + detail::cause(errno));
-    out.write(reinterpret_cast<const char*>(length_field), 8);
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    detail::write_values(out, params, std::index_sequence_for<Entries...>{});
-    out.close();  // flushes: a full disk shows here
-    if (!out)
-      throw error(where + "writing \"" + temporary.string() + "\" failed" + detail::cause(errno));
-  }
-  std::error_code ec;
-  std::filesystem::rename(temporary, path, ec);
-  if (ec)
-    throw error(where + "cannot rename \"" + temporary.string() +
-                "\" to the target: " + ec.message());
-  cleanup.renamed = true;
+  if (!options.allow_non_finite)
+    if (const std::string_view name = detail::first_non_finite(params); !name.empty())
+      throw error(where + "parameter " + detail::json_quoted(name) +
+                  " holds a NaN or an infinity (did training diverge?); the file was not written. Pass "
+                  "tl::io::save_options{.allow_non_finite = true} to save it anyway");
+  const auto tensors = detail::tensors_of(params, std::index_sequence_for<Entries...>{});
+  detail::write_safetensors(path, where, meta, tensors);
+}
+template <class Storage, class... Entries>
+void save(const parameter_store<Storage, Entries...>& params, const std::filesystem::path& path,
+          save_options options) {
+  save(params, path, metadata{}, options);
 }
 
 // Reads every parameter's value from the file. All checks and all reads come
@@ -304,43 +373,8 @@ void load(parameter_store<Storage, Entries...>& params, const std::filesystem::p
   static_assert((detail::has_dtype<typename Entries::element_type> && ...),
                 "tapeless::io::load: a parameter's element type has no safetensors dtype; use "
                 "float, double or a fixed-width integer (std::int8_t ... std::uint64_t), not bool");
-  constexpr std::size_t count = sizeof...(Entries);
-  constexpr std::array<std::size_t, count> bytes{sizeof(typename Entries::element_type) *
-                                                 Entries::shape_type::size...};
-  const std::string where = detail::where("tapeless::io::load", path);
-  detail::safetensors_file file(path, where);
-
-  const std::array<const detail::tensor_record*, count> records{
-      detail::matching_record<Entries>(file, where)...};
-  std::vector<std::string_view> missing;
-  for (std::size_t i = 0; i < count; ++i)
-    if (!records[i]) missing.push_back(params.names[i]);
-  if (!missing.empty()) {
-    std::vector<std::string_view> present;
-    for (const detail::tensor_record& t : file.header().tensors) present.push_back(t.name);
-    throw error(where + "the store's parameter(s) " + detail::quoted_list(missing) +
-                " are not in the file, which has " + detail::quoted_list(present));
-  }
-  if (!options.allow_unused) {
-    std::vector<std::string_view> unused;
-    for (const detail::tensor_record& t : file.header().tensors)
-      if (std::find(params.names.begin(), params.names.end(), t.name) == params.names.end())
-        unused.push_back(t.name);
-    if (!unused.empty())
-      throw error(where + "the file has tensor(s) " + detail::quoted_list(unused) +
-                  " that the store has no parameter for; pass tl::io::allow_unused to skip them");
-  }
-
-  std::size_t total = 0;
-  for (const std::size_t b : bytes) total += b;
-  std::vector<std::byte> staged(total);
-  std::size_t at = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    file.read_data(records[i]->begin, bytes[i], staged.data() + at);
-    at += bytes[i];
-  }
-  // Everything is checked and read: from here nothing throws.
-  detail::copy_values(params, staged.data(), std::index_sequence_for<Entries...>{});
+  const auto tensors = detail::tensors_of(params, std::index_sequence_for<Entries...>{});
+  detail::read_safetensors(path, detail::where("tapeless::io::load", path), tensors, options);
 }
 
 // The file's "__metadata__" (empty when it has none), after checking the file

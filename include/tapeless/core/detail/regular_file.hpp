@@ -23,7 +23,8 @@ namespace tapeless::detail {
 class regular_file {
  public:
   // Opens `path` for reading; on failure the file is not open and problem()
-  // says why, without the path.
+  // says why, without the path ("no such file", "it is a FIFO (named pipe),
+  // not a regular file", ...).
   explicit regular_file(const std::filesystem::path& path) {
     // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -33,12 +34,12 @@ class regular_file {
     }
     struct stat st{};
     if (::fstat(fd_, &st) != 0) {
-      problem_ = std::string("cannot open: ") + std::strerror(errno);
+      problem_ = std::strerror(errno);
       close();
       return;
     }
     if (!S_ISREG(st.st_mode)) {
-      problem_ = "cannot read: it is " + kind_of(st.st_mode) + ", not a regular file";
+      problem_ = "it is " + kind_of(st.st_mode) + ", not a regular file";
       close();
       return;
     }
@@ -93,7 +94,7 @@ class regular_file {
   // Why `path` cannot be opened, with a hint where one helps.
   static std::string open_problem(const std::filesystem::path& path, int error_number) {
     if (error_number == ENOENT) {
-      std::string message = "cannot open: no such file";
+      std::string message = "no such file";
       if (path.is_relative()) {
         // A relative path is the usual cause: say where it was looked for.
         std::error_code ec;
@@ -102,7 +103,7 @@ class regular_file {
       }
       return message;
     }
-    return std::string("cannot open: ") + std::strerror(error_number);
+    return std::strerror(error_number);
   }
 
   int fd_ = -1;

@@ -19,7 +19,7 @@ namespace tapeless::train::detail {
 
 // A regular file open for reading; throws data_error naming it if it is not one.
 inline void check_open(const tapeless::detail::regular_file& file, const std::filesystem::path& path) {
-  if (!file.is_open()) throw data_error(path.string(), file.problem());
+  if (!file.is_open()) throw data_error(path.string(), "cannot read: " + file.problem());
 }
 
 // `count` bytes of `file` from `offset`; throws data_error naming `path`.
