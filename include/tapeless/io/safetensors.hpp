@@ -40,6 +40,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
@@ -236,10 +237,12 @@ inline void write_safetensors(const std::filesystem::path& path, const std::stri
 }
 
 // Reads every tensor of `wanted` from the file: all checks and all reads
-// first, into a staging buffer; the destinations are written only once
-// nothing can fail. Returns the file's metadata.
+// first, into a staging buffer, then `check_metadata` (which may throw); the
+// destinations are written only once nothing can fail. Returns the file's
+// metadata.
 inline metadata read_safetensors(const std::filesystem::path& path, const std::string& where,
-                                 std::span<const tensor_in> wanted, load_options options) {
+                                 std::span<const tensor_in> wanted, load_options options,
+                                 const std::function<void(const metadata&)>& check_metadata = {}) {
   safetensors_file file(path, where);
   std::vector<const tensor_record*> records(wanted.size());
   std::vector<std::string_view> missing;
@@ -284,6 +287,7 @@ inline metadata read_safetensors(const std::filesystem::path& path, const std::s
     at += wanted[i].bytes;
   }
   metadata meta = file.header().metadata;  // may throw (allocates): before anything is written
+  if (check_metadata) check_metadata(meta);
   // Everything is checked and read: from here nothing throws.
   at = 0;
   for (const tensor_in& w : wanted) {

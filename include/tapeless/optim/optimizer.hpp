@@ -107,8 +107,10 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   void set_lr(float lr) noexcept { rule_.lr = lr; }
   float base_lr() const noexcept { return base_lr_; }
 
-  // Steps taken since construction or reset().
+  // Steps taken since construction or reset(); set_steps restores the count
+  // of a checkpoint (the bias corrections of adam read it).
   std::uint64_t steps() const noexcept { return steps_; }
+  void set_steps(std::uint64_t steps) noexcept { steps_ = steps; }
 
   const Rule& rule() const noexcept { return rule_; }
 
