@@ -130,6 +130,25 @@ inline double accuracy_of(const accuracy_meter& meter, std::size_t correct, std:
   return counted ? static_cast<double>(correct) / static_cast<double>(counted) : not_measured;
 }
 
+// Ends a diverged run: restores the best weights if it can, says so where
+// progress goes, and throws training_diverged.
+[[noreturn]] inline void stop_diverged(const fit_options& options, std::size_t epoch, std::size_t step,
+                                       std::size_t steps, std::vector<epoch_metrics> history) {
+  const double loss = history.back().train_loss;
+  const bool restored = options.restore_best && options.restore_best();
+  const std::string message =
+      "tl::train::fit: the training loss is " + std::string(std::isnan(loss) ? "nan" : "infinite") + " at epoch " +
+      std::to_string(epoch) + ", step " + std::to_string(step) + " of " + std::to_string(steps) +
+      ": training stopped (check the data for NaN or huge values, and the learning rate); " +
+      (restored ? std::string("the best weights were restored")
+       : options.restore_best
+           ? std::string("there were no best weights to restore: the parameters hold the diverged values")
+           : std::string("the parameters hold the diverged values (fit_options::restore_best can bring back "
+                         "the best ones)"));
+  if (options.progress) *options.progress << message << '\n' << std::flush;
+  throw training_diverged(message, epoch, step, loss, restored, std::move(history));
+}
+
 template <std::size_t B, std::size_t F, class Target, class Step, class Validate>
 std::vector<epoch_metrics> fit(batch_loader<B, F, Target>& train, Step& step, Validate validate,
                                const fit_options& options) {
@@ -163,19 +182,7 @@ std::vector<epoch_metrics> fit(batch_loader<B, F, Target>& train, Step& step, Va
         if (display) display->end_epoch(m);
         if (log) log->write(m);
         history.push_back(m);
-        const bool restored = options.restore_best && options.restore_best();
-        const std::string message =
-            "tl::train::fit: the training loss is " + std::string(std::isnan(m.train_loss) ? "nan" : "infinite") +
-            " at epoch " + std::to_string(epoch) + ", step " + std::to_string(b.index + 1) + " of " +
-            std::to_string(train.batches()) + ": training stopped (check the data for NaN or huge values, and the "
-            "learning rate); " +
-            (restored ? std::string("the best weights were restored")
-             : options.restore_best
-                 ? std::string("there were no best weights to restore: the parameters hold the diverged values")
-                 : std::string("the parameters hold the diverged values (fit_options::restore_best can bring "
-                               "back the best ones)"));
-        if (options.progress) *options.progress << message << '\n' << std::flush;
-        throw training_diverged(message, epoch, b.index + 1, m.train_loss, restored, std::move(history));
+        stop_diverged(options, epoch, b.index + 1, train.batches(), std::move(history));
       }
     }
     m.samples_per_second = timer.samples_per_second();

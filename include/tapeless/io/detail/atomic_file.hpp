@@ -43,7 +43,10 @@ class atomic_file {
       char suffix[40];
       std::snprintf(suffix, sizeof suffix, ".tmp-%016llx",
                     static_cast<unsigned long long>(mix(seed + attempt * 0x9e3779b97f4a7c15ull)));
-      temporary_ = directory / ("." + target.filename().string() + suffix);
+      std::string name = target.filename().string();  // appended, not "." + name: GCC 12 warns on that (-Wrestrict)
+      name.insert(name.begin(), '.');
+      name += suffix;
+      temporary_ = directory / name;
       fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
       if (fd_ >= 0) break;
       if (errno != EEXIST) throw error(where_ + "cannot create a temporary file in \"" + directory.string() + "\"" + cause());
