@@ -33,6 +33,7 @@ mkdir -p "$work"
 printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n' > "$work/probe.cpp"
 if ! "$cxx" -fsanitize=fuzzer "$work/probe.cpp" -o "$work/probe" >/dev/null 2>&1; then
   echo "fuzz: skipped: $cxx cannot link libFuzzer (Debian: apt install libclang-rt-14-dev)"
+  [ -z "${FUZZ_WORK:-}" ] && rm -rf "$work"
   exit 0
 fi
 
