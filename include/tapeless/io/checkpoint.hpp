@@ -21,7 +21,7 @@
 // parameters and the optimizer are as they were. A learning-rate schedule
 // needs nothing more: it is a function of the epoch (see optim/schedule.hpp).
 
-#include <tapeless/compile/parameters.hpp>
+#include <tapeless/core/parameter_store.hpp>
 #include <tapeless/io/error.hpp>
 #include <tapeless/io/safetensors.hpp>
 #include <tapeless/optim/optimizer.hpp>
