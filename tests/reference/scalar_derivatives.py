@@ -22,6 +22,8 @@ SymPy and translates word for word into C++:
     exp log sin cos tan tanh sigmoid relu sqrt abs square step heaviside sign
     pow(a, k), max(a, b), min(a, b)
     a < b, a > b, a <= b, a >= b (1 or 0), where(c, a, b), clamp(a, lo, hi)
+    erf erfc normal_cdf atan asin acos sinh cosh asinh log1p expm1 cbrt,
+    atan2(y, x), hypot(a, b), and the constants pi and sqrt2: tl::pi, tl::sqrt2
 
 SymPy reads sigmoid(a) as 1/(1 + exp(-a)), relu(a) as Max(a, 0), step and
 heaviside as Heaviside and square(a) as a**2, a comparison as
@@ -182,6 +184,27 @@ CATALOGUE = [
       at=[(0.25, 1.25), (1.25, 0.25), (0.75, 2.5)]),
     F("where(x < y, clamp(x, c(-1), y), sigmoid(x - y))", box=[(-0.9, 0), (0.5, 1)],
       at=[(-0.5, 0.75), (1.5, 0.25), (-1.5, 0.5)]),
+    # ---- erf, the normal CDF, inverse trigonometric, hyperbolic, accurate forms
+    F("erf(x)"),
+    F("erfc(x*y)", box=(-1.5, 1.5)),
+    F("normal_cdf(x)*y"),
+    F("erf(x)*erfc(y) + normal_cdf(x - y)"),
+    F("normal_cdf(x/sqrt2)*pi"),
+    F("exp(-x*x/2)/sqrt(c(2)*pi)*y"),
+    F("atan(x*y)"),
+    F("asin(x)", box=(-0.8, 0.8)),
+    F("acos(x*y)", box=(-0.8, 0.8)),
+    F("atan2(y, x)", box=[(0.5, 2), (-2, 2)], at=[(1.25, -0.5), (-0.75, 0.5), (-1.5, -1.0)]),
+    F("atan2(x*y, x + 3)", box=(-1.5, 1.5)),
+    F("sinh(x)*cosh(y)"),
+    F("asinh(x*y)"),
+    F("log1p(x*x) + log1p(y)", box=[(-2, 2), (-0.5, 2)]),
+    F("expm1(x)*y"),
+    F("hypot(x, y)", box=(0.5, 2)),
+    F("hypot(x*y, 2.0)"),
+    F("cbrt(x)", box=(0.2, 3)),
+    F("cbrt(x*y + 3)", box=(-1, 1)),
+    F("pi*x*x + sqrt2*y"),
     # ---- compositions: deep nesting ----------------------------------------
     F("exp(sin(cos(tan(x*y + z))))", box=(-0.5, 0.5)),
     F("sin(sin(sin(sin(sin(sin(x))))))"),
@@ -220,7 +243,15 @@ UNARY = {
     "sqrt": sp.sqrt, "abs": sp.Abs,
     "square": lambda a: a**2,
     "step": sp.Heaviside, "heaviside": sp.Heaviside, "sign": sp.sign,
+    "erf": sp.erf, "erfc": sp.erfc,
+    "normal_cdf": lambda a: (1 + sp.erf(a / sp.sqrt(2))) / 2,
+    "atan": sp.atan, "asin": sp.asin, "acos": sp.acos,
+    "sinh": sp.sinh, "cosh": sp.cosh, "asinh": sp.asinh,
+    "log1p": lambda a: sp.log(1 + a), "expm1": lambda a: sp.exp(a) - 1,
+    "cbrt": sp.cbrt,
 }
+# Irrational constants: their C++ names and their values.
+CONSTANTS = {"pi": ("tl::pi", sp.pi), "sqrt2": ("tl::sqrt2", sp.sqrt(2))}
 # Functions whose derivative jumps where their argument is 0.
 KINKED = {"relu", "abs", "step", "heaviside", "sign"}
 # Functions tapeless evaluates in constexpr (plain comparisons and arithmetic).
@@ -249,6 +280,9 @@ class Translation:
 
     def visit(self, node):
         """(SymPy expression, C++ text, C++ precedence of that text)."""
+        if isinstance(node, ast.Name) and node.id in CONSTANTS:
+            cpp, value = CONSTANTS[node.id]
+            return value, cpp, ATOM
         if isinstance(node, ast.Name):
             if node.id not in VARIABLES:
                 raise ValueError(f"unknown variable {node.id}")
@@ -300,8 +334,12 @@ class Translation:
             (a,) = values
             if name in KINKED:
                 self.kinks.append(a)
-            elif name in ("log", "sqrt"):
-                self.positive.append(a)
+            elif name in ("log", "sqrt", "cbrt"):
+                self.positive.append(a)  # cbrt: SymPy's principal root is real for a > 0
+            elif name in ("asin", "acos"):
+                self.positive.append(1 - a**2)
+            elif name == "log1p":
+                self.positive.append(1 + a)
             elif name == "tan":
                 self.nonzero.append(sp.cos(a))
             return UNARY[name](a), cpp, ATOM
@@ -319,6 +357,14 @@ class Translation:
             elif k < 0:
                 self.nonzero.append(a)
             return a**k, cpp, ATOM
+        if name == "atan2" and len(values) == 2:
+            b, a = values
+            self.nonzero.append(a**2 + b**2)
+            return sp.atan2(b, a), cpp, ATOM
+        if name == "hypot" and len(values) == 2:
+            a, b = values
+            self.nonzero.append(a**2 + b**2)
+            return sp.sqrt(a**2 + b**2), cpp, ATOM
         if name == "where" and len(values) == 3:
             c, a, b = values
             if not isinstance(args[0], ast.Compare):

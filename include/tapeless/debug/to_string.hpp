@@ -85,6 +85,9 @@ printed print(const E& e) {
   } else if constexpr (is_constant<E>) {
     std::string text = number_text(e.value);
     return {text, text.front() == '-' ? strength::negation : strength::atom};
+  } else if constexpr (is_math_constant<E>) {
+    return {std::string(E::name), E::name.find('/') != E::name.npos ? strength::product : strength::atom,
+            E::name.find('/') != E::name.npos};
   } else if constexpr (is_slot<E>) {
     return {"c" + std::to_string(E::slot), strength::atom};
   } else {

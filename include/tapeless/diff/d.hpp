@@ -5,9 +5,11 @@
 #include <tapeless/core/diagnostics.hpp>
 #include <tapeless/diff/reverse.hpp>
 #include <tapeless/diff/rules/arithmetic.hpp>
+#include <tapeless/diff/rules/atan2.hpp>
 #include <tapeless/diff/rules/clamp.hpp>
 #include <tapeless/diff/rules/compare.hpp>
 #include <tapeless/diff/rules/elementary.hpp>
+#include <tapeless/diff/rules/erf.hpp>
 #include <tapeless/diff/rules/minmax.hpp>
 #include <tapeless/diff/rules/pow.hpp>
 #include <tapeless/diff/rules/where.hpp>

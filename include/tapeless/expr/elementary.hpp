@@ -1,10 +1,12 @@
 #pragma once
-// Elementwise functions of one argument. `step`, `heaviside` and `sign` are the
+// Elementwise functions of one argument; each also takes a plain number and
+// returns a number. `step`, `heaviside` and `sign` are the
 // piecewise-constant functions that derivatives of relu, max/min and abs need;
 // they are public too.
 
 #include <cmath>
 #include <string_view>
+#include <type_traits>
 
 #include <tapeless/expr/node.hpp>
 
@@ -128,10 +130,53 @@ struct sign_op : elementwise_operation {
   }
 };
 
-#define TAPELESS_UNARY_BUILDER(fn)             \
-  template <expression A>                      \
-  constexpr auto fn(const A& a) {              \
-    return node<fn##_op, A>{a};                \
+// Inverse trigonometric and hyperbolic functions, and the accurate forms
+// near 0 (log1p(a) = log(1 + a), expm1(a) = exp(a) - 1) and the cube root.
+#define TAPELESS_STD_FUNCTION_OP(fn)            \
+  struct fn##_op : elementwise_operation {      \
+    static constexpr std::string_view name = #fn; \
+    static constexpr auto apply(auto a) {       \
+      using std::fn;                            \
+      return fn(a);                             \
+    }                                           \
+  };
+
+TAPELESS_STD_FUNCTION_OP(atan)
+TAPELESS_STD_FUNCTION_OP(asin)
+TAPELESS_STD_FUNCTION_OP(acos)
+TAPELESS_STD_FUNCTION_OP(sinh)
+TAPELESS_STD_FUNCTION_OP(cosh)
+TAPELESS_STD_FUNCTION_OP(asinh)
+TAPELESS_STD_FUNCTION_OP(log1p)
+TAPELESS_STD_FUNCTION_OP(expm1)
+TAPELESS_STD_FUNCTION_OP(cbrt)
+
+#undef TAPELESS_STD_FUNCTION_OP
+
+namespace detail {
+
+// A plain number given to a function: integers compute in double, as std::sin(1) does.
+template <class T>
+constexpr auto as_floating(T a) {
+  if constexpr (std::is_integral_v<T>)
+    return static_cast<double>(a);
+  else
+    return a;
+}
+
+}  // namespace detail
+
+// fn(expression) builds a node; fn(number) is the number (tl::sin(0.5) is
+// std::sin(0.5)), so generic code runs on doubles and on symbols alike.
+#define TAPELESS_UNARY_BUILDER(fn)                          \
+  template <expression A>                                   \
+  constexpr auto fn(const A& a) {                           \
+    return node<fn##_op, A>{a};                             \
+  }                                                         \
+  template <class T>                                        \
+    requires std::is_arithmetic_v<T>                        \
+  constexpr auto fn(T a) {                                  \
+    return fn##_op::apply(detail::as_floating(a));          \
   }
 
 TAPELESS_UNARY_BUILDER(exp)
@@ -148,6 +193,15 @@ TAPELESS_UNARY_BUILDER(square)
 TAPELESS_UNARY_BUILDER(step)
 TAPELESS_UNARY_BUILDER(heaviside)
 TAPELESS_UNARY_BUILDER(sign)
+TAPELESS_UNARY_BUILDER(atan)
+TAPELESS_UNARY_BUILDER(asin)
+TAPELESS_UNARY_BUILDER(acos)
+TAPELESS_UNARY_BUILDER(sinh)
+TAPELESS_UNARY_BUILDER(cosh)
+TAPELESS_UNARY_BUILDER(asinh)
+TAPELESS_UNARY_BUILDER(log1p)
+TAPELESS_UNARY_BUILDER(expm1)
+TAPELESS_UNARY_BUILDER(cbrt)
 
 #undef TAPELESS_UNARY_BUILDER
 

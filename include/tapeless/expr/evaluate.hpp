@@ -18,6 +18,7 @@
 #include <tapeless/expr/constant.hpp>
 #include <tapeless/expr/graph.hpp>
 #include <tapeless/expr/label.hpp>
+#include <tapeless/expr/math_constant.hpp>
 #include <tapeless/expr/node.hpp>
 #include <tapeless/expr/pow.hpp>
 #include <tapeless/expr/symbol.hpp>
@@ -121,6 +122,14 @@ struct read_exact {
   template <class State, class Reads>
   static constexpr auto compute(const State&, const Reads&) {
     return R.template as<typename State::value_type>();
+  }
+};
+
+template <class Tag>
+struct read_math_constant {
+  template <class State, class Reads>
+  static constexpr auto compute(const State&, const Reads&) {
+    return math_constant<Tag>::template as<typename State::value_type>();
   }
 };
 
@@ -254,6 +263,11 @@ struct instruction<symbol<Name, Element, Shape, Kind>, Positions, Denominators, 
 template <rational R, class Positions, class Denominators, class... Bindings>
 struct instruction<exact_constant<R>, Positions, Denominators, Bindings...> {
   using step = read_exact<R>;
+  using reads = std::index_sequence<>;
+};
+template <class Tag, class Positions, class Denominators, class... Bindings>
+struct instruction<math_constant<Tag>, Positions, Denominators, Bindings...> {
+  using step = read_math_constant<Tag>;
   using reads = std::index_sequence<>;
 };
 template <std::size_t Slot, class T, class Positions, class Denominators, class... Bindings>

@@ -111,6 +111,88 @@ struct vjp_rule<square_op> {
   }
 };
 
+// d atan(a) = da / (1 + a^2)
+template <>
+struct vjp_rule<atan_op> {
+  template <std::size_t I, class A, class G>
+  static constexpr auto partial(node<atan_op, A>, G g) {
+    return make_div(g, make_add(exact_one, make_pow(A{}, exact_two)));
+  }
+};
+
+// d asin(a) = da / sqrt(1 - a^2)
+template <>
+struct vjp_rule<asin_op> {
+  template <std::size_t I, class A, class G>
+  static constexpr auto partial(node<asin_op, A>, G g) {
+    return make_div(g, make_function<sqrt_op>(make_sub(exact_one, make_pow(A{}, exact_two))));
+  }
+};
+
+// d acos(a) = -da / sqrt(1 - a^2)
+template <>
+struct vjp_rule<acos_op> {
+  template <std::size_t I, class A, class G>
+  static constexpr auto partial(node<acos_op, A>, G g) {
+    return make_neg(
+        make_div(g, make_function<sqrt_op>(make_sub(exact_one, make_pow(A{}, exact_two)))));
+  }
+};
+
+// d sinh(a) = cosh(a) da
+template <>
+struct vjp_rule<sinh_op> {
+  template <std::size_t I, class A, class G>
+  static constexpr auto partial(node<sinh_op, A>, G g) {
+    return make_mul(make_function<cosh_op>(A{}), g);
+  }
+};
+
+// d cosh(a) = sinh(a) da
+template <>
+struct vjp_rule<cosh_op> {
+  template <std::size_t I, class A, class G>
+  static constexpr auto partial(node<cosh_op, A>, G g) {
+    return make_mul(make_function<sinh_op>(A{}), g);
+  }
+};
+
+// d asinh(a) = da / sqrt(a^2 + 1)
+template <>
+struct vjp_rule<asinh_op> {
+  template <std::size_t I, class A, class G>
+  static constexpr auto partial(node<asinh_op, A>, G g) {
+    return make_div(g, make_function<sqrt_op>(make_add(make_pow(A{}, exact_two), exact_one)));
+  }
+};
+
+// d log1p(a) = da / (1 + a)
+template <>
+struct vjp_rule<log1p_op> {
+  template <std::size_t I, class A, class G>
+  static constexpr auto partial(node<log1p_op, A>, G g) {
+    return make_div(g, make_add(exact_one, A{}));
+  }
+};
+
+// d expm1(a) = (expm1(a) + 1) da   (reads the node: exp(a) is not computed again)
+template <>
+struct vjp_rule<expm1_op> {
+  template <std::size_t I, class A, class G>
+  static constexpr auto partial(node<expm1_op, A> self, G g) {
+    return make_mul(make_add(self, exact_one), g);
+  }
+};
+
+// d cbrt(a) = da / (3 cbrt(a)^2)
+template <>
+struct vjp_rule<cbrt_op> {
+  template <std::size_t I, class A, class G>
+  static constexpr auto partial(node<cbrt_op, A> self, G g) {
+    return make_div(g, make_mul(exact<rational{3, 1}>{}, make_pow(self, exact_two)));
+  }
+};
+
 // step, heaviside and sign are piecewise constant: their derivative is 0
 // (almost everywhere; at the jump it is not defined, and 0 is what PyTorch uses).
 template <class Op>

@@ -9,6 +9,7 @@
 #include <tapeless/diff/simplify/rule.hpp>
 #include <tapeless/expr/arithmetic.hpp>
 #include <tapeless/expr/elementary.hpp>
+#include <tapeless/expr/erf.hpp>
 #include <tapeless/expr/minmax.hpp>
 #include <tapeless/expr/pow.hpp>
 #include <tapeless/expr/reduce.hpp>
@@ -547,6 +548,32 @@ template <>
 inline constexpr bool folds_at<sqrt_op, rational{0, 1}> = true;
 template <>
 inline constexpr bool folds_at<sqrt_op, rational{1, 1}> = true;
+template <>
+inline constexpr bool folds_at<atan_op, rational{0, 1}> = true;
+template <>
+inline constexpr bool folds_at<asin_op, rational{0, 1}> = true;
+template <>
+inline constexpr bool folds_at<acos_op, rational{1, 1}> = true;
+template <>
+inline constexpr bool folds_at<sinh_op, rational{0, 1}> = true;
+template <>
+inline constexpr bool folds_at<cosh_op, rational{0, 1}> = true;
+template <>
+inline constexpr bool folds_at<asinh_op, rational{0, 1}> = true;
+template <>
+inline constexpr bool folds_at<log1p_op, rational{0, 1}> = true;
+template <>
+inline constexpr bool folds_at<expm1_op, rational{0, 1}> = true;
+template <>
+inline constexpr bool folds_at<cbrt_op, rational{0, 1}> = true;
+template <>
+inline constexpr bool folds_at<cbrt_op, rational{1, 1}> = true;
+template <>
+inline constexpr bool folds_at<erf_op, rational{0, 1}> = true;
+template <>
+inline constexpr bool folds_at<erfc_op, rational{0, 1}> = true;
+template <>
+inline constexpr bool folds_at<normal_cdf_op, rational{0, 1}> = true;
 
 template <class Op, class A>
 constexpr auto function_rule(A, priority<0>) {
@@ -556,14 +583,16 @@ constexpr auto function_rule(A, priority<0>) {
 template <class Op, rational C>
   requires folds_at<Op, C>
 constexpr auto function_rule(exact<C>, priority<4>) {
-  if constexpr (std::is_same_v<Op, exp_op> || std::is_same_v<Op, cos_op>)
+  if constexpr (std::is_same_v<Op, exp_op> || std::is_same_v<Op, cos_op> ||
+                std::is_same_v<Op, cosh_op> || std::is_same_v<Op, erfc_op>)
     return exact<rational{1, 1}>{};
-  else if constexpr (std::is_same_v<Op, sigmoid_op>)
+  else if constexpr (std::is_same_v<Op, sigmoid_op> || std::is_same_v<Op, normal_cdf_op>)
     return exact<rational{1, 2}>{};
-  else if constexpr (std::is_same_v<Op, log_op>)
+  else if constexpr (std::is_same_v<Op, log_op> || std::is_same_v<Op, acos_op>)
     return exact<rational{0, 1}>{};
   else
-    return exact<C>{};  // sin, tan, tanh and sqrt of 0 are 0; sqrt(1) is 1
+    return exact<C>{};  // sin, tan, tanh, sqrt, atan, asin, sinh, asinh, log1p, expm1,
+                        // cbrt, erf of 0 are 0; sqrt(1) and cbrt(1) are 1
 }
 // abs, relu, square, step, heaviside, sign of an exact constant -> folded
 template <class Op, rational C>
