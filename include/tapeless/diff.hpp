@@ -5,6 +5,8 @@
 #include <tapeless/diff/d.hpp>
 #include <tapeless/diff/grad.hpp>
 #include <tapeless/diff/grad_parameters.hpp>
+#include <tapeless/diff/hessian.hpp>
+#include <tapeless/diff/jacobian.hpp>
 #include <tapeless/diff/reverse.hpp>
 #include <tapeless/diff/simplify.hpp>
 #include <tapeless/expr.hpp>

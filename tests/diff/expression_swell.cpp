@@ -7,6 +7,7 @@
 
 namespace tl = tapeless;
 using namespace tl::literals;
+namespace tt = boost::test_tools;
 
 namespace {
 
@@ -121,4 +122,35 @@ BOOST_AUTO_TEST_CASE(second_derivative_of_a_deep_composition_stays_linear_in_siz
   BOOST_TEST(distinct_nodes(d2f) <= 40 * nested_depth);
   const auto check = tl::check_gradient(tl::d(f, x), tl::with_respect_to(x), x = 0.3);
   BOOST_TEST(check.max_rel_error < 1e-6);
+}
+
+// The same logistic map written with a plain number (3.7, not 37/10): every
+// level's run-time constant is its own slot, but a derivative keeps those
+// slots, so differentiating it again shares what the first derivative shared.
+template <int Depth, class Y>
+auto logistic_plain(Y y) {
+  if constexpr (Depth == 0)
+    return y;
+  else
+    return logistic_plain<Depth - 1>(3.7 * y * (1_c - y));
+}
+
+BOOST_AUTO_TEST_CASE(plain_numbers_cost_what_exact_constants_cost_at_the_second_order) {
+  constexpr int depth = 4;
+  const auto plain = tl::d(tl::d(logistic_plain<depth>(x), x), x);
+  constexpr auto exact = tl::d(tl::d(logistic<depth>(x), x), x);
+  BOOST_TEST_MESSAGE("logistic map, depth " << depth << ": second derivative with plain numbers "
+                                            << distinct_nodes(plain) << " distinct nodes, with exact "
+                                            << distinct_nodes(exact));
+  // Linear as with exact constants, with more nodes: each level's number is a
+  // slot of its own (each use of a level holds its own copy), and no fold
+  // applies to it (3.7 * 2 stays a product).
+  BOOST_TEST(distinct_nodes(plain) <= 4 * distinct_nodes(exact));
+  BOOST_TEST(plain(x = 0.3) == exact(x = 0.3), tt::tolerance(1e-12));
+  const auto f = tl::sigmoid(tl::exp(0.3 * (x / (2.0 + tl::square(x)))));
+  constexpr auto g = tl::sigmoid(tl::exp(0.3_c * (x / (2_c + tl::square(x)))));
+  const auto f2 = tl::d(tl::d(f, x), x);
+  constexpr auto g2 = tl::d(tl::d(g, x), x);
+  BOOST_TEST(distinct_nodes(f2) <= distinct_nodes(g2) + 4);
+  BOOST_TEST(f2(x = 0.7) == g2(x = 0.7), tt::tolerance(1e-12));
 }

@@ -2,6 +2,8 @@
 // tl::d(f, x): the derivative of f with respect to the symbol x, derived at
 // compile time and returned as an ordinary expression (so d nests: any order).
 
+#include <cstddef>
+
 #include <tapeless/core/diagnostics.hpp>
 #include <tapeless/diff/reverse.hpp>
 #include <tapeless/diff/rules/arithmetic.hpp>
@@ -14,6 +16,7 @@
 #include <tapeless/diff/rules/pow.hpp>
 #include <tapeless/diff/rules/where.hpp>
 #include <tapeless/diff/simplify.hpp>
+#include <tapeless/expr/graph.hpp>
 #include <tapeless/expr/label.hpp>
 #include <tapeless/expr/symbol.hpp>
 
@@ -54,14 +57,96 @@ constexpr bool check_function() {
     return differentiate_an_expression<std::remove_cvref_t<F>>::ok;
 }
 
+#ifndef TAPELESS_MAX_GRAPH_NODES
+// The most distinct nodes a function or derivative given to tl::d or tl::grad
+// may have. Compile time and memory grow with the graph (about quadratically,
+// bench/results/compile_time.md); past this bound a graph has usually been
+// multiplied by something the user can change, and one message saying so
+// beats minutes and gigabytes.
+#define TAPELESS_MAX_GRAPH_NODES 4096
+#endif
+
+template <std::size_t Nodes, std::size_t Bound>
+struct graph_too_large_to_differentiate {
+  static_assert(always_false_value<Nodes>,
+                "tapeless::d / tapeless::grad: the graph has more distinct nodes than the bound "
+                "TAPELESS_MAX_GRAPH_NODES (both are in graph_too_large_to_differentiate<nodes, "
+                "bound> above). Share subexpressions by building them once, write plain numbers "
+                "that repeat as exact constants (0.5_c), or raise the bound with "
+                "-DTAPELESS_MAX_GRAPH_NODES=<n>");
+  static constexpr bool ok = false;
+};
+
+template <class S>
+constexpr bool check_graph_size() {
+  constexpr std::size_t nodes = topological_order<S>::size;
+  if constexpr (nodes > TAPELESS_MAX_GRAPH_NODES)
+    return graph_too_large_to_differentiate<nodes, TAPELESS_MAX_GRAPH_NODES>::ok;
+  else
+    return true;
+}
+
+// E with the constants tl::d keeps labelled inside it unwrapped: its graph
+// as written, where every plain number has one type (constant<double>).
+template <class E>
+struct as_written {
+  using type = E;
+};
+template <class Structure, std::size_t Count>
+struct as_written<with_constants<Structure, Count>> {
+  using type = Structure;
+};
+template <class Op, class... Operands>
+struct as_written<node<Op, Operands...>> {
+  using type = node<Op, typename as_written<Operands>::type...>;
+};
+
+template <std::size_t Nodes, std::size_t PlainNumbers>
+struct plain_numbers_break_the_sharing_of_a_reused_subexpression {
+  static_assert(always_false_value<Nodes>,
+                "tapeless::d / tapeless::grad: a subexpression holding plain numbers is used "
+                "many times, and as each use holds numbers of its own, none can be shared: the "
+                "expression has <distinct nodes> but holds <plain numbers> (both above), and "
+                "differentiating it would take minutes and gigabytes. Write the numbers in "
+                "the reused subexpression as exact constants (0.5_c, tl::c<1, 2>)");
+  static constexpr bool ok = false;
+};
+
+// Labelling gives every use of a plain number its own slot: a subexpression
+// holding one and reused k times becomes k distinct ones, and a map reusing
+// its previous level twice becomes a tree. A graph without such reuse holds
+// at most a few numbers per node; far more means reuse. Counted on types
+// alone (a class per distinct node), so it is caught before any work.
+template <class E>
+constexpr bool check_sharing() {
+  constexpr std::size_t nodes = topological_order<typename as_written<E>::type>::size;
+  constexpr std::size_t plain_numbers = constant_count<E>::value;
+  if constexpr (plain_numbers > 4 * nodes + 64)
+    return plain_numbers_break_the_sharing_of_a_reused_subexpression<nodes, plain_numbers>::ok;
+  else
+    return true;
+}
+
 }  // namespace detail
 
+// The result keeps the labelled form (expr/label.hpp: with_constants), so
+// that differentiating it again keeps its constants' slots, and its sharing.
 template <class F, class X>
 constexpr auto d(const F& f, const X&) {
   if constexpr (detail::check_function<F>() && detail::check_variable<X>()) {
-    const auto labelled_f = label(f);
-    using S = simplified_t<typename decltype(labelled_f)::structure>;
-    return unlabel<detail::derivative_t<S, X>>(labelled_f.constants);
+    if constexpr (detail::check_sharing<F>()) {
+      const auto labelled_f = label(f);
+      using S = simplified_t<typename decltype(labelled_f)::structure>;
+      if constexpr (detail::check_graph_size<S>()) {
+        using D = detail::derivative_t<S, X>;
+        if constexpr (detail::check_graph_size<D>())
+          return keep_labelled<D>(labelled_f.constants);
+        else
+          return exact_constant<rational{0, 1}>{};  // after the one message, no more
+      } else
+        return exact_constant<rational{0, 1}>{};
+    } else
+      return exact_constant<rational{0, 1}>{};
   }
 }
 

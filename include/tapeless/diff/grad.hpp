@@ -56,13 +56,13 @@ struct gradient<Structure, Table, detail::type_list<Symbols...>, detail::type_li
     if constexpr (detail::contains<X, detail::type_list<Symbols...>>) {
       constexpr std::size_t i = detail::index_of_v<X, detail::type_list<Symbols...>>;
       using partial = std::tuple_element_t<i, std::tuple<Partials...>>;
-      return unlabel<partial>(constants);
+      return keep_labelled<partial>(constants);
     } else
       return detail::not_a_variable_of_this_gradient<X, detail::type_list<Symbols...>>::ok;
   }
 
   // The differentiated function itself, simplified.
-  constexpr auto function() const { return unlabel<Structure>(constants); }
+  constexpr auto function() const { return keep_labelled<Structure>(constants); }
 
   // f and every partial at one point, in one pass: g(x = 0.5, y = 2.0).
   template <class... Bindings>
@@ -83,11 +83,13 @@ struct gradient<Structure, Table, detail::type_list<Symbols...>, detail::type_li
 
 template <class F, class... Xs>
 constexpr auto grad(const F& f, const Xs&...) {
-  if constexpr (detail::check_function<F>() && (detail::check_variable<Xs>() && ...)) {
+  if constexpr (detail::check_function<F>() && (detail::check_variable<Xs>() && ...) &&
+                detail::check_sharing<F>()) {
     const auto labelled_f = label(f);
     using S = simplified_t<typename decltype(labelled_f)::structure>;
-    return gradient<S, decltype(labelled_f.constants), detail::type_list<Xs...>,
-                    detail::type_list<detail::derivative_t<S, Xs>...>>{labelled_f.constants};
+    if constexpr (detail::check_graph_size<S>())
+      return gradient<S, decltype(labelled_f.constants), detail::type_list<Xs...>,
+                      detail::type_list<detail::derivative_t<S, Xs>...>>{labelled_f.constants};
   }
 }
 

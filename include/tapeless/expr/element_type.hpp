@@ -7,6 +7,7 @@
 
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/expr/graph.hpp>
+#include <tapeless/expr/label.hpp>
 #include <tapeless/expr/symbol.hpp>
 
 namespace tapeless {
@@ -27,8 +28,10 @@ struct floating_element<type_list<Ns...>> {
 
 }  // namespace detail
 
+// (Read from the labelled structure, which an expression tl::d returned
+// keeps inside it.)
 template <class E>
-using floating_element_t =
-    typename detail::floating_element<detail::topological_order<std::remove_cvref_t<E>>>::type;
+using floating_element_t = typename detail::floating_element<detail::topological_order<
+    typename detail::labelling<0, std::remove_cvref_t<E>>::type>>::type;
 
 }  // namespace tapeless
