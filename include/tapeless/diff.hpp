@@ -7,6 +7,7 @@
 #include <tapeless/diff/grad_parameters.hpp>
 #include <tapeless/diff/hessian.hpp>
 #include <tapeless/diff/jacobian.hpp>
+#include <tapeless/diff/jvp.hpp>
 #include <tapeless/diff/reverse.hpp>
 #include <tapeless/diff/simplify.hpp>
 #include <tapeless/expr.hpp>

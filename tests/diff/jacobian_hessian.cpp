@@ -71,3 +71,19 @@ BOOST_AUTO_TEST_CASE(jacobian_of_several_functions_matches_sympy) {
     BOOST_TEST(j.at<1>(x)(x = ref.at[0], y = ref.at[1], z = ref.at[2]) == ref.jacobian[3], tt::tolerance(1e-12));
   }
 }
+
+BOOST_AUTO_TEST_CASE(jvp_is_the_gradient_along_the_tangent) {
+  const auto along = tl::jvp(f, x = 1.0, y = 0.5, z = -2.0);
+  const auto along_x = tl::jvp(f, x = 1.0);  // y and z held still
+  for (const auto& ref : hessian_references) {
+    const double want = ref.gradient[0] + 0.5 * ref.gradient[1] - 2.0 * ref.gradient[2];
+    BOOST_TEST(along(x = ref.at[0], y = ref.at[1], z = ref.at[2]) == want, tt::tolerance(1e-12));
+    BOOST_TEST(along_x(x = ref.at[0], y = ref.at[1], z = ref.at[2]) == ref.gradient[0], tt::tolerance(1e-12));
+  }
+  // Along a direction f does not depend on, nothing; and the jvp of a jvp is
+  // the Hessian applied twice.
+  BOOST_TEST(tl::jvp(x * x, y = 3.0)(x = 2.0) == 0.0);
+  const auto& ref = hessian_references[0];
+  const auto twice = tl::jvp(tl::jvp(f, x = 1.0), z = 1.0);
+  BOOST_TEST(twice(x = ref.at[0], y = ref.at[1], z = ref.at[2]) == ref.hessian[2], tt::tolerance(1e-12));
+}
