@@ -1,4 +1,4 @@
-// tl::where and tl::clamp in compiled programs: fused into their consumers'
+// tl::where, tl::clamp and the special functions in compiled programs: fused into their consumers'
 // loops (three-operand nodes through the planner and the SIMD loop), values
 // and gradients against PyTorch (tests/reference/where_clamp_compiled.py) and
 // central differences away from the kinks.
@@ -91,4 +91,26 @@ BOOST_AUTO_TEST_CASE(clamp_with_tensor_bounds_sends_gradients_to_the_bound_that_
   test::check_close("dLo", params.grad<"Lo">(), r::grad_Lo, tolerance);
   test::check_close("dHi", params.grad<"Hi">(), r::grad_Hi, tolerance);
   test::check_finite_differences(program, params, fd_step, fd_tolerance, A = a);
+}
+
+#include "../reference/functions_compiled.inc"
+
+// The special functions in a compiled program's fused loops (SIMD lanes and
+// scalar tail: rows of 9), values and gradients against PyTorch.
+BOOST_AUTO_TEST_CASE(special_functions_in_a_compiled_program_match_pytorch) {
+  namespace r = reference::functions_compiled;
+  constexpr auto P = tl::param<"P", double, 4, 9>;
+  constexpr auto Q = tl::param<"Q", double, 4, 9>;
+  constexpr auto loss =
+      tl::sum(tl::erf(P) * tl::erfc(Q) + tl::normal_cdf(P * Q) + tl::atan(Q) * tl::asin(P) + tl::acos(P) / Q +
+              tl::atan2(P, Q) + tl::sinh(P) * tl::cosh(0.5 * Q) + tl::asinh(Q * P) + tl::log1p(Q) + tl::expm1(P) +
+              tl::hypot(P, Q) + tl::cbrt(Q) + tl::pi * P);
+  auto program = tl::compile(loss);
+  auto params = tl::parameters_of(loss);
+  test::fill(params.get<"P">(), r::P);
+  test::fill(params.get<"Q">(), r::Q);
+  test::check_close("loss", program.step(params), r::loss, 1e-11);
+  test::check_close("dP", params.grad<"P">(), r::grad_P, 1e-11);
+  test::check_close("dQ", params.grad<"Q">(), r::grad_Q, 1e-11);
+  test::check_finite_differences(program, params, fd_step, fd_tolerance);
 }

@@ -7,6 +7,7 @@
 
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/expr/constant.hpp>
+#include <tapeless/expr/math_constant.hpp>
 #include <tapeless/expr/symbol.hpp>
 
 namespace tapeless::detail {
@@ -46,6 +47,8 @@ struct constant_family : kernel_family_defaults {
   static T constant_value(const Ctx& c) noexcept {
     if constexpr (is_exact<N>)
       return N::value.template as<T>();
+    else if constexpr (is_math_constant<N>)
+      return N::template as<T>();
     else
       return static_cast<T>(c.constants[N::slot]);
   }
@@ -57,6 +60,10 @@ struct kernel_family_of<symbol<Name, Element, Shape, Kind>> {
 };
 template <rational R>
 struct kernel_family_of<exact_constant<R>> {
+  using type = constant_family;
+};
+template <class Tag>
+struct kernel_family_of<math_constant<Tag>> {
   using type = constant_family;
 };
 template <std::size_t Slot, class T>
