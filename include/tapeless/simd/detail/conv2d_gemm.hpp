@@ -1,0 +1,110 @@
+#pragma once
+// Convolution as GEMM over an unrolled input (im2col), image by image and
+// group by group, on the GEMM layer's own register tiles:
+//
+//   forward          Y_g (Og x OH*OW)     = W_g (Og x Cg*KH*KW) * col (Cg*KH*KW x OH*OW)
+//   input gradient   dcol (Cg*KH*KW x ..) = W_g^T * dY_g,  then col2im adds dcol into dX
+//   weight gradient  dW_g (Og x Cg*KH*KW) += dY_g * col^T (dot products along OH*OW)
+//
+// For the first two the column matrix's rows are padded with zeros to whole
+// batches (padded_plane), so the tiles never fall back to scalar columns; the
+// padding columns of the result are computed and dropped.
+
+#include <tapeless/simd/conv2d_shape.hpp>
+#include <tapeless/simd/detail/gemm_plan.hpp>
+#include <tapeless/simd/detail/im2col.hpp>
+#include <tapeless/simd/detail/xsimd.hpp>
+#include <tapeless/simd/epilogue.hpp>
+#include <tapeless/simd/gemm.hpp>
+#include <tapeless/simd/lanes.hpp>
+
+#include <cstddef>
+
+namespace tapeless::simd::detail {
+
+// OH * OW rounded up to whole batches of T on Arch.
+template <conv2d_shape S, class T, class Arch>
+inline constexpr std::size_t padded_plane = (S.output_plane() + lanes<T, Arch> - 1) / lanes<T, Arch> * lanes<T, Arch>;
+
+// Where the forward tiles put a piece: the output of one image and group
+// (Og rows of OH * OW), dropping the padding columns; the epilogue sees the
+// output as the matrix [N * O, OH * OW].
+template <class T, class Epilogue, std::size_t Plane>
+struct conv2d_output {
+  T* y;               // the group's first output channel of the image
+  std::size_t row0;   // its row in [N * O, OH * OW]
+  Epilogue& epilogue;
+
+  template <class V>
+  [[gnu::always_inline]] void put(std::size_t row, std::size_t col, const V& v) const noexcept {
+    if constexpr (Plane % lanes_of<V> == 0) {
+      finish(row, col, v);
+    } else {
+      if (col + lanes_of<V> <= Plane) return finish(row, col, v);
+      alignas(64) T lane[lanes_of<V>];
+      simd::store(lane, v);
+      for (std::size_t l = 0; col + l < Plane; ++l) finish(row, col + l, lane[l]);
+    }
+  }
+
+  template <class V>
+  [[gnu::always_inline]] void finish(std::size_t row, std::size_t col, const V& v) const noexcept {
+    T* p = y + row * Plane + col;
+    simd::store(p, static_cast<V>(epilogue(v, output_at<T, V>{p, row0 + row, col})));
+  }
+};
+
+template <conv2d_shape S, class Arch, class T, class Epilogue>
+inline void conv2d_im2col(const T* input, const T* weight, T* output, T* col, Epilogue& epilogue) noexcept {
+  constexpr std::size_t Og = S.group_out_channels(), depth = S.group_depth(), Ld = padded_plane<S, T, Arch>;
+  using plan = gemm_plan<T, Arch, Og, depth, Ld, op::none, op::none>;
+  for (std::size_t n = 0; n < S.batch; ++n)
+    for (std::size_t g = 0; g < S.groups; ++g) {
+      im2col<S, Ld, Arch>(input + (n * S.in_channels + g * S.group_in_channels()) * S.height * S.width, col);
+      const std::size_t row0 = n * S.out_channels + g * Og;
+      const conv2d_output<T, Epilogue, S.output_plane()> out{output + row0 * S.output_plane(), row0, epilogue};
+      outer_product_gemm<plan, Og, depth, Ld, Ld, depth, 1>::run(weight + g * Og * depth, col, out);
+    }
+}
+
+template <conv2d_shape S, class Arch, class T>
+inline void conv2d_input_gradient_im2col(const T* output_gradient, const T* weight, T* input_gradient,
+                                         T* scratch) noexcept {
+  constexpr std::size_t Og = S.group_out_channels(), depth = S.group_depth(), Ld = padded_plane<S, T, Arch>;
+  constexpr std::size_t plane = S.output_plane(), image = S.in_channels * S.height * S.width;
+  using plan = gemm_plan<T, Arch, depth, Og, Ld, op::transpose, op::none>;
+  T* dcol = scratch;             // depth x Ld
+  T* dy = scratch + depth * Ld;  // Og x Ld: dY_g with its rows padded, so the tiles read no further
+  epilogue::store store;
+  const gemm_output<T, epilogue::store, false> into_dcol{dcol, Ld, store};
+  for (std::size_t n = 0; n < S.batch; ++n) {
+    T* dx = input_gradient + n * image;
+    fill_zero(dx, image);
+    for (std::size_t g = 0; g < S.groups; ++g) {
+      const T* dy_g = output_gradient + (n * S.out_channels + g * Og) * plane;
+      for (std::size_t o = 0; o < Og; ++o) {
+        copy_row<Arch>(dy_g + o * plane, dy + o * Ld, plane);
+        fill_zero(dy + o * Ld + plane, Ld - plane);
+      }
+      // dcol(k, j) = sum over o of W_g(o, k) dY_g(o, j): W_g read transposed where it lies.
+      outer_product_gemm<plan, depth, Og, Ld, Ld, 1, depth>::run(weight + g * Og * depth, dy, into_dcol);
+      col2im_add<S, Ld, Arch>(dcol, dx + g * S.group_in_channels() * S.height * S.width);
+    }
+  }
+}
+
+template <conv2d_shape S, class Arch, class T>
+inline void conv2d_weight_gradient_im2col(const T* input, const T* output_gradient, T* weight_gradient,
+                                          T* col) noexcept {
+  constexpr std::size_t Og = S.group_out_channels(), depth = S.group_depth(), plane = S.output_plane();
+  fill_zero(weight_gradient, S.weight_size());
+  for (std::size_t n = 0; n < S.batch; ++n)
+    for (std::size_t g = 0; g < S.groups; ++g) {
+      im2col<S, plane, Arch>(input + (n * S.in_channels + g * S.group_in_channels()) * S.height * S.width, col);
+      gemm<Og, plane, depth, op::none, op::transpose, Arch>(output_gradient + (n * S.out_channels + g * Og) * plane,
+                                                           col, weight_gradient + g * Og * depth,
+                                                           epilogue::accumulate{});
+    }
+}
+
+}  // namespace tapeless::simd::detail
