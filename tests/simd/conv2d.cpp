@@ -103,9 +103,7 @@ BOOST_AUTO_TEST_CASE(the_plan_takes_direct_loops_for_depthwise_and_gemm_for_many
   using depthwise = simd::conv2d_plan<conv_depthwise_stride2::shape, float>;
   using wide = simd::conv2d_plan<conv_wide_rows::shape, float>;
   BOOST_TEST(!depthwise::im2col);
-  BOOST_TEST(depthwise::scratch_bytes == 0u);
   BOOST_TEST(wide::im2col);
-  BOOST_TEST(wide::scratch_bytes > 0u);
 }
 
 // A second, independent check of the gradients: central differences of

@@ -21,8 +21,8 @@
 //
 // The kernel is chosen at compile time per shape (conv2d_plan): im2col into
 // caller-provided scratch followed by the GEMM tiles, or the direct loops.
-// Scratch is at least conv2d_scratch_bytes<S, T, Arch>() bytes (zero for the
-// direct kernels), aligned for T (64 bytes is best); it holds nothing between
+// Scratch is at least conv2d_scratch_bytes<S, T, Arch>() bytes, aligned for
+// T (64 bytes is best); it holds nothing between
 // calls, so one region serves every convolution of a program. Nothing
 // allocates, throws or calls through a pointer.
 
@@ -61,10 +61,13 @@ struct conv2d_plan {
   // Scratch of each pass, in elements of T: the unrolled input (forward and
   // weight gradient), the unrolled input gradient and a padded copy of one
   // group's output gradient (input gradient).
-  static constexpr std::size_t forward_scratch = im2col ? S.group_depth() * padded_plane : 0;
+  // The direct kernels need one phase-split copy of a group's input planes
+  // and one output plane (detail/conv2d_direct.hpp), in every pass.
+  static constexpr std::size_t direct_scratch = detail::direct_layout<S, T, Arch>::scratch;
+  static constexpr std::size_t forward_scratch = im2col ? S.group_depth() * padded_plane : direct_scratch;
   static constexpr std::size_t input_gradient_scratch =
-      im2col ? (S.group_depth() + S.group_out_channels()) * padded_plane : 0;
-  static constexpr std::size_t weight_gradient_scratch = im2col ? S.group_depth() * S.output_plane() : 0;
+      im2col ? (S.group_depth() + S.group_out_channels()) * padded_plane : direct_scratch;
+  static constexpr std::size_t weight_gradient_scratch = im2col ? S.group_depth() * S.output_plane() : direct_scratch;
   static constexpr std::size_t scratch_bytes =
       sizeof(T) * detail::max_of(forward_scratch, detail::max_of(input_gradient_scratch, weight_gradient_scratch));
 };
@@ -99,7 +102,7 @@ template <conv2d_shape S, class Arch = xsimd::default_arch, conv2d_algorithm Alg
   if constexpr (conv2d_plan<S, T, Arch, Algorithm>::im2col)
     detail::conv2d_im2col<S, Arch>(input, weight, output, static_cast<T*>(scratch), epilogue);
   else
-    detail::conv2d_direct<S, Arch>(input, weight, output, epilogue);
+    detail::conv2d_direct<S, Arch>(input, weight, output, static_cast<T*>(scratch), epilogue);
 }
 
 // input_gradient [N, C, H, W] = dL/dinput, from output_gradient [N, O, OH, OW] = dL/doutput.
@@ -111,7 +114,7 @@ template <conv2d_shape S, class Arch = xsimd::default_arch, conv2d_algorithm Alg
   if constexpr (conv2d_plan<S, T, Arch, Algorithm>::im2col)
     detail::conv2d_input_gradient_im2col<S, Arch>(output_gradient, weight, input_gradient, static_cast<T*>(scratch));
   else
-    detail::conv2d_input_gradient_direct<S, Arch>(output_gradient, weight, input_gradient);
+    detail::conv2d_input_gradient_direct<S, Arch>(output_gradient, weight, input_gradient, static_cast<T*>(scratch));
 }
 
 // weight_gradient [O, C / groups, KH, KW] = dL/dweight, summed over the batch.
@@ -123,7 +126,7 @@ template <conv2d_shape S, class Arch = xsimd::default_arch, conv2d_algorithm Alg
   if constexpr (conv2d_plan<S, T, Arch, Algorithm>::im2col)
     detail::conv2d_weight_gradient_im2col<S, Arch>(input, output_gradient, weight_gradient, static_cast<T*>(scratch));
   else
-    detail::conv2d_weight_gradient_direct<S, Arch>(input, output_gradient, weight_gradient);
+    detail::conv2d_weight_gradient_direct<S, Arch>(input, output_gradient, weight_gradient, static_cast<T*>(scratch));
 }
 
 // bias_gradient [O] = dL/dbias: output_gradient summed over images and positions.

@@ -1,179 +1,243 @@
 #pragma once
-// Direct convolution kernels: every output element summed in registers from
-// the input where it lies, no copy. Vectorized along the image row where the
-// stride is 1 and every tap of the kernel row falls inside the input (the
-// interior); the border columns, and strides above 1, go element by element.
-// For groups with few output channels (depthwise), where a GEMM tile would
-// have one row and the column copy would multiply the input by KH * KW.
+// Direct convolution kernels: no unrolled input, each tap of the kernel read
+// where it lies in one padded copy of the input. For groups with few output
+// channels (depthwise), where a GEMM tile would be one row deep and im2col
+// would copy the input KH * KW times over.
+//
+// The copy makes every tap a contiguous run. The input planes of one image
+// and group are copied, zero-padded, and split into stride x stride phases:
+// phase (a, b) holds the padded plane's elements (i * S + a, j * S + b), in
+// rows of Wq = ceil(Wp / S). Output (oh, ow) then reads, for tap (kh, kw),
+// phase ((kh D) % S, (kw D) % S) at (oh + kh D / S, ow + kw D / S): the same
+// offset for every output position, so outputs are computed flat, oh * Wq +
+// ow, a batch at a time, with no edge tests. The columns ow >= OW of each
+// row are computed and dropped (forward) or held at zero (gradients).
 
 #include <tapeless/simd/conv2d_shape.hpp>
+#include <tapeless/simd/detail/gemm_plan.hpp>
 #include <tapeless/simd/detail/im2col.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
+#include <tapeless/simd/epilogue.hpp>
 #include <tapeless/simd/lanes.hpp>
 
 #include <cstddef>
 
 namespace tapeless::simd::detail {
 
-using index = std::ptrdiff_t;
+// Sizes and offsets of the phase-split copy, in elements of T.
+template <conv2d_shape S, class T, class Arch>
+struct direct_layout {
+  static constexpr std::size_t L = lanes<T, Arch>;
+  static constexpr std::size_t St = S.stride, D = S.dilation, P = S.padding;
+  static constexpr std::size_t KH = S.kernel_height, KW = S.kernel_width, taps = KH * KW;
+  static constexpr std::size_t Hp = S.height + 2 * P, Wp = S.width + 2 * P;
+  static constexpr std::size_t Hq = (Hp + St - 1) / St, Wq = (Wp + St - 1) / St;
+  // Output positions computed: OH rows of Wq, whole batches.
+  static constexpr std::size_t span = (S.out_height() * Wq + L - 1) / L * L;
+  // A phase plane holds Hq x Wq and whatever the last batch of the farthest tap reads.
+  static constexpr std::size_t farthest_tap = (KH - 1) * D / St * Wq + (KW - 1) * D / St;
+  static constexpr std::size_t phase_plane = (max_of(Hq * Wq, span + farthest_tap) + L - 1) / L * L;
+  static constexpr std::size_t channel_block = St * St * phase_plane;  // one input channel, every phase
+  static constexpr std::size_t scratch = S.group_in_channels() * channel_block + span;
 
-// Output columns [first, last) whose taps are all inside the input, for a
-// stride of 1: ow - P >= 0 and ow - P + (KW - 1) D < W.
-template <conv2d_shape S>
-constexpr valid_range forward_interior() {
-  const index first = index(S.padding), last = index(S.width + S.padding) - index(S.span_width() - 1);
-  const index clipped = last < index(S.out_width()) ? last : index(S.out_width());
-  return {std::size_t(first), std::size_t(clipped > first ? clipped : first)};
-}
+  // Where tap (kh, kw) reads, from the start of a channel's block.
+  static constexpr std::size_t tap_offset(std::size_t kh, std::size_t kw) {
+    return ((kh * D) % St * St + (kw * D) % St) * phase_plane + (kh * D / St) * Wq + kw * D / St;
+  }
+};
 
-// Input columns [first, last) whose taps all land on an output, for a stride
-// of 1: iw + P - (KW - 1) D >= 0 and iw + P < OW.
-template <conv2d_shape S>
-constexpr valid_range input_gradient_interior() {
-  const index first_raw = index(S.span_width() - 1) - index(S.padding);
-  const index first = first_raw > 0 ? first_raw : 0;
-  const index last_raw = index(S.out_width()) - index(S.padding);
-  const index last = last_raw < index(S.width) ? last_raw : index(S.width);
-  return {std::size_t(first), std::size_t(last > first ? last : first)};
-}
-
-// out(oh, ow .. ow + lanes) for one output channel: x at the group's first
-// input channel of the image, w at the channel's weights [Cg, KH, KW]. V is a
-// batch (interior columns, stride 1) or the scalar T (anywhere).
-template <conv2d_shape S, class V, class T>
-[[gnu::always_inline]] inline V direct_output(const T* x, const T* w, index oh, index ow) noexcept {
-  constexpr index H = S.height, W = S.width, St = S.stride, P = S.padding, D = S.dilation;
-  V acc[2] = {V(T(0)), V(T(0))};  // two chains: the adds overlap
+// The phase-split, zero-padded copy of Cg input planes (x: the group's first).
+template <conv2d_shape S, class Layout, class Arch, class T>
+inline void split_phases(const T* x, T* phases) noexcept {
+  constexpr std::size_t H = S.height, W = S.width, St = Layout::St, P = Layout::P, Wq = Layout::Wq;
   for (std::size_t c = 0; c < S.group_in_channels(); ++c)
-    for (index kh = 0; kh < index(S.kernel_height); ++kh) {
-      const index ih = oh * St + kh * D - P;
-      if (ih < 0 || ih >= H) continue;
-      const T* row = x + (index(c) * H + ih) * W;
-      const T* taps = w + (index(c) * index(S.kernel_height) + kh) * index(S.kernel_width);
-      for (index kw = 0; kw < index(S.kernel_width); ++kw) {
-        const index iw = ow * St + kw * D - P;
-        if constexpr (!batch_value<V>)
-          if (iw < 0 || iw >= W) continue;
-        acc[kw & 1] = multiply_add(V(taps[kw]), simd::load<V>(row + iw), acc[kw & 1]);
+    for (std::size_t a = 0; a < St; ++a)
+      for (std::size_t b = 0; b < St; ++b) {
+        T* phase = phases + c * Layout::channel_block + (a * St + b) * Layout::phase_plane;
+        const T* plane = x + c * H * W;
+        // Phase columns j whose padded column j * St + b - P is inside [0, W).
+        const valid_range cols = valid_outputs(W, Wq, St, P, b);
+        const valid_range rows = valid_outputs(H, Layout::Hq, St, P, a);
+        fill_zero(phase, rows.first * Wq);
+        for (std::size_t i = rows.first; i < rows.last; ++i) {
+          T* out = phase + i * Wq;
+          const T* src = plane + (i * St + a - P) * W + (cols.first * St + b - P);
+          fill_zero(out, cols.first);
+          if constexpr (St == 1)
+            copy_row<Arch>(src, out + cols.first, cols.last - cols.first);
+          else
+            for (std::size_t j = cols.first; j < cols.last; ++j) out[j] = src[(j - cols.first) * St];
+          fill_zero(out + cols.last, Wq - cols.last);
+        }
+        fill_zero(phase + rows.last * Wq, Layout::phase_plane - rows.last * Wq);
+      }
+}
+
+// The inverse for gradients: dx (the group's first input plane) = the
+// unpadded part of the phase-split planes.
+template <conv2d_shape S, class Layout, class Arch, class T>
+inline void merge_phases(const T* phases, T* dx) noexcept {
+  constexpr std::size_t H = S.height, W = S.width, St = Layout::St, P = Layout::P, Wq = Layout::Wq;
+  for (std::size_t c = 0; c < S.group_in_channels(); ++c)
+    for (std::size_t r = 0; r < H; ++r) {
+      T* out = dx + (c * H + r) * W;
+      const std::size_t a = (r + P) % St, i = (r + P) / St;
+      if constexpr (St == 1) {
+        copy_row<Arch>(phases + c * Layout::channel_block + i * Wq + P, out, W);
+      } else {
+        for (std::size_t col = 0; col < W; ++col) {
+          const std::size_t b = (col + P) % St, j = (col + P) / St;
+          out[col] = phases[c * Layout::channel_block + (a * St + b) * Layout::phase_plane + i * Wq + j];
+        }
       }
     }
-  return acc[0] + acc[1];
+}
+
+// dy' = one output plane with rows Wq apart, zeros in columns OW .. Wq and up to span.
+template <conv2d_shape S, class Layout, class Arch, class T>
+inline void spread_output_plane(const T* dy, T* spread) noexcept {
+  constexpr std::size_t OH = S.out_height(), OW = S.out_width(), Wq = Layout::Wq;
+  for (std::size_t oh = 0; oh < OH; ++oh) {
+    copy_row<Arch>(dy + oh * OW, spread + oh * Wq, OW);
+    fill_zero(spread + oh * Wq + OW, Wq - OW);
+  }
+  fill_zero(spread + OH * Wq, Layout::span - OH * Wq);
+}
+
+// Blocks of this many batches of outputs share each broadcast weight: enough
+// independent FMA chains to cover the latency, few enough for the registers.
+inline constexpr std::size_t direct_block = 4;
+
+// acc[u] = sum over the group's taps of w * phases at the tap + j0 + u * L.
+template <class Layout, class Batch, std::size_t Block, class T, std::size_t... U>
+[[gnu::always_inline]] inline void direct_chunks(const T* phases, const T* w, std::size_t j0, Batch* acc,
+                                                 std::size_t channels, std::index_sequence<U...>) noexcept {
+  constexpr std::size_t L = Batch::size;
+  ((acc[U] = Batch(T(0))), ...);
+  for (std::size_t c = 0; c < channels; ++c)
+    for (std::size_t kh = 0; kh < Layout::KH; ++kh)
+      for (std::size_t kw = 0; kw < Layout::KW; ++kw) {
+        const Batch wv(w[(c * Layout::KH + kh) * Layout::KW + kw]);
+        const T* p = phases + c * Layout::channel_block + Layout::tap_offset(kh, kw) + j0;
+        ((acc[U] = xsimd::fma(wv, Batch::load_unaligned(p + U * L), acc[U])), ...);
+      }
 }
 
 template <conv2d_shape S, class Arch, class T, class Epilogue>
-inline void conv2d_direct(const T* input, const T* weight, T* output, Epilogue& epilogue) noexcept {
+inline void conv2d_direct(const T* input, const T* weight, T* output, T* scratch, Epilogue& epilogue) noexcept {
+  using layout = direct_layout<S, T, Arch>;
   using batch = xsimd::batch<T, Arch>;
-  constexpr std::size_t L = batch::size, OH = S.out_height(), OW = S.out_width();
-  constexpr valid_range interior = forward_interior<S>();
+  constexpr std::size_t L = layout::L, B = direct_block, OH = S.out_height(), OW = S.out_width(), Wq = layout::Wq;
+  constexpr std::size_t Cg = S.group_in_channels(), Og = S.group_out_channels();
+  T* phases = scratch;
+  T* plane = scratch + Cg * layout::channel_block;  // one output channel, rows Wq apart
   for (std::size_t n = 0; n < S.batch; ++n)
-    for (std::size_t o = 0; o < S.out_channels; ++o) {
-      const std::size_t g = o / S.group_out_channels(), row = n * S.out_channels + o;
-      const T* x = input + (n * S.in_channels + g * S.group_in_channels()) * S.height * S.width;
-      const T* w = weight + o * S.group_depth();
-      T* y = output + row * OH * OW;
-      auto finish = [&](std::size_t oh, std::size_t ow, auto v) {
-        T* p = y + oh * OW + ow;
-        simd::store(p, static_cast<decltype(v)>(epilogue(v, output_at<T, decltype(v)>{p, row, oh * OW + ow})));
-      };
-      for (std::size_t oh = 0; oh < OH; ++oh) {
-        std::size_t ow = 0;
-        if constexpr (S.stride == 1 && interior.last >= interior.first + L) {
-          for (; ow < interior.first; ++ow) finish(oh, ow, direct_output<S, T>(x, w, index(oh), index(ow)));
-          for (; ow + L <= interior.last; ow += L) finish(oh, ow, direct_output<S, batch>(x, w, index(oh), index(ow)));
+    for (std::size_t g = 0; g < S.groups; ++g) {
+      split_phases<S, layout, Arch>(input + (n * S.in_channels + g * Cg) * S.height * S.width, phases);
+      for (std::size_t ol = 0; ol < Og; ++ol) {
+        const std::size_t o = g * Og + ol, row = n * S.out_channels + o;
+        const T* w = weight + o * S.group_depth();
+        std::size_t j0 = 0;
+        for (; j0 + B * L <= layout::span; j0 += B * L) {
+          batch acc[B];
+          direct_chunks<layout, batch, B>(phases, w, j0, acc, Cg, std::make_index_sequence<B>{});
+          for (std::size_t u = 0; u < B; ++u) acc[u].store_unaligned(plane + j0 + u * L);
         }
-        for (; ow < OW; ++ow) finish(oh, ow, direct_output<S, T>(x, w, index(oh), index(ow)));
-      }
-    }
-}
-
-// dX(ih, iw .. iw + lanes) for one input channel c (cl within its group g):
-// the sum over the group's output channels and taps whose output reads it.
-template <conv2d_shape S, class V, class T>
-[[gnu::always_inline]] inline V direct_input_gradient(const T* dy, const T* w, std::size_t cl, index ih,
-                                                      index iw) noexcept {
-  constexpr index OH = S.out_height(), OW = S.out_width(), St = S.stride, P = S.padding, D = S.dilation;
-  constexpr index KH = S.kernel_height, KW = S.kernel_width;
-  V acc[2] = {V(T(0)), V(T(0))};
-  for (std::size_t ol = 0; ol < S.group_out_channels(); ++ol)
-    for (index kh = 0; kh < KH; ++kh) {
-      const index sh = ih + P - kh * D;  // oh * St
-      if (sh < 0 || sh % St != 0 || sh / St >= OH) continue;
-      const T* row = dy + (index(ol) * OH + sh / St) * OW;
-      const T* taps = w + ((index(ol) * index(S.group_in_channels()) + index(cl)) * KH + kh) * KW;
-      for (index kw = 0; kw < KW; ++kw) {
-        const index sw = iw + P - kw * D;  // ow * St
-        if constexpr (!batch_value<V>)
-          if (sw < 0 || sw % St != 0 || sw / St >= OW) continue;
-        acc[kw & 1] = multiply_add(V(taps[kw]), simd::load<V>(row + sw / St), acc[kw & 1]);
-      }
-    }
-  return acc[0] + acc[1];
-}
-
-template <conv2d_shape S, class Arch, class T>
-inline void conv2d_input_gradient_direct(const T* output_gradient, const T* weight, T* input_gradient) noexcept {
-  using batch = xsimd::batch<T, Arch>;
-  constexpr std::size_t L = batch::size, H = S.height, W = S.width, OHOW = S.output_plane();
-  constexpr valid_range interior = input_gradient_interior<S>();
-  for (std::size_t n = 0; n < S.batch; ++n)
-    for (std::size_t c = 0; c < S.in_channels; ++c) {
-      const std::size_t g = c / S.group_in_channels(), cl = c % S.group_in_channels();
-      const T* dy = output_gradient + (n * S.out_channels + g * S.group_out_channels()) * OHOW;
-      const T* w = weight + g * S.group_out_channels() * S.group_depth();
-      T* dx = input_gradient + (n * S.in_channels + c) * H * W;
-      for (std::size_t ih = 0; ih < H; ++ih) {
-        std::size_t iw = 0;
-        if constexpr (S.stride == 1 && interior.last >= interior.first + L) {
-          for (; iw < interior.first; ++iw) dx[ih * W + iw] = direct_input_gradient<S, T>(dy, w, cl, index(ih), index(iw));
-          for (; iw + L <= interior.last; iw += L)
-            direct_input_gradient<S, batch>(dy, w, cl, index(ih), index(iw)).store_unaligned(dx + ih * W + iw);
+        for (; j0 < layout::span; j0 += L) {
+          batch acc[1];
+          direct_chunks<layout, batch, 1>(phases, w, j0, acc, Cg, std::make_index_sequence<1>{});
+          acc[0].store_unaligned(plane + j0);
         }
-        for (; iw < W; ++iw) dx[ih * W + iw] = direct_input_gradient<S, T>(dy, w, cl, index(ih), index(iw));
-      }
-    }
-}
-
-// dW(o, cl, kh, kw) = sum over images and output positions of dY * X at the
-// tap: one dot product per weight, batches along the row where stride is 1.
-template <conv2d_shape S, class Arch, class T>
-inline void conv2d_weight_gradient_direct(const T* input, const T* output_gradient, T* weight_gradient) noexcept {
-  using batch = xsimd::batch<T, Arch>;
-  constexpr std::size_t L = batch::size, H = S.height, W = S.width, OH = S.out_height(), OW = S.out_width();
-  constexpr std::size_t St = S.stride, P = S.padding, D = S.dilation;
-  for (std::size_t o = 0; o < S.out_channels; ++o) {
-    const std::size_t g = o / S.group_out_channels();
-    for (std::size_t cl = 0; cl < S.group_in_channels(); ++cl)
-      for (std::size_t kh = 0; kh < S.kernel_height; ++kh) {
-        const valid_range rows = valid_outputs(H, OH, St, P, kh * D);
-        for (std::size_t kw = 0; kw < S.kernel_width; ++kw) {
-          const valid_range cols = valid_outputs(W, OW, St, P, kw * D);
-          batch acc[2] = {batch(T(0)), batch(T(0))};
-          T tail = 0;
-          for (std::size_t n = 0; n < S.batch; ++n) {
-            const T* x = input + (n * S.in_channels + g * S.group_in_channels() + cl) * H * W;
-            const T* dy = output_gradient + (n * S.out_channels + o) * OH * OW;
-            for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
-              // dy_row[i] and x_row[i * St] meet at output column cols.first + i.
-              const T* dy_row = dy + oh * OW + cols.first;
-              const T* x_row = x + (oh * St + kh * D - P) * W + (cols.first * St + kw * D - P);
-              const std::size_t count = cols.last - cols.first;
-              std::size_t i = 0;
-              if constexpr (St == 1) {
-                for (; i + 2 * L <= count; i += 2 * L) {
-                  acc[0] = xsimd::fma(batch::load_unaligned(dy_row + i), batch::load_unaligned(x_row + i), acc[0]);
-                  acc[1] = xsimd::fma(batch::load_unaligned(dy_row + i + L), batch::load_unaligned(x_row + i + L), acc[1]);
-                }
-                for (; i + L <= count; i += L)
-                  acc[0] = xsimd::fma(batch::load_unaligned(dy_row + i), batch::load_unaligned(x_row + i), acc[0]);
-              }
-              for (; i < count; ++i) tail += dy_row[i] * x_row[i * St];
-            }
+        // Drop the columns past OW; the epilogue sees each output once.
+        T* y = output + row * OH * OW;
+        for (std::size_t oh = 0; oh < OH; ++oh) {
+          std::size_t ow = 0;
+          for (; ow + L <= OW; ow += L) {
+            T* p = y + oh * OW + ow;
+            const batch v = batch::load_unaligned(plane + oh * Wq + ow);
+            static_cast<batch>(epilogue(v, output_at<T, batch>{p, row, oh * OW + ow})).store_unaligned(p);
           }
-          weight_gradient[((o * S.group_in_channels() + cl) * S.kernel_height + kh) * S.kernel_width + kw] =
-              xsimd::hadd(acc[0] + acc[1]) + tail;
+          for (; ow < OW; ++ow) {
+            T* p = y + oh * OW + ow;
+            *p = static_cast<T>(epilogue(plane[oh * Wq + ow], output_at<T, T>{p, row, oh * OW + ow}));
+          }
         }
       }
+    }
+}
+
+// dX: each tap's weight times dY', added into the phase-split gradient at the
+// tap's offset (the transpose of the forward read), then merged back.
+template <conv2d_shape S, class Arch, class T>
+inline void conv2d_input_gradient_direct(const T* output_gradient, const T* weight, T* input_gradient,
+                                         T* scratch) noexcept {
+  using layout = direct_layout<S, T, Arch>;
+  using batch = xsimd::batch<T, Arch>;
+  constexpr std::size_t L = layout::L, Cg = S.group_in_channels(), Og = S.group_out_channels();
+  T* phases = scratch;
+  T* spread = scratch + Cg * layout::channel_block;
+  for (std::size_t n = 0; n < S.batch; ++n)
+    for (std::size_t g = 0; g < S.groups; ++g) {
+      fill_zero(phases, Cg * layout::channel_block);
+      for (std::size_t ol = 0; ol < Og; ++ol) {
+        const std::size_t o = g * Og + ol;
+        spread_output_plane<S, layout, Arch>(output_gradient + (n * S.out_channels + o) * S.output_plane(), spread);
+        const T* w = weight + o * S.group_depth();
+        for (std::size_t c = 0; c < Cg; ++c)
+          for (std::size_t kh = 0; kh < layout::KH; ++kh)
+            for (std::size_t kw = 0; kw < layout::KW; ++kw) {
+              const batch wv(w[(c * layout::KH + kh) * layout::KW + kw]);
+              T* p = phases + c * layout::channel_block + layout::tap_offset(kh, kw);
+              for (std::size_t j = 0; j < layout::span; j += L)
+                xsimd::fma(wv, batch::load_unaligned(spread + j), batch::load_unaligned(p + j)).store_unaligned(p + j);
+            }
+      }
+      merge_phases<S, layout, Arch>(phases, input_gradient + (n * S.in_channels + g * Cg) * S.height * S.width);
+    }
+}
+
+// dW(o, c, kh, kw) = sum over images of dY' . (phases at the tap): taps_per_pass
+// dot products at once share each batch of dY'.
+template <conv2d_shape S, class Layout, class Batch, std::size_t Taps, class T, std::size_t... U>
+[[gnu::always_inline]] inline void weight_gradient_taps(const T* phases, const T* spread, T* dw,
+                                                        std::size_t first_tap, std::index_sequence<U...>) noexcept {
+  constexpr std::size_t L = Batch::size;
+  Batch acc[Taps] = {(void(U), Batch(T(0)))...};
+  const T* p[Taps] = {(phases + Layout::tap_offset((first_tap + U) / Layout::KW, (first_tap + U) % Layout::KW))...};
+  for (std::size_t j = 0; j < Layout::span; j += L) {
+    const Batch d = Batch::load_unaligned(spread + j);
+    ((acc[U] = xsimd::fma(d, Batch::load_unaligned(p[U] + j), acc[U])), ...);
   }
+  ((dw[first_tap + U] += xsimd::hadd(acc[U])), ...);
+}
+
+template <conv2d_shape S, class Arch, class T>
+inline void conv2d_weight_gradient_direct(const T* input, const T* output_gradient, T* weight_gradient,
+                                          T* scratch) noexcept {
+  using layout = direct_layout<S, T, Arch>;
+  using batch = xsimd::batch<T, Arch>;
+  constexpr std::size_t Cg = S.group_in_channels(), Og = S.group_out_channels(), taps = layout::taps;
+  constexpr std::size_t per_pass = 8, whole = taps / per_pass * per_pass;
+  T* phases = scratch;
+  T* spread = scratch + Cg * layout::channel_block;
+  fill_zero(weight_gradient, S.weight_size());
+  for (std::size_t n = 0; n < S.batch; ++n)
+    for (std::size_t g = 0; g < S.groups; ++g) {
+      split_phases<S, layout, Arch>(input + (n * S.in_channels + g * Cg) * S.height * S.width, phases);
+      for (std::size_t ol = 0; ol < Og; ++ol) {
+        const std::size_t o = g * Og + ol;
+        spread_output_plane<S, layout, Arch>(output_gradient + (n * S.out_channels + o) * S.output_plane(), spread);
+        for (std::size_t c = 0; c < Cg; ++c) {
+          T* dw = weight_gradient + (o * Cg + c) * taps;
+          const T* pc = phases + c * layout::channel_block;
+          for (std::size_t t = 0; t < whole; t += per_pass)
+            weight_gradient_taps<S, layout, batch, per_pass>(pc, spread, dw, t, std::make_index_sequence<per_pass>{});
+          if constexpr (whole < taps)
+            weight_gradient_taps<S, layout, batch, taps - whole>(pc, spread, dw, whole,
+                                                                 std::make_index_sequence<taps - whole>{});
+        }
+      }
+    }
 }
 
 }  // namespace tapeless::simd::detail
