@@ -1,0 +1,207 @@
+#pragma once
+// 2-D pooling, PyTorch's semantics (NCHW, ceil_mode off), for static shapes:
+//
+//   constexpr simd::pool2d_shape p{.batch = 64, .channels = 32, .height = 28, .width = 28, .kernel = 2};
+//   simd::max_pool2d<p>(x, y, argmax);                  // y [64, 32, 14, 14], argmax int32, same shape
+//   simd::max_pool2d_backward<p>(dy, argmax, dx);       // dx = dL/dx, overwritten
+//   simd::avg_pool2d<p>(x, y);  simd::avg_pool2d_backward<p>(dy, dx);
+//   simd::global_avg_pool2d<64, 32, 7, 7>(x, y);        // y [64, 32]
+//   simd::global_avg_pool2d_backward<64, 32, 7, 7>(dy, dx);
+//
+// A window is kernel x kernel, moved by stride (0, the default: kernel) over
+// the input padded by `padding` on each side. Max pooling pads with -inf and
+// stores, for each output, the index of its maximum within the input plane
+// (ih * width + iw): the first maximum in row-major window order, or the
+// last NaN, as torch does. Average pooling counts the padding in the divisor
+// (count_include_pad, torch's default), so every window divides by kernel^2.
+//
+// Max pooling's backward scatters through the stored indices rather than
+// recomputing them from the input: it reads 4 bytes per output instead of the
+// kernel^2 inputs of each window, needs the input not to be kept (a
+// max_pool2d after a fused ReLU reads a value that is never stored), and
+// gives ties exactly the element the forward pass chose.
+//
+// Pointers need no alignment; outputs must not overlap inputs. Nothing
+// allocates or throws.
+
+#include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
+#include <tapeless/simd/detail/xsimd.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+namespace tapeless::simd {
+
+struct pool2d_shape {
+  std::size_t batch = 1, channels = 1, height = 1, width = 1;
+  std::size_t kernel = 1, stride = 0, padding = 0;  // stride 0: the kernel size
+
+  constexpr std::size_t step() const { return stride == 0 ? kernel : stride; }
+  // As torch requires: padding at most half the window, the window fits in the padded input.
+  constexpr bool valid() const {
+    return batch > 0 && channels > 0 && height > 0 && width > 0 && kernel > 0 && 2 * padding <= kernel &&
+           kernel <= height + 2 * padding && kernel <= width + 2 * padding;
+  }
+  constexpr std::size_t out_height() const { return (height + 2 * padding - kernel) / step() + 1; }
+  constexpr std::size_t out_width() const { return (width + 2 * padding - kernel) / step() + 1; }
+  constexpr std::size_t planes() const { return batch * channels; }
+  constexpr std::size_t input_size() const { return planes() * height * width; }
+  constexpr std::size_t output_size() const { return planes() * out_height() * out_width(); }
+};
+
+namespace detail {
+
+template <pool2d_shape S, class T>
+constexpr bool check_pool2d() {
+  static_assert(S.valid(),
+                "tl::simd::pool2d: invalid pool2d_shape: every size must be positive, padding at most half the "
+                "kernel, and the kernel must fit in the padded input");
+  static_assert(std::is_floating_point_v<T>, "tl::simd::pool2d: the element type must be float or double");
+  static_assert(S.height * S.width <= std::size_t(std::numeric_limits<std::int32_t>::max()),
+                "tl::simd::max_pool2d: the input plane is too large for int32 indices");
+  return true;
+}
+
+// The rows (or columns) of a window clipped to the input: [first, last).
+struct window_range {
+  std::size_t first, last;
+};
+constexpr window_range window(std::size_t out, std::size_t step, std::size_t padding, std::size_t kernel,
+                              std::size_t extent) {
+  const std::size_t start = out * step, end = start + kernel;  // in padded coordinates
+  const std::size_t first = start > padding ? start - padding : 0;
+  const std::size_t last = end - padding < extent ? end - padding : extent;
+  return {first, last};
+}
+
+template <class T>
+[[gnu::always_inline]] inline void zero(T* p, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i) p[i] = T(0);
+}
+
+}  // namespace detail
+
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
+
+// output [N, C, OH, OW] = window maxima of input [N, C, H, W]; indices: where each lies in its plane.
+template <pool2d_shape S, class Arch = xsimd::default_arch, class T>
+inline void max_pool2d(const T* input, T* output, std::int32_t* indices) noexcept {
+  static_assert(detail::check_pool2d<S, T>());
+  constexpr std::size_t H = S.height, W = S.width, OH = S.out_height(), OW = S.out_width();
+  for (std::size_t plane = 0; plane < S.planes(); ++plane) {
+    const T* x = input + plane * H * W;
+    for (std::size_t oh = 0; oh < OH; ++oh) {
+      const detail::window_range rows = detail::window(oh, S.step(), S.padding, S.kernel, H);
+      for (std::size_t ow = 0; ow < OW; ++ow) {
+        const detail::window_range cols = detail::window(ow, S.step(), S.padding, S.kernel, W);
+        T best = -std::numeric_limits<T>::infinity();
+        std::size_t at = rows.first * W + cols.first;
+        for (std::size_t ih = rows.first; ih < rows.last; ++ih)
+          for (std::size_t iw = cols.first; iw < cols.last; ++iw) {
+            const T v = x[ih * W + iw];
+            if (v > best || v != v) {  // a NaN wins, as in torch
+              best = v;
+              at = ih * W + iw;
+            }
+          }
+        const std::size_t out = (plane * OH + oh) * OW + ow;
+        output[out] = best;
+        indices[out] = static_cast<std::int32_t>(at);
+      }
+    }
+  }
+}
+
+// input_gradient [N, C, H, W] = dL/dinput: each output's gradient added where its maximum was.
+template <pool2d_shape S, class Arch = xsimd::default_arch, class T>
+inline void max_pool2d_backward(const T* output_gradient, const std::int32_t* indices, T* input_gradient) noexcept {
+  static_assert(detail::check_pool2d<S, T>());
+  constexpr std::size_t in_plane = S.height * S.width, out_plane = S.out_height() * S.out_width();
+  detail::zero(input_gradient, S.input_size());
+  for (std::size_t plane = 0; plane < S.planes(); ++plane) {
+    T* dx = input_gradient + plane * in_plane;
+    for (std::size_t j = 0; j < out_plane; ++j)
+      dx[indices[plane * out_plane + j]] += output_gradient[plane * out_plane + j];
+  }
+}
+
+// output = window means of input, padding counted in the divisor (kernel^2).
+template <pool2d_shape S, class Arch = xsimd::default_arch, class T>
+inline void avg_pool2d(const T* input, T* output) noexcept {
+  static_assert(detail::check_pool2d<S, T>());
+  constexpr std::size_t H = S.height, W = S.width, OH = S.out_height(), OW = S.out_width();
+  constexpr T scale = T(1) / T(S.kernel * S.kernel);
+  for (std::size_t plane = 0; plane < S.planes(); ++plane) {
+    const T* x = input + plane * H * W;
+    for (std::size_t oh = 0; oh < OH; ++oh) {
+      const detail::window_range rows = detail::window(oh, S.step(), S.padding, S.kernel, H);
+      for (std::size_t ow = 0; ow < OW; ++ow) {
+        const detail::window_range cols = detail::window(ow, S.step(), S.padding, S.kernel, W);
+        T sum = 0;
+        for (std::size_t ih = rows.first; ih < rows.last; ++ih)
+          for (std::size_t iw = cols.first; iw < cols.last; ++iw) sum += x[ih * W + iw];
+        output[(plane * OH + oh) * OW + ow] = sum * scale;
+      }
+    }
+  }
+}
+
+// input_gradient = dL/dinput: each output's gradient / kernel^2 added over its window.
+template <pool2d_shape S, class Arch = xsimd::default_arch, class T>
+inline void avg_pool2d_backward(const T* output_gradient, T* input_gradient) noexcept {
+  static_assert(detail::check_pool2d<S, T>());
+  constexpr std::size_t H = S.height, W = S.width, OH = S.out_height(), OW = S.out_width();
+  constexpr T scale = T(1) / T(S.kernel * S.kernel);
+  detail::zero(input_gradient, S.input_size());
+  for (std::size_t plane = 0; plane < S.planes(); ++plane) {
+    T* dx = input_gradient + plane * H * W;
+    for (std::size_t oh = 0; oh < OH; ++oh) {
+      const detail::window_range rows = detail::window(oh, S.step(), S.padding, S.kernel, H);
+      for (std::size_t ow = 0; ow < OW; ++ow) {
+        const detail::window_range cols = detail::window(ow, S.step(), S.padding, S.kernel, W);
+        const T g = output_gradient[(plane * OH + oh) * OW + ow] * scale;
+        for (std::size_t ih = rows.first; ih < rows.last; ++ih)
+          for (std::size_t iw = cols.first; iw < cols.last; ++iw) dx[ih * W + iw] += g;
+      }
+    }
+  }
+}
+
+// output [N, C] = the mean of each plane of input [N, C, H, W].
+template <std::size_t N, std::size_t C, std::size_t H, std::size_t W, class Arch = xsimd::default_arch, class T>
+inline void global_avg_pool2d(const T* input, T* output) noexcept {
+  static_assert(N > 0 && C > 0 && H > 0 && W > 0, "tl::simd::global_avg_pool2d<N, C, H, W>: every size must be positive");
+  using batch = xsimd::batch<T, Arch>;
+  constexpr std::size_t plane = H * W, L = batch::size;
+  for (std::size_t p = 0; p < N * C; ++p) {
+    const T* x = input + p * plane;
+    batch acc(T(0));
+    T tail = 0;
+    std::size_t i = 0;
+    for (; i + L <= plane; i += L) acc += batch::load_unaligned(x + i);
+    for (; i < plane; ++i) tail += x[i];
+    output[p] = (xsimd::hadd(acc) + tail) / T(plane);
+  }
+}
+
+// input_gradient [N, C, H, W] = dL/dinput: each plane filled with its output's gradient / (H W).
+template <std::size_t N, std::size_t C, std::size_t H, std::size_t W, class Arch = xsimd::default_arch, class T>
+inline void global_avg_pool2d_backward(const T* output_gradient, T* input_gradient) noexcept {
+  static_assert(N > 0 && C > 0 && H > 0 && W > 0,
+                "tl::simd::global_avg_pool2d_backward<N, C, H, W>: every size must be positive");
+  using batch = xsimd::batch<T, Arch>;
+  constexpr std::size_t plane = H * W, L = batch::size;
+  for (std::size_t p = 0; p < N * C; ++p) {
+    T* dx = input_gradient + p * plane;
+    const T g = output_gradient[p] / T(plane);
+    std::size_t i = 0;
+    for (; i + L <= plane; i += L) batch(g).store_unaligned(dx + i);
+    for (; i < plane; ++i) dx[i] = g;
+  }
+}
+
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
+
+}  // namespace tapeless::simd

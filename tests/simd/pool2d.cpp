@@ -1,0 +1,108 @@
+#define BOOST_TEST_MODULE simd_pool2d
+#include <boost/test/unit_test.hpp>
+
+#include "support.hpp"
+
+#include <tapeless/simd/pool2d.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace tl = tapeless;
+namespace simd = tapeless::simd;
+using simd_test::archs;
+
+#include "../reference/pool2d.inc"
+
+namespace {
+
+using namespace pool2d_reference;
+
+// Worst |got - expected| as a multiple of 1e-6 * (1 + the largest |expected|).
+template <std::size_t Size>
+double worst_error(const std::vector<float>& got, const std::array<float, Size>& expected) {
+  BOOST_REQUIRE_EQUAL(got.size(), Size);
+  double scale = 0, worst = 0;
+  for (float e : expected) scale = std::fmax(scale, std::fabs(double(e)));
+  for (std::size_t i = 0; i < Size; ++i) {
+    const double error = std::fabs(double(got[i]) - double(expected[i]));
+    worst = std::isnan(error) ? std::numeric_limits<double>::infinity() : std::fmax(worst, error);
+  }
+  return worst / (1e-6 * (1 + scale));
+}
+
+std::vector<float> poisoned(std::size_t n) { return std::vector<float>(n, std::numeric_limits<float>::quiet_NaN()); }
+
+template <class Case, class Arch>
+void check_max_pool() {
+  constexpr simd::pool2d_shape s = Case::shape;
+  const std::string label = std::string(Case::name) + " on " + Arch::name();
+  auto output = poisoned(s.output_size());
+  std::vector<std::int32_t> indices(s.output_size(), -1);
+  simd::max_pool2d<s, Arch>(Case::input.data(), output.data(), indices.data());
+  BOOST_TEST(worst_error(output, Case::output) < 1, "forward " << label);
+  BOOST_TEST(std::equal(indices.begin(), indices.end(), Case::indices.begin()), "indices " << label);
+  auto input_gradient = poisoned(s.input_size());
+  simd::max_pool2d_backward<s, Arch>(Case::output_gradient.data(), indices.data(), input_gradient.data());
+  BOOST_TEST(worst_error(input_gradient, Case::input_gradient) < 1, "backward " << label);
+}
+
+template <class Case, class Arch>
+void check_avg_pool() {
+  constexpr simd::pool2d_shape s = Case::shape;
+  const std::string label = std::string(Case::name) + " on " + Arch::name();
+  auto output = poisoned(s.output_size());
+  simd::avg_pool2d<s, Arch>(Case::input.data(), output.data());
+  BOOST_TEST(worst_error(output, Case::output) < 1, "forward " << label);
+  auto input_gradient = poisoned(s.input_size());
+  simd::avg_pool2d_backward<s, Arch>(Case::output_gradient.data(), input_gradient.data());
+  BOOST_TEST(worst_error(input_gradient, Case::input_gradient) < 1, "backward " << label);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(max_pool2d_values_indices_and_gradient_match_pytorch, Arch, archs) {
+  check_max_pool<max_3_stride2_pad1, Arch>();
+  check_max_pool<max_2, Arch>();
+  check_max_pool<max_3_stride1_ties, Arch>();
+  check_max_pool<max_2_wide, Arch>();
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(avg_pool2d_and_its_gradient_match_pytorch_counting_the_padding, Arch, archs) {
+  check_avg_pool<avg_3_stride2_pad1, Arch>();
+  check_avg_pool<avg_2, Arch>();
+  check_avg_pool<avg_2_wide, Arch>();
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(global_avg_pool2d_and_its_gradient_match_pytorch, Arch, archs) {
+  using c = global_avg;
+  auto output = poisoned(c::batch * c::channels);
+  simd::global_avg_pool2d<c::batch, c::channels, c::height, c::width, Arch>(c::input.data(), output.data());
+  BOOST_TEST(worst_error(output, c::output) < 1);
+  auto input_gradient = poisoned(c::input.size());
+  simd::global_avg_pool2d_backward<c::batch, c::channels, c::height, c::width, Arch>(c::output_gradient.data(),
+                                                                                     input_gradient.data());
+  BOOST_TEST(worst_error(input_gradient, c::input_gradient) < 1);
+}
+
+// As torch's CPU kernel: a NaN in a window is its maximum (the last NaN's index).
+BOOST_AUTO_TEST_CASE(max_pool2d_propagates_nan_and_points_at_it) {
+  constexpr simd::pool2d_shape s{.height = 2, .width = 4, .kernel = 2};
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::array<float, 8> x = {1.f, nan, 5.f, 2.f,  //
+                                  3.f, 0.f, 4.f, 9.f};
+  std::array<float, 2> y{};
+  std::array<std::int32_t, 2> at{};
+  simd::max_pool2d<s>(x.data(), y.data(), at.data());
+  BOOST_TEST(std::isnan(y[0]));
+  BOOST_TEST(at[0] == 1);
+  BOOST_TEST(y[1] == 9.f);
+  BOOST_TEST(at[1] == 7);
+}
