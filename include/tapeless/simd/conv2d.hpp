@@ -58,16 +58,18 @@ struct conv2d_plan {
 
   static constexpr std::size_t padded_plane = detail::padded_plane<S, T, Arch>;
 
-  // Scratch of each pass, in elements of T: the unrolled input (forward and
-  // weight gradient), the unrolled input gradient and a padded copy of one
-  // group's output gradient (input gradient).
-  // The direct kernels need one phase-split copy of a group's input planes
-  // and one output plane (detail/conv2d_direct.hpp), in every pass.
+  // Scratch of each pass, in elements of T. im2col: the unrolled input
+  // (forward); the unrolled input gradient and a padded copy of one group's
+  // output gradient (input gradient); the unrolled input, the output gradient
+  // transposed and the transposed weight gradient (weight gradient). Direct:
+  // one phase-split copy of a group's input planes and one output plane
+  // (detail/conv2d_direct.hpp), in every pass.
   static constexpr std::size_t direct_scratch = detail::direct_layout<S, T, Arch>::scratch;
   static constexpr std::size_t forward_scratch = im2col ? S.group_depth() * padded_plane : direct_scratch;
   static constexpr std::size_t input_gradient_scratch =
       im2col ? (S.group_depth() + S.group_out_channels()) * padded_plane : direct_scratch;
-  static constexpr std::size_t weight_gradient_scratch = im2col ? S.group_depth() * S.output_plane() : direct_scratch;
+  static constexpr std::size_t weight_gradient_scratch =
+      im2col ? detail::weight_gradient_im2col_scratch<S, T, Arch> : direct_scratch;
   static constexpr std::size_t scratch_bytes =
       sizeof(T) * detail::max_of(forward_scratch, detail::max_of(input_gradient_scratch, weight_gradient_scratch));
 };

@@ -4,21 +4,23 @@
 //
 //   forward          Y_g (Og x OH*OW)     = W_g (Og x Cg*KH*KW) * col (Cg*KH*KW x OH*OW)
 //   input gradient   dcol (Cg*KH*KW x ..) = W_g^T * dY_g,  then col2im adds dcol into dX
-//   weight gradient  dW_g (Og x Cg*KH*KW) += dY_g * col^T (dot products along OH*OW)
+//   weight gradient  dW_g^T (Cg*KH*KW x Og) += col * dY_g^T, written transposed at the end
 //
-// For the first two the column matrix's rows are padded with zeros to whole
-// batches (padded_plane), so the tiles never fall back to scalar columns; the
-// padding columns of the result are computed and dropped.
+// The column matrix's rows are padded with zeros to whole batches
+// (padded_plane), so the tiles never fall back to scalar columns; the
+// padding columns of a result are computed and dropped.
 
 #include <tapeless/simd/conv2d_shape.hpp>
 #include <tapeless/simd/detail/gemm_plan.hpp>
 #include <tapeless/simd/detail/im2col.hpp>
+#include <tapeless/simd/detail/transpose.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/epilogue.hpp>
 #include <tapeless/simd/gemm.hpp>
 #include <tapeless/simd/lanes.hpp>
 
 #include <cstddef>
+#include <utility>
 
 namespace tapeless::simd::detail {
 
@@ -74,7 +76,7 @@ inline void conv2d_input_gradient_im2col(const T* output_gradient, const T* weig
   constexpr std::size_t plane = S.output_plane(), image = S.in_channels * S.height * S.width;
   using plan = gemm_plan<T, Arch, depth, Og, Ld, op::transpose, op::none>;
   T* dcol = scratch;             // depth x Ld
-  T* dy = scratch + depth * Ld;  // Og x Ld: dY_g with its rows padded, so the tiles read no further
+  T* dy = scratch + depth * Ld;  // Og x Ld: dY_g with its rows padded (unless they are whole batches)
   epilogue::store store;
   const gemm_output<T, epilogue::store, false> into_dcol{dcol, Ld, store};
   for (std::size_t n = 0; n < S.batch; ++n) {
@@ -82,29 +84,101 @@ inline void conv2d_input_gradient_im2col(const T* output_gradient, const T* weig
     fill_zero(dx, image);
     for (std::size_t g = 0; g < S.groups; ++g) {
       const T* dy_g = output_gradient + (n * S.out_channels + g * Og) * plane;
-      for (std::size_t o = 0; o < Og; ++o) {
-        copy_row<Arch>(dy_g + o * plane, dy + o * Ld, plane);
-        fill_zero(dy + o * Ld + plane, Ld - plane);
-      }
+      if constexpr (Ld != plane)
+        for (std::size_t o = 0; o < Og; ++o) {
+          copy_row<Arch>(dy_g + o * plane, dy + o * Ld, plane);
+          fill_zero(dy + o * Ld + plane, Ld - plane);
+        }
       // dcol(k, j) = sum over o of W_g(o, k) dY_g(o, j): W_g read transposed where it lies.
-      outer_product_gemm<plan, depth, Og, Ld, Ld, 1, depth>::run(weight + g * Og * depth, dy, into_dcol);
+      outer_product_gemm<plan, depth, Og, Ld, Ld, 1, depth>::run(weight + g * Og * depth, Ld == plane ? dy_g : dy,
+                                                                  into_dcol);
       col2im_add<S, Ld, Arch>(dcol, dx + g * S.group_in_channels() * S.height * S.width);
     }
   }
 }
 
+// dyt (Ld x Ogp) = dy^T for dy (Og x Plane), zeros past Og and Plane: whole
+// L x L blocks by in-register transposes, the edges element by element.
+template <class Arch, std::size_t Og, std::size_t Plane, std::size_t Ld, std::size_t Ogp, class T>
+inline void transpose_output_gradient(const T* dy, T* dyt) noexcept {
+  using batch = xsimd::batch<T, Arch>;
+  constexpr std::size_t L = batch::size, whole_o = Og / L * L, whole_j = Plane / L * L;
+  for (std::size_t j0 = 0; j0 < whole_j; j0 += L)
+    for (std::size_t o0 = 0; o0 < whole_o; o0 += L)
+      [&]<std::size_t... R>(std::index_sequence<R...>) {
+        batch rows[L] = {batch::load_unaligned(dy + (o0 + R) * Plane + j0)...};
+        transpose(rows);
+        (rows[R].store_unaligned(dyt + (j0 + R) * Ogp + o0), ...);
+      }(std::make_index_sequence<L>{});
+  for (std::size_t j = 0; j < Ld; ++j)
+    for (std::size_t o = j < whole_j ? whole_o : 0; o < Ogp; ++o)
+      dyt[j * Ogp + o] = o < Og && j < Plane ? dy[o * Plane + j] : T(0);
+}
+
+// The weight gradient of a shallow group (Cg KH KW under four batches, as a
+// first layer's 1 x 3 x 3) by dot products along OH*OW: dW_g (Og x depth) +=
+// dY_g (Og x Ld) col^T. Deeper ones by outer-product tiles on dY_g^T, whose
+// transposition (about half an instruction per element of dY_g) then costs
+// under an eighth of the FMAs (depth / lanes per element), and which need no
+// reduction across lanes at the end of every element. (conv1 1->32 3x3 at
+// batch 64: dot products 72% of the FMA peak, outer products 32%; conv2
+// 32->64: 51% against 71%.)
+template <conv2d_shape S, class T, class Arch>
+inline constexpr bool weight_gradient_by_outer_products = S.group_depth() >= 4 * lanes<T, Arch>;
+
+template <conv2d_shape S, class T, class Arch>
+inline constexpr std::size_t weight_gradient_im2col_scratch = [] {
+  constexpr std::size_t Ld = padded_plane<S, T, Arch>, L = lanes<T, Arch>;
+  constexpr std::size_t Ogp = (S.group_out_channels() + L - 1) / L * L;
+  if constexpr (weight_gradient_by_outer_products<S, T, Arch>)
+    return S.group_depth() * Ld + Ld * Ogp + S.group_depth() * Ogp;
+  else
+    return S.group_depth() * Ld + S.group_out_channels() * Ld;
+}();
+
+// dW_g^T (depth x Ogp) = sum over images of col (depth x Ld) * dY_g^T (Ld x
+// Ogp), accumulated in scratch and written transposed into dW_g once; or
+// dW_g += dY_g col^T image by image (weight_gradient_by_outer_products).
 template <conv2d_shape S, class Arch, class T>
 inline void conv2d_weight_gradient_im2col(const T* input, const T* output_gradient, T* weight_gradient,
-                                          T* col) noexcept {
+                                          T* scratch) noexcept {
   constexpr std::size_t Og = S.group_out_channels(), depth = S.group_depth(), plane = S.output_plane();
-  fill_zero(weight_gradient, S.weight_size());
-  for (std::size_t n = 0; n < S.batch; ++n)
+  constexpr std::size_t Ld = padded_plane<S, T, Arch>, Ogp = (Og + lanes<T, Arch> - 1) / lanes<T, Arch> * lanes<T, Arch>;
+  T* col = scratch;  // depth x Ld
+  if constexpr (weight_gradient_by_outer_products<S, T, Arch>) {
+    using plan = gemm_plan<T, Arch, depth, Ld, Ogp, op::none, op::none>;
+    T* dyt = col + depth * Ld;  // Ld x Ogp
+    T* dwt = dyt + Ld * Ogp;    // depth x Ogp
+    epilogue::accumulate accumulate;
+    const gemm_output<T, epilogue::accumulate, false> into_dwt{dwt, Ogp, accumulate};
     for (std::size_t g = 0; g < S.groups; ++g) {
-      im2col<S, plane, Arch>(input + (n * S.in_channels + g * S.group_in_channels()) * S.height * S.width, col);
-      gemm<Og, plane, depth, op::none, op::transpose, Arch>(output_gradient + (n * S.out_channels + g * Og) * plane,
-                                                           col, weight_gradient + g * Og * depth,
-                                                           epilogue::accumulate{});
+      fill_zero(dwt, depth * Ogp);
+      for (std::size_t n = 0; n < S.batch; ++n) {
+        im2col<S, Ld, Arch>(input + (n * S.in_channels + g * S.group_in_channels()) * S.height * S.width, col);
+        transpose_output_gradient<Arch, Og, plane, Ld, Ogp>(output_gradient + (n * S.out_channels + g * Og) * plane,
+                                                            dyt);
+        outer_product_gemm<plan, depth, Ld, Ogp, Ogp, Ld, 1>::run(col, dyt, into_dwt);
+      }
+      T* dw = weight_gradient + g * Og * depth;
+      for (std::size_t o = 0; o < Og; ++o)
+        for (std::size_t k = 0; k < depth; ++k) dw[o * depth + k] = dwt[k * Ogp + o];
     }
+  } else {
+    T* dy = col + depth * Ld;  // Og x Ld: dY_g with its rows padded (unless they are whole batches)
+    fill_zero(weight_gradient, S.weight_size());
+    for (std::size_t n = 0; n < S.batch; ++n)
+      for (std::size_t g = 0; g < S.groups; ++g) {
+        im2col<S, Ld, Arch>(input + (n * S.in_channels + g * S.group_in_channels()) * S.height * S.width, col);
+        const T* dy_g = output_gradient + (n * S.out_channels + g * Og) * plane;
+        if constexpr (Ld != plane)
+          for (std::size_t o = 0; o < Og; ++o) {
+            copy_row<Arch>(dy_g + o * plane, dy + o * Ld, plane);
+            fill_zero(dy + o * Ld + plane, Ld - plane);
+          }
+        gemm<Og, Ld, depth, op::none, op::transpose, Arch>(Ld == plane ? dy_g : dy, col, weight_gradient + g * Og * depth,
+                                                           epilogue::accumulate{});
+      }
+  }
 }
 
 }  // namespace tapeless::simd::detail

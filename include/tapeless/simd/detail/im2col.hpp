@@ -14,6 +14,7 @@
 #include <tapeless/simd/detail/xsimd.hpp>
 
 #include <cstddef>
+#include <utility>
 
 namespace tapeless::simd::detail {
 
@@ -31,22 +32,47 @@ constexpr valid_range valid_outputs(std::size_t extent, std::size_t outputs, std
   return {first < last ? first : last, last};
 }
 
-// dst[0 .. n) = src[0 .. n): a row copy, whole batches then a scalar tail.
+// dst[0 .. n) = src[0 .. n): whole batches, then (n at least a batch) one
+// last batch overlapping the previous one, else element by element.
 template <class Arch, class T>
 [[gnu::always_inline]] inline void copy_row(const T* src, T* dst, std::size_t n) noexcept {
   using batch = xsimd::batch<T, Arch>;
   std::size_t i = 0;
   for (; i + batch::size <= n; i += batch::size) batch::load_unaligned(src + i).store_unaligned(dst + i);
+  if (i == n) return;
+  if (n >= batch::size) {
+    batch::load_unaligned(src + n - batch::size).store_unaligned(dst + n - batch::size);
+    return;
+  }
   for (; i < n; ++i) dst[i] = src[i];
 }
 
-// dst[0 .. n) += src[0 .. n).
+// 0, 1, 2, ... as a batch: to mask the lanes of a last, overlapping batch.
+template <class Arch, class T>
+[[gnu::always_inline]] inline xsimd::batch<T, Arch> lane_indices() noexcept {
+  using batch = xsimd::batch<T, Arch>;
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    alignas(64) const T index[batch::size] = {T(I)...};
+    return batch::load_aligned(index);
+  }(std::make_index_sequence<batch::size>{});
+}
+
+// dst[0 .. n) += src[0 .. n): whole batches, then one last batch ending at n
+// with the lanes already added masked to zero.
 template <class Arch, class T>
 [[gnu::always_inline]] inline void add_row(const T* src, T* dst, std::size_t n) noexcept {
   using batch = xsimd::batch<T, Arch>;
   std::size_t i = 0;
   for (; i + batch::size <= n; i += batch::size)
     (batch::load_unaligned(dst + i) + batch::load_unaligned(src + i)).store_unaligned(dst + i);
+  if (i == n) return;
+  if (n >= batch::size) {
+    const std::size_t last = n - batch::size;
+    const batch fresh = xsimd::select(lane_indices<Arch, T>() >= batch(T(i - last)), batch::load_unaligned(src + last),
+                                      batch(T(0)));
+    (batch::load_unaligned(dst + last) + fresh).store_unaligned(dst + last);
+    return;
+  }
   for (; i < n; ++i) dst[i] += src[i];
 }
 
@@ -54,6 +80,15 @@ template <class T>
 [[gnu::always_inline]] inline void fill_zero(T* dst, std::size_t n) noexcept {
   for (std::size_t i = 0; i < n; ++i) dst[i] = T(0);
 }
+
+// With stride 1 and OW == W (a "same" convolution), the input a tap reads
+// for consecutive output positions is one contiguous run of the plane,
+// j + offset, except at the row ends, where the run wraps into the padding
+// of the neighbouring row: those few elements are set apart (zeroed). Rows
+// of a plane as long as these are then copied and added as single runs
+// instead of OH short ones with scalar tails.
+template <conv2d_shape S>
+inline constexpr bool flat_taps = S.stride == 1 && S.out_width() == S.width;
 
 // The column matrix of one image and one group: in points at the group's
 // first input channel, col has S.group_depth() rows of Ld elements.
@@ -69,6 +104,22 @@ inline void im2col(const T* in, T* col) noexcept {
         const T* plane = in + c * H * W;
         const valid_range rows = valid_outputs(H, OH, St, P, kh * D);
         const valid_range cols = valid_outputs(W, OW, St, P, kw * D);
+        if constexpr (flat_taps<S>) {
+          if (rows.first == rows.last || cols.first == cols.last) {
+            fill_zero(row, Ld);
+            continue;
+          }
+          const std::size_t first = rows.first * OW + cols.first, last = (rows.last - 1) * OW + cols.last;
+          fill_zero(row, first);
+          // Output j reads the plane at j + (kh D - P) W + kw D - P.
+          copy_row<Arch>(plane + (rows.first + kh * D - P) * W + (cols.first + kw * D - P), row + first, last - first);
+          fill_zero(row + last, Ld - last);
+          for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
+            fill_zero(row + oh * OW, cols.first);
+            fill_zero(row + oh * OW + cols.last, OW - cols.last);
+          }
+          continue;
+        }
         fill_zero(row, rows.first * OW);
         for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
           T* out = row + oh * OW;
@@ -87,17 +138,29 @@ inline void im2col(const T* in, T* col) noexcept {
 
 // in += the column matrix col folded back (each element added to the input
 // element it was copied from in im2col). in: the group's first input channel.
+// With flat_taps, col's elements that fall in the padding are zeroed first
+// (col is scratch), so that each row is added as one run.
 template <conv2d_shape S, std::size_t Ld, class Arch, class T>
-inline void col2im_add(const T* col, T* in) noexcept {
+inline void col2im_add(T* col, T* in) noexcept {
   constexpr std::size_t H = S.height, W = S.width, OH = S.out_height(), OW = S.out_width();
   constexpr std::size_t St = S.stride, P = S.padding, D = S.dilation;
   for (std::size_t c = 0; c < S.group_in_channels(); ++c)
     for (std::size_t kh = 0; kh < S.kernel_height; ++kh)
       for (std::size_t kw = 0; kw < S.kernel_width; ++kw) {
-        const T* row = col + ((c * S.kernel_height + kh) * S.kernel_width + kw) * Ld;
+        T* row = col + ((c * S.kernel_height + kh) * S.kernel_width + kw) * Ld;
         T* plane = in + c * H * W;
         const valid_range rows = valid_outputs(H, OH, St, P, kh * D);
         const valid_range cols = valid_outputs(W, OW, St, P, kw * D);
+        if constexpr (flat_taps<S>) {
+          if (rows.first == rows.last || cols.first == cols.last) continue;
+          for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
+            fill_zero(row + oh * OW, cols.first);
+            fill_zero(row + oh * OW + cols.last, OW - cols.last);
+          }
+          const std::size_t first = rows.first * OW + cols.first, last = (rows.last - 1) * OW + cols.last;
+          add_row<Arch>(row + first, plane + (rows.first + kh * D - P) * W + (cols.first + kw * D - P), last - first);
+          continue;
+        }
         for (std::size_t oh = rows.first; oh < rows.last; ++oh) {
           const T* src = row + oh * OW + cols.first;
           T* dst = plane + (oh * St + kh * D - P) * W + (cols.first * St + kw * D - P);
