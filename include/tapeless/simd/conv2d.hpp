@@ -89,7 +89,7 @@ constexpr bool check_conv2d() {
                 "tl::simd::conv2d: invalid conv2d_shape: every size must be positive, groups must divide "
                 "in_channels and out_channels, and the dilated kernel must fit in the padded input");
   static_assert(std::is_floating_point_v<T>, "tl::simd::conv2d: the element type must be float or double");
-  return true;
+  return S.valid() && std::is_floating_point_v<T>;
 }
 }  // namespace detail
 
@@ -100,8 +100,9 @@ template <conv2d_shape S, class Arch = xsimd::default_arch, conv2d_algorithm Alg
           class T, class Epilogue = epilogue::store>
 [[gnu::flatten]] inline void conv2d(const T* input, const T* weight, T* output, void* scratch,
                                     Epilogue epilogue = {}) noexcept {
-  static_assert(detail::check_conv2d<S, T>());
-  if constexpr (conv2d_plan<S, T, Arch, Algorithm>::im2col)
+  if constexpr (!detail::check_conv2d<S, T>())
+    return;  // stop at the one message above
+  else if constexpr (conv2d_plan<S, T, Arch, Algorithm>::im2col)
     detail::conv2d_im2col<S, Arch>(input, weight, output, static_cast<T*>(scratch), epilogue);
   else
     detail::conv2d_direct<S, Arch>(input, weight, output, static_cast<T*>(scratch), epilogue);
@@ -112,8 +113,9 @@ template <conv2d_shape S, class Arch = xsimd::default_arch, conv2d_algorithm Alg
           class T>
 [[gnu::flatten]] inline void conv2d_input_gradient(const T* output_gradient, const T* weight, T* input_gradient,
                                                    void* scratch) noexcept {
-  static_assert(detail::check_conv2d<S, T>());
-  if constexpr (conv2d_plan<S, T, Arch, Algorithm>::im2col)
+  if constexpr (!detail::check_conv2d<S, T>())
+    return;
+  else if constexpr (conv2d_plan<S, T, Arch, Algorithm>::im2col)
     detail::conv2d_input_gradient_im2col<S, Arch>(output_gradient, weight, input_gradient, static_cast<T*>(scratch));
   else
     detail::conv2d_input_gradient_direct<S, Arch>(output_gradient, weight, input_gradient, static_cast<T*>(scratch));
@@ -124,8 +126,9 @@ template <conv2d_shape S, class Arch = xsimd::default_arch, conv2d_algorithm Alg
           class T>
 [[gnu::flatten]] inline void conv2d_weight_gradient(const T* input, const T* output_gradient, T* weight_gradient,
                                                     void* scratch) noexcept {
-  static_assert(detail::check_conv2d<S, T>());
-  if constexpr (conv2d_plan<S, T, Arch, Algorithm>::im2col)
+  if constexpr (!detail::check_conv2d<S, T>())
+    return;
+  else if constexpr (conv2d_plan<S, T, Arch, Algorithm>::im2col)
     detail::conv2d_weight_gradient_im2col<S, Arch>(input, output_gradient, weight_gradient, static_cast<T*>(scratch));
   else
     detail::conv2d_weight_gradient_direct<S, Arch>(input, output_gradient, weight_gradient, static_cast<T*>(scratch));
@@ -134,19 +137,20 @@ template <conv2d_shape S, class Arch = xsimd::default_arch, conv2d_algorithm Alg
 // bias_gradient [O] = dL/dbias: output_gradient summed over images and positions.
 template <conv2d_shape S, class Arch = xsimd::default_arch, class T>
 inline void conv2d_bias_gradient(const T* output_gradient, T* bias_gradient) noexcept {
-  static_assert(detail::check_conv2d<S, T>());
-  using batch = xsimd::batch<T, Arch>;
-  constexpr std::size_t L = batch::size, plane = S.output_plane();
-  for (std::size_t o = 0; o < S.out_channels; ++o) {
-    batch acc(T(0));
-    T tail = 0;
-    for (std::size_t n = 0; n < S.batch; ++n) {
-      const T* dy = output_gradient + (n * S.out_channels + o) * plane;
-      std::size_t j = 0;
-      for (; j + L <= plane; j += L) acc += batch::load_unaligned(dy + j);
-      for (; j < plane; ++j) tail += dy[j];
+  if constexpr (detail::check_conv2d<S, T>()) {
+    using batch = xsimd::batch<T, Arch>;
+    constexpr std::size_t L = batch::size, plane = S.output_plane();
+    for (std::size_t o = 0; o < S.out_channels; ++o) {
+      batch acc(T(0));
+      T tail = 0;
+      for (std::size_t n = 0; n < S.batch; ++n) {
+        const T* dy = output_gradient + (n * S.out_channels + o) * plane;
+        std::size_t j = 0;
+        for (; j + L <= plane; j += L) acc += batch::load_unaligned(dy + j);
+        for (; j < plane; ++j) tail += dy[j];
+      }
+      bias_gradient[o] = xsimd::hadd(acc) + tail;
     }
-    bias_gradient[o] = xsimd::hadd(acc) + tail;
   }
 }
 

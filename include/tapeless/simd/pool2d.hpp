@@ -61,7 +61,7 @@ constexpr bool check_pool2d() {
   static_assert(std::is_floating_point_v<T>, "tl::simd::pool2d: the element type must be float or double");
   static_assert(S.height * S.width <= std::size_t(std::numeric_limits<std::int32_t>::max()),
                 "tl::simd::max_pool2d: the input plane is too large for int32 indices");
-  return true;
+  return true;  // the messages above are the only ones: nothing below depends on the shape's validity to compile
 }
 
 // The rows (or columns) of a window clipped to the input: [first, last).
