@@ -15,6 +15,7 @@
 #include "harness.hpp"
 
 #include <tapeless/simd/conv2d.hpp>
+#include <tapeless/simd/pool2d.hpp>
 
 #include <cstdio>
 #include <cstdlib>
@@ -94,6 +95,39 @@ void measure(const char* layer) {
   }
 }
 
+// Pooling: time per call and input elements per nanosecond, forward and backward.
+template <simd::pool2d_shape S, class Arch>
+void measure_pool(const char* layer) {
+  const buffer x = random_buffer(S.input_size(), 1), dy = random_buffer(S.output_size(), 2);
+  buffer y = random_buffer(S.output_size(), 3), dx = random_buffer(S.input_size(), 4);
+  std::unique_ptr<std::int32_t[]> at(new std::int32_t[S.output_size()]);
+  simd::max_pool2d<S, Arch>(x.get(), y.get(), at.get());
+  benchmark bench(layer);
+  bench.add("max forward", [&](std::uint64_t) {
+    simd::max_pool2d<S, Arch>(x.get(), y.get(), at.get());
+    clobber_memory();
+  });
+  bench.add("max backward", [&](std::uint64_t) {
+    simd::max_pool2d_backward<S, Arch>(dy.get(), at.get(), dx.get());
+    clobber_memory();
+  });
+  bench.add("avg forward", [&](std::uint64_t) {
+    simd::avg_pool2d<S, Arch>(x.get(), y.get());
+    clobber_memory();
+  });
+  bench.add("avg backward", [&](std::uint64_t) {
+    simd::avg_pool2d_backward<S, Arch>(dy.get(), dx.get());
+    clobber_memory();
+  });
+  bench.run();
+  for (const char* what : {"max forward", "max backward", "avg forward", "avg backward"}) {
+    const summary t = bench.time(what);
+    std::printf("| %s | %s | %9.1f (%.1f-%.1f) | %5.2f |\n", layer, what, t.median / 1e3, t.min / 1e3, t.max / 1e3,
+                double(S.input_size()) / t.median);
+  }
+  std::fflush(stdout);
+}
+
 template <class Arch>
 void run_all() {
   std::printf("arch: %s. Medians over interleaved repetitions, (min-max) over the rounds.\n", Arch::name());
@@ -110,6 +144,11 @@ void run_all() {
   measure<simd::conv2d_shape{.batch = 64, .in_channels = 32, .height = 14, .width = 14, .out_channels = 32,
                              .kernel_height = 3, .kernel_width = 3, .padding = 1, .groups = 32},
           Arch>("depthwise 32 3x3 pad 1, 14x14");
+  std::printf("\n| pooling (batch 64) | pass | us (min-max) | input elements per ns |\n|---|---|---:|---:|\n");
+  measure_pool<simd::pool2d_shape{.batch = 64, .channels = 32, .height = 28, .width = 28, .kernel = 2}, Arch>(
+      "32 x 28x28, window 2");
+  measure_pool<simd::pool2d_shape{.batch = 64, .channels = 64, .height = 14, .width = 14, .kernel = 2}, Arch>(
+      "64 x 14x14, window 2");
 }
 
 }  // namespace

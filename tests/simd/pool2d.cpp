@@ -92,17 +92,30 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(global_avg_pool2d_and_its_gradient_match_pytorch, 
   BOOST_TEST(worst_error(input_gradient, c::input_gradient) < 1);
 }
 
-// As torch's CPU kernel: a NaN in a window is its maximum (the last NaN's index).
-BOOST_AUTO_TEST_CASE(max_pool2d_propagates_nan_and_points_at_it) {
-  constexpr simd::pool2d_shape s{.height = 2, .width = 4, .kernel = 2};
+// As torch's CPU kernel: a NaN in a window is its maximum (the last NaN's
+// index). Forty columns: twenty outputs, a batch and more of the vector path.
+BOOST_AUTO_TEST_CASE_TEMPLATE(max_pool2d_propagates_nan_and_points_at_it, Arch, archs) {
+  constexpr simd::pool2d_shape s{.height = 2, .width = 40, .kernel = 2};
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  const std::array<float, 8> x = {1.f, nan, 5.f, 2.f,  //
-                                  3.f, 0.f, 4.f, 9.f};
-  std::array<float, 2> y{};
-  std::array<std::int32_t, 2> at{};
-  simd::max_pool2d<s>(x.data(), y.data(), at.data());
-  BOOST_TEST(std::isnan(y[0]));
-  BOOST_TEST(at[0] == 1);
-  BOOST_TEST(y[1] == 9.f);
-  BOOST_TEST(at[1] == 7);
+  std::vector<float> x(80);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 7);  // window j's maximum: known below
+  x[3] = nan;           // window 1, row 0
+  x[40 + 10] = nan;     // window 5, row 1 ...
+  x[40 + 11] = nan;     // ... twice: the last one counts
+  std::vector<float> y(20);
+  std::vector<std::int32_t> at(20);
+  simd::max_pool2d<s, Arch>(x.data(), y.data(), at.data());
+  for (std::size_t j = 0; j < 20; ++j) {
+    if (j == 1) {
+      BOOST_TEST((std::isnan(y[j]) && at[j] == 3));
+    } else if (j == 5) {
+      BOOST_TEST((std::isnan(y[j]) && at[j] == 51));
+    } else {
+      std::size_t best = 2 * j;
+      for (std::size_t i : {2 * j, 2 * j + 1, 40 + 2 * j, 41 + 2 * j})
+        if (x[i] > x[best]) best = i;
+      BOOST_TEST(y[j] == x[best], "window " << j);
+      BOOST_TEST(at[j] == std::int32_t(best), "window " << j);
+    }
+  }
 }

@@ -27,6 +27,7 @@
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -81,6 +82,76 @@ template <class T>
   for (std::size_t i = 0; i < n; ++i) p[i] = T(0);
 }
 
+// The maximum of one window and its index, rows and columns [first, last):
+// branch-free (a branch per element mispredicts on data in no order).
+template <class T>
+struct window_maximum {
+  T value = -std::numeric_limits<T>::infinity();
+  std::size_t at;
+
+  [[gnu::always_inline]] void take(T v, std::size_t index) noexcept {
+    const bool better = (v > value) | (v != v);  // a NaN wins, as in torch; | is not a branch
+    value = better ? v : value;
+    at = better ? index : at;
+  }
+};
+
+// Flat index in the plane of each output's window corner (padding 0), and
+// zeros up to whole batches: gather addresses for the vectorized max pooling.
+template <pool2d_shape S, std::size_t Lanes>
+struct window_corners {
+  static constexpr std::size_t outputs = S.out_height() * S.out_width();
+  static constexpr std::size_t size = (outputs + Lanes - 1) / Lanes * Lanes;
+  alignas(64) static constexpr auto index = [] {
+    std::array<std::int32_t, size> corner{};
+    for (std::size_t j = 0; j < outputs; ++j)
+      corner[j] = std::int32_t(j / S.out_width() * S.step() * S.width + j % S.out_width() * S.step());
+    return corner;
+  }();
+};
+
+// max_pool2d on whole windows (padding 0), float: a batch of outputs at a
+// time, each tap gathered (the windows of consecutive outputs lie along
+// rows, 7 or 14 of them to a row in a LeNet, too short for row batches), the
+// running maximum and its index kept by selects, not branches.
+template <pool2d_shape S, class Arch>
+inline void max_pool2d_gathered(const float* input, float* output, std::int32_t* indices) noexcept {
+  using batch = xsimd::batch<float, Arch>;
+  using index_batch = xsimd::batch<std::int32_t, Arch>;
+  constexpr std::size_t L = batch::size, H = S.height, W = S.width, K = S.kernel;
+  using corners = window_corners<S, L>;
+  for (std::size_t plane = 0; plane < S.planes(); ++plane) {
+    const float* x = input + plane * H * W;
+    float* y = output + plane * corners::outputs;
+    std::int32_t* at = indices + plane * corners::outputs;
+    for (std::size_t j0 = 0; j0 < corners::outputs; j0 += L) {
+      const index_batch corner = index_batch::load_aligned(corners::index.data() + j0);
+      const batch corner_as_float = xsimd::to_float(corner);  // exact: planes under 2^24 elements
+      batch best(-std::numeric_limits<float>::infinity()), best_at = corner_as_float;
+      for (std::size_t kh = 0; kh < K; ++kh)
+        for (std::size_t kw = 0; kw < K; ++kw) {
+          const batch v = batch::gather(x, corner + index_batch(std::int32_t(kh * W + kw)));
+          const auto better = (v > best) | xsimd::isnan(v);  // a NaN wins, as in torch
+          best = xsimd::select(better, v, best);
+          best_at = xsimd::select(better, corner_as_float + batch(float(kh * W + kw)), best_at);
+        }
+      if (j0 + L <= corners::outputs) {
+        best.store_unaligned(y + j0);
+        xsimd::to_int(best_at).store_unaligned(at + j0);
+      } else {
+        alignas(64) float v[L];
+        alignas(64) std::int32_t i[L];
+        best.store_aligned(v);
+        xsimd::to_int(best_at).store_aligned(i);
+        for (std::size_t l = 0; j0 + l < corners::outputs; ++l) {
+          y[j0 + l] = v[l];
+          at[j0 + l] = i[l];
+        }
+      }
+    }
+  }
+}
+
 }  // namespace detail
 
 TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
@@ -89,26 +160,36 @@ TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 template <pool2d_shape S, class Arch = xsimd::default_arch, class T>
 inline void max_pool2d(const T* input, T* output, std::int32_t* indices) noexcept {
   static_assert(detail::check_pool2d<S, T>());
-  constexpr std::size_t H = S.height, W = S.width, OH = S.out_height(), OW = S.out_width();
+  constexpr std::size_t H = S.height, W = S.width, OH = S.out_height(), OW = S.out_width(), K = S.kernel;
+  // Gathers where they pay: float (int32 lanes as wide as its lanes), whole
+  // windows, at least one full batch of outputs per plane, and indices that
+// float holds exactly (they ride along in float lanes, selected by the same masks).
+  if constexpr (std::is_same_v<T, float> && S.padding == 0 && OH * OW >= xsimd::batch<float, Arch>::size &&
+                xsimd::batch<float, Arch>::size > 1 && H * W < (std::size_t{1} << 24)) {
+    detail::max_pool2d_gathered<S, Arch>(input, output, indices);
+    return;
+  }
   for (std::size_t plane = 0; plane < S.planes(); ++plane) {
     const T* x = input + plane * H * W;
     for (std::size_t oh = 0; oh < OH; ++oh) {
-      const detail::window_range rows = detail::window(oh, S.step(), S.padding, S.kernel, H);
+      const detail::window_range rows = detail::window(oh, S.step(), S.padding, K, H);
       for (std::size_t ow = 0; ow < OW; ++ow) {
-        const detail::window_range cols = detail::window(ow, S.step(), S.padding, S.kernel, W);
-        T best = -std::numeric_limits<T>::infinity();
-        std::size_t at = rows.first * W + cols.first;
-        for (std::size_t ih = rows.first; ih < rows.last; ++ih)
-          for (std::size_t iw = cols.first; iw < cols.last; ++iw) {
-            const T v = x[ih * W + iw];
-            if (v > best || v != v) {  // a NaN wins, as in torch
-              best = v;
-              at = ih * W + iw;
-            }
-          }
+        detail::window_maximum<T> m;
+        if constexpr (S.padding == 0) {
+          // Whole windows: fixed trip counts, unrolled.
+          const std::size_t first = oh * S.step() * W + ow * S.step();
+          m.at = first;
+          for (std::size_t kh = 0; kh < K; ++kh)
+            for (std::size_t kw = 0; kw < K; ++kw) m.take(x[first + kh * W + kw], first + kh * W + kw);
+        } else {
+          const detail::window_range cols = detail::window(ow, S.step(), S.padding, K, W);
+          m.at = rows.first * W + cols.first;
+          for (std::size_t ih = rows.first; ih < rows.last; ++ih)
+            for (std::size_t iw = cols.first; iw < cols.last; ++iw) m.take(x[ih * W + iw], ih * W + iw);
+        }
         const std::size_t out = (plane * OH + oh) * OW + ow;
-        output[out] = best;
-        indices[out] = static_cast<std::int32_t>(at);
+        output[out] = m.value;
+        indices[out] = static_cast<std::int32_t>(m.at);
       }
     }
   }
