@@ -52,6 +52,8 @@ struct pool2d_shape {
   constexpr std::size_t output_size() const { return planes() * out_height() * out_width(); }
 };
 
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
+
 namespace detail {
 
 template <pool2d_shape S, class T>
@@ -153,8 +155,6 @@ inline void max_pool2d_gathered(const float* input, float* output, std::int32_t*
 }
 
 }  // namespace detail
-
-TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 
 // output [N, C, OH, OW] = window maxima of input [N, C, H, W]; indices: where each lies in its plane.
 template <pool2d_shape S, class Arch = xsimd::default_arch, class T>

@@ -16,6 +16,7 @@
 #include <tapeless/simd/conv2d_shape.hpp>
 #include <tapeless/simd/detail/gemm_plan.hpp>
 #include <tapeless/simd/detail/im2col.hpp>
+#include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/epilogue.hpp>
 #include <tapeless/simd/lanes.hpp>
@@ -23,6 +24,8 @@
 #include <cstddef>
 
 namespace tapeless::simd::detail {
+
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 
 // Sizes and offsets of the phase-split copy, in elements of T.
 template <conv2d_shape S, class T, class Arch>
@@ -239,5 +242,7 @@ inline void conv2d_weight_gradient_direct(const T* input, const T* output_gradie
       }
     }
 }
+
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
 
 }  // namespace tapeless::simd::detail

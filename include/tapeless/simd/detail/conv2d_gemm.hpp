@@ -14,6 +14,7 @@
 #include <tapeless/simd/detail/gemm_plan.hpp>
 #include <tapeless/simd/detail/im2col.hpp>
 #include <tapeless/simd/detail/transpose.hpp>
+#include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/epilogue.hpp>
 #include <tapeless/simd/gemm.hpp>
@@ -23,6 +24,8 @@
 #include <utility>
 
 namespace tapeless::simd::detail {
+
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 
 // OH * OW rounded up to whole batches of T on Arch.
 template <conv2d_shape S, class T, class Arch>
@@ -180,5 +183,7 @@ inline void conv2d_weight_gradient_im2col(const T* input, const T* output_gradie
       }
   }
 }
+
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
 
 }  // namespace tapeless::simd::detail

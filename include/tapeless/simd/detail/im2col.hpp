@@ -11,12 +11,15 @@
 // adds the rows back into the input they came from (the input gradient).
 
 #include <tapeless/simd/conv2d_shape.hpp>
+#include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 
 #include <cstddef>
 #include <utility>
 
 namespace tapeless::simd::detail {
+
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 
 // Output positions along one axis whose input index o * S - P + tap lies in
 // [0, extent): the range [first, last) of o, with tap the offset kh * D.
@@ -171,5 +174,7 @@ inline void col2im_add(T* col, T* in) noexcept {
         }
       }
 }
+
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
 
 }  // namespace tapeless::simd::detail
