@@ -27,6 +27,7 @@
 #include <tapeless/expr/pow.hpp>
 #include <tapeless/expr/reduce.hpp>
 #include <tapeless/expr/reshape.hpp>
+#include <tapeless/expr/scan.hpp>
 #include <tapeless/expr/slice.hpp>
 #include <tapeless/expr/symbol.hpp>
 #include <tapeless/expr/where.hpp>

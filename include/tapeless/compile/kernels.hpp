@@ -14,4 +14,5 @@
 #include <tapeless/compile/kernels/output.hpp>
 #include <tapeless/compile/kernels/reduce.hpp>
 #include <tapeless/compile/kernels/reshape.hpp>
+#include <tapeless/compile/kernels/scan.hpp>
 #include <tapeless/compile/kernels/transpose.hpp>

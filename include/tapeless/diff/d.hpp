@@ -15,6 +15,7 @@
 #include <tapeless/diff/rules/minmax.hpp>
 #include <tapeless/diff/rules/pow.hpp>
 #include <tapeless/diff/rules/where.hpp>
+#include <tapeless/diff/rules/scan.hpp>
 #include <tapeless/diff/simplify.hpp>
 #include <tapeless/expr/graph.hpp>
 #include <tapeless/expr/label.hpp>

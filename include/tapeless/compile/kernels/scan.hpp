@@ -1,0 +1,357 @@
+#pragma once
+// scan_op: the body (expr/scan.hpp) compiled once as a schedule of its own
+// and run once per time step, its arena in the scan's scratch, its carry and
+// step input bound to the current step's slices. scan_gradient_op: the
+// body's derivative (derived here, with diff/reverse.hpp, from
+// sum(body * adjoint)) run once per step from the last to the first,
+// accumulating the params' gradients over the steps. scan_part_op: one
+// operand's gradient, read in place in the reverse scan's buffer.
+//
+// With batch 1 a step's slices are contiguous and read and written where
+// they lie; with a larger batch they are gathered into (and scattered from)
+// contiguous scratch, N rows of a few elements per step.
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <type_traits>
+
+#include <tapeless/compile/context.hpp>
+#include <tapeless/compile/kernel_form.hpp>
+#include <tapeless/compile/kernels/family.hpp>
+#include <tapeless/compile/kernels/output.hpp>
+#include <tapeless/compile/plan.hpp>
+#include <tapeless/core/storage.hpp>
+#include <tapeless/core/type_list.hpp>
+#include <tapeless/diff/d.hpp>  // every derivative rule: the body's derivative needs them
+#include <tapeless/diff/reverse.hpp>
+#include <tapeless/diff/rules/scan.hpp>
+#include <tapeless/diff/simplify.hpp>
+#include <tapeless/expr/arithmetic.hpp>
+#include <tapeless/expr/graph.hpp>
+#include <tapeless/expr/reduce.hpp>
+#include <tapeless/expr/scan.hpp>
+#include <tapeless/simd/detail/xsimd.hpp>
+
+namespace tapeless::detail {
+
+template <class Order, class Params, class T, class Arch>
+struct schedule;
+
+// A step's slice as a body's input binding sees it.
+template <class T>
+struct step_slice {
+  const T* pointer = nullptr;
+  const T* data() const noexcept { return pointer; }
+};
+
+// Where the body's derivative writes the gradient of one of its targets.
+template <class T>
+struct gradient_slot {
+  T* pointer = nullptr;
+  T* data() const noexcept { return pointer; }
+};
+
+// The store a body's derivative runs with: params read from the program's
+// store, gradients written where the reverse scan points them.
+template <class Store, class T, class Targets>
+struct scan_gradient_store;
+template <class Store, class T, class... Targets>
+struct scan_gradient_store<Store, T, type_list<Targets...>> {
+  Store& params;
+  std::array<T*, sizeof...(Targets)> gradients{};
+
+  template <fixed_string Name>
+  decltype(auto) get() const noexcept {
+    return params.template get<Name>();
+  }
+  template <fixed_string Name>
+  gradient_slot<T> grad() const noexcept {
+    constexpr std::size_t i = [] {
+      constexpr bool hits[] = {(Targets::name == Name)..., true};
+      std::size_t k = 0;
+      while (!hits[k]) ++k;
+      return k;
+    }();
+    static_assert(i < sizeof...(Targets));
+    return {gradients[i]};
+  }
+};
+
+template <class Targets>
+struct prepend_step;
+
+// The body of scan operation Op as programs: its step (forward) and the
+// derivative of sum(body * adjoint) with respect to the carry, the step's
+// input and every param (backward), in element type T on Arch.
+template <class Op, class T>
+struct scan_body {
+  using carry = typename Op::carry_symbol;
+  using step = typename Op::step_symbol;
+  using carry_shape = typename carry::shape_type;
+  using step_shape = typename step::shape_type;
+  using params = parameter_symbols_t<typename Op::body>;
+  using body = simplified_t<typename Op::body>;
+  using forward_order = topological_order<node<output_op<0, carry_shape>, kernel_form_t<body>>>;
+
+  // The adjoint of the body's value: a third placeholder, bound to the
+  // adjoint of the carry the step made.
+  using adjoint = symbol<"tapeless.scan.adjoint", typename carry::element_type, carry_shape, symbol_kind::input>;
+  using root = simplified_t<decltype(tapeless::sum(body{} * adjoint{}))>;
+  template <class K>
+  using partial = kernel_form_t<derivative_t<root, K>>;
+
+  template <class Params>
+  struct backward_nodes;
+  template <class... Ps>
+  struct backward_nodes<type_list<Ps...>> {
+    template <std::size_t... I>
+    static auto make(std::index_sequence<I...>)
+        -> topological_order<node<output_op<0, carry_shape>, partial<carry>>,
+                             node<output_op<1, step_shape>, partial<step>>,
+                             node<output_op<I + 2, typename Ps::shape_type>, partial<Ps>>...>;
+    using order = decltype(make(std::index_sequence_for<Ps...>{}));
+    // Output i > 0 writes the gradient of the (i - 1)-th target.
+    using targets = type_list<step, Ps...>;
+  };
+  using backward_order = typename backward_nodes<params>::order;
+  using backward_targets = typename backward_nodes<params>::targets;
+
+  template <class Arch>
+  using forward = schedule<forward_order, type_list<>, T, Arch>;
+  template <class Arch>
+  using backward = schedule<backward_order, backward_targets, T, Arch>;
+
+  // Arena sizes depend only on the graphs' sizes, not on the instruction set.
+  static constexpr std::size_t forward_arena = forward<xsimd::default_arch>::plan.arena_bytes;
+  static constexpr std::size_t backward_arena = backward<xsimd::default_arch>::plan.arena_bytes;
+  static constexpr std::array<std::size_t, params::size + 1> param_sizes = []<class... Ps>(type_list<Ps...>) {
+    return std::array<std::size_t, params::size + 1>{Ps::shape_type::size..., 0};
+  }(params{});
+};
+
+// Pieces of a scan's scratch, each on a buffer_alignment boundary.
+struct scratch_cursor {
+  std::byte* at;
+  template <class T>
+  T* take(std::size_t elements) noexcept {
+    T* p = reinterpret_cast<T*>(at);
+    at += align_up(elements * sizeof(T));
+    return p;
+  }
+};
+
+// Rows [n, t, :] of a [N, T, W] sequence, for every n, to or from a
+// contiguous [N, W] slice.
+template <std::size_t N, std::size_t Steps, std::size_t W, class T>
+inline void gather_step(const T* sequence, std::size_t t, T* slice) noexcept {
+  for (std::size_t n = 0; n < N; ++n) std::copy_n(sequence + (n * Steps + t) * W, W, slice + n * W);
+}
+template <std::size_t N, std::size_t Steps, std::size_t W, class T>
+inline void scatter_step(const T* slice, std::size_t t, T* sequence) noexcept {
+  for (std::size_t n = 0; n < N; ++n) std::copy_n(slice + n * W, W, sequence + (n * Steps + t) * W);
+}
+
+struct scan_family : kernel_family_defaults {
+  // It writes every carry, a whole buffer of its shape.
+  static constexpr bool writes_output_in_place = true;
+
+  template <class N, class T>
+  static constexpr std::size_t scratch_bytes() {
+    using Op = typename N::operation;
+    constexpr std::size_t carry = align_up(Op::batch * Op::state * sizeof(T));
+    constexpr std::size_t step = align_up(Op::batch * Op::features * sizeof(T));
+    // The body's arena, a zero carry, two carries and a step's input.
+    return align_up(scan_body<Op, T>::forward_arena) + 3 * carry + step;
+  }
+
+  template <class Sched, int I, class N, class Ctx>
+  static void run(const Ctx& c) noexcept {
+    using T = typename Sched::value_type;
+    using Op = typename N::operation;
+    using body = scan_body<Op, T>;
+    using operands = typename operands_of<N>::type;
+    using X = typename type_at<0, operands>::type;
+    constexpr std::size_t batch = Op::batch, steps = shape_of<X>::dims[1];
+    constexpr std::size_t state = Op::state, features = Op::features;
+
+    const T* x = Sched::template pointer<X>(c);
+    T* out = Sched::template destination<N>(c);
+    scratch_cursor scratch{reinterpret_cast<std::byte*>(Sched::template scratch<N>(c))};
+    std::byte* arena = scratch.take<std::byte>(body::forward_arena);
+    T* zero_carry = scratch.take<T>(batch * state);
+    T* carries[2] = {scratch.take<T>(batch * state), scratch.take<T>(batch * state)};
+    T* step_input = scratch.take<T>(batch * features);
+
+    const T* initial = zero_carry;
+    if constexpr (Op::has_initial_carry)
+      initial = Sched::template pointer<typename type_at<1, operands>::type>(c);
+    else
+      std::fill_n(zero_carry, batch * state, T(0));
+
+    step_slice<T> carry_slice{initial}, input_slice{x};
+    binding<Op::carry_symbol::name, step_slice<T>> carry_binding{carry_slice};
+    binding<Op::step_symbol::name, step_slice<T>> input_binding{input_slice};
+    no_fused_update none;
+    using store_type = std::remove_reference_t<decltype(c.params)>;
+    run_context<T, store_type, no_fused_update, decltype(carry_binding), decltype(input_binding)> step_context{
+        c.params, {carry_binding, input_binding}, arena, nullptr, nullptr, c.random_seed, c.steps_taken,
+        c.training, &none};
+
+    for (std::size_t t = 0; t < steps; ++t) {
+      if constexpr (batch == 1) {
+        // Slices lie contiguous: read and write them in place.
+        carry_slice.pointer = t == 0 ? initial : out + (t - 1) * state;
+        input_slice.pointer = x + t * features;
+        step_context.result = out + t * state;
+        body::template forward<typename Sched::arch>::run(step_context);
+      } else {
+        gather_step<batch, steps, features>(x, t, step_input);
+        carry_slice.pointer = t == 0 ? initial : carries[(t + 1) % 2];
+        input_slice.pointer = step_input;
+        step_context.result = carries[t % 2];
+        body::template forward<typename Sched::arch>::run(step_context);
+        scatter_step<batch, steps, state>(carries[t % 2], t, out);
+      }
+    }
+  }
+};
+
+struct scan_gradient_family : kernel_family_defaults {
+  template <class N, class T>
+  static constexpr std::size_t scratch_bytes() {
+    using Op = typename N::operation::forward::operation;
+    using body = scan_body<Op, T>;
+    constexpr std::size_t carry = align_up(Op::batch * Op::state * sizeof(T));
+    constexpr std::size_t step = align_up(Op::batch * Op::features * sizeof(T));
+    constexpr std::size_t params = []<class... Ps>(type_list<Ps...>) {
+      return (std::size_t{0} + ... + align_up(Ps::shape_type::size * sizeof(T)));
+    }(typename body::params{});
+    // The derivative's arena; the adjoint in and out, the previous carry and
+    // a zero one; the step's input and its gradient; each param's gradient
+    // at one step.
+    return align_up(body::backward_arena) + 4 * carry + 2 * step + params;
+  }
+
+  template <class Sched, int I, class N, class Ctx>
+  static void run(const Ctx& c) noexcept {
+    using T = typename Sched::value_type;
+    using Op = typename N::operation::forward::operation;
+    using body = scan_body<Op, T>;
+    using operands = typename operands_of<N>::type;
+    using X = typename type_at<0, operands>::type;
+    using Forward = typename type_at<1, operands>::type;
+    using G = typename type_at<2, operands>::type;
+    constexpr std::size_t batch = Op::batch, steps = shape_of<X>::dims[1];
+    constexpr std::size_t state = Op::state, features = Op::features;
+    constexpr std::size_t carry_size = batch * state, step_size = batch * features;
+    constexpr std::size_t param_count = body::params::size;
+
+    const T* x = Sched::template pointer<X>(c);
+    const T* carries = Sched::template pointer<Forward>(c);
+    const T* adjoint_in = Sched::template pointer<G>(c);
+    T* gradients = Sched::template destination<N>(c);
+    T* dx = gradients;
+    T* dinitial = dx + shape_of<X>::size;
+    T* dparams = dinitial + (Op::has_initial_carry ? carry_size : 0);
+
+    scratch_cursor scratch{reinterpret_cast<std::byte*>(Sched::template scratch<N>(c))};
+    std::byte* arena = scratch.take<std::byte>(body::backward_arena);
+    T* adjoint = scratch.take<T>(carry_size);       // of the carry step t made
+    T* adjoint_next = scratch.take<T>(carry_size);  // of the carry step t read
+    T* previous = scratch.take<T>(carry_size);
+    T* zero_carry = scratch.take<T>(carry_size);
+    T* step_input = scratch.take<T>(step_size);
+    T* step_gradient = scratch.take<T>(step_size);
+    std::array<T*, param_count + 1> param_step{};
+    std::array<T*, param_count + 1> param_total{};
+    {
+      T* total = dparams;
+      for (std::size_t k = 0; k < param_count; ++k) {
+        param_step[k] = scratch.take<T>(body::param_sizes[k]);
+        param_total[k] = total;
+        total += body::param_sizes[k];
+      }
+      std::fill(dparams, total, T(0));
+    }
+
+    const T* initial = zero_carry;
+    if constexpr (Op::has_initial_carry)
+      initial = Sched::template pointer<typename type_at<3, operands>::type>(c);
+    else
+      std::fill_n(zero_carry, carry_size, T(0));
+    std::fill_n(adjoint_next, carry_size, T(0));
+
+    step_slice<T> carry_slice{initial}, input_slice{x}, adjoint_slice{adjoint};
+    binding<Op::carry_symbol::name, step_slice<T>> carry_binding{carry_slice};
+    binding<Op::step_symbol::name, step_slice<T>> input_binding{input_slice};
+    binding<body::adjoint::name, step_slice<T>> adjoint_binding{adjoint_slice};
+    using store_type = std::remove_reference_t<decltype(c.params)>;
+    scan_gradient_store<store_type, T, typename body::backward_targets> store{c.params, {}};
+    for (std::size_t k = 0; k < param_count; ++k) store.gradients[k + 1] = param_step[k];
+    no_fused_update none;
+    run_context<T, decltype(store), no_fused_update, decltype(carry_binding), decltype(input_binding),
+                decltype(adjoint_binding)>
+        step_context{store,         {carry_binding, input_binding, adjoint_binding},
+                     arena,         adjoint_next,
+                     nullptr,       c.random_seed,
+                     c.steps_taken, c.training,
+                     &none};
+
+    for (std::size_t t = steps; t-- > 0;) {
+      // The carry step t made is read by the loss (the adjoint of the scan's
+      // output) and by step t + 1 (what that step sent back).
+      for (std::size_t n = 0; n < batch; ++n)
+        for (std::size_t s = 0; s < state; ++s)
+          adjoint[n * state + s] = adjoint_in[(n * steps + t) * state + s] + adjoint_next[n * state + s];
+      if constexpr (batch == 1) {
+        carry_slice.pointer = t == 0 ? initial : carries + (t - 1) * state;
+        input_slice.pointer = x + t * features;
+        store.gradients[0] = dx + t * features;
+      } else {
+        if (t == 0) {
+          carry_slice.pointer = initial;
+        } else {
+          gather_step<batch, steps, state>(carries, t - 1, previous);
+          carry_slice.pointer = previous;
+        }
+        gather_step<batch, steps, features>(x, t, step_input);
+        input_slice.pointer = step_input;
+        store.gradients[0] = step_gradient;
+      }
+      body::template backward<typename Sched::arch>::run(step_context);
+      if constexpr (batch > 1) scatter_step<batch, steps, features>(step_gradient, t, dx);
+      for (std::size_t k = 0; k < param_count; ++k) {
+        T* total = param_total[k];
+        const T* one_step = param_step[k];
+        for (std::size_t e = 0; e < body::param_sizes[k]; ++e) total[e] += one_step[e];
+      }
+    }
+    if constexpr (Op::has_initial_carry) std::copy_n(adjoint_next, carry_size, dinitial);
+  }
+};
+
+struct scan_part_family : kernel_family_defaults {
+  // No kernel: a window of the reverse scan's buffer.
+  static constexpr bool view = true;
+  template <class Sched, class N, class Ctx>
+  static const auto* pointer(const Ctx& c) noexcept {
+    using A = typename front<typename operands_of<N>::type>::type;
+    return Sched::template pointer<A>(c) + N::operation::offset;
+  }
+};
+
+template <class Body, class Carry, class Step, bool InitialCarry>
+struct op_family<scan_op<Body, Carry, Step, InitialCarry>> {
+  using type = scan_family;
+};
+template <class Forward>
+struct op_family<scan_gradient_op<Forward>> {
+  using type = scan_gradient_family;
+};
+template <std::size_t Offset, class Shape>
+struct op_family<scan_part_op<Offset, Shape>> {
+  using type = scan_part_family;
+};
+
+}  // namespace tapeless::detail
