@@ -4,4 +4,7 @@
 
 #include <tapeless/nn/dropout.hpp>
 #include <tapeless/nn/init.hpp>
+#include <tapeless/nn/gru.hpp>
 #include <tapeless/nn/linear.hpp>
+#include <tapeless/nn/lstm.hpp>
+#include <tapeless/nn/rnn.hpp>
