@@ -38,14 +38,18 @@ namespace tapeless {
 // A scan of Body along axis 1 of its first operand [N, T, F]: Carry [N, S] and
 // Step [N, F] are the body's placeholders; with InitialCarry, operand 1 is
 // the carry before the first step, else it is zero. The remaining operands
-// are the body's params, in the order its graph meets them.
-template <class Body, class Carry, class Step, bool InitialCarry>
+// are the body's params, in the order its graph meets them. KeepsState: the
+// initial carry is an input bound to memory the caller lends (a streaming
+// program's state, compile/streaming.hpp), and the last carry is written
+// back there, so that the next call goes on where this one stopped.
+template <class Body, class Carry, class Step, bool InitialCarry, bool KeepsState = false>
 struct scan_op {
   static constexpr std::string_view name = "scan";
   using body = Body;
   using carry_symbol = Carry;
   using step_symbol = Step;
   static constexpr bool has_initial_carry = InitialCarry;
+  static constexpr bool keeps_state = KeepsState;
   static constexpr std::size_t batch = Carry::shape_type::dims[0];
   static constexpr std::size_t state = Carry::shape_type::dims[1];
   static constexpr std::size_t features = Step::shape_type::dims[1];

@@ -214,6 +214,18 @@ struct scan_family : kernel_family_defaults {
         scatter_step<batch, steps, state>(carries[t % 2], t, out);
       }
     }
+    if constexpr (Op::keeps_state) {
+      // The last carry, where the next call starts from.
+      using S = typename type_at<1, operands>::type;
+      auto* kept = c.template bound<S::name>().data();
+      static_assert(!std::is_const_v<std::remove_pointer_t<decltype(kept)>>,
+                    "tapeless::scan: a scan that keeps its state writes its last carry back into the "
+                    "state's binding, which must be writable memory (a std::span<T, N>)");
+      if constexpr (batch == 1)
+        std::copy_n(out + (steps - 1) * state, state, kept);
+      else
+        std::copy_n(carries[(steps - 1) % 2], batch * state, kept);
+    }
   }
 };
 
@@ -341,8 +353,8 @@ struct scan_part_family : kernel_family_defaults {
   }
 };
 
-template <class Body, class Carry, class Step, bool InitialCarry>
-struct op_family<scan_op<Body, Carry, Step, InitialCarry>> {
+template <class Body, class Carry, class Step, bool InitialCarry, bool KeepsState>
+struct op_family<scan_op<Body, Carry, Step, InitialCarry, KeepsState>> {
   using type = scan_family;
 };
 template <class Forward>

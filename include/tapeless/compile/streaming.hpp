@@ -1,0 +1,159 @@
+#pragma once
+// tl::stream(model): a recurrent model run a few samples at a time, as an
+// audio callback or a control loop runs it, with every recurrent layer's
+// state kept between calls.
+//
+//   constexpr auto x = tl::input<"x", float, 1, 1, 1>;        // one sample: N = 1, T = 1
+//   constexpr auto y = tl::nn::gru<"gru", 8>(x);               // [1, 1, 8]
+//   auto params = ...;                                          // trained on whole sequences
+//   auto streaming = tl::stream(y);
+//   const auto& out = streaming(params, x = sample);           // the next step of the sequence
+//   streaming.reset();                                          // back to the zero state
+//
+// Every scan of the model that starts from a zero carry (every layer of
+// tl::nn) starts instead from a state the streaming program holds, and
+// leaves its last carry there; a call over T samples goes on where the last
+// call stopped, so T = 1 runs sample by sample and T = 64 a block at a time,
+// with the same outputs as the whole sequence at once. Scans given an
+// initial carry start from it at every call.
+//
+// A call runs the program's forward pass (compile/program.hpp): it allocates
+// nothing, takes no lock and throws nothing; the states are a few tensors
+// inside the object. Two streaming programs share nothing.
+
+#include <cstddef>
+#include <span>
+#include <tuple>
+#include <utility>
+
+#include <tapeless/compile/program.hpp>
+#include <tapeless/core/fixed_string.hpp>
+#include <tapeless/core/tensor.hpp>
+#include <tapeless/core/type_list.hpp>
+#include <tapeless/expr/element_type.hpp>
+#include <tapeless/expr/graph.hpp>
+#include <tapeless/expr/label.hpp>
+#include <tapeless/expr/scan.hpp>
+#include <tapeless/expr/symbol.hpp>
+
+namespace tapeless {
+
+namespace detail {
+
+// "tapeless.state.K": the input that holds the state of the K-th node.
+template <std::size_t K>
+constexpr auto state_name() {
+  constexpr std::size_t digits = [] {
+    std::size_t d = 1;
+    for (std::size_t k = K; k >= 10; k /= 10) ++d;
+    return d;
+  }();
+  fixed_string<digits + 1> number;
+  std::size_t k = K;
+  for (std::size_t i = digits; i-- > 0; k /= 10) number.chars[i] = static_cast<char>('0' + k % 10);
+  return fixed_string("tapeless.state.") + number;
+}
+
+// A scan that restarts from zero at every call.
+template <class E>
+inline constexpr bool restarts_from_zero = false;
+template <class Body, class Carry, class Step, class... Operands>
+inline constexpr bool restarts_from_zero<node<scan_op<Body, Carry, Step, false, false>, Operands...>> = true;
+
+// The structure E of the model, with its scans that restart from zero made
+// to keep their state in an input of their own; Order numbers the scans.
+template <class Order, class T, class E>
+struct kept_state_form {
+  using type = E;
+};
+template <class Order, class T, class Op, class... Operands>
+struct kept_state_form<Order, T, node<Op, Operands...>> {
+  using type = node<Op, typename kept_state_form<Order, T, Operands>::type...>;
+};
+template <class Order, class T, class Body, class Carry, class Step, class X, class... Params>
+struct kept_state_form<Order, T, node<scan_op<Body, Carry, Step, false, false>, X, Params...>> {
+  using state = symbol<state_name<index_of_v<node<scan_op<Body, Carry, Step, false, false>, X, Params...>, Order>>(),
+                       T, typename Carry::shape_type, symbol_kind::input>;
+  using type = node<scan_op<Body, Carry, Step, true, true>, typename kept_state_form<Order, T, X>::type, state,
+                    Params...>;
+};
+
+// The state inputs of the scans among Order, in its order.
+template <class Order, class T, class Nodes = Order>
+struct state_symbols;
+template <class Order, class T, class... Nodes>
+struct state_symbols<Order, T, type_list<Nodes...>> {
+  template <class N>
+  static auto one() {
+    if constexpr (restarts_from_zero<N>)
+      return gathered<typename kept_state_form<Order, T, N>::state>{};
+    else
+      return gathered<>{};
+  }
+  using type = decltype((gathered<>{} | ... | one<Nodes>()));
+};
+
+}  // namespace detail
+
+// A forward program whose scans keep their state between calls (tl::stream).
+template <class Program, class States>
+class streaming_program;
+
+template <class Program, class... States>
+class streaming_program<Program, detail::gathered<States...>> {
+ public:
+  using program_type = Program;
+  using value_type = typename Program::value_type;
+  using result_type = typename Program::result_type;
+  // Recurrent layers (scans) whose state is kept.
+  static constexpr std::size_t state_count = sizeof...(States);
+
+  streaming_program() = default;
+  explicit streaming_program(const Program& program) : program_(program) {}
+
+  // The next samples: the model on the inputs bound, each recurrent layer
+  // starting from where the last call left it. Returns what the program
+  // does (its output tensor, valid until the next call).
+  template <class Store, class... Bindings>
+  decltype(auto) operator()(Store& params, const Bindings&... bindings) noexcept {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
+      // The spans live until the end of this full expression, the call.
+      return program_(params, bindings...,
+                      (States{} = std::span<value_type, States::shape_type::size>(
+                           std::get<I>(states_).data(), States::shape_type::size))...);
+    }(std::index_sequence_for<States...>{});
+  }
+
+  // Every state back to zero, as before the first call.
+  void reset() noexcept {
+    std::apply([](auto&... state) { (state.fill(value_type(0)), ...); }, states_);
+  }
+
+  // The K-th recurrent layer's state (in graph order), to read or to set.
+  template <std::size_t K>
+  auto& state() noexcept {
+    return std::get<K>(states_);
+  }
+
+  Program& program() noexcept { return program_; }
+
+ private:
+  Program program_{};
+  std::tuple<tensor_for<value_type, typename States::shape_type>...> states_{};
+};
+
+// The streaming form of model e (a forward program: e is evaluated, not
+// differentiated), its states zero.
+template <storage_policy Storage = automatic_storage, simd_architecture Arch = xsimd::default_arch, expression E>
+auto stream(const E& e) {
+  const auto labelled_e = label(e);
+  using S = typename decltype(labelled_e)::structure;
+  using order = detail::topological_order<S>;
+  using T = floating_element_t<S>;
+  using kept = simplified_t<typename detail::kept_state_form<order, T, S>::type>;
+  using program_type = program<kept, detail::type_list<>, decltype(labelled_e.constants), Storage, Arch>;
+  using states = typename detail::state_symbols<order, T>::type;
+  return streaming_program<program_type, states>{program_type{labelled_e.constants}};
+}
+
+}  // namespace tapeless
