@@ -31,3 +31,4 @@
 #include <tapeless/expr/slice.hpp>
 #include <tapeless/expr/symbol.hpp>
 #include <tapeless/expr/where.hpp>
+#include <tapeless/expr/take_rows.hpp>

@@ -3,6 +3,7 @@
 // initializers. Activations and losses are plain ops in tl:: (expr/).
 
 #include <tapeless/nn/dropout.hpp>
+#include <tapeless/nn/embedding.hpp>
 #include <tapeless/nn/init.hpp>
 #include <tapeless/nn/gru.hpp>
 #include <tapeless/nn/linear.hpp>

@@ -7,7 +7,9 @@
 #include "compile/support.hpp"
 
 #include <array>
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 
 #include "reference/sequences.inc"
@@ -122,4 +124,48 @@ BOOST_AUTO_TEST_CASE(gru_loads_a_pytorch_state_dict_and_saves_it_back) {
       for (std::size_t i = 0; i < value.size(); ++i) BOOST_TEST(again[i] == value[i]);
     });
   });
+}
+
+BOOST_AUTO_TEST_CASE(embedding_into_a_gru_matches_pytorch) {
+  namespace r = reference::embedded;
+  constexpr auto ids = tl::input<"ids", std::int32_t, N, T>;
+  constexpr auto V = tl::input<"V", double, N, T, H>;
+  constexpr auto outputs = tl::nn::gru<"gru", H>(tl::nn::embedding<"emb", 7, F, double>(ids));
+  constexpr auto loss = tl::sum(outputs * V);
+  auto params = tl::parameters_of(loss);
+  test::fill(params.get<"emb.weight">(), r::emb_weight);
+  TAPELESS_TEST_LAYER_PARAMS(params, r, gru);
+  tl::tensor<std::int32_t, N, T> id_values;
+  for (std::size_t i = 0; i < id_values.size(); ++i) id_values[i] = r::ids[i];
+  tl::tensor<double, N, T, H> weights;
+  test::fill(weights, r::V);
+
+  auto forward = tl::compile(outputs);
+  test::check_close("outputs", forward(params, ids = id_values), r::output, tolerance);
+  auto program = tl::compile(loss);
+  test::check_close("loss", program.step(params, ids = id_values, V = weights), r::loss, tolerance);
+  test::check_close("emb.weight", params.grad<"emb.weight">(), r::grad_emb_weight, tolerance);
+  TAPELESS_TEST_LAYER_GRADIENTS(params, r, gru);
+  test::check_finite_differences(program, params, fd_step, fd_tolerance, ids = id_values, V = weights);
+}
+
+BOOST_AUTO_TEST_CASE(embedding_of_an_id_out_of_range_changes_nothing_and_says_which) {
+  constexpr auto ids = tl::input<"ids", std::int32_t, 4>;
+  constexpr auto loss = tl::sum(tl::square(tl::nn::embedding<"emb", 5, 2>(ids)));
+  auto params = tl::parameters_of(loss);
+  params.get<"emb.weight">().fill(1.0f);
+  params.grad<"emb.weight">().fill(7.0f);
+  auto program = tl::compile(loss);
+  tl::tensor<std::int32_t, 4> bad;
+  test::fill(bad, {1, 4, 5, 0});
+  BOOST_TEST(std::isnan(program.step(params, ids = bad)));
+  BOOST_TEST(tl::to_string(program.last_error()) == "input \"ids\": class id 5 in row 2 is outside [0, 5)");
+  for (std::size_t i = 0; i < 10; ++i) BOOST_TEST(params.grad<"emb.weight">()[i] == 7.0f);
+
+  // Ids in range: each row's gradient is 2 * its value times the times it was used.
+  tl::tensor<std::int32_t, 4> good;
+  test::fill(good, {1, 4, 1, 0});
+  BOOST_TEST(program.step(params, ids = good) == 8.0f);
+  const float expected[] = {2, 2, 4, 4, 0, 0, 0, 0, 2, 2};
+  for (std::size_t i = 0; i < 10; ++i) BOOST_TEST(params.grad<"emb.weight">()[i] == expected[i]);
 }

@@ -74,6 +74,26 @@ case("lstm", [("lstm", seeded(torch.nn.LSTM(F, H, batch_first=True), 3))], 3)
 case("stacked", [("lstm", seeded(torch.nn.LSTM(F, H, batch_first=True), 4)),
                  ("gru", seeded(torch.nn.GRU(H, 3, batch_first=True), 5))], 4)
 
+# Ids [N, T] (with repeats) through an embedding of 7 rows of 3 into a GRU.
+emb = seeded(torch.nn.Embedding(7, F), 8)
+gru_e = seeded(torch.nn.GRU(F, H, batch_first=True), 9)
+ids = torch.tensor([[0, 3, 3, 6, 1], [5, 0, 2, 3, 6]])
+y = gru_e(emb(ids))[0]
+v = torch.randn(y.shape, generator=torch.Generator().manual_seed(10))
+loss = (y * v).sum()
+loss.backward()
+out.append("namespace embedded {")
+out.append("inline constexpr int ids[] = {" + ", ".join(str(int(i)) for i in ids.flatten()) + "};")
+array("V", v)
+array("output", y)
+out.append(f"inline constexpr double loss = {float(loss)!r};")
+for prefix, m in [("emb", emb), ("gru", gru_e)]:
+    for pname, p in m.named_parameters():
+        array(f"{prefix}_{pname}", p)
+        array(f"grad_{prefix}_{pname}", p.grad)
+out.append("}  // namespace embedded")
+out.append("")
+
 # A GRU in float32 as a safetensors file, with its output for one input: a
 # model holding it as its attribute "gru", so that its state_dict names are
 # "gru.weight_ih_l0", ... as tl::nn::gru<"gru", H> names them.

@@ -15,4 +15,5 @@
 #include <tapeless/compile/kernels/reduce.hpp>
 #include <tapeless/compile/kernels/reshape.hpp>
 #include <tapeless/compile/kernels/scan.hpp>
+#include <tapeless/compile/kernels/take_rows.hpp>
 #include <tapeless/compile/kernels/transpose.hpp>

@@ -13,6 +13,7 @@
 #include <tapeless/expr/reduce.hpp>
 #include <tapeless/expr/reshape.hpp>
 #include <tapeless/expr/slice.hpp>
+#include <tapeless/expr/take_rows.hpp>
 
 namespace tapeless::detail {
 
@@ -120,6 +121,19 @@ struct vjp_rule<gather_op<B, C>> {
       return make_mul(node<one_hot_op<B, C>, L>{}, g);
     else
       return make_mul(node<one_hot_op<B, C>, L>{}, reshape_to<shape<B, 1>>(as_shape<shape<B>>(g)));
+  }
+};
+
+// d take_rows(E, ids) = the adjoint's rows added into the rows of E they
+// came from; ids get no gradient.
+template <std::size_t V, std::size_t D, class Ids>
+struct vjp_rule<take_rows_op<V, D, Ids>> {
+  template <std::size_t I, class Table, class L, class G>
+  static constexpr auto partial(node<take_rows_op<V, D, Ids>, Table, L> self, G g) {
+    if constexpr (I == 1 || is_zero<G>)
+      return zero_adjoint{};
+    else
+      return node<scatter_rows_op<V, D, Ids>, decltype(as_shape<shape_of<decltype(self)>>(g)), L>{};
   }
 };
 
