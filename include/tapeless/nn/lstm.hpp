@@ -41,7 +41,7 @@ constexpr auto lstm_states(const X& x) {
 
 template <fixed_string Name, std::size_t H, expression X>
 constexpr auto lstm(const X& x) {
-  return slice<2, 0, H>(lstm_states<Name, H>(x));
+  if constexpr (detail::check_sequence<Name, X>()) return slice<2, 0, H>(lstm_states<Name, H>(x));
 }
 
 }  // namespace tapeless::nn
