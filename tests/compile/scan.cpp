@@ -120,3 +120,7 @@ BOOST_AUTO_TEST_CASE(scan_with_batch_one_reads_its_slices_in_place) {
   auto program = tl::compile(loss);
   test::check_finite_differences(program, params, 1e-6, 1e-7);
 }
+
+BOOST_AUTO_TEST_CASE(scan_prints_its_sequence_and_params) {
+  BOOST_TEST(tl::to_string(tl::scan(step, h, x, X)) == "scan(X, W, U, b)");
+}
