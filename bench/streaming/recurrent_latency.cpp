@@ -1,7 +1,9 @@
 // Per-sample streaming latency of recurrent layers (GRU hidden 8 and 16,
 // LSTM hidden 16 and 32; one input feature, an audio sample): tl::stream
-// against a loop written by hand for that layer (PyTorch's gate layout,
-// weights read from the same store). Both are checked to agree first.
+// against the layer's step written by hand twice (PyTorch's gate layout,
+// weights read from the same store): as plain loops, and as an expert
+// writes it (SIMD broadcast-and-FMA, SIMD exp and tanh). All three are
+// checked to agree first. Needs AVX2 (built with -march=native).
 //
 //   taskset -c 0 ./build/bench/streaming/streaming_recurrent_latency
 //
@@ -75,7 +77,83 @@ struct hand_lstm {
   }
 };
 
-template <tl::fixed_string Name, class Hand, class Model>
+// The same steps as an expert writes them (BENCHMARKING.md): W_hh stored
+// transposed, the gates accumulated by broadcast-and-FMA over L-lane
+// registers, exp and tanh in SIMD (xsimd), state in registers' worth of
+// memory. B is an xsimd batch whose width divides H.
+template <class B>
+B simd_sigmoid(B v) {
+  return B(1.f) / (B(1.f) + xsimd::exp(-v));
+}
+
+template <std::size_t H, class B>
+struct expert_gru {
+  static constexpr std::size_t L = B::size, G = 3 * H / L;
+  const float *w_ih, *w_hh, *b_ih, *b_hh;
+  alignas(64) std::array<float, H * 3 * H> transposed{};  // [k][j]
+  alignas(64) std::array<float, H> h{};
+  expert_gru(const float* wi, const float* wh, const float* bi, const float* bh)
+      : w_ih(wi), w_hh(wh), b_ih(bi), b_hh(bh) {
+    for (std::size_t j = 0; j < 3 * H; ++j)
+      for (std::size_t k = 0; k < H; ++k) transposed[k * 3 * H + j] = wh[j * H + k];
+  }
+  float operator()(float x) {
+    std::array<B, G> acc;
+    for (std::size_t g = 0; g < G; ++g) acc[g] = B::load_unaligned(b_hh + g * L);
+    for (std::size_t k = 0; k < H; ++k) {
+      const B hk(h[k]);
+      for (std::size_t g = 0; g < G; ++g) acc[g] = xsimd::fma(B::load_aligned(&transposed[k * 3 * H + g * L]), hk, acc[g]);
+    }
+    const B xb(x);
+    for (std::size_t j = 0; j < H / L; ++j) {
+      const auto in = [&](std::size_t gate) {
+        return xsimd::fma(B::load_unaligned(w_ih + gate * H + j * L), xb, B::load_unaligned(b_ih + gate * H + j * L));
+      };
+      const B r = simd_sigmoid(in(0) + acc[j]);
+      const B z = simd_sigmoid(in(1) + acc[H / L + j]);
+      const B n = xsimd::tanh(xsimd::fma(r, acc[2 * H / L + j], in(2)));
+      const B old = B::load_aligned(&h[j * L]);
+      xsimd::fma(z, old - n, n).store_aligned(&h[j * L]);
+    }
+    return h[0];
+  }
+};
+
+template <std::size_t H, class B>
+struct expert_lstm {
+  static constexpr std::size_t L = B::size, G = 4 * H / L;
+  const float *w_ih, *w_hh, *b_ih, *b_hh;
+  alignas(64) std::array<float, H * 4 * H> transposed{};
+  alignas(64) std::array<float, 4 * H> bias{};
+  alignas(64) std::array<float, H> h{}, c{};
+  expert_lstm(const float* wi, const float* wh, const float* bi, const float* bh)
+      : w_ih(wi), w_hh(wh), b_ih(bi), b_hh(bh) {
+    for (std::size_t j = 0; j < 4 * H; ++j) {
+      bias[j] = bi[j] + bh[j];
+      for (std::size_t k = 0; k < H; ++k) transposed[k * 4 * H + j] = wh[j * H + k];
+    }
+  }
+  float operator()(float x) {
+    const B xb(x);
+    std::array<B, G> acc;
+    for (std::size_t g = 0; g < G; ++g)
+      acc[g] = xsimd::fma(B::load_unaligned(w_ih + g * L), xb, B::load_aligned(&bias[g * L]));
+    for (std::size_t k = 0; k < H; ++k) {
+      const B hk(h[k]);
+      for (std::size_t g = 0; g < G; ++g) acc[g] = xsimd::fma(B::load_aligned(&transposed[k * 4 * H + g * L]), hk, acc[g]);
+    }
+    for (std::size_t j = 0; j < H / L; ++j) {
+      const B i = simd_sigmoid(acc[j]), f = simd_sigmoid(acc[H / L + j]);
+      const B g = xsimd::tanh(acc[2 * H / L + j]), o = simd_sigmoid(acc[3 * H / L + j]);
+      const B cell = xsimd::fma(f, B::load_aligned(&c[j * L]), i * g);
+      cell.store_aligned(&c[j * L]);
+      (o * xsimd::tanh(cell)).store_aligned(&h[j * L]);
+    }
+    return h[0];
+  }
+};
+
+template <tl::fixed_string Name, class Hand, class Expert, class Model>
 void measure(const char* title, const Model& model) {
   auto params = tl::parameters_of(model);
   fill_params(params);
@@ -91,8 +169,15 @@ void measure(const char* title, const Model& model) {
     const float a = streaming(params, sample = x)[0];
     worst = std::max(worst, double(std::abs(a - hand(x[0]))));
   }
+  Expert expert{hand.w_ih, hand.w_hh, hand.b_ih, hand.b_hh};
+  Hand plain{hand.w_ih, hand.w_hh, hand.b_ih, hand.b_hh};
+  for (int i = 0; i < 200; ++i) {
+    const float v = std::sin(0.05f * float(i));
+    worst = std::max(worst, double(std::abs(expert(v) - plain(v))));
+  }
   streaming.reset();
   hand = Hand{hand.w_ih, hand.w_hh, hand.b_ih, hand.b_hh};
+  expert = Expert{hand.w_ih, hand.w_hh, hand.b_ih, hand.b_hh};
 
   benchmark b(title);
   b.add("tapeless", [&](std::uint64_t i) {
@@ -100,10 +185,13 @@ void measure(const char* title, const Model& model) {
     do_not_optimize(streaming(params, sample = x)[0]);
   });
   b.add("hand", [&](std::uint64_t i) { do_not_optimize(hand(float(i & 1023) * 1e-3f)); });
+  b.add("simd_hand", [&](std::uint64_t i) { do_not_optimize(expert(float(i & 1023) * 1e-3f)); });
   b.run();
-  const summary t = b.time("tapeless"), h = b.time("hand");
-  std::printf("%-8s tapeless %7.1f ns  hand-written %7.1f ns  tapeless/hand %s  (outputs agree within %.1e)\n",
-              title, t.median, h.median, b.ratio("tapeless", "hand").format(2).c_str(), worst);
+  const summary t = b.time("tapeless"), h = b.time("hand"), e = b.time("simd_hand");
+  std::printf("%-8s tapeless %7.1f ns  plain loop %7.1f ns  SIMD by hand %6.1f ns  tapeless/plain %s  tapeless/SIMD-hand %s"
+              "  (outputs agree within %.1e)\n",
+              title, t.median, h.median, e.median, b.ratio("tapeless", "hand").format(2).c_str(),
+              b.ratio("tapeless", "simd_hand").format(2).c_str(), worst);
   std::fflush(stdout);
 }
 
@@ -111,9 +199,11 @@ void measure(const char* title, const Model& model) {
 
 int main() {
   std::printf("arch: %s; ns per sample, medians over interleaved repetitions\n", xsimd::default_arch::name());
-  measure<"gru", hand_gru<8>>("GRU-8", tl::nn::gru<"gru", 8>(sample));
-  measure<"gru", hand_gru<16>>("GRU-16", tl::nn::gru<"gru", 16>(sample));
-  measure<"lstm", hand_lstm<16>>("LSTM-16", tl::nn::lstm<"lstm", 16>(sample));
-  measure<"lstm", hand_lstm<32>>("LSTM-32", tl::nn::lstm<"lstm", 32>(sample));
-  measure<"gru", hand_gru<8>>("GRU-8", tl::nn::gru<"gru", 8>(sample));  // again, last: is the first run warm?
+  // Register widths that divide the hidden size: 8 lanes (AVX2) for 8, the widest for 16 and 32.
+  using eight = xsimd::batch<float, xsimd::avx2>;
+  using wide = xsimd::batch<float>;
+  measure<"gru", hand_gru<8>, expert_gru<8, eight>>("GRU-8", tl::nn::gru<"gru", 8>(sample));
+  measure<"gru", hand_gru<16>, expert_gru<16, wide>>("GRU-16", tl::nn::gru<"gru", 16>(sample));
+  measure<"lstm", hand_lstm<16>, expert_lstm<16, wide>>("LSTM-16", tl::nn::lstm<"lstm", 16>(sample));
+  measure<"lstm", hand_lstm<32>, expert_lstm<32, wide>>("LSTM-32", tl::nn::lstm<"lstm", 32>(sample));
 }
