@@ -14,8 +14,11 @@
 namespace tapeless::detail {
 
 struct elementwise_family : kernel_family_defaults {
-  // One value per element from the operands' values at that element.
+  // One value per element from the operands' values at that element: it can
+  // be computed wherever its element is, inside its consumer's loop,
   static constexpr bool fuses_into_consumer = true;
+  // and when it has a loop of its own, that loop computes its operands too
+  // (and may be a product's epilogue).
   static constexpr bool elementwise_loop = true;
   static constexpr bool hosts_fused_operands = true;
 

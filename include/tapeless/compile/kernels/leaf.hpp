@@ -58,16 +58,10 @@ template <fixed_string Name, class Element, class Shape, symbol_kind Kind>
 struct kernel_family_of<symbol<Name, Element, Shape, Kind>> {
   using type = std::conditional_t<Kind == symbol_kind::parameter, parameter_family, input_family>;
 };
-template <rational R>
-struct kernel_family_of<exact_constant<R>> {
-  using type = constant_family;
-};
-template <class Tag>
-struct kernel_family_of<math_constant<Tag>> {
-  using type = constant_family;
-};
-template <std::size_t Slot, class T>
-struct kernel_family_of<constant_slot<Slot, T>> {
+// Exact constants, tl::pi and the like, and labelled run-time constants.
+template <class N>
+  requires(is_exact<N> || is_math_constant<N> || is_slot<N>)
+struct kernel_family_of<N> {
   using type = constant_family;
 };
 

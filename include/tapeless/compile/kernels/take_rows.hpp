@@ -13,6 +13,15 @@
 
 namespace tapeless::detail {
 
+// The two operands of take_rows and scatter_rows: rows (the table, or the
+// adjoint) and their integer ids.
+template <class N>
+struct rows_and_ids {
+  using operands = typename operands_of<N>::type::template apply<std::tuple>;
+  using rows = std::tuple_element_t<0, operands>;
+  using ids = std::tuple_element_t<1, operands>;
+};
+
 struct take_rows_family : kernel_family_defaults {
   // It reads its table at rows only the ids tell, and writes a whole buffer.
   static constexpr bool writes_output_in_place = true;
@@ -20,18 +29,15 @@ struct take_rows_family : kernel_family_defaults {
   template <class Sched, class N, class Ctx>
   static run_error validate(const Ctx& c) noexcept {
     using Op = typename N::operation;
-    using Ids = std::tuple_element_t<1, typename operands_of<N>::type::template apply<std::tuple>>;
+    using Ids = typename rows_and_ids<N>::ids;
     return check_class_ids(Sched::template pointer<Ids>(c), Op::count, Op::rows, name_of_labels<Ids>());
   }
 
   template <class Sched, int I, class N, class Ctx>
   static void run(const Ctx& c) noexcept {
     using Op = typename N::operation;
-    using operands = typename operands_of<N>::type::template apply<std::tuple>;
-    using Table = std::tuple_element_t<0, operands>;
-    using Ids = std::tuple_element_t<1, operands>;
-    const auto* table = Sched::template pointer<Table>(c);
-    const auto* ids = Sched::template pointer<Ids>(c);
+    const auto* table = Sched::template pointer<typename rows_and_ids<N>::rows>(c);
+    const auto* ids = Sched::template pointer<typename rows_and_ids<N>::ids>(c);
     auto* out = Sched::template destination<N>(c);
     for (std::size_t i = 0; i < Op::count; ++i) {
       // Checked before the step; the test keeps a bad id from reading outside the table all the same.
@@ -50,12 +56,10 @@ struct scatter_rows_family : kernel_family_defaults {
   template <class Sched, int I, class N, class Ctx>
   static void run(const Ctx& c) noexcept {
     using Op = typename N::operation;
-    using operands = typename operands_of<N>::type::template apply<std::tuple>;
-    using G = std::tuple_element_t<0, operands>;
-    using Ids = std::tuple_element_t<1, operands>;
+    using G = typename rows_and_ids<N>::rows;
     static_assert(!family_of<G>::in_register, "tapeless::compile: scatter_rows of a constant adjoint");
     const auto* g = Sched::template pointer<G>(c);
-    const auto* ids = Sched::template pointer<Ids>(c);
+    const auto* ids = Sched::template pointer<typename rows_and_ids<N>::ids>(c);
     auto* out = Sched::template destination<N>(c);
     std::fill_n(out, Op::rows * Op::width, 0);
     for (std::size_t i = 0; i < Op::count; ++i) {
