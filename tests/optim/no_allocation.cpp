@@ -82,7 +82,7 @@ void check_rule(const Rule& rule, std::size_t expected_at_construction) {
              }) == 0u);
   BOOST_TEST(allocations_in([&] { opt.reset(); }) == 0u);
   BOOST_TEST(allocations_in([&] {
-               tl::optim::apply_schedule(opt, tl::optim::linear_warmup{.warmup_steps = 3, .then = tl::optim::cosine_annealing{.t_max = 9}}, 4);
+               tl::optim::apply_schedule(opt, tl::optim::linear_warmup<tl::optim::cosine_annealing>{.warmup_steps = 3, .then = tl::optim::cosine_annealing{.t_max = 9}}, 4);
                (void)tl::optim::clip_grad_norm(params, 0.1f);
                tl::optim::clip_grad_value(params, 0.01f);
                opt.step(params);

@@ -21,6 +21,9 @@ struct schedule_case {
   float base_lr;
   std::array<double, 20> lr;
 };
+// clang 14 deduces no aggregate's template arguments (P1816 came in clang 17).
+template <class Schedule>
+schedule_case(Schedule, float, std::array<double, 20>) -> schedule_case<Schedule>;
 
 #include "reference/optim_schedules.inc"
 
@@ -59,18 +62,18 @@ BOOST_AUTO_TEST_CASE(every_schedule_gives_the_base_lr_at_epoch_zero) {
 }
 
 BOOST_AUTO_TEST_CASE(warmup_from_zero_rises_linearly_then_hands_over) {
-  const auto warmup = tl::optim::linear_warmup{.warmup_steps = 4};
+  const auto warmup = tl::optim::linear_warmup<>{.warmup_steps = 4};
   BOOST_TEST(warmup(1.f, 0) == 0.f);
   BOOST_TEST(warmup(1.f, 1) == 0.25f);
   BOOST_TEST(warmup(1.f, 3) == 0.75f);
   BOOST_TEST(warmup(1.f, 4) == 1.f);
   BOOST_TEST(warmup(1.f, 100) == 1.f);
   // The next schedule starts at its own epoch 0.
-  const auto then_decay = tl::optim::linear_warmup{.warmup_steps = 2, .then = tl::optim::exponential_lr{.gamma = 0.5f}};
+  const auto then_decay = tl::optim::linear_warmup<tl::optim::exponential_lr>{.warmup_steps = 2, .then = tl::optim::exponential_lr{.gamma = 0.5f}};
   BOOST_TEST(then_decay(1.f, 2) == 1.f);
   BOOST_TEST(then_decay(1.f, 4) == 0.25f);
   // No warmup at all is the next schedule alone.
-  const auto no_warmup = tl::optim::linear_warmup{.then = tl::optim::exponential_lr{.gamma = 0.5f}};
+  const auto no_warmup = tl::optim::linear_warmup<tl::optim::exponential_lr>{.then = tl::optim::exponential_lr{.gamma = 0.5f}};
   BOOST_TEST(no_warmup(1.f, 1) == 0.5f);
 }
 

@@ -35,6 +35,8 @@ def float_literal(value):
 
 
 # (C++ schedule, base lr, torch scheduler factory taking the optimizer).
+# linear_warmup's template argument is spelt out: clang 14 cannot deduce a
+# class template's arguments from designated initializers (P1816, clang 17).
 CASES = [
     ("tl::optim::step_lr{.step_size = 3, .gamma = 0.5f}", 0.1,
      lambda o: sched.StepLR(o, step_size=3, gamma=f32(0.5))),
@@ -46,14 +48,14 @@ CASES = [
      lambda o: sched.CosineAnnealingLR(o, T_max=10, eta_min=f32(0.001))),
     ("tl::optim::cosine_annealing{.t_max = 20}", 0.01,
      lambda o: sched.CosineAnnealingLR(o, T_max=20)),
-    ("tl::optim::linear_warmup{.warmup_steps = 5, .start_factor = 0.2f}", 0.1,
+    ("tl::optim::linear_warmup<>{.warmup_steps = 5, .start_factor = 0.2f}", 0.1,
      lambda o: sched.LinearLR(o, start_factor=f32(0.2), end_factor=1.0, total_iters=5)),
-    ("tl::optim::linear_warmup{.warmup_steps = 5, .start_factor = 0.25f, "
+    ("tl::optim::linear_warmup<tl::optim::cosine_annealing>{.warmup_steps = 5, .start_factor = 0.25f, "
      ".then = tl::optim::cosine_annealing{.t_max = 15, .eta_min = 0.0001f}}", 0.1,
      lambda o: sched.SequentialLR(o, [sched.LinearLR(o, start_factor=f32(0.25), end_factor=1.0, total_iters=5),
                                       sched.CosineAnnealingLR(o, T_max=15, eta_min=f32(0.0001))],
                                   milestones=[5])),
-    ("tl::optim::linear_warmup{.warmup_steps = 4, .start_factor = 0.5f, "
+    ("tl::optim::linear_warmup<tl::optim::step_lr>{.warmup_steps = 4, .start_factor = 0.5f, "
      ".then = tl::optim::step_lr{.step_size = 5, .gamma = 0.5f}}", 0.02,
      lambda o: sched.SequentialLR(o, [sched.LinearLR(o, start_factor=f32(0.5), end_factor=1.0, total_iters=4),
                                       sched.StepLR(o, step_size=5, gamma=f32(0.5))],

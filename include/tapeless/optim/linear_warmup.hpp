@@ -11,6 +11,10 @@
 //
 // start_factor 0 (torch's LinearLR insists on > 0) starts from lr 0, the
 // usual warmup of transformers.
+//
+// clang before 17 deduces no template argument from designated initializers
+// (P1816): there, name the next schedule's type, linear_warmup<>{...} or
+// linear_warmup<tl::optim::cosine_annealing>{.warmup_steps = 500, .then = {.t_max = 9500}}.
 
 #include <tapeless/optim/schedule.hpp>
 
