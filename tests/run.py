@@ -4,6 +4,10 @@
 N and M count Boost.Test cases, read from the XML report each test executable
 writes; an executable that wrote no report (it crashed or timed out) counts as
 one failed case. Usage: python3 tests/run.py [build-dir]
+
+The build directory defaults to build/, the one the README's first command
+makes: what that command compiled is reused, and a build configured without
+tests is reconfigured with -Dtests=true rather than made again elsewhere.
 """
 import json
 import pathlib
@@ -12,7 +16,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 root = pathlib.Path(__file__).resolve().parent.parent
-build = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else root / "build-tests"
+build = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else root / "build"
 
 
 def run(*command):
@@ -20,10 +24,21 @@ def run(*command):
     return subprocess.run(command, cwd=root).returncode
 
 
+def tests_enabled():
+    options = json.loads(subprocess.run(["meson", "introspect", build, "--buildoptions"], cwd=root,
+                                        capture_output=True, text=True).stdout or "[]")
+    return any(o["name"] == "tests" and o["value"] is True for o in options)
+
+
 if not (build / "build.ninja").exists():
-    if run("meson", "setup", build, "-Dtests=true", "-Dexamples=true", "-Dbench=false") != 0:
-        print("tests: 0 passed, 1 failed")
-        sys.exit(1)
+    configured = run("meson", "setup", build, "-Dtests=true", "-Dexamples=true", "-Dbench=false")
+elif not tests_enabled():
+    configured = run("meson", "configure", build, "-Dtests=true")
+else:
+    configured = 0
+if configured != 0:
+    print("tests: 0 passed, 1 failed")
+    sys.exit(1)
 if run("meson", "compile", "-C", build) != 0:
     print("tests: 0 passed, 1 failed")
     sys.exit(1)
