@@ -1,4 +1,5 @@
 // expect-error: symbol_bound_twice<tapeless::fixed_string<2>{"x"}>
+// expect-error-clang: symbol_bound_twice<{{120, 0}}>
 #include <tapeless/tapeless.hpp>
 namespace tl = tapeless;
 constexpr auto x = tl::var<"x">;

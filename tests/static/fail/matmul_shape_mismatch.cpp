@@ -1,4 +1,5 @@
 // expect-error: matmul_shape_mismatch<tapeless::shape<64, 784>, tapeless::shape<10, 784> >
+// expect-error-clang: matmul_shape_mismatch<tapeless::shape<64, 784>, tapeless::shape<10, 784>>
 #include <tapeless/tapeless.hpp>
 namespace tl = tapeless;
 constexpr auto X = tl::input<"X", float, 64, 784>;

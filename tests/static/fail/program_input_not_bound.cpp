@@ -1,4 +1,5 @@
 // expect-error: no_binding_for_input<tapeless::fixed_string<2>{"X"}>
+// expect-error-clang: no_binding_for_input<{{88, 0}}>
 #include <tapeless/tapeless.hpp>
 namespace tl = tapeless;
 constexpr auto X = tl::input<"X", float, 4, 3>;

@@ -1,4 +1,5 @@
 // expect-error: binding_does_not_fit_input<tapeless::symbol<tapeless::fixed_string<2>{"X"}, float, tapeless::shape<4, 3>, tapeless::symbol_kind::input>, tapeless::tensor<float, 4, 2> >
+// expect-error-clang: binding_does_not_fit_input<tapeless::symbol<{{88, 0}}, float, tapeless::shape<4, 3>, tapeless::symbol_kind::input>, tapeless::tensor<float, 4, 2>>
 #include <tapeless/tapeless.hpp>
 namespace tl = tapeless;
 constexpr auto X = tl::input<"X", float, 4, 3>;

@@ -1,4 +1,5 @@
 // expect-error: elementwise_shape_mismatch<'+', tapeless::shape<64, 10>, tapeless::shape<64, 3> >
+// expect-error-clang: elementwise_shape_mismatch<'+', tapeless::shape<64, 10>, tapeless::shape<64, 3>>
 #include <tapeless/tapeless.hpp>
 namespace tl = tapeless;
 constexpr auto a = tl::input<"a", float, 64, 10>;
