@@ -6,9 +6,11 @@
 #include <tapeless/expr/activations.hpp>
 #include <tapeless/expr/arithmetic.hpp>
 #include <tapeless/expr/atan2.hpp>
+#include <tapeless/expr/batch_statistics.hpp>
 #include <tapeless/expr/clamp.hpp>
 #include <tapeless/expr/compare.hpp>
 #include <tapeless/expr/constant.hpp>
+#include <tapeless/expr/conv2d.hpp>
 #include <tapeless/expr/dropout.hpp>
 #include <tapeless/expr/element_type.hpp>
 #include <tapeless/expr/elementary.hpp>
@@ -24,6 +26,7 @@
 #include <tapeless/expr/minmax.hpp>
 #include <tapeless/expr/node.hpp>
 #include <tapeless/expr/operand.hpp>
+#include <tapeless/expr/pool2d.hpp>
 #include <tapeless/expr/pow.hpp>
 #include <tapeless/expr/reduce.hpp>
 #include <tapeless/expr/reshape.hpp>

@@ -2,6 +2,8 @@
 // Every kernel family (compile/kernels/family.hpp says what one is). A new
 // family is one file under compile/kernels/ and one line here.
 
+#include <tapeless/compile/kernels/batch_statistics.hpp>
+#include <tapeless/compile/kernels/conv2d.hpp>
 #include <tapeless/compile/kernels/copy.hpp>
 #include <tapeless/compile/kernels/dropout.hpp>
 #include <tapeless/compile/kernels/elementwise.hpp>
@@ -12,6 +14,7 @@
 #include <tapeless/compile/kernels/matmul.hpp>
 #include <tapeless/compile/kernels/one_hot.hpp>
 #include <tapeless/compile/kernels/output.hpp>
+#include <tapeless/compile/kernels/pool2d.hpp>
 #include <tapeless/compile/kernels/reduce.hpp>
 #include <tapeless/compile/kernels/reshape.hpp>
 #include <tapeless/compile/kernels/scan.hpp>

@@ -20,7 +20,8 @@
 // (broadcast: it would be recomputed for every row).
 //
 // Memory: a buffer lives from the kernel that writes it to the last kernel
-// that reads it; buffers whose lives do not overlap share bytes, placed
+// that reads it (a scratch area for its kernel alone, or as long as the
+// result when later kernels read it: max pooling's argmax); buffers whose lives do not overlap share bytes, placed
 // first-fit at buffer_alignment boundaries.
 //
 // The passes read families only through the facts (compile/kernels/family.hpp);
@@ -39,6 +40,7 @@ struct node_facts {
   bool reads_operands_transposed = false, fuses_into_consumer = false, positional = false;
   bool elementwise_loop = false, hosts_fused_operands = false, takes_epilogue = false;
   bool takes_update = false, output = false, writes_output_in_place = false;
+  bool scratch_lives_with_result = false;  // its scratch is read by later kernels
   std::size_t size = 0;           // elements of its own shape
   std::size_t columns = 1;        // its last dimension
   std::size_t loop_size = 0;      // elements its kernel's loop visits
@@ -233,7 +235,10 @@ constexpr buffer_plan<N> place_buffers(const graph_facts<N, E>& g, const ownersh
       p.in_arena[i] = true;
       p.offset[i] = place(g.nodes[i].bytes, at, last_read[i] > at ? last_read[i] : at);
     }
-    if (g.nodes[i].scratch_bytes > 0) p.scratch_offset[i] = place(g.nodes[i].scratch_bytes, at, at);
+    if (g.nodes[i].scratch_bytes > 0) {
+      const int until = g.nodes[i].scratch_lives_with_result && last_read[i] > at ? last_read[i] : at;
+      p.scratch_offset[i] = place(g.nodes[i].scratch_bytes, at, until);
+    }
   }
   return p;
 }

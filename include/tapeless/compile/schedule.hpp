@@ -17,7 +17,7 @@
 namespace tapeless::detail {
 
 // A node's facts, as its family states them.
-template <class N, class T>
+template <class N, class T, class Arch>
 constexpr node_facts facts_of(std::size_t first_operand) {
   using F = family_of<N>;
   node_facts f;
@@ -32,7 +32,11 @@ constexpr node_facts facts_of(std::size_t first_operand) {
   if constexpr (shape_of<N>::rank > 0) f.columns = shape_of<N>::dims[shape_of<N>::rank - 1];
   f.loop_size = F::template loop_size<N, T>();
   f.bytes = f.size * sizeof(T);
-  f.scratch_bytes = F::template scratch_bytes<N, T>();
+  if constexpr (requires { F::template scratch_bytes<N, T, Arch>(); })
+    f.scratch_bytes = F::template scratch_bytes<N, T, Arch>();
+  else
+    f.scratch_bytes = F::template scratch_bytes<N, T>();
+  f.scratch_lives_with_result = F::scratch_lives_with_result;
   f.first_operand = first_operand;
   f.operand_count = operands_of<N>::type::size;
   return f;
@@ -44,12 +48,12 @@ inline constexpr std::size_t edge_count = []<class... Ns>(type_list<Ns...>) {
 }(Order{});
 
 // The graph's facts: nodes in Order, operands as positions in Order.
-template <class Order, class T, class Layout>
+template <class Order, class T, class Layout, class Arch>
 constexpr graph_facts<Order::size, edge_count<Order>> graph_of() {
   graph_facts<Order::size, edge_count<Order>> g{};
   std::size_t node = 0, edge = 0;
   [&]<class... Ns>(type_list<Ns...>) {
-    ((g.nodes[node++] = facts_of<Ns, T>(edge),
+    ((g.nodes[node++] = facts_of<Ns, T, Arch>(edge),
       [&]<class... Os>(type_list<Os...>) {
         ((g.edges[edge++] = static_cast<int>(position_in<Os, Layout>::value)), ...);
       }(typename operands_of<Ns>::type{})),
@@ -77,7 +81,7 @@ struct schedule {
   template <std::size_t I>
   using parameter = typename type_at<I, Params>::type;
 
-  static constexpr auto graph = graph_of<Order, T, layout>();
+  static constexpr auto graph = graph_of<Order, T, layout, Arch>();
   static constexpr program_plan<node_count> plan = make_plan(graph);
 
   template <class N>

@@ -8,11 +8,14 @@
 #include <tapeless/diff/reverse.hpp>
 #include <tapeless/diff/rules/arithmetic.hpp>
 #include <tapeless/diff/rules/atan2.hpp>
+#include <tapeless/diff/rules/batch_statistics.hpp>
 #include <tapeless/diff/rules/clamp.hpp>
 #include <tapeless/diff/rules/compare.hpp>
+#include <tapeless/diff/rules/conv2d.hpp>
 #include <tapeless/diff/rules/elementary.hpp>
 #include <tapeless/diff/rules/erf.hpp>
 #include <tapeless/diff/rules/minmax.hpp>
+#include <tapeless/diff/rules/pool2d.hpp>
 #include <tapeless/diff/rules/pow.hpp>
 #include <tapeless/diff/rules/where.hpp>
 #include <tapeless/diff/rules/scan.hpp>

@@ -15,7 +15,9 @@
 //       where N's values are read from, when not from its own buffer (leaves, views);
 //   template <class F, class N, class V, class Ctx> static V loop_value(const Ctx&, row, col, product);
 //       N's value inside a fused loop F (families that fuse into loops);
-//   template <class N, class T> static constexpr std::size_t loop_size / scratch_bytes.
+//   template <class N, class T> static constexpr std::size_t loop_size / scratch_bytes;
+//   template <class N, class T, class Arch> static constexpr std::size_t scratch_bytes
+//       (instead of the one above, when the need depends on the instruction set).
 
 #include <cstddef>
 #include <type_traits>
@@ -68,11 +70,15 @@ struct kernel_family_defaults {
   static constexpr std::size_t loop_size() {
     return shape_of<N>::size;
   }
-  // Working memory the kernel needs beside its result, in bytes.
+  // Working memory the kernel needs beside its result, in bytes (a family
+  // whose need depends on the instruction set defines scratch_bytes<N, T, Arch>).
   template <class N, class T>
   static constexpr std::size_t scratch_bytes() {
     return 0;
   }
+  // Its scratch holds what a later kernel reads (max pooling's argmax for its
+  // backward pass): it lives as long as the result, not for the kernel alone.
+  static constexpr bool scratch_lives_with_result = false;
 };
 
 template <class Op>
