@@ -20,9 +20,9 @@
 
 namespace tapeless::detail {
 
-// Inputs and vars are bound by the caller; params come from the store.
+// Inputs and vars are bound by the caller; params and buffers come from the store.
 template <class S>
-struct is_bound_symbol : std::bool_constant<S::kind != symbol_kind::parameter> {};
+struct is_bound_symbol : std::bool_constant<S::kind != symbol_kind::parameter && S::kind != symbol_kind::buffer> {};
 
 template <class V>
 struct binding_element {

@@ -1,12 +1,16 @@
 #pragma once
 // The parameter store: every trainable parameter of a model, by name, with a
-// statically shaped value and gradient each.
+// statically shaped value and gradient each, and its buffers: state kept
+// beside the parameters (batch norm's running statistics), saved and loaded
+// with them but not trainable (no optimizer or clipping touches them; their
+// gradient slot stays zero).
 //
 //   auto params = tl::parameters_of(loss);        // the params `loss` reads
 //   params.get<"fc1.weight">()                    // tl::tensor<float, 256, 784>&
 //   params.grad<"fc1.weight">()                   // its gradient after a step
 //   params.get(W), params.grad(W)                 // the same, by symbol
-//   params.visit([](std::string_view name, auto& value, auto& grad) { ... });
+//   params.visit([](std::string_view name, auto& value, auto& grad) { ... });  // all entries
+//   params.visit_trainable(...)                   // the trainable parameters alone
 //
 // Storage is the user's choice (core/storage.hpp): parameters_of<tl::inline_storage>(e)
 // keeps the tensors inside the object (no heap at all: small models on a
@@ -34,13 +38,31 @@
 
 namespace tapeless {
 
-// One parameter: a name, an element type and a shape.
-template <fixed_string Name, class T, class Shape>
+namespace detail {
+
+// The value an entry starts at, by PyTorch's conventions for its names: a
+// norm layer's scale (a trainable 1-D "*.weight") and a running variance
+// ("*.running_var") start at 1, everything else at 0 (random initializers
+// then fill the weights of rank 2 and more).
+constexpr double initial_value_of(std::string_view name, std::size_t rank, bool trainable) {
+  auto ends_with = [&](std::string_view tail) {
+    return name.size() >= tail.size() && name.substr(name.size() - tail.size()) == tail;
+  };
+  if (trainable) return rank == 1 && ends_with(".weight") ? 1.0 : 0.0;
+  return ends_with("running_var") ? 1.0 : 0.0;
+}
+
+}  // namespace detail
+
+// One entry: a name, an element type and a shape; a trainable parameter, or a buffer.
+template <fixed_string Name, class T, class Shape, bool Trainable = true>
 struct parameter_entry {
   static constexpr fixed_string name = Name;
   using element_type = T;
   using shape_type = Shape;
   using tensor_type = tensor_for<T, Shape>;
+  static constexpr bool trainable = Trainable;
+  static constexpr double initial_value = detail::initial_value_of(Name.view(), Shape::rank, Trainable);
 };
 
 namespace detail {
@@ -70,8 +92,9 @@ class parameter_store {
   using storage = detail::resolved_storage_t<Storage, sizeof(data_type)>;
   using entries = detail::type_list<Entries...>;
 
-  // Number of parameter tensors, and of scalars in all of them.
+  // Number of tensors (parameters and buffers), and of scalars in all of them.
   static constexpr std::size_t count = sizeof...(Entries);
+  static constexpr std::size_t trainable_count = (std::size_t{0} + ... + std::size_t{Entries::trainable});
   static constexpr std::size_t scalar_count = (std::size_t{0} + ... + Entries::shape_type::size);
   // Bytes of values and gradients together.
   static constexpr std::size_t bytes = sizeof(data_type);
@@ -81,6 +104,23 @@ class parameter_store {
   // Is there a parameter called Name?
   template <fixed_string Name>
   static constexpr bool has = detail::name_index<Name, Entries::name...> < count;
+
+  // Parameters start at zero, except those PyTorch starts at 1 (a norm
+  // layer's scale, a running variance): parameter_entry::initial_value.
+  parameter_store() {
+    visit_entries([](auto entry, auto& value, auto&) {
+      using E = decltype(entry);
+      if constexpr (E::initial_value != 0) value.fill(static_cast<typename E::element_type>(E::initial_value));
+    });
+  }
+
+  // Every entry back to its initial value (gradients untouched).
+  constexpr void reset_to_initial_values() noexcept {
+    visit_entries([](auto entry, auto& value, auto&) {
+      using E = decltype(entry);
+      value.fill(static_cast<typename E::element_type>(E::initial_value));
+    });
+  }
 
   template <fixed_string Name>
   constexpr auto& get() noexcept {
@@ -130,6 +170,14 @@ class parameter_store {
   template <class F>
   constexpr void visit(F&& f) const {
     visit_each(f, *this, std::index_sequence_for<Entries...>{});
+  }
+
+  // f(name, value, grad) for every trainable parameter (no buffer).
+  template <class F>
+  constexpr void visit_trainable(F&& f) {
+    visit_entries([&](auto entry, auto& value, auto& grad) {
+      if constexpr (decltype(entry)::trainable) f(decltype(entry)::name.view(), value, grad);
+    });
   }
 
   // f(entry_tag, value, grad) where entry_tag is a parameter_entry<...>{}:

@@ -17,34 +17,42 @@ inline constexpr bool is_parameter_symbol = false;
 template <fixed_string Name, class T, class Shape>
 inline constexpr bool is_parameter_symbol<symbol<Name, T, Shape, symbol_kind::parameter>> = true;
 
+// A symbol the parameter store holds: a param or a buffer.
+template <class Node>
+inline constexpr bool is_stored_symbol = false;
+template <fixed_string Name, class T, class Shape, symbol_kind Kind>
+inline constexpr bool is_stored_symbol<symbol<Name, T, Shape, Kind>> =
+    Kind == symbol_kind::parameter || Kind == symbol_kind::buffer;
+
 template <class A, class B>
 struct two_params_share_a_name {
   static_assert(always_false<A, B>,
-                "tapeless::parameters_of: two different param symbols have the same name (see "
-                "both above); a name must mean one element type and one shape");
+                "tapeless::parameters_of: two different param or buffer symbols have the same name "
+                "(see both above); a name must mean one kind, one element type and one shape");
   static constexpr bool ok = false;
 };
 
-// Parameter symbols among Nodes, in graph order, each checked against the
-// ones before it for a name clash.
-template <class Found, class Nodes>
+// Parameter symbols among Nodes (and buffers when WithBuffers: what a store
+// holds), in graph order, each checked against the ones before it for a
+// name clash.
+template <class Found, class Nodes, bool WithBuffers = false>
 struct collect_parameters;
-template <class Found>
-struct collect_parameters<Found, type_list<>> {
+template <class Found, bool WithBuffers>
+struct collect_parameters<Found, type_list<>, WithBuffers> {
   using type = Found;
 };
-template <class... Found, class First, class... Rest>
-struct collect_parameters<type_list<Found...>, type_list<First, Rest...>> {
+template <class... Found, class First, class... Rest, bool WithBuffers>
+struct collect_parameters<type_list<Found...>, type_list<First, Rest...>, WithBuffers> {
+  static constexpr bool collected = WithBuffers ? is_stored_symbol<First> : is_parameter_symbol<First>;
   static constexpr bool checked = [] {
-    if constexpr (is_parameter_symbol<First>) {
+    if constexpr (collected) {
       if constexpr (((Found::name == First::name) || ...))
         return two_params_share_a_name<First, type_list<Found...>>::ok;
     }
     return true;
   }();
-  using next = std::conditional_t<checked && is_parameter_symbol<First>, type_list<Found..., First>,
-                                  type_list<Found...>>;
-  using type = typename collect_parameters<next, type_list<Rest...>>::type;
+  using next = std::conditional_t<checked && collected, type_list<Found..., First>, type_list<Found...>>;
+  using type = typename collect_parameters<next, type_list<Rest...>, WithBuffers>::type;
 };
 
 // The param symbols of expressions Exprs, as a type_list.

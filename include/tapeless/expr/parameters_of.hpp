@@ -1,6 +1,6 @@
 #pragma once
-// tl::parameters_of(e...): a zero-filled parameter store (core/parameter_store.hpp)
-// for every param the expressions read, in the order the graph meets them.
+// tl::parameters_of(e...): a parameter store (core/parameter_store.hpp) for
+// every param and buffer the expressions read, in the order the graph meets them.
 
 #include <type_traits>
 
@@ -15,7 +15,8 @@ namespace tapeless {
 namespace detail {
 
 template <class Symbol>
-using entry_of = parameter_entry<Symbol::name, typename Symbol::element_type, typename Symbol::shape_type>;
+using entry_of = parameter_entry<Symbol::name, typename Symbol::element_type, typename Symbol::shape_type,
+                                 Symbol::kind == symbol_kind::parameter>;
 
 template <class Storage, class Symbols>
 struct store_for_symbols;
@@ -26,14 +27,16 @@ struct store_for_symbols<Storage, type_list<Symbols...>> {
 
 }  // namespace detail
 
-// The store type for the parameters Exprs read, in the order the graph meets them.
+// The store type for the params and buffers Exprs read, in the order the graph meets them.
 template <class Storage, class... Exprs>
 using parameters_of_t = typename detail::store_for_symbols<
     Storage, typename detail::collect_parameters<
-                 detail::type_list<>, detail::topological_order<typename detail::labelling<
-                                          0, std::remove_cvref_t<Exprs>>::type...>>::type>::type;
+                 detail::type_list<>,
+                 detail::topological_order<typename detail::labelling<0, std::remove_cvref_t<Exprs>>::type...>,
+                 true>::type>::type;
 
-// A zero-filled store for every param the expressions read.
+// A store for every param and buffer the expressions read: params zero,
+// buffers at their initial values (core/parameter_store.hpp).
 template <class Storage = automatic_storage, expression... Exprs>
 auto parameters_of(const Exprs&...) {
   return parameters_of_t<Storage, Exprs...>{};

@@ -1,7 +1,8 @@
 #pragma once
 // Symbols: the named leaves of an expression. `var` is a scalar whose element
 // type is that of the value bound to it; `input` and `param` are tensors of a
-// fixed element type and shape (data, and trainable parameters).
+// fixed element type and shape (data, trainable parameters, and buffers:
+// non-trainable state kept with the parameters).
 
 #include <cstddef>
 #include <type_traits>
@@ -12,7 +13,10 @@
 
 namespace tapeless {
 
-enum class symbol_kind { variable, input, parameter };
+// buffer: state kept in the parameter store beside the parameters (batch
+// norm's running statistics), saved and loaded with them, but neither
+// differentiated nor updated by optimizers.
+enum class symbol_kind { variable, input, parameter, buffer };
 
 // Element type of a `var`: whatever type the value bound to it has.
 struct deduced_element {};
@@ -49,6 +53,9 @@ inline constexpr symbol<Name, Element, shape<Dims...>, symbol_kind::input> input
 
 template <fixed_string Name, class Element, std::size_t... Dims>
 inline constexpr symbol<Name, Element, shape<Dims...>, symbol_kind::parameter> param{};
+
+template <fixed_string Name, class Element, std::size_t... Dims>
+inline constexpr symbol<Name, Element, shape<Dims...>, symbol_kind::buffer> buffer{};
 
 namespace detail {
 

@@ -9,11 +9,13 @@
 //   tl::init::he_normal(params.get<"fc1.weight">(), rng);  // one tensor
 //   tl::init::zeros(params.get<"fc1.bias">());
 //
-// On a whole store, the random initializers fill every weight (a tensor of
-// rank >= 2) and set every tensor of rank 0 or 1 (biases, scalars) to zero,
-// the usual start for biases; all weights draw from one random_stream, in the
-// store's order. zeros and constant set every tensor. Gradients are left
-// alone.
+// On a whole store, the random initializers fill every weight (a trainable
+// tensor of rank >= 2) and set every tensor of rank 0 or 1 (biases, scalars)
+// to zero, the usual start for biases, except a norm layer's scale (a 1-D
+// "*.weight"), which starts at 1 as in torch; buffers (running statistics)
+// go back to their initial values. All weights draw from one random_stream,
+// in the store's order. zeros and constant set every trainable tensor.
+// Gradients are left alone.
 //
 // Fans, as torch's _calculate_fan_in_and_fan_out for a weight of shape
 // [out, in, k...] (PyTorch's layout): fan_in = in * k..., fan_out = out * k....
@@ -67,15 +69,18 @@ void fill_normal(tensor<T, Dims...>& t, random_stream& rng, double standard_devi
   for (T& x : t) x = rng.normal<T>(T(0), s);
 }
 
-// weight(t) for tensors of rank >= 2 in store order; zero the others.
+// weight(t) for trainable tensors of rank >= 2 in store order; the others
+// (biases, norm scales, buffers) back to their initial values (0, or 1 for
+// norm scales and running variances: parameter_entry::initial_value).
 template <class Storage, class... Entries, class Weight>
 void weights_and_zero_biases(parameter_store<Storage, Entries...>& params, Weight&& weight) noexcept {
-  params.visit([&](std::string_view, auto& value, auto&) {
+  params.visit_entries([&](auto entry, auto& value, auto&) {
+    using E = decltype(entry);
     using tensor_type = std::remove_cvref_t<decltype(value)>;
-    if constexpr (tensor_type::rank >= 2)
+    if constexpr (tensor_type::rank >= 2 && E::trainable)
       weight(value);
     else
-      value.fill(typename tensor_type::value_type(0));
+      value.fill(static_cast<typename tensor_type::value_type>(E::initial_value));
   });
 }
 
@@ -133,14 +138,17 @@ void he_normal(tensor<T, Dims...>& t, random_stream& rng) noexcept {
 
 // ---- a whole store: weights drawn in store order, rank 0 and 1 set to zero ---
 
+// zeros and constant set every trainable parameter; buffers go back to their initial values.
 template <class Storage, class... Entries>
 void zeros(parameter_store<Storage, Entries...>& params) noexcept {
-  params.visit([](std::string_view, auto& value, auto&) { init::zeros(value); });
+  params.reset_to_initial_values();
+  params.visit_trainable([](std::string_view, auto& value, auto&) { init::zeros(value); });
 }
 
 template <class Storage, class... Entries>
 void constant(parameter_store<Storage, Entries...>& params, double value) noexcept {
-  params.visit([=](std::string_view, auto& v, auto&) {
+  params.reset_to_initial_values();
+  params.visit_trainable([=](std::string_view, auto& v, auto&) {
     v.fill(static_cast<typename std::remove_cvref_t<decltype(v)>::value_type>(value));
   });
 }

@@ -33,13 +33,13 @@ float clip_grad_norm(Store& params, float max_norm) noexcept {
   // Squares summed per tensor in its own type, as torch's per-tensor norms;
   // the tensors' sums added in double.
   double squares = 0;
-  params.visit([&](std::string_view, auto&, auto& grad) {
+  params.visit_trainable([&](std::string_view, auto&, auto& grad) {
     squares += static_cast<double>(simd::sum<Arch>(grad.size(), [](auto g) { return g * g; }, simd::in(grad.data())));
   });
   const float norm = static_cast<float>(std::sqrt(squares));
   const float coefficient = max_norm / (norm + 1e-6f);
   if (!(coefficient >= 1)) {  // torch clamps at 1; a NaN coefficient goes through
-    params.visit([&](std::string_view, auto&, auto& grad) {
+    params.visit_trainable([&](std::string_view, auto&, auto& grad) {
       using T = typename std::remove_cvref_t<decltype(grad)>::value_type;
       const T scale = static_cast<T>(coefficient);
       simd::map<Arch>(grad.size(), [=](auto g) { return g * scale; }, simd::in(grad.data()), simd::out(grad.data()));
@@ -50,7 +50,7 @@ float clip_grad_norm(Store& params, float max_norm) noexcept {
 
 template <class Arch, class Store>
 void clip_grad_value(Store& params, float clip_value) noexcept {
-  params.visit([&](std::string_view, auto&, auto& grad) {
+  params.visit_trainable([&](std::string_view, auto&, auto& grad) {
     using T = typename std::remove_cvref_t<decltype(grad)>::value_type;
     const T high = static_cast<T>(clip_value), low = -high;
     simd::map<Arch>(

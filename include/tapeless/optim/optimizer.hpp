@@ -57,8 +57,8 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   static_assert(update_rule<Rule>,
                 "tl::optim::optimizer_for<Store, Rule>: Rule is not an update rule (give "
                 "tl::optim::sgd{...}, adagrad{...}, rmsprop{...}, adam{...} or adamw{...})");
-  static_assert((std::is_floating_point_v<typename Entries::element_type> && ...),
-                "tl::optim: every parameter must have a floating-point element type");
+  static_assert(((std::is_floating_point_v<typename Entries::element_type> || !Entries::trainable) && ...),
+                "tl::optim: every trainable parameter must have a floating-point element type");
 
   using store_type = parameter_store<Storage, Entries...>;
   // Most rules start from zero state; adagrad starts from initial_accumulator_value.
@@ -99,7 +99,8 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   }
   template <std::size_t I, class S, class Constants>
   void update_entry(parameter_store<S, Entries...>& params, const Constants& constants) noexcept {
-    update_one(params.template value_at<I>(), params.template grad_at<I>(), std::get<I>(holder_.get()), constants);
+    if constexpr (type_at_t<I>::trainable)
+      update_one(params.template value_at<I>(), params.template grad_at<I>(), std::get<I>(holder_.get()), constants);
   }
 
   // The learning rate the next step uses, and the one the rule was made with.
@@ -147,6 +148,9 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
     return rule;
   }
 
+  template <std::size_t I>
+  using type_at_t = typename tapeless::detail::type_at<I, entries>::type;
+
   template <fixed_string Name>
   static constexpr std::size_t index_of() {
     constexpr std::size_t i = tapeless::detail::name_index<Name, Entries::name...>;
@@ -159,9 +163,14 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   template <class S, class Constants, std::size_t... I>
   void update_each(parameter_store<S, Entries...>& params, const Constants& constants,
                    std::index_sequence<I...>) noexcept {
-    (update_one(params.template value_at<I>(), params.template grad_at<I>(), std::get<I>(holder_.get()),
-                constants),
-     ...);
+    // Buffers (batch norm's running statistics) are not trained: skipped.
+    (
+        [&] {
+          if constexpr (Entries::trainable)
+            update_one(params.template value_at<I>(), params.template grad_at<I>(), std::get<I>(holder_.get()),
+                       constants);
+        }(),
+        ...);
   }
 
   template <class Tensor, class Constants>

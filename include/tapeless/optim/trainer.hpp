@@ -65,7 +65,9 @@ struct gemm_update {
   auto epilogue(Tensor&) noexcept {
     using T = typename Tensor::value_type;
     static_assert(std::is_same_v<T, float>, "tl::compile(loss, rule): fused updates are for float parameters");
-    return optimizer.rule().epilogue(static_cast<const T*>(scalars), optimizer.template state_at<Param>()[0].data(),
+    // Param counts the program's params; the optimizer's state is per store entry (buffers included).
+    constexpr std::size_t entry = trainable_positions<typename Optimizer::entries>::store_index(Param);
+    return optimizer.rule().epilogue(static_cast<const T*>(scalars), optimizer.template state_at<entry>()[0].data(),
                                      Tensor::size() / Tensor::extent(0));
   }
 };
@@ -108,9 +110,13 @@ class trainer {
   Optimizer& optimizer() noexcept { return optimizer_; }
 
  private:
+  // Store entry I is the program's param program_index(I) when it is
+  // trainable; buffers are not updated (update_entry skips them).
   template <class Update, class Store, class Constants, std::size_t... I>
   void update_rest(Store& params, const Constants& constants, std::index_sequence<I...>) noexcept {
-    ((Program::training_schedule::template fuses_update<I, Update>
+    using positions = detail::trainable_positions<typename Store::entries>;
+    ((positions::trainable[I] &&
+              Program::training_schedule::template fuses_update<positions::program_index(I), Update>
           ? void()
           : optimizer_.template update_entry<I>(params, constants)),
      ...);

@@ -1,5 +1,5 @@
 #pragma once
-// Leaves: no kernel. A param is read from the parameter store, an input from
+// Leaves: no kernel. A param or a buffer is read from the parameter store, an input from
 // its binding, a constant from a register.
 
 #include <cstddef>
@@ -56,7 +56,9 @@ struct constant_family : kernel_family_defaults {
 
 template <fixed_string Name, class Element, class Shape, symbol_kind Kind>
 struct kernel_family_of<symbol<Name, Element, Shape, Kind>> {
-  using type = std::conditional_t<Kind == symbol_kind::parameter, parameter_family, input_family>;
+  // Params and buffers live in the store.
+  using type = std::conditional_t<Kind == symbol_kind::parameter || Kind == symbol_kind::buffer, parameter_family,
+                                  input_family>;
 };
 // Exact constants, tl::pi and the like, and labelled run-time constants.
 template <class N>
