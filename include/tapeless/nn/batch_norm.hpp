@@ -18,11 +18,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include <tapeless/core/diagnostics.hpp>
 #include <tapeless/core/fixed_string.hpp>
 #include <tapeless/expr/arithmetic.hpp>
 #include <tapeless/expr/batch_statistics.hpp>
+#include <tapeless/expr/constant.hpp>
 #include <tapeless/expr/element_type.hpp>
 #include <tapeless/expr/elementary.hpp>
 #include <tapeless/expr/reshape.hpp>
@@ -46,6 +48,13 @@ struct batch_norm_input_shape {
                 "input's shape is above");
   static constexpr bool ok = false;
 };
+
+// v as a fraction of 10^12 (eps = 1e-5 is exactly 1/100000).
+constexpr rational exact_decimal(double v) {
+  constexpr double scale = 1e12;
+  const double scaled = v * scale;
+  return normalized(static_cast<long long>(scaled + (scaled < 0 ? -0.5 : 0.5)), static_cast<long long>(scale));
+}
 
 // [C] read as [C, 1, ...]: one value per channel, against x [N, C, ...].
 template <class S, class P>
@@ -71,10 +80,13 @@ constexpr auto batch_norm(const X& x) {
   constexpr auto bias = param<Name + fixed_string(".bias"), T, C>;
   const auto mean = node<batch_mean_op<Options.momentum>, X, std::remove_cvref_t<decltype(running_mean)>,
                          std::remove_cvref_t<decltype(batches)>>{x, running_mean, batches};
-  const auto var = node<batch_variance_op<Options.momentum>, X, decltype(mean),
+  const auto var = node<batch_variance_op<Options.momentum>, X, std::remove_cvref_t<decltype(mean)>,
                         std::remove_cvref_t<decltype(running_var)>>{x, mean, running_var};
   // The scale per channel first ([1, C, 1, 1]: one division per channel), then one fused pass over x.
-  return (x - mean) * (per_channel<S>(weight) / sqrt(var + Options.eps)) + per_channel<S>(bias);
+  // eps as an exact constant: a run-time number inside the statistics, which
+  // are read more than once, would turn the graph into a tree (expr/label.hpp).
+  constexpr exact_constant<exact_decimal(Options.eps)> eps{};
+  return (x - mean) * (per_channel<S>(weight) / sqrt(var + eps)) + per_channel<S>(bias);
 }
 
 }  // namespace detail

@@ -13,6 +13,8 @@
 #include <tapeless/core/diagnostics.hpp>
 #include <tapeless/core/fixed_string.hpp>
 #include <tapeless/expr/arithmetic.hpp>
+#include <tapeless/expr/constant.hpp>
+#include <tapeless/nn/batch_norm.hpp>
 #include <tapeless/expr/element_type.hpp>
 #include <tapeless/expr/elementary.hpp>
 #include <tapeless/expr/reduce.hpp>
@@ -45,7 +47,9 @@ constexpr auto layer_norm(const X& x) {
     using one_over_d = tapeless::detail::reciprocal_of<D>;
     const auto centred = x - one_over_d{} * tapeless::detail::reduce_axis<sum_reduction, -1, true>(x);
     const auto var = one_over_d{} * tapeless::detail::reduce_axis<sum_reduction, -1, true>(centred * centred);
-    return centred / sqrt(var + Options.eps) * param<Name + fixed_string(".weight"), T, D> +
+    // eps exact: a run-time number in the reused statistics would make the graph a tree (expr/label.hpp).
+    constexpr exact_constant<detail::exact_decimal(Options.eps)> eps{};
+    return centred / sqrt(var + eps) * param<Name + fixed_string(".weight"), T, D> +
            param<Name + fixed_string(".bias"), T, D>;
   }
 }

@@ -1,0 +1,97 @@
+// Fashion-MNIST with a small convolutional network: two blocks of 3x3
+// convolution, batch norm, ReLU and 2x2 max pooling (32 and 64 channels),
+// then a linear head; trained with AdamW on mini-batches of 64 under a cosine
+// learning rate schedule, with a seeded 5,000-image validation split, early
+// stopping that keeps the best weights, a progress line per epoch and a CSV
+// log, then evaluated on the full 10,000-image test set. Batch norm uses the
+// batch's statistics while the trainer steps and its running statistics in
+// the inference program (torch's train() and eval()).
+//
+//   ./build/examples/fashion_mnist_cnn [data directory] [epochs]
+//
+// The data are Debian's dataset-fashion-mnist package by default.
+
+#include <tapeless/tapeless.hpp>
+#include <tapeless/train/fashion_mnist.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <string>
+
+namespace tl = tapeless;
+
+constexpr std::size_t batch_size = 64;
+constexpr auto X = tl::input<"X", float, batch_size, 784>;
+constexpr auto Y = tl::input<"Y", std::int32_t, batch_size>;
+
+// Pixels standardized with the training set's mean and standard deviation
+// (0.286, 0.353), as images [64, 1, 28, 28].
+constexpr auto images = tl::reshape<batch_size, 1, 28, 28>((X - tl::c<286, 1000>) * tl::c<1000, 353>);
+constexpr tl::nn::conv_options same{.padding = 1};
+constexpr auto block1 =
+    tl::max_pool2d<2>(tl::relu(tl::nn::batch_norm2d<"bn1">(tl::nn::conv2d<"conv1", 32, 3, same>(images))));  // [64, 32, 14, 14]
+constexpr auto block2 =
+    tl::max_pool2d<2>(tl::relu(tl::nn::batch_norm2d<"bn2">(tl::nn::conv2d<"conv2", 64, 3, same>(block1))));  // [64, 64, 7, 7]
+constexpr auto logits = tl::nn::linear<"fc", 10>(tl::flatten(block2));
+constexpr auto loss = tl::cross_entropy(logits, Y);
+
+int main(int argc, char** argv) try {
+  const std::filesystem::path directory =
+      argc > 1 ? std::filesystem::path(argv[1]) : tl::train::fashion_mnist_debian_directory();
+  const std::size_t epochs = argc > 2 ? std::stoul(argv[2]) : 8;
+
+  const auto train_data = tl::train::load_fashion_mnist(tl::train::fashion_mnist_split::train, directory);
+  const auto test_data = tl::train::load_fashion_mnist(tl::train::fashion_mnist_split::test, directory);
+  const auto split = tl::train::validation_split(train_data.size(), 5000.0 / 60000.0, /*seed*/ 7);
+  auto train = tl::train::training_batches<batch_size>(train_data, split.train, /*seed*/ 42);
+  auto validation = tl::train::evaluation_batches<batch_size>(train_data, split.validation);
+  auto test = tl::train::evaluation_batches<batch_size>(test_data);
+
+  // The training step (batch statistics) and the inference pass (running statistics), as types.
+  auto trainer = tl::compile(loss);
+  auto predict = tl::compile(logits);
+  auto params = tl::parameters_of(loss);  // with bn1/bn2's running statistics (buffers)
+  tl::init::he_uniform(params, /*seed*/ 1);
+  auto opt = tl::optim::optimizer(params, tl::optim::adamw{.lr = 2e-3f, .weight_decay = 1e-4f});
+  const tl::optim::cosine_annealing schedule{.t_max = epochs};
+  tl::train::early_stopping<decltype(params)> stop({.patience = 3});
+
+  std::printf("model: conv-bn-relu-pool x2 (32, 64) + linear, %zu parameters; training program: %zu kernels, "
+              "%zu KiB of buffers\n",
+              decltype(params)::scalar_count, decltype(trainer)::training_kernels,
+              decltype(trainer)::arena_bytes / 1024);
+  std::printf("data: %zu training, %zu validation, %zu test images\n", split.train.size(),
+              split.validation.size(), test_data.size());
+
+  tl::train::fit(
+      train, &validation,
+      [&](const auto& batch) {
+        const float l = trainer.step(params, X = batch.features, Y = batch.targets);
+        opt.step(params);
+        return l;
+      },
+      [&](const auto& batch) -> const auto& { return predict(params, X = batch.features); },
+      {.epochs = epochs,
+       .progress = &std::cout,
+       .log_file = "fashion_mnist_cnn.csv",
+       .learning_rate = [&] { return double(opt.lr()); },
+       .on_epoch_end =
+           [&](const tl::train::epoch_metrics& m) {
+             tl::optim::apply_schedule(opt, schedule, m.epoch);  // epochs count from 1: the next one's lr
+             return !stop.update(m.epoch, m.val_loss, params);
+           }});
+  stop.restore_best(params);
+
+  tl::train::classification_meter meter;
+  for (const auto& batch : test.epoch(0)) meter.add(predict(params, X = batch.features), batch);
+  std::printf("best epoch: %zu (validation loss %.4f)\n", stop.best_epoch(), stop.best_value());
+  std::printf("test loss: %.4f\n", meter.loss());
+  std::printf("test accuracy: %.4f\n", meter.accuracy());
+  tl::io::save(params, "fashion_mnist_cnn.safetensors");
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "fashion_mnist_cnn: %s\n", e.what());
+  return 1;
+}
