@@ -8,6 +8,13 @@
 
 #include <xsimd/xsimd.hpp>
 
+// xsimd 8.1's haddp sums the wrong lanes of AVX-512 floats (its results came
+// out permuted, and W1's input gradient with them): the reduction of L rows
+// at once is tapeless's transpose-and-add tree on xsimd (W - 1 folds of a
+// permute, two blends and an add), correct on every instruction set. Nothing
+// else of tapeless is used here.
+#include <tapeless/simd/detail/lane_sums.hpp>
+
 #include "common.hpp"
 
 #include <algorithm>
@@ -98,7 +105,7 @@ struct w1_net {
       }
     }
     // dz1 = (W2^T dz2) (1 - h1^2) with the weights before the update: for each
-    // sample, L rows of W2^T at a time, reduced across lanes together (haddp).
+    // sample, L rows of W2^T at a time, reduced across lanes together (lane_sums).
     for (std::size_t s = 0; s < B; ++s)
       for (std::size_t k0 = 0; k0 < H; k0 += L) {
         vf rows[L];
@@ -109,7 +116,7 @@ struct w1_net {
           rows[r] = acc;
         }
         const vf h = vf::load_aligned(h1[s] + k0);
-        (xsimd::haddp(rows) * (vf(1.f) - h * h)).store_aligned(dz1[s] + k0);
+        (tapeless::simd::detail::lane_sums(rows) * (vf(1.f) - h * h)).store_aligned(dz1[s] + k0);
       }
     // Updates, the gradient of each row accumulated in registers over the batch.
     const vf neg_lr(-lr);
