@@ -21,24 +21,8 @@ namespace mlp {
 
 namespace tl = tapeless;
 
-namespace {
-std::atomic<std::size_t> allocations{0};
-}
-void* operator new(std::size_t n) {
-  ++allocations;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc{};
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-  ++allocations;
-  const std::size_t al = static_cast<std::size_t>(a);
-  if (void* p = std::aligned_alloc(al, (n + al - 1) / al * al)) return p;
-  throw std::bad_alloc{};
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+// Every allocation in this test program is counted.
+#include "../counting_allocator.hpp"
 
 BOOST_AUTO_TEST_CASE(model_trained_in_pytorch_loads_and_predicts_the_same) {
   constexpr auto X = tl::input<"X", float, mlp::batch, mlp::inputs>;
