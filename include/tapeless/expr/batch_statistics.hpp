@@ -20,6 +20,7 @@
 #include <utility>
 
 #include <tapeless/core/shape.hpp>
+#include <tapeless/core/structural_double.hpp>
 #include <tapeless/expr/node.hpp>
 
 namespace tapeless {
@@ -37,7 +38,7 @@ struct channel_shape<X, std::index_sequence<I...>> {
 }  // namespace detail
 
 // The mean of each channel of X over the batch (training) or the running mean (evaluation).
-template <double Momentum>
+template <structural_double Momentum>
 struct batch_mean_op {
   static constexpr std::string_view name = "batch_mean";
   static constexpr double momentum = Momentum;
@@ -48,7 +49,7 @@ struct batch_mean_op {
 };
 
 // The biased variance of each channel of X around Mean (training) or the running variance (evaluation).
-template <double Momentum>
+template <structural_double Momentum>
 struct batch_variance_op {
   static constexpr std::string_view name = "batch_variance";
   static constexpr double momentum = Momentum;

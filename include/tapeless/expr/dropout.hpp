@@ -13,11 +13,12 @@
 #include <cstdint>
 #include <string_view>
 
+#include <tapeless/core/structural_double.hpp>
 #include <tapeless/expr/node.hpp>
 
 namespace tapeless {
 
-template <std::uint64_t Salt, double P>
+template <std::uint64_t Salt, structural_double P>
 struct dropout_op : elementwise_operation {
   static_assert(P >= 0.0 && P < 1.0, "tapeless::nn::dropout: the probability must be in [0, 1)");
   static constexpr std::string_view name = "dropout";

@@ -22,6 +22,7 @@
 
 #include <tapeless/core/diagnostics.hpp>
 #include <tapeless/core/fixed_string.hpp>
+#include <tapeless/core/structural_double.hpp>
 #include <tapeless/expr/arithmetic.hpp>
 #include <tapeless/expr/batch_statistics.hpp>
 #include <tapeless/expr/constant.hpp>
@@ -34,8 +35,8 @@ namespace tapeless::nn {
 
 // torch's defaults.
 struct batch_norm_options {
-  double eps = 1e-5;
-  double momentum = 0.1;
+  structural_double eps = 1e-5;
+  structural_double momentum = 0.1;
 };
 
 namespace detail {

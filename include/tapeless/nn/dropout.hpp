@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include <tapeless/core/fixed_string.hpp>
+#include <tapeless/core/structural_double.hpp>
 #include <tapeless/expr/dropout.hpp>
 
 namespace tapeless::nn {
@@ -24,7 +25,7 @@ constexpr std::uint64_t salt_of(const fixed_string<N>& name) {
 }
 }  // namespace detail
 
-template <fixed_string Name, double P, expression H>
+template <fixed_string Name, structural_double P, expression H>
 constexpr auto dropout(const H& h) {
   return node<dropout_op<detail::salt_of(Name), P>, H>{h};
 }

@@ -12,6 +12,7 @@
 
 #include <tapeless/core/diagnostics.hpp>
 #include <tapeless/core/fixed_string.hpp>
+#include <tapeless/core/structural_double.hpp>
 #include <tapeless/expr/arithmetic.hpp>
 #include <tapeless/expr/constant.hpp>
 #include <tapeless/nn/batch_norm.hpp>
@@ -23,7 +24,7 @@
 namespace tapeless::nn {
 
 struct layer_norm_options {
-  double eps = 1e-5;
+  structural_double eps = 1e-5;
 };
 
 namespace detail {

@@ -98,11 +98,11 @@ struct batch_statistics_family : kernel_family_defaults {
 
 TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
 
-template <double Momentum>
+template <structural_double Momentum>
 struct op_family<batch_mean_op<Momentum>> {
   using type = batch_statistics_family;
 };
-template <double Momentum>
+template <structural_double Momentum>
 struct op_family<batch_variance_op<Momentum>> {
   using type = batch_statistics_family;
 };

@@ -49,7 +49,7 @@ struct dropout_family : elementwise_family {
 
 TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
 
-template <std::uint64_t Salt, double P>
+template <std::uint64_t Salt, structural_double P>
 struct op_family<dropout_op<Salt, P>> {
   using type = dropout_family;
 };

@@ -16,7 +16,7 @@ namespace tapeless::detail {
 template <class X>
 inline constexpr long long elements_per_channel = static_cast<long long>(X::size / X::dims[1]);
 
-template <double Momentum>
+template <structural_double Momentum>
 struct vjp_rule<batch_mean_op<Momentum>> {
   template <std::size_t I, class X, class RunningMean, class Count, class G>
   static constexpr auto partial(node<batch_mean_op<Momentum>, X, RunningMean, Count>, G g) {
@@ -27,7 +27,7 @@ struct vjp_rule<batch_mean_op<Momentum>> {
   }
 };
 
-template <double Momentum>
+template <structural_double Momentum>
 struct vjp_rule<batch_variance_op<Momentum>> {
   template <std::size_t I, class X, class Mean, class RunningVar, class G>
   static constexpr auto partial(node<batch_variance_op<Momentum>, X, Mean, RunningVar>, G g) {

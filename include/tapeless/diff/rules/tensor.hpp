@@ -138,7 +138,7 @@ struct vjp_rule<take_rows_op<V, D, Ids>> {
 };
 
 // d dropout(a) = dropout(da) with the same mask (recomputed from its hash).
-template <std::uint64_t Salt, double P>
+template <std::uint64_t Salt, structural_double P>
 struct vjp_rule<dropout_op<Salt, P>> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<dropout_op<Salt, P>, A>, G g) {
