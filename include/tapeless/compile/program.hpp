@@ -43,6 +43,15 @@
 #include <tapeless/expr/parameter_symbols.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 
+// The attributes of a step run as one function (see step_in_one_function).
+// noclone keeps g++'s IPA-SRA from cloning it (a clone is not flattened);
+// clang has no such attribute (and warns on it) nor that clone.
+#if defined(__clang__)
+#define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline, gnu::flatten]]
+#else
+#define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline, gnu::noclone, gnu::flatten]]
+#endif
+
 namespace tapeless {
 
 namespace detail {
@@ -242,8 +251,8 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
   }
   template <class Schedule, class Update, class Store, class... Bindings>
     requires(step_in_one_function<Schedule>)
-  [[gnu::noinline, gnu::noclone, gnu::flatten]] bool run(bool training, Update& update, Store& params,
-                                                const Bindings&... bindings) noexcept {
+  TAPELESS_ONE_FUNCTION_STEP bool run(bool training, Update& update, Store& params,
+                                      const Bindings&... bindings) noexcept {
     return run_checked<Schedule>(training, update, params, bindings...);
   }
 

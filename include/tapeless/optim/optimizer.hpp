@@ -184,7 +184,7 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
 
   void initialize_state() noexcept {
     std::apply(
-        [this](auto&... per_parameter) {
+        [&](auto&... per_parameter) {
           (..., [&](auto& buffers) {
             for (std::size_t k = 0; k < state_tensors; ++k) {
               using T = typename std::remove_cvref_t<decltype(buffers[k])>::value_type;
