@@ -4,6 +4,7 @@
     python3 bench/run.py                 # build, check, time, write bench/results.{md,csv}
     python3 bench/run.py --quick         # a quick look: 3 rounds of 0.05 s
     python3 bench/run.py --rounds 15 --seconds 0.5 --cpu 0
+    python3 bench/run.py --groups sequence --no-compile-cost   # W6 and the streaming layers only
 
 Every implementation is a program in bench/peers/ that reads the same weights
 and data (written by make_inputs). The suite
@@ -50,7 +51,14 @@ SCALAR_PROGRAMS = [
     ("tapeless (scalar form)", "scalar_tapeless_vars", {}),
     ("ADOL-C", "scalar_adolc", {}),
 ]
-REFERENCE = {"mlp": "hand-written", "scalar": "hand-coded"}
+# W6 and the streaming layers (bench/peers/sequence_inputs.hpp): against libtorch, the
+# hand-written streaming loops being in bench/streaming/recurrent_latency.cpp.
+SEQUENCE_PROGRAMS = [
+    ("libtorch", "torch_sequence", {}),
+    ("tapeless", "tapeless_sequence", {}),
+]
+GROUPS = [("mlp", MLP_PROGRAMS), ("scalar", SCALAR_PROGRAMS), ("sequence", SEQUENCE_PROGRAMS)]
+REFERENCE = {"mlp": "hand-written", "scalar": "hand-coded", "sequence": "libtorch"}
 
 W2_FLOP = 2.0 * 64 * (3.0 * (784 * 256 + 256 * 128 + 128 * 10) - 784 * 256)  # common.hpp
 
@@ -61,7 +69,14 @@ WORKLOAD_TEXT = {
     "dense16_infer_b1": "dense 16x16, batch 1",
     "dense64_infer_b1": "dense 64x64, batch 1",
     "w2_train_b64": "W2 train step, batch 64",
+    "w6_lstm_train_b64": "W6 LSTM-128 sequence classifier train step, batch 64",
+    "stream_gru8": "GRU-8, one streamed sample",
+    "stream_gru16": "GRU-16, one streamed sample",
+    "stream_lstm16": "LSTM-16, one streamed sample",
+    "stream_lstm32": "LSTM-32, one streamed sample",
 }
+# RTNeural's published per-sample figures (i7-8700B, xsimd), ns.
+RTNEURAL_NS = {"stream_gru8": 106, "stream_gru16": 219, "stream_lstm16": 332, "stream_lstm32": 1035}
 
 W3_FUNCTIONS = ["sum", "product", "logsumexp", "normal"]
 W3_TEXT = {"sum": "sum", "product": "product", "logsumexp": "log-sum-exp", "normal": "normal log-density"}
@@ -70,7 +85,7 @@ for _f in W3_FUNCTIONS:
         WORKLOAD_TEXT[f"w3_{_f}_n{_n}"] = f"W3 {W3_TEXT[_f]}, n = {_n}"
 
 # Check tolerance: relative difference of the check value from the reference.
-TOLERANCE = {"mlp": 1e-4, "scalar": 1e-9}
+TOLERANCE = {"mlp": 1e-4, "scalar": 1e-9, "sequence": 1e-4}
 
 
 def log(*a):
@@ -159,6 +174,8 @@ def main():
     ap.add_argument("--no-compile-cost", action="store_true", help="skip W4")
     ap.add_argument("--compile-repetitions", type=int, default=3)
     ap.add_argument("--out", default="bench", help="where results.md and results.csv go")
+    ap.add_argument("--groups", default="mlp,scalar,sequence",
+                    help="which workloads, comma-separated: mlp (W1, W2), scalar (W3), sequence (W6, streaming)")
     args = ap.parse_args()
     if args.quick:
         args.rounds, args.seconds, args.compile_repetitions = 3, 0.05, 1
@@ -172,12 +189,13 @@ def main():
     run([str(peers_dir / "make_inputs"), str(data_dir)])
 
     programs = []  # (group, name, exe, env)
-    for group, table in (("mlp", MLP_PROGRAMS), ("scalar", SCALAR_PROGRAMS)):
+    groups = [(g, t) for g, t in GROUPS if g in args.groups.split(",")]
+    for group, table in groups:
         for name, prog, extra in table:
             exe = peers_dir / prog
             if exe.exists():
                 programs.append((group, name, exe, bench_env(extra)))
-    absent = [n for g, t in (("mlp", MLP_PROGRAMS), ("scalar", SCALAR_PROGRAMS)) for n, p, _ in t
+    absent = [n for g, t in groups for n, p, _ in t
               if not (peers_dir / p).exists()]
     load_before = os.getloadavg()
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -236,12 +254,13 @@ def main():
             agrees = rel <= TOLERANCE[group] and math.isfinite(finals[group, w, name])
         rows.append(dict(group=group, workload=w, impl=name, median=med, min=lo, max=hi, ratio=ratio,
                          ratio_lo=ratio_range[0], ratio_hi=ratio_range[1], check=v, rel=rel, agrees=agrees))
-    impl_rank = {n: i for i, (n, _, _) in enumerate(MLP_PROGRAMS + SCALAR_PROGRAMS)}
+    impl_rank = {n: i for i, (n, _, _) in enumerate(MLP_PROGRAMS + SCALAR_PROGRAMS + SEQUENCE_PROGRAMS)}
+    group_rank = {g: i for i, (g, _) in enumerate(GROUPS)}
     def workload_key(w):
         m = re.match(r"w3_(\w+)_n(\d+)$", w)
         return (W3_FUNCTIONS.index(m.group(1)), int(m.group(2))) if m else (list(WORKLOAD_TEXT).index(w), 0)
 
-    rows.sort(key=lambda r: (r["group"] != "mlp", workload_key(r["workload"]), impl_rank[r["impl"]]))
+    rows.sort(key=lambda r: (group_rank[r["group"]], workload_key(r["workload"]), impl_rank[r["impl"]]))
 
     peak_name = peaks[0][0] if peaks else "?"
     peak = summary([p[1] for p in peaks]) if peaks else None
@@ -296,7 +315,8 @@ def main():
               f"order rotated each round. Command: `python3 bench/run.py"
               f"{' --quick' if args.quick else ''}"
               f"{'' if args.quick or args.rounds == 9 else f' --rounds {args.rounds}'}"
-              f"{'' if args.quick or args.seconds == 0.3 else f' --seconds {args.seconds}'}`.")
+              f"{'' if args.quick or args.seconds == 0.3 else f' --seconds {args.seconds}'}"
+              f"{'' if args.groups == 'mlp,scalar,sequence' else f' --groups {args.groups}'}`.")
     if absent:
         md.append(f"- Not built (package absent): {', '.join(absent)}.")
     md.append("")
@@ -330,9 +350,12 @@ def main():
             md.append(line)
         md.append("")
 
-    table("mlp", "W1 and W2: training steps and inference (float32)", extra_w2=True)
+    if any(r["group"] == "mlp" for r in rows):
+        table("mlp", "W1 and W2: training steps and inference (float32)", extra_w2=True)
     if any(r["group"] == "scalar" for r in rows):
         table("scalar", "W3: scalar AD gradients (float64)")
+    if any(r["group"] == "sequence" for r in rows):
+        table("sequence", "W6 and streaming recurrent layers against libtorch (float32; ratio: time / libtorch's)")
     if w4:
         md.append("## W4: compile cost (g++ -O2, one file, compile only)\n")
         md.append("Pinned to the benchmark core; under load the wall time stretches, the CPU time "
@@ -344,7 +367,7 @@ def main():
         md.append("")
 
     # Targets.
-    md.append("## Targets (issues 5 and 13)\n")
+    md.append("## Targets (issues 5, 12 and 13)\n")
 
     def verdict(ok):
         return "met" if ok else "**not met**"
@@ -374,6 +397,16 @@ def main():
     if tl:
         md.append(f"- Dense 16x16 at batch 1 (issue 13): {tl['median']:.1f} ns per call "
                   f"(target <= 5 ns: {verdict(tl['median'] <= 5.0)}).")
+    # Issue 12: sequences.
+    tl, tt = t_of("w6_lstm_train_b64", "tapeless", "sequence"), t_of("w6_lstm_train_b64", "libtorch", "sequence")
+    if tl and tt:
+        md.append(f"- W6 (issue 12): libtorch / tapeless = {1 / tl['ratio']:.2f}x "
+                  f"(target >= 2x: {verdict(tl['ratio'] <= 0.5)}).")
+    for w, ns in RTNEURAL_NS.items():
+        tl = t_of(w, "tapeless", "sequence")
+        if tl:
+            md.append(f"- {WORKLOAD_TEXT[w]} (issue 12): {tl['median']:.0f} ns, RTNeural's published {ns} ns "
+                      f"(faster: {verdict(tl['median'] < ns)}); libtorch / tapeless = {1 / tl['ratio']:.0f}x.")
     scal = [r for r in rows if r["group"] == "scalar" and r["impl"].startswith("tapeless")]
     if scal:
         worst = max(scal, key=lambda r: r["ratio"])
@@ -397,7 +430,7 @@ def main():
     (out_dir / "results.md").write_text(text)
     with open(out_dir / "results.csv", "w", newline="") as f:
         wr = csv.writer(f)
-        wr.writerow(["workload", "implementation", "median_ns", "min_ns", "max_ns", "ratio_to_handwritten"])
+        wr.writerow(["workload", "implementation", "median_ns", "min_ns", "max_ns", "ratio_to_reference"])
         for r in rows:
             wr.writerow([r["workload"], r["impl"], f"{r['median']:.1f}", f"{r['min']:.1f}", f"{r['max']:.1f}",
                          f"{r['ratio']:.4f}"])
