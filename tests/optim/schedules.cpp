@@ -115,8 +115,11 @@ BOOST_AUTO_TEST_CASE(apply_schedule_refuses_non_finite_or_negative_numbers_and_l
   refuses(tl::optim::step_lr{.step_size = 1, .gamma = -0.5f}, "step_lr: gamma must be finite and >= 0");
   refuses(tl::optim::exponential_lr{.gamma = nan}, "exponential_lr: gamma must be finite and >= 0");
   refuses(tl::optim::cosine_annealing{.t_max = 5, .eta_min = inf}, "cosine_annealing: eta_min must be finite");
-  refuses(tl::optim::linear_warmup{.warmup_steps = 5, .start_factor = 2}, "linear_warmup: start_factor must be in [0, 1]");
-  refuses(tl::optim::linear_warmup{.warmup_steps = 1, .then = tl::optim::exponential_lr{.gamma = inf}},
+  // clang workaround: clang 14 deduces no template argument from designated
+  // initializers (P1816, clang 17), so the next schedule's type is named.
+  refuses(tl::optim::linear_warmup<>{.warmup_steps = 5, .start_factor = 2},
+          "linear_warmup: start_factor must be in [0, 1]");
+  refuses(tl::optim::linear_warmup<tl::optim::exponential_lr>{.warmup_steps = 1, .then = {.gamma = inf}},
           "exponential_lr: gamma must be finite");
   // A schedule without invalid() is still refused an lr that is not a number >= 0.
   refuses([](float, std::size_t) { return -1.f; }, "the schedule gives lr -1");
