@@ -6,6 +6,7 @@
 #include <tapeless/expr/activations.hpp>
 #include <tapeless/expr/arithmetic.hpp>
 #include <tapeless/expr/atan2.hpp>
+#include <tapeless/expr/batch_matmul.hpp>
 #include <tapeless/expr/batch_statistics.hpp>
 #include <tapeless/expr/clamp.hpp>
 #include <tapeless/expr/compare.hpp>

@@ -2,6 +2,7 @@
 // Every kernel family (compile/kernels/family.hpp says what one is). A new
 // family is one file under compile/kernels/ and one line here.
 
+#include <tapeless/compile/kernels/batch_matmul.hpp>
 #include <tapeless/compile/kernels/batch_statistics.hpp>
 #include <tapeless/compile/kernels/conv2d.hpp>
 #include <tapeless/compile/kernels/copy.hpp>

@@ -8,6 +8,7 @@
 #include <tapeless/diff/reverse.hpp>
 #include <tapeless/diff/rules/arithmetic.hpp>
 #include <tapeless/diff/rules/atan2.hpp>
+#include <tapeless/diff/rules/batch_matmul.hpp>
 #include <tapeless/diff/rules/batch_statistics.hpp>
 #include <tapeless/diff/rules/clamp.hpp>
 #include <tapeless/diff/rules/compare.hpp>
