@@ -8,6 +8,7 @@
 #include <tapeless/expr/atan2.hpp>
 #include <tapeless/expr/batch_matmul.hpp>
 #include <tapeless/expr/batch_statistics.hpp>
+#include <tapeless/expr/causal_mask.hpp>
 #include <tapeless/expr/clamp.hpp>
 #include <tapeless/expr/compare.hpp>
 #include <tapeless/expr/constant.hpp>
@@ -27,6 +28,7 @@
 #include <tapeless/expr/minmax.hpp>
 #include <tapeless/expr/node.hpp>
 #include <tapeless/expr/operand.hpp>
+#include <tapeless/expr/permute.hpp>
 #include <tapeless/expr/pool2d.hpp>
 #include <tapeless/expr/pow.hpp>
 #include <tapeless/expr/reduce.hpp>

@@ -11,4 +11,6 @@
 #include <tapeless/nn/layer_norm.hpp>
 #include <tapeless/nn/linear.hpp>
 #include <tapeless/nn/lstm.hpp>
+#include <tapeless/nn/multihead_attention.hpp>
 #include <tapeless/nn/rnn.hpp>
+#include <tapeless/nn/transformer_encoder_layer.hpp>

@@ -4,6 +4,7 @@
 
 #include <tapeless/compile/kernels/batch_matmul.hpp>
 #include <tapeless/compile/kernels/batch_statistics.hpp>
+#include <tapeless/compile/kernels/causal_mask.hpp>
 #include <tapeless/compile/kernels/conv2d.hpp>
 #include <tapeless/compile/kernels/copy.hpp>
 #include <tapeless/compile/kernels/dropout.hpp>
@@ -15,6 +16,7 @@
 #include <tapeless/compile/kernels/matmul.hpp>
 #include <tapeless/compile/kernels/one_hot.hpp>
 #include <tapeless/compile/kernels/output.hpp>
+#include <tapeless/compile/kernels/permute.hpp>
 #include <tapeless/compile/kernels/pool2d.hpp>
 #include <tapeless/compile/kernels/reduce.hpp>
 #include <tapeless/compile/kernels/reshape.hpp>

@@ -10,12 +10,14 @@
 #include <tapeless/diff/rules/atan2.hpp>
 #include <tapeless/diff/rules/batch_matmul.hpp>
 #include <tapeless/diff/rules/batch_statistics.hpp>
+#include <tapeless/diff/rules/causal_mask.hpp>
 #include <tapeless/diff/rules/clamp.hpp>
 #include <tapeless/diff/rules/compare.hpp>
 #include <tapeless/diff/rules/conv2d.hpp>
 #include <tapeless/diff/rules/elementary.hpp>
 #include <tapeless/diff/rules/erf.hpp>
 #include <tapeless/diff/rules/minmax.hpp>
+#include <tapeless/diff/rules/permute.hpp>
 #include <tapeless/diff/rules/pool2d.hpp>
 #include <tapeless/diff/rules/pow.hpp>
 #include <tapeless/diff/rules/where.hpp>

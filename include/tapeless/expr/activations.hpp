@@ -4,10 +4,15 @@
 // elementwise chain): leaky_relu, elu, gelu, softplus, silu. sigmoid, tanh and
 // relu are elementary ops (expr/elementary.hpp); softmax and log_softmax are
 // in expr/reduce.hpp.
+//
+// Two GELUs: gelu and gelu_tanh are the tanh approximation (torch's
+// gelu(approximate="tanh")); gelu_exact is the erf form, torch.nn.GELU()'s
+// default and TransformerEncoderLayer's activation="gelu".
 
 #include <tapeless/expr/arithmetic.hpp>
 #include <tapeless/expr/constant.hpp>
 #include <tapeless/expr/elementary.hpp>
+#include <tapeless/expr/erf.hpp>
 #include <tapeless/expr/minmax.hpp>
 
 namespace tapeless {
@@ -50,6 +55,18 @@ constexpr auto gelu(const A& a) {
   // every use of the layer's input a distinct subexpression (expr/label.hpp).
   constexpr auto sqrt_2_over_pi = c<7978845608028654, 10000000000000000>;
   return c<1, 2> * a * (c<1> + tanh(sqrt_2_over_pi * (a + c<44715, 1000000> * pow(a, c<3>))));
+}
+
+// The same tanh approximation, named for what it is.
+template <expression A>
+constexpr auto gelu_tanh(const A& a) {
+  return gelu(a);
+}
+
+// GELU, exact (torch.nn.GELU()'s default): a P(Z <= a) = a/2 (1 + erf(a / sqrt(2))).
+template <expression A>
+constexpr auto gelu_exact(const A& a) {
+  return a * normal_cdf(a);
 }
 
 // log(1 + e^a), computed as relu(a) + log(1 + e^-|a|) so that it neither
