@@ -1,0 +1,133 @@
+// Multi-head attention and the pre-norm transformer block against PyTorch
+// (tests/reference/attention.py): outputs, and the gradient of
+// sum(outputs * V) with respect to every parameter and to the input, in
+// float64 with odd sizes (N = 3, T = 5, two heads of width 4), causal and
+// not; central differences as a second check. The block's training steps and
+// its state_dict are in transformer_block.cpp (one translation unit each, to
+// keep their compile time and memory apart).
+#define BOOST_TEST_MODULE nn_attention
+#include "compile/support.hpp"
+
+#include <cmath>
+#include <cstddef>
+#include <filesystem>
+#include <string_view>
+
+#include "reference/attention.inc"
+
+namespace tl = tapeless;
+
+namespace {
+
+constexpr std::size_t N = reference::N, T = reference::T, E = reference::E, heads = reference::heads,
+                      FF = reference::FF;
+constexpr double tolerance = 1e-10;  // float64: only the order of sums differs from PyTorch
+constexpr double fd_step = 1e-6, fd_tolerance = 1e-6;
+constexpr auto X = tl::param<"X", double, N, T, E>;  // a param, so that its gradient is computed
+constexpr auto V = tl::input<"V", double, N, T, E>;
+constexpr tl::nn::attention_options causal{.causal = true};
+
+#define TAPELESS_TEST_ATTENTION_PARAMS(store, r, prefix, torch_prefix)                               \
+  test::fill(store.get<prefix "in_proj_weight">(), r::torch_prefix##in_proj_weight);                 \
+  test::fill(store.get<prefix "in_proj_bias">(), r::torch_prefix##in_proj_bias);                     \
+  test::fill(store.get<prefix "out_proj.weight">(), r::torch_prefix##out_proj_weight);               \
+  test::fill(store.get<prefix "out_proj.bias">(), r::torch_prefix##out_proj_bias)
+
+#define TAPELESS_TEST_ATTENTION_GRADIENTS(store, r, prefix, torch_prefix)                                            \
+  test::check_close(prefix "in_proj_weight", store.grad<prefix "in_proj_weight">(),                                   \
+                    r::grad_##torch_prefix##in_proj_weight, tolerance);                                               \
+  test::check_close(prefix "in_proj_bias", store.grad<prefix "in_proj_bias">(), r::grad_##torch_prefix##in_proj_bias, \
+                    tolerance);                                                                                       \
+  test::check_close(prefix "out_proj.weight", store.grad<prefix "out_proj.weight">(),                                 \
+                    r::grad_##torch_prefix##out_proj_weight, tolerance);                                              \
+  test::check_close(prefix "out_proj.bias", store.grad<prefix "out_proj.bias">(),                                     \
+                    r::grad_##torch_prefix##out_proj_bias, tolerance)
+
+#define TAPELESS_TEST_BLOCK_REST(store, r, what)                           \
+  what(store, r, "block.linear1.weight", linear1_weight);                 \
+  what(store, r, "block.linear1.bias", linear1_bias);                     \
+  what(store, r, "block.linear2.weight", linear2_weight);                 \
+  what(store, r, "block.linear2.bias", linear2_bias);                     \
+  what(store, r, "block.norm1.weight", norm1_weight);                     \
+  what(store, r, "block.norm1.bias", norm1_bias);                         \
+  what(store, r, "block.norm2.weight", norm2_weight);                     \
+  what(store, r, "block.norm2.bias", norm2_bias)
+
+#define TAPELESS_TEST_FILL(store, r, name, id) test::fill(store.get<name>(), r::id)
+#define TAPELESS_TEST_GRADIENT(store, r, name, id) test::check_close(name, store.grad<name>(), r::grad_##id, tolerance)
+
+// Outputs, loss and the input's gradient of a layer whose params are filled;
+// central differences of every parameter (the input included).
+template <class Out, class Store, class Values, class Output, class GradX>
+void check_against_pytorch(const Out& outputs, Store& params, const Values& xs, const Values& v,
+                           const Output& expected_output, double expected_loss, const GradX& grad_x) {
+  test::fill(params.template get<"X">(), xs);
+  tl::tensor<double, N, T, E> weights;
+  test::fill(weights, v);
+
+  auto forward = tl::compile(outputs);
+  const auto& y = forward(params);
+  test::check_close("outputs", y, expected_output, tolerance);
+  for (double value : y) BOOST_TEST(std::isfinite(value));
+
+  const auto loss = tl::sum(outputs * V);
+  auto program = tl::compile(loss);
+  test::check_close("loss", program.step(params, V = weights), expected_loss, tolerance);
+  test::check_close("X", params.template grad<"X">(), grad_x, tolerance);
+  Store copy = params;
+  test::check_finite_differences(program, copy, fd_step, fd_tolerance, V = weights);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(multihead_attention_outputs_and_gradients_match_pytorch) {
+  namespace r = reference::attention;
+  constexpr auto outputs = tl::nn::multihead_attention<"attn", heads>(X);
+  static_assert(std::is_same_v<tl::shape_of<decltype(outputs)>, tl::shape<N, T, E>>);
+  auto params = tl::parameters_of(tl::sum(outputs));
+  static_assert(std::is_same_v<std::remove_cvref_t<decltype(params.get<"attn.in_proj_weight">())>,
+                               tl::tensor<double, 3 * E, E>>);
+  TAPELESS_TEST_ATTENTION_PARAMS(params, r, "attn.", );
+  check_against_pytorch(outputs, params, r::X, r::V, r::output, r::loss, r::grad_X);
+  TAPELESS_TEST_ATTENTION_GRADIENTS(params, r, "attn.", );
+}
+
+BOOST_AUTO_TEST_CASE(causal_multihead_attention_outputs_and_gradients_match_pytorch) {
+  namespace r = reference::causal_attention;
+  constexpr auto outputs = tl::nn::multihead_attention<"attn", heads, causal>(X);
+  auto params = tl::parameters_of(tl::sum(outputs));
+  TAPELESS_TEST_ATTENTION_PARAMS(params, r, "attn.", );
+  check_against_pytorch(outputs, params, r::X, r::V, r::output, r::loss, r::grad_X);
+  TAPELESS_TEST_ATTENTION_GRADIENTS(params, r, "attn.", );
+}
+
+BOOST_AUTO_TEST_CASE(causal_attention_output_at_a_step_ignores_later_steps) {
+  // The first query sees only itself: changing the last step leaves output step 0 as it was.
+  constexpr auto S = tl::input<"S", float, 1, T, E>;
+  constexpr auto outputs = tl::nn::multihead_attention<"attn", heads, causal>(S);
+  auto params = tl::parameters_of(outputs);
+  tl::init::xavier_uniform(params, 3);
+  tl::tensor<float, 1, T, E> xs;
+  for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = std::sin(0.7f * static_cast<float>(i));
+  auto forward = tl::compile(outputs);
+  const auto before = forward(params, S = xs);
+  for (std::size_t e = 0; e < E; ++e) xs(0, T - 1, e) += 3.0f;
+  const auto& after = forward(params, S = xs);
+  for (std::size_t t = 0; t + 1 < T; ++t)
+    for (std::size_t e = 0; e < E; ++e) BOOST_TEST(after(0, t, e) == before(0, t, e));
+  bool last_changed = false;
+  for (std::size_t e = 0; e < E; ++e) last_changed = last_changed || after(0, T - 1, e) != before(0, T - 1, e);
+  BOOST_TEST(last_changed);
+}
+
+BOOST_AUTO_TEST_CASE(transformer_encoder_layer_outputs_and_gradients_match_pytorch) {
+  namespace r = reference::block;
+  constexpr auto outputs = tl::nn::transformer_encoder_layer<"block", heads, FF, causal>(X);
+  auto params = tl::parameters_of(tl::sum(outputs));
+  TAPELESS_TEST_ATTENTION_PARAMS(params, r, "block.self_attn.", self_attn_);
+  TAPELESS_TEST_BLOCK_REST(params, r, TAPELESS_TEST_FILL);
+  check_against_pytorch(outputs, params, r::X, r::V, r::output, r::loss, r::grad_X);
+  TAPELESS_TEST_ATTENTION_GRADIENTS(params, r, "block.self_attn.", self_attn_);
+  TAPELESS_TEST_BLOCK_REST(params, r, TAPELESS_TEST_GRADIENT);
+}
+
