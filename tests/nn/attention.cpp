@@ -131,3 +131,22 @@ BOOST_AUTO_TEST_CASE(transformer_encoder_layer_outputs_and_gradients_match_pytor
   TAPELESS_TEST_BLOCK_REST(params, r, TAPELESS_TEST_GRADIENT);
 }
 
+
+BOOST_AUTO_TEST_CASE(xavier_uniform_starts_attention_as_torch_does) {
+  // torch: in_proj_weight xavier_uniform_ (fan_in E, fan_out 3E), every bias 0, norm scales 1.
+  constexpr auto S = tl::input<"S", float, N, T, E>;
+  auto params = tl::parameters_of(tl::nn::transformer_encoder_layer<"block", heads, FF, causal>(S));
+  tl::init::xavier_uniform(params, 5);
+  const double bound = std::sqrt(6.0 / (E + 3 * E));
+  double largest = 0;
+  for (float w : params.get<"block.self_attn.in_proj_weight">()) {
+    BOOST_TEST(std::abs(w) <= bound);
+    largest = std::max(largest, double(std::abs(w)));
+  }
+  BOOST_TEST(largest > 0.9 * bound);  // 192 draws: the largest is near the bound
+  for (float b : params.get<"block.self_attn.in_proj_bias">()) BOOST_TEST(b == 0.0f);
+  for (float b : params.get<"block.self_attn.out_proj.bias">()) BOOST_TEST(b == 0.0f);
+  for (float b : params.get<"block.linear1.bias">()) BOOST_TEST(b == 0.0f);
+  for (float w : params.get<"block.norm1.weight">()) BOOST_TEST(w == 1.0f);
+  for (float w : params.get<"block.norm2.bias">()) BOOST_TEST(w == 0.0f);
+}
