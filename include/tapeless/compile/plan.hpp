@@ -239,6 +239,9 @@ constexpr buffer_plan<N> place_buffers(const graph_facts<N, E>& g, const ownersh
       const int until = g.nodes[i].scratch_lives_with_result && last_read[i] > at ? last_read[i] : at;
       p.scratch_offset[i] = place(g.nodes[i].scratch_bytes, at, until);
     }
+    // A product run with this kernel's loop as its epilogue works inside this kernel.
+    if (const int e = o.epilogue_of[i]; e >= 0 && g.nodes[e].scratch_bytes > 0)
+      p.scratch_offset[e] = place(g.nodes[e].scratch_bytes, at, at);
   }
   return p;
 }

@@ -1,0 +1,65 @@
+// A convolution runs its consumer's elementwise loop as its epilogue, image by
+// image (compile/kernels/conv2d.hpp): in a forward-only program, the bias,
+// batch norm with its running statistics and the activation cost no pass of
+// their own. Values against PyTorch (tests/reference/conv_epilogue.py), and
+// the plans say the loop was fused.
+#define BOOST_TEST_MODULE compile_conv_epilogue
+#include "support.hpp"
+
+#include "../reference/conv_epilogue.inc"
+
+namespace tl = tapeless;
+
+namespace {
+constexpr double tolerance = 1e-12;
+
+// Does some kernel of schedule S run the convolution node as its epilogue's producer?
+template <class S>
+bool runs_a_convolution_with_an_epilogue() {
+  for (std::size_t k = 0; k < S::plan.kernel_count; ++k) {
+    const int e = S::plan.epilogue_of[static_cast<std::size_t>(S::plan.schedule[k])];
+    if (e >= 0 && S::graph.nodes[static_cast<std::size_t>(e)].scratch_bytes > 0) return true;
+  }
+  return false;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(batch_norm_in_eval_and_relu_run_in_the_convolutions_epilogue_as_pytorch_eval) {
+  namespace r = reference::conv_bn_relu;
+  constexpr auto X = tl::input<"X", double, 3, 5, 9, 7>;
+  constexpr auto y = tl::relu(
+      tl::nn::batch_norm2d<"bn">(tl::nn::conv2d<"conv", 4, 3, tl::nn::conv_options{.stride = 2, .padding = 1}>(X)));
+  auto predict = tl::compile(y);
+  using S = decltype(predict)::forward_schedule;
+  BOOST_TEST(runs_a_convolution_with_an_epilogue<S>());
+  auto params = tl::parameters_of(y);
+  test::fill(params.get<"conv.weight">(), r::weight);
+  test::fill(params.get<"conv.bias">(), r::bias);
+  test::fill(params.get<"bn.running_mean">(), r::running_mean);
+  test::fill(params.get<"bn.running_var">(), r::running_var);
+  test::fill(params.get<"bn.weight">(), r::bn_weight);
+  test::fill(params.get<"bn.bias">(), r::bn_bias);
+  tl::tensor<double, 3, 5, 9, 7> x;
+  test::fill(x, r::x);
+  test::check_close("y", predict(params, X = x), r::y, tolerance);
+  // A second call from the same buffers gives the same values (nothing left behind in the scratch).
+  test::check_close("y again", predict(params, X = x), r::y, tolerance);
+}
+
+BOOST_AUTO_TEST_CASE(an_epilogue_reading_an_operand_along_the_width_runs_row_by_row_as_pytorch) {
+  namespace r = reference::conv_tanh_row;
+  constexpr auto X = tl::input<"X", double, 2, 3, 6, 5>;
+  constexpr auto R = tl::input<"R", double, 5>;
+  constexpr auto y = tl::tanh(tl::nn::conv2d<"conv", 6, 3, tl::nn::conv_options{.padding = 1}>(X)) * R;
+  auto predict = tl::compile(y);
+  using S = decltype(predict)::forward_schedule;
+  BOOST_TEST(runs_a_convolution_with_an_epilogue<S>());
+  auto params = tl::parameters_of(y);
+  test::fill(params.get<"conv.weight">(), r::weight);
+  test::fill(params.get<"conv.bias">(), r::bias);
+  tl::tensor<double, 2, 3, 6, 5> x;
+  tl::tensor<double, 5> row;
+  test::fill(x, r::x);
+  test::fill(row, r::r);
+  test::check_close("y", predict(params, X = x, R = row), r::y, tolerance);
+}
