@@ -12,6 +12,9 @@
 //   w2.weights  float32: fc1.weight [256, 784], fc1.bias [256], fc2.weight [128, 256],
 //               fc2.bias [128], fc3.weight [10, 128], fc3.bias [10]
 //   w2.data     float32 X [1024, 784], then int32 Y [1024] (class ids 0..9)
+//   w5.weights  float32: conv1.weight [32, 1, 3, 3], conv1.bias [32], conv2.weight
+//               [64, 32, 3, 3], conv2.bias [64], fc1.weight [128, 3136], fc1.bias [128],
+//               fc2.weight [10, 128], fc2.bias [10]; W5 reads w2.data's images as [64, 1, 28, 28]
 //   w3.data     float64: x [1000] in [-1, 1], p [1000] in [0.5, 1.5],
 //               y [1000] (observations), then mu, sigma
 //
@@ -28,7 +31,8 @@
 //          prints "calls <workload> <n>": calls per repetition of ~seconds (0.3).
 //        <program> <data directory> time <workload>=<calls> ...
 //          for each workload named: resets, warms up (a tenth of the calls),
-//          times the calls, prints "time <workload> <ns per call> <final value>".
+//          times the calls, prints "time <workload> <ns per call> <final value>
+//          <CPU ns per call>" (the process's CPU time, every thread's).
 
 #include "harness.hpp"
 
@@ -38,6 +42,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <stdexcept>
@@ -68,6 +73,39 @@ inline constexpr double flop_per_step =
 namespace w3 {
 inline constexpr std::size_t max_n = 1000;
 }
+
+// W5: a LeNet-like CNN on 28x28 images at batch 64, SGD with momentum:
+// conv1 1->32 3x3 pad 1, ReLU, 2x2 max pool; conv2 32->64 3x3 pad 1, ReLU,
+// 2x2 max pool; fc1 3136->128, ReLU; fc2 128->10; softmax cross-entropy.
+namespace w5 {
+inline constexpr std::size_t batch = 64, side = 28, c1 = 32, c2 = 64, fc_in = c2 * 7 * 7, h = 128, out = 10,
+                             batches = w2::batches;
+inline constexpr float lr = 0.01f, momentum = 0.9f;
+inline constexpr std::size_t weight_count =
+    c1 * 9 + c1 + c2 * c1 * 9 + c2 + h * fc_in + h + out * h + out;
+// FLOP per step, counted as for W2: 2 per multiply-add of the forward pass,
+// the same for each weight gradient and for each input gradient but conv1's
+// (the images need none); pooling, ReLU and the loss not counted.
+inline constexpr double conv1_flop = 2.0 * batch * c1 * side * side * 9;
+inline constexpr double conv2_flop = 2.0 * batch * c2 * (side / 2) * (side / 2) * c1 * 9;
+inline constexpr double fc_flop = 2.0 * batch * (fc_in * h + h * out);
+inline constexpr double flop_per_step = 2 * conv1_flop + 3 * conv2_flop + 3 * fc_flop;
+// W5 with batch norm after each convolution, evaluated (torch's eval()): the
+// forward pass alone, at batch 64, with running statistics that have moved.
+inline constexpr double flop_per_inference = conv1_flop + conv2_flop + fc_flop;
+
+// Batch norm k's (1 or 2) value for channel c: the weight, bias, running mean
+// and running variance; smooth numbers away from torch's start (1, 0, 0, 1),
+// made the same way by every program.
+struct batch_norm_entry {
+  float weight, bias, running_mean, running_var;
+};
+inline batch_norm_entry batch_norm_values(int k, std::size_t c) {
+  const double t = double(c) + 0.37 * k;
+  return {float(1 + 0.2 * std::sin(t)), float(0.1 * std::cos(1.3 * t)), float(0.05 * std::sin(2.1 * t)),
+          float(0.6 + 0.3 * (1 + std::cos(0.7 * t)))};
+}
+}  // namespace w5
 
 // Dense layers at batch 1 (RTNeural's benchmark shapes): y = W x + b, N
 // inputs and N outputs, no activation. Weights in PyTorch's layout ([out,
@@ -120,6 +158,15 @@ struct w2_data {
   std::vector<std::int32_t> y;
   explicit w2_data(const std::string& dir)
       : weights(read_blob<float>(dir + "/w2.weights", w2::weight_count)),
+        x(read_blob<float>(dir + "/w2.data", w2::samples * w2::in)),
+        y(read_blob<std::int32_t>(dir + "/w2.data", w2::samples, w2::samples * w2::in * sizeof(float))) {}
+};
+
+struct w5_data {
+  std::vector<float> weights, x;
+  std::vector<std::int32_t> y;
+  explicit w5_data(const std::string& dir)
+      : weights(read_blob<float>(dir + "/w5.weights", w5::weight_count)),
         x(read_blob<float>(dir + "/w2.data", w2::samples * w2::in)),
         y(read_blob<std::int32_t>(dir + "/w2.data", w2::samples, w2::samples * w2::in * sizeof(float))) {}
 };
@@ -199,9 +246,12 @@ class driver {
       if (it == calls_.end()) return;
       reset();
       run(body, it->second / 10 + 1);
+      const std::clock_t cpu_start = std::clock();  // the process's CPU time, all its threads
       const double t = run(body, it->second);
+      const double cpu = double(std::clock() - cpu_start) / CLOCKS_PER_SEC;
       const double last = double(body(it->second));
-      std::printf("time %s %.6g %.9g\n", name.c_str(), t * 1e9 / double(it->second), last);
+      std::printf("time %s %.6g %.9g %.6g\n", name.c_str(), t * 1e9 / double(it->second), last,
+                  cpu * 1e9 / double(it->second));
     }
     std::fflush(stdout);
   }

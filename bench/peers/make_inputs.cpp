@@ -94,6 +94,18 @@ int main(int argc, char** argv) try {
     write(dir + "/w2.data", data);
   }
   {
+    // Convolutions as torch draws them by default, bound 1/sqrt(C * kH * kW):
+    // a [out, C, 3, 3] weight is a linear layer's [out, C * 9].
+    namespace w = peers::w5;
+    splitmix64 rng{5};
+    std::vector<char> weights;
+    linear(weights, rng, 1 * 9, w::c1);
+    linear(weights, rng, w::c1 * 9, w::c2);
+    linear(weights, rng, w::fc_in, w::h);
+    linear(weights, rng, w::h, w::out);
+    write(dir + "/w5.weights", weights);
+  }
+  {
     constexpr std::size_t n = peers::w3::max_n;
     splitmix64 rng{3};
     std::vector<char> data;
