@@ -63,3 +63,22 @@ BOOST_AUTO_TEST_CASE(an_epilogue_reading_an_operand_along_the_width_runs_row_by_
   test::fill(row, r::r);
   test::check_close("y", predict(params, X = x, R = row), r::y, tolerance);
 }
+
+BOOST_AUTO_TEST_CASE(a_depthwise_convolution_runs_its_epilogue_after_the_direct_kernel_as_pytorch) {
+  namespace r = reference::depthwise_sigmoid;
+  constexpr auto X = tl::input<"X", double, 2, 6, 9, 8>;
+  constexpr auto Shift = tl::input<"Shift", double, 6, 1, 1>;
+  constexpr auto y = tl::sigmoid(
+      tl::nn::conv2d<"dw", 6, 3, tl::nn::conv_options{.stride = 2, .padding = 1, .groups = 6}>(X) + Shift);
+  auto predict = tl::compile(y);
+  using S = decltype(predict)::forward_schedule;
+  BOOST_TEST(runs_a_convolution_with_an_epilogue<S>());
+  auto params = tl::parameters_of(y);
+  test::fill(params.get<"dw.weight">(), r::weight);
+  test::fill(params.get<"dw.bias">(), r::bias);
+  tl::tensor<double, 2, 6, 9, 8> x;
+  tl::tensor<double, 6, 1, 1> shift;
+  test::fill(x, r::x);
+  test::fill(shift, r::shift);
+  test::check_close("y", predict(params, X = x, Shift = shift), r::y, tolerance);
+}

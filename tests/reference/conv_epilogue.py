@@ -8,6 +8,8 @@
   conv_tanh_row  tanh(conv2d(x, W, b, padding 1)) * r, r one factor per
                  column: an operand that varies along the width alone, so the
                  epilogue runs row by row.
+  depthwise_sigmoid  sigmoid(depthwise conv2d(x, W, b, stride 2, padding 1)
+                 + s), s one shift per channel: the direct kernel's epilogue.
 
 Committed, so the tests need no torch. Run with Debian's PyTorch:
 
@@ -55,6 +57,14 @@ b = torch.randn(6)
 r = torch.randn(5)
 y = torch.tanh(F.conv2d(x, w, b, padding=1)) * r
 emit("conv_tanh_row", {"x": x, "weight": w, "bias": b, "r": r, "y": y})
+
+# depthwise: 6 channels, 3x3, stride 2, padding 1, on [2, 6, 9, 8] -> [2, 6, 5, 4]
+x = torch.randn(2, 6, 9, 8)
+w = torch.randn(6, 1, 3, 3) * 0.5
+b = torch.randn(6)
+shift = torch.randn(6)
+y = torch.sigmoid(F.conv2d(x, w, b, stride=2, padding=1, groups=6) + shift.reshape(6, 1, 1))
+emit("depthwise_sigmoid", {"x": x, "weight": w, "bias": b, "shift": shift, "y": y})
 
 out.append("}  // namespace reference")
 (HERE / "conv_epilogue.inc").write_text("\n".join(out) + "\n")
