@@ -36,28 +36,40 @@ def leaf(rng):
     return sp.Rational(v), repr(v), 1
 
 
-def formula(rng, budget):
+UNARY = ["sin", "cos", "tanh", "sigmoid", "square", "exp"]
+# With log and pow as well (the issue's nested quotients with pow and log):
+# log reads 1 + a square, a real power a positive base, so all stay smooth.
+UNARY_WITH_LOG_AND_POW = UNARY + ["log", "cube", "root"]
+
+
+def formula(rng, budget, unary=UNARY):
     """(SymPy expression, C++ text, nodes)."""
     if budget <= 1:
         return leaf(rng)
     kind = rng.random()
     if kind < 0.35:
-        a, ta, na = formula(rng, budget - 1)
-        name = rng.choice(["sin", "cos", "tanh", "sigmoid", "square", "exp"])
+        a, ta, na = formula(rng, budget - 1, unary)
+        name = rng.choice(unary)
         if name == "exp":  # bounded argument
             return sp.exp(sp.tanh(a)), f"tl::exp(tl::tanh({ta}))", na + 2
+        if name == "log":
+            return sp.log(1 + a**2), f"tl::log(1_c + tl::square({ta}))", na + 4
+        if name == "cube":
+            return a**3, f"tl::pow({ta}, 3_c)", na + 2
+        if name == "root":  # a plain-number exponent
+            return (2 + a**2)**sp.Rational(3, 4), f"tl::pow(2_c + tl::square({ta}), 0.75)", na + 5
         value = {"sin": sp.sin, "cos": sp.cos, "tanh": sp.tanh,
                  "sigmoid": lambda e: 1 / (1 + sp.exp(-e)), "square": lambda e: e**2}[name](a)
         return value, f"tl::{name}({ta})", na + 1
     left = rng.randint(1, budget - 2) if budget > 2 else 1
-    a, ta, na = formula(rng, left)
-    b, tb, nb = formula(rng, max(1, budget - 1 - left))
+    a, ta, na = formula(rng, left, unary)
+    b, tb, nb = formula(rng, max(1, budget - 1 - left), unary)
     op = rng.choice(["+", "-", "*", "/"])
     if op == "/":
         return a / (1 + b**2), f"({ta}) / (1_c + tl::square({tb}))", na + nb + 4
     if ta.replace(".", "").replace("_c", "").isdigit() and tb.replace(".", "").replace("_c", "").isdigit():
         op = "*" if op != "*" else "+"
-        return formula(rng, budget)  # number op number: draw again
+        return formula(rng, budget, unary)  # number op number: draw again
     value = {"+": a + b, "-": a - b, "*": a * b}[op]
     return value, f"({ta}) {op} ({tb})", na + nb + 1
 
