@@ -4,3 +4,4 @@
 #include <tapeless/debug/dot.hpp>
 #include <tapeless/debug/gradient_check.hpp>
 #include <tapeless/debug/to_string.hpp>
+#include <tapeless/debug/compact_print.hpp>
