@@ -577,9 +577,11 @@ void for_each_operand(const entry& e, F f) {
 }
 
 // Names for the entries reachable from root more than once (numbers and atoms
-// excepted), children before parents: t0, t1, ... (or another letter if the
-// expression has symbols of that form).
-inline std::vector<int> shared_entries(const graph& g, int root, std::vector<std::string>& names) {
+// excepted) whose naming shortens the text, children before parents: t0, t1,
+// ... (or another letter if the expression has symbols of that form). A
+// temporary costs its definition: `x^2 + 2` used twice is worth a name, `x*y`
+// is not.
+inline std::vector<int> name_shared_entries(const graph& g, int root, printer& p) {
   std::vector<int> uses(g.entries.size(), 0), order;
   std::vector<bool> seen(g.entries.size(), false);
   // Depth-first from the root, iteratively (a deep chain would overflow the stack).
@@ -616,8 +618,12 @@ inline std::vector<int> shared_entries(const graph& g, int root, std::vector<std
   std::vector<int> shared;
   for (int id : order) {
     const kind k = g.entries[id].what;
-    if (uses[id] >= 2 && k != kind::number && k != kind::atom) {
-      names[id] = prefix + std::to_string(shared.size());
+    if (uses[id] < 2 || k == kind::number || k == kind::atom) continue;
+    const std::size_t length = p.print(id).text.size();
+    const std::string name = prefix + std::to_string(shared.size());
+    // Written uses times in full, or once in a definition `name = text` and uses times as the name.
+    if ((uses[id] - 1) * length > (uses[id] + 1) * name.size() + 1) {
+      p.names[id] = name;
       shared.push_back(id);
     }
   }
@@ -631,7 +637,7 @@ std::string print_compact(const E& e, print_options options, bool latex) {
   const int root = b.build(e);
   printer p{g, latex, std::vector<std::string>(g.entries.size())};
   std::vector<int> shared;
-  if (options.share_subexpressions) shared = shared_entries(g, root, p.names);
+  if (options.share_subexpressions) shared = name_shared_entries(g, root, p);
   std::string text = p.print(root).text;
   if (shared.empty()) return text;
   text += latex ? " \\quad \\text{where} \\quad " : "\nwhere\n";
