@@ -9,7 +9,7 @@ this file.
     python3 tests/reference/random_formulas_large.py
 
 The formulas come from random_formulas.py's generator (smooth and bounded on
-the whole plane); bench/compile_time_orders.py draws its formulas the same way.
+the whole plane); bench/compile/derivative_orders.py draws its formulas the same way.
 """
 import pathlib
 import random
