@@ -16,6 +16,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <numeric>
 #include <span>
 #include <string>
 #include <string_view>
@@ -45,14 +46,12 @@ struct number {
   std::intmax_t num = 0, den = 1;
   double value = 0;
 
-  static number exact_value(__int128 n, __int128 d) {
+  static number exact_value(std::intmax_t n, std::intmax_t d) {
+    if (n == INTMAX_MIN || d == INTMAX_MIN) return inexact_value(double(n) / double(d));
     if (d < 0) n = -n, d = -d;
-    __int128 a = n < 0 ? -n : n, b = d;
-    while (b != 0) a = std::exchange(b, a % b);
-    if (a > 1) n /= a, d /= a;
-    constexpr __int128 limit = INTMAX_MAX;
-    if (n > limit || n < -limit || d > limit) return inexact_value(double(n) / double(d));
-    return {true, std::intmax_t(n), std::intmax_t(d), double(n) / double(d)};
+    const std::intmax_t g = std::gcd(n, d);
+    if (g > 1) n /= g, d /= g;
+    return {true, n, d, double(n) / double(d)};
   }
   static number inexact_value(double v) { return {false, 0, 1, v}; }
 
@@ -61,21 +60,26 @@ struct number {
   bool integer() const { return exact && den == 1; }
 };
 
+// Exact while the integers fit; a double past that.
 inline number operator+(const number& a, const number& b) {
-  if (a.exact && b.exact)
-    return number::exact_value(__int128(a.num) * b.den + __int128(b.num) * a.den, __int128(a.den) * b.den);
+  std::intmax_t p, q, n, d;
+  if (a.exact && b.exact && !__builtin_mul_overflow(a.num, b.den, &p) && !__builtin_mul_overflow(b.num, a.den, &q) &&
+      !__builtin_add_overflow(p, q, &n) && !__builtin_mul_overflow(a.den, b.den, &d))
+    return number::exact_value(n, d);
   return number::inexact_value(a.value + b.value);
 }
 inline number operator*(const number& a, const number& b) {
   if (a.exact && b.exact) {
     // Reduced crosswise first, so that products of small fractions stay exact.
     const number p = number::exact_value(a.num, b.den), q = number::exact_value(b.num, a.den);
-    if (p.exact && q.exact) return number::exact_value(__int128(p.num) * q.num, __int128(p.den) * q.den);
+    std::intmax_t n, d;
+    if (p.exact && q.exact && !__builtin_mul_overflow(p.num, q.num, &n) && !__builtin_mul_overflow(p.den, q.den, &d))
+      return number::exact_value(n, d);
   }
   return number::inexact_value(a.value * b.value);
 }
 inline number operator-(const number& a) {
-  return a.exact ? number{true, -a.num, a.den, -a.value} : number::inexact_value(-a.value);
+  return a.exact && a.num != INTMAX_MIN ? number{true, -a.num, a.den, -a.value} : number::inexact_value(-a.value);
 }
 inline number integer_power(number base, std::intmax_t k) {
   if (k < 0) {
@@ -83,9 +87,10 @@ inline number integer_power(number base, std::intmax_t k) {
     base = base.exact ? number::exact_value(base.den, base.num) : number::inexact_value(1 / base.value);
     k = -k;
   }
+  if (k > 64) return number::inexact_value(std::pow(base.value, double(k)));
   number result = number::exact_value(1, 1);
-  for (std::intmax_t i = 0; i < k && i < 64; ++i) result = result * base;
-  return k > 64 ? number::inexact_value(std::pow(base.value, double(k))) : result;
+  for (std::intmax_t i = 0; i < k; ++i) result = result * base;
+  return result;
 }
 
 inline std::string double_text(double v) {

@@ -9,6 +9,7 @@
 // depth-N chain has O(N) distinct nodes. Only the ancestors of the requested
 // symbol get an adjoint.
 
+#include <array>
 #include <cstddef>
 #include <tuple>
 #include <type_traits>
@@ -69,16 +70,99 @@ struct term_value<no_term> {
   using type = exact_constant<rational{0, 1}>;
 };
 
-// The distinct nodes of Nodes... that use K, gathered by a fold (core/
-// type_list.hpp): nothing is instantiated per (node, K) pair but the test
-// itself (a concept, expr/graph.hpp). A recursive concatenation made, for
-// every K, a class per node holding the rest of the list: cubic in memory.
+// The distinct nodes that use each node, computed once per graph. Asking
+// "does P use K?" of every pair (a fold per K over all nodes) was quadratic in
+// concept checks and their cached satisfactions: for a 200-node graph it was
+// most of tl::d's time and memory (bench/results/compile_time.md). Now every
+// node is given its position by a base-class lookup, the edges are grouped by
+// operand in one constexpr function (no instantiation per edge), and K's
+// parents are read back from the positions.
+template <std::size_t I, class T>
+struct graph_position {
+  static std::integral_constant<std::size_t, I> at(T**);
+  static std::type_identity<T> node_at(std::integral_constant<std::size_t, I>);
+};
+struct not_in_graph {
+  static std::integral_constant<std::size_t, std::size_t(-1)> at(const void*);
+};
+
+template <class Order, class Indices = std::make_index_sequence<Order::size>>
+struct graph_positions;
+template <class... Nodes, std::size_t... I>
+struct graph_positions<type_list<Nodes...>, std::index_sequence<I...>> : not_in_graph, graph_position<I, Nodes>... {
+  using not_in_graph::at;
+  using graph_position<I, Nodes>::at...;
+  using graph_position<I, Nodes>::node_at...;
+};
+
+template <class Positions, class Node>
+struct operand_positions {
+  static constexpr std::array<std::size_t, 0> value{};
+};
+template <class Positions, class Op, class... Operands>
+struct operand_positions<Positions, node<Op, Operands...>> {
+  static constexpr std::array<std::size_t, sizeof...(Operands)> value{
+      decltype(Positions::at(static_cast<Operands**>(nullptr)))::value...};
+};
+
+// Parents grouped by node (compressed rows): the parents of the node at k are
+// parents[first[k]] .. parents[first[k + 1] - 1], in the order of the graph.
+template <class Order>
+struct parent_table;
+template <class... Nodes>
+struct parent_table<type_list<Nodes...>> {
+  using positions = graph_positions<type_list<Nodes...>>;
+  static constexpr std::size_t node_count = sizeof...(Nodes);
+  static constexpr std::size_t edge_count = (std::size_t{0} + ... + operand_positions<positions, Nodes>::value.size());
+
+  struct rows {
+    std::array<std::size_t, node_count + 1> first{};
+    std::array<std::size_t, edge_count + 1> parents{};
+  };
+  static constexpr rows table = [] {
+    rows r{};
+    std::array<std::size_t, edge_count + 1> child{}, parent{};
+    std::size_t edges = 0, p = 0;
+    const auto add_edges = [&](const auto& operands) {
+      for (std::size_t k : operands) {
+        // A node using K twice (x*x) is one parent.
+        bool again = false;
+        for (std::size_t e = edges; e > 0 && parent[e - 1] == p; --e) again = again || child[e - 1] == k;
+        if (!again && k < node_count) child[edges] = k, parent[edges] = p, ++edges;
+      }
+      ++p;
+    };
+    (add_edges(operand_positions<positions, Nodes>::value), ...);
+    std::array<std::size_t, node_count + 1> count{};
+    for (std::size_t e = 0; e < edges; ++e) ++count[child[e]];
+    for (std::size_t k = 0; k < node_count; ++k) r.first[k + 1] = r.first[k] + count[k];
+    std::array<std::size_t, node_count + 1> next{};
+    for (std::size_t k = 0; k < node_count; ++k) next[k] = r.first[k];
+    for (std::size_t e = 0; e < edges; ++e) r.parents[next[child[e]]++] = parent[e];
+    return r;
+  }();
+};
+
+template <class Table, std::size_t First, std::size_t... J>
+auto gather_parents(std::index_sequence<J...>)
+    -> gathered<typename decltype(Table::positions::node_at(
+        std::integral_constant<std::size_t, Table::table.parents[First + J]>{}))::type...>;
+
+template <class Table, std::size_t K, bool InGraph = (K < Table::node_count)>
+struct parents_at {
+  using type = gathered<>;
+};
+template <class Table, std::size_t K>
+struct parents_at<Table, K, true> {
+  using type = decltype(gather_parents<Table, Table::table.first[K]>(
+      std::make_index_sequence<Table::table.first[K + 1] - Table::table.first[K]>{}));
+};
+
 template <class Order, class K>
-struct parents_of;
-template <class... Nodes, class K>
-struct parents_of<type_list<Nodes...>, K> {
-  using type = decltype((gathered<>{} | ... |
-                         std::conditional_t<uses<Nodes, K>, gathered<Nodes>, gathered<>>{}));
+struct parents_of {
+  using table = parent_table<Order>;
+  using type = typename parents_at<
+      table, decltype(table::positions::at(static_cast<K**>(nullptr)))::value>::type;
 };
 
 template <class Order, class Root, class K, class Parents>
