@@ -100,7 +100,10 @@ inline std::string double_text(double v) {
 }
 
 inline std::string key_of(const number& n) {
-  return n.exact ? std::to_string(n.num) + "/" + std::to_string(n.den) : "d" + double_text(n.value);
+  if (n.exact) return std::to_string(n.num) + "/" + std::to_string(n.den);
+  std::string key(1, 'd');
+  key += double_text(n.value);
+  return key;
 }
 
 enum class kind { number, atom, sum, product, call, infix };
@@ -124,7 +127,8 @@ struct entry {
   std::vector<int> operands;      // call, infix
 };
 
-// The term graph: every distinct subexpression once.
+// The term graph: every distinct subexpression once, found by a key (built
+// by appending: g++ 12 warns, wrongly, of overlapping copies in "n" + string).
 class graph {
  public:
   std::vector<entry> entries;
@@ -132,21 +136,28 @@ class graph {
   int number_of(const number& n) {
     entry e;
     e.value = n;
-    return intern(std::move(e), "n" + key_of(n));
+    std::string key(1, 'n');
+    key += key_of(n);
+    return intern(std::move(e), std::move(key));
   }
   int atom(std::string text, std::string latex) {
     entry e;
     e.what = kind::atom;
     e.latex = std::move(latex);
-    std::string key = "a" + text;
+    std::string key(1, 'a');
+    key += text;
     e.text = std::move(text);
     return intern(std::move(e), std::move(key));
   }
   int call(std::string name, std::vector<int> operands) {
     entry e;
     e.what = kind::call;
-    std::string key = "c" + name;
-    for (int o : operands) key += "," + std::to_string(o);
+    std::string key(1, 'c');
+    key += name;
+    for (int o : operands) {
+      key += ',';
+      key += std::to_string(o);
+    }
     e.text = std::move(name);
     e.operands = std::move(operands);
     return intern(std::move(e), std::move(key));
@@ -154,7 +165,11 @@ class graph {
   int infix(std::string op, int left, int right) {
     entry e;
     e.what = kind::infix;
-    std::string key = "i" + op + std::to_string(left) + "," + std::to_string(right);
+    std::string key(1, 'i');
+    key += op;
+    key += std::to_string(left);
+    key += ',';
+    key += std::to_string(right);
     e.text = std::move(op);
     e.operands = {left, right};
     return intern(std::move(e), std::move(key));
@@ -237,8 +252,14 @@ class graph {
     if (merged.size() == 1 && constant.is(0)) return scale(merged[0].coefficient, merged[0].rest);
     std::vector<term> sorted = merged;
     std::sort(sorted.begin(), sorted.end(), [](const term& a, const term& b) { return a.rest < b.rest; });
-    std::string key = "s" + key_of(constant);
-    for (const term& t : sorted) key += "," + key_of(t.coefficient) + ":" + std::to_string(t.rest);
+    std::string key(1, 's');
+    key += key_of(constant);
+    for (const term& t : sorted) {
+      key += ',';
+      key += key_of(t.coefficient);
+      key += ':';
+      key += std::to_string(t.rest);
+    }
     entry e;
     e.what = kind::sum;
     e.value = constant;
@@ -261,8 +282,14 @@ class graph {
     if (coefficient.is(1) && merged.size() == 1 && merged[0].exponent.is(1)) return merged[0].base;
     std::vector<factor> sorted = merged;
     std::sort(sorted.begin(), sorted.end(), [](const factor& a, const factor& b) { return a.base < b.base; });
-    std::string key = "p" + key_of(coefficient);
-    for (const factor& f : sorted) key += "," + std::to_string(f.base) + "^" + key_of(f.exponent);
+    std::string key(1, 'p');
+    key += key_of(coefficient);
+    for (const factor& f : sorted) {
+      key += ',';
+      key += std::to_string(f.base);
+      key += '^';
+      key += key_of(f.exponent);
+    }
     entry e;
     e.what = kind::product;
     e.value = coefficient;
