@@ -93,7 +93,10 @@ def main():
         lines.append("template <>")
         lines.append(f"struct formula<{made}> {{")
         lines.append(f"  static constexpr std::size_t nodes = {nodes};")
-        lines.append(f"  static constexpr auto f = {text};")
+        # const, not constexpr: a function of a plain number (tl::sigmoid(0.5)) is
+        # evaluated by std::exp, which g++ evaluates in a constant expression and
+        # clang 14 does not.
+        lines.append(f"  static inline const auto f = {text};")
         lines.append("  static constexpr std::array<std::array<double, 6>, 2> reference{{")
         for p, row in zip(POINTS, rows):
             lines.append("      {" + ", ".join(repr(v) for v in (*p, *row)) + "},")

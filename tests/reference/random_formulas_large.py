@@ -50,7 +50,7 @@ def emit(lines, name, index, order, f, text, nodes):
     width = 2 + len(values[0])
     lines += ["template <>", f"struct {name}<{index}> {{",
               f"  static constexpr std::size_t nodes = {nodes};",
-              f"  static constexpr auto f = {text};",
+              f"  static inline const auto f = {text};",
               f"  static constexpr std::array<std::array<double, {width}>, {len(POINTS)}> reference{{{{"]
     lines += ["      {" + ", ".join(repr(v) for v in (*p, *row)) + "}," for p, row in zip(POINTS, values)]
     lines += ["  }};", "};", ""]
