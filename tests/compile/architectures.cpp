@@ -62,6 +62,52 @@ BOOST_AUTO_TEST_CASE(one_program_built_for_several_instruction_sets_computes_the
   BOOST_TEST(native.first[2] < native.first[0]);
 }
 
+// Recurrent layers narrower than a register: the scan's body runs on the
+// narrower instruction set whose batches fit its state (simd/narrower_arch.hpp:
+// a GRU of hidden size 8 on AVX2 batches inside an AVX-512 program), and
+// computes what the SSE2 program computes, forward, backward and update.
+template <class Arch, std::size_t H>
+auto train_recurrent_three_steps() {
+  constexpr auto S = tl::input<"S", float, 2, 5, 3>;
+  constexpr auto T = tl::input<"T", float, 10, 1>;
+  constexpr auto hidden = tl::nn::gru<"gru", H>(tl::nn::lstm<"lstm", H>(S));
+  constexpr auto out = tl::nn::linear<"head", 1>(tl::reshape<10, H>(hidden));
+  constexpr auto loss = tl::mse(out, T);
+  auto trainer = tl::compile<Arch>(loss, tl::optim::sgd{.lr = 0.1f});
+  auto params = tl::parameters_of(loss);
+  tl::init::xavier_uniform(params, 7);
+  tl::tensor<float, 2, 5, 3> x;
+  tl::tensor<float, 10, 1> t;
+  tl::random_stream rng{3};
+  for (auto& e : x) e = rng.uniform() - 0.5f;
+  for (auto& e : t) e = rng.uniform() - 0.5f;
+  std::array<float, 3> losses{};
+  for (auto& l : losses) l = trainer.step(params, S = x, T = t);
+  return std::pair{losses, params};
+}
+
+template <std::size_t H>
+void check_recurrent_on_every_instruction_set() {
+  const auto narrow = train_recurrent_three_steps<xsimd::sse2, H>();
+  const auto native = train_recurrent_three_steps<xsimd::default_arch, H>();
+  check_same(native, narrow, "recurrent, default vs sse2");
+#if XSIMD_WITH_AVX2 && XSIMD_WITH_FMA3_AVX2
+  const auto avx2 = train_recurrent_three_steps<xsimd::fma3<xsimd::avx2>, H>();
+  check_same(avx2, narrow, "recurrent, avx2 vs sse2");
+#endif
+  BOOST_TEST(native.first[2] < native.first[0]);
+}
+
+BOOST_AUTO_TEST_CASE(recurrent_layers_narrower_than_a_register_compute_the_same_on_every_instruction_set) {
+#if XSIMD_WITH_AVX512F && XSIMD_WITH_FMA3_AVX2
+  static_assert(std::is_same_v<tl::simd::fitting_arch<float, xsimd::avx512f, 8>, xsimd::fma3<xsimd::avx2>>);
+  static_assert(std::is_same_v<tl::simd::fitting_arch<float, xsimd::avx512f, 16>, xsimd::avx512f>);
+#endif
+  check_recurrent_on_every_instruction_set<8>();  // half an AVX-512 register
+  check_recurrent_on_every_instruction_set<4>();  // half an AVX2 one
+  check_recurrent_on_every_instruction_set<6>();  // no whole batch of 8: SSE and a scalar tail
+}
+
 // NaN on the widest lanes: xsimd 8's != is an ordered compare on AVX and
 // AVX-512 (NaN != NaN is false there), so every NaN test must not use it.
 BOOST_AUTO_TEST_CASE(nan_propagates_on_the_widest_lanes_as_in_pytorch) {

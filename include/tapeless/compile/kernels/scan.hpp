@@ -32,6 +32,7 @@
 #include <tapeless/expr/reduce.hpp>
 #include <tapeless/expr/scan.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
+#include <tapeless/simd/narrower_arch.hpp>
 
 namespace tapeless::detail {
 
@@ -174,6 +175,8 @@ struct scan_family : kernel_family_defaults {
     using X = typename type_at<0, operands>::type;
     constexpr std::size_t batch = Op::batch, steps = shape_of<X>::dims[1];
     constexpr std::size_t state = Op::state, features = Op::features;
+    // The body's loops run over rows of `state` elements: on batches no wider.
+    using body_arch = simd::fitting_arch<T, typename Sched::arch, state>;
 
     const T* x = Sched::template pointer<X>(c);
     T* out = Sched::template destination<N>(c);
@@ -204,13 +207,13 @@ struct scan_family : kernel_family_defaults {
         carry_slice.pointer = t == 0 ? initial : out + (t - 1) * state;
         input_slice.pointer = x + t * features;
         step_context.result = out + t * state;
-        body::template forward<typename Sched::arch>::run(step_context);
+        body::template forward<body_arch>::run(step_context);
       } else {
         gather_step<batch, steps, features>(x, t, step_input);
         carry_slice.pointer = t == 0 ? initial : carries[(t + 1) % 2];
         input_slice.pointer = step_input;
         step_context.result = carries[t % 2];
-        body::template forward<typename Sched::arch>::run(step_context);
+        body::template forward<body_arch>::run(step_context);
         scatter_step<batch, steps, state>(carries[t % 2], t, out);
       }
     }
@@ -256,6 +259,8 @@ struct scan_gradient_family : kernel_family_defaults {
     using G = typename type_at<2, operands>::type;
     constexpr std::size_t batch = Op::batch, steps = shape_of<X>::dims[1];
     constexpr std::size_t state = Op::state, features = Op::features;
+    // The body's loops run over rows of `state` elements: on batches no wider.
+    using body_arch = simd::fitting_arch<T, typename Sched::arch, state>;
     constexpr std::size_t carry_size = batch * state, step_size = batch * features;
     constexpr std::size_t param_count = body::params::size;
 
@@ -331,7 +336,7 @@ struct scan_gradient_family : kernel_family_defaults {
         input_slice.pointer = step_input;
         store.gradients[0] = step_gradient;
       }
-      body::template backward<typename Sched::arch>::run(step_context);
+      body::template backward<body_arch>::run(step_context);
       if constexpr (batch > 1) scatter_step<batch, steps, features>(step_gradient, t, dx);
       for (std::size_t k = 0; k < param_count; ++k) {
         T* total = param_total[k];
