@@ -31,6 +31,7 @@
 
 #include <tapeless/compile/bindings.hpp>
 #include <tapeless/compile/context.hpp>
+#include <tapeless/compile/packed_weights.hpp>
 #include <tapeless/compile/kernel_form.hpp>
 #include <tapeless/compile/run_error.hpp>
 #include <tapeless/compile/schedule.hpp>
@@ -139,6 +140,16 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
       return forward_schedule::plan.arena_bytes;
   }();
 
+  // Bytes of the transposed copies of small weights a forward-only program
+  // keeps (compile/packed_weights.hpp); 0 for training programs, whose
+  // updates change the weights at every step.
+  static constexpr std::size_t packed_weight_bytes = [] {
+    if constexpr (trains)
+      return std::size_t{0};
+    else
+      return detail::packed_weights<forward_schedule>::bytes;
+  }();
+
   constexpr program() = default;
   explicit program(const Table& table) : constants(table) {}
 
@@ -185,7 +196,10 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
     if constexpr (bound<Bindings...>()) {
       detail::no_fused_update none;
       const auto c = context(true, none, params, bindings...);
-      last_error_ = validate<training_or_forward>(c);
+      // Written only when there is something to say or to clear (as in run_checked).
+      if (const run_error error = validate<training_or_forward>(c);
+          error.what != run_error::kind::none || last_error_.what != run_error::kind::none)
+        last_error_ = error;
     }
     return last_error_;
   }
@@ -260,18 +274,44 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
   [[gnu::always_inline]] bool run_checked(bool training, Update& update, Store& params,
                                           const Bindings&... bindings) noexcept {
     const auto c = context(training, update, params, bindings...);
-    last_error_ = validate<Schedule>(c);
-    if (last_error_) {
+    // last_error_ written only when there is something to say or to clear:
+    // at batch 1 the stores of a whole run_error per call were measurable.
+    if (const run_error error = validate<Schedule>(c); error.what != run_error::kind::none) [[unlikely]] {
+      last_error_ = error;
       buffers_.get().result.fill(std::numeric_limits<value_type>::quiet_NaN());
       return false;
     }
-    Schedule::run(c);
+    if (last_error_.what != run_error::kind::none) [[unlikely]]
+      last_error_ = {};
+    if constexpr (packed_weight_bytes > 0 && std::is_same_v<Schedule, forward_schedule>) {
+      using packing = detail::packed_weights<forward_schedule>;
+      auto& area = buffers_.get().packed;
+      std::byte* packed = area.copies.bytes;
+      if constexpr (requires { params.version(); }) {
+        if (params.version() != area.made_from) {
+          packing::refresh(std::as_const(params), packed);
+          area.made_from = params.version();
+        } else if constexpr (TAPELESS_CHECK_PACKED_WEIGHTS) {
+          if (const auto name = packing::first_stale(std::as_const(params), packed); !name.empty()) {
+            last_error_ = {run_error::kind::stale_weight, name};
+            buffers_.get().result.fill(std::numeric_limits<value_type>::quiet_NaN());
+            return false;
+          }
+        }
+      } else {
+        packing::refresh(std::as_const(params), packed);  // a store without versions: every call
+      }
+      Schedule::run(detail::packed_weights_context<decltype(c)>{c, packed});
+    } else {
+      Schedule::run(c);
+    }
     return true;
   }
 
   struct buffers {
     result_type result{};
     detail::aligned_bytes<arena_bytes> arena{};
+    [[no_unique_address]] detail::packed_weights_area<packed_weight_bytes> packed{};
   };
   detail::storage_holder<detail::resolved_storage_t<Storage, sizeof(buffers)>, buffers> buffers_{};
   run_error last_error_{};

@@ -18,9 +18,10 @@ struct run_error {
     none,
     binding_size,   // a value of dynamic size does not have the input's size
     label_range,    // a class id outside [0, classes)
+    stale_weight,   // a param written where its store could not see it (TAPELESS_CHECK_PACKED_WEIGHTS)
   };
   kind what = kind::none;
-  std::string_view input{};  // the input's name
+  std::string_view input{};  // the input's name (stale_weight: the param's)
   std::size_t row = 0;        // label_range: the row of the bad label
   long long value = 0;        // the size given, or the bad label
   std::size_t limit = 0;      // the input's size, or the class count
@@ -61,6 +62,11 @@ inline std::string to_string(const run_error& e) {
     case run_error::kind::label_range:
       return name + ": class id " + std::to_string(e.value) + " in row " + std::to_string(e.row) +
              " is outside [0, " + std::to_string(e.limit) + ")";
+    case run_error::kind::stale_weight:
+      return "param \"" + std::string(e.input) +
+             "\" changed since the program's last call through a reference or pointer kept from before it, "
+             "which the store cannot see (the program keeps a transposed copy of it): call "
+             "params.mark_changed() after such writes, or take the reference again";
     case run_error::kind::none:
       break;
   }

@@ -19,11 +19,25 @@
 //
 // Stores copy by value (a deep copy), which is what "keep the best weights"
 // needs; copying allocates only for heap storage, and never while stepping.
+//
+// Every path that can change a value (get, value_at, visit, visit_trainable,
+// visit_entries without const, reset_to_initial_values, assignment, and so
+// every optimizer, initializer and file load) advances the store's
+// version(). A forward-only program keeps a transposed copy of its small
+// weights (compile/packed_weights.hpp) and makes it again when the version
+// has changed since its last call. A reference or pointer kept from before a
+// program's last call and written through after it is the one write the
+// store cannot see: call params.mark_changed() after such writes (or take
+// the reference again). Builds with TAPELESS_CHECK_PACKED_WEIGHTS (the
+// default without NDEBUG) catch a write that was not announced: the program
+// then returns NaN and last_error() names the parameter.
 // The store sits below the compiler: optimizers, initializers and files use
 // it without including compile/.
 
 #include <array>
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <tuple>
 #include <utility>
@@ -82,7 +96,35 @@ struct parameter_tensors {
   std::tuple<typename Entries::tensor_type...> grads{};
 };
 
+// A number no other store has had in this process: only stores are made
+// with it (never in a step), so the one shared counter is not on a hot path.
+inline std::uint64_t next_store_identity() noexcept {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+// A store's identity and count of possible writes. A copy is another store
+// (a new identity); assigning counts as a write of every value.
+struct store_stamp {
+  std::uint64_t identity = next_store_identity();
+  std::uint64_t writes = 0;
+  store_stamp() noexcept = default;
+  store_stamp(const store_stamp&) noexcept {}
+  store_stamp& operator=(const store_stamp&) noexcept {
+    ++writes;
+    return *this;
+  }
+};
+
 }  // namespace detail
+
+// Which contents a store had: equal versions of one store mean that nothing
+// changed in between through any path the store can see (see the top).
+struct store_version {
+  std::uint64_t identity = 0;  // no store has 0
+  std::uint64_t writes = 0;
+  friend constexpr bool operator==(const store_version&, const store_version&) = default;
+};
 
 template <class Storage, class... Entries>
 class parameter_store {
@@ -116,6 +158,7 @@ class parameter_store {
 
   // Every entry back to its initial value (gradients untouched).
   constexpr void reset_to_initial_values() noexcept {
+    ++stamp_.writes;
     visit_entries([](auto entry, auto& value, auto&) {
       using E = decltype(entry);
       value.fill(static_cast<typename E::element_type>(E::initial_value));
@@ -124,6 +167,7 @@ class parameter_store {
 
   template <fixed_string Name>
   constexpr auto& get() noexcept {
+    ++stamp_.writes;
     return std::get<checked_index<Name>()>(holder_.get().values);
   }
   template <fixed_string Name>
@@ -165,6 +209,7 @@ class parameter_store {
   // f(name, value, grad) for every parameter, in the store's order.
   template <class F>
   constexpr void visit(F&& f) {
+    ++stamp_.writes;
     visit_each(f, *this, std::index_sequence_for<Entries...>{});
   }
   template <class F>
@@ -175,6 +220,7 @@ class parameter_store {
   // f(name, value, grad) for every trainable parameter (no buffer).
   template <class F>
   constexpr void visit_trainable(F&& f) {
+    ++stamp_.writes;
     visit_entries([&](auto entry, auto& value, auto& grad) {
       if constexpr (decltype(entry)::trainable) f(decltype(entry)::name.view(), value, grad);
     });
@@ -184,6 +230,7 @@ class parameter_store {
   // the name, element type and shape as compile-time values.
   template <class F>
   constexpr void visit_entries(F&& f) {
+    ++stamp_.writes;
     visit_entries_each(f, std::index_sequence_for<Entries...>{});
   }
 
@@ -191,10 +238,18 @@ class parameter_store {
     visit([](std::string_view, auto&, auto& grad) { grad.fill(0); });
   }
 
+  // The contents' version: changes with every write the store can see.
+  constexpr store_version version() const noexcept { return {stamp_.identity, stamp_.writes}; }
+
+  // Announces a write through a reference or pointer kept from before a
+  // program's last call (see the top of this file).
+  constexpr void mark_changed() noexcept { ++stamp_.writes; }
+
   // Raw access by position, for code that walks several stores in step
   // (an optimizer's state has the same entries).
   template <std::size_t I>
   constexpr auto& value_at() noexcept {
+    ++stamp_.writes;
     return std::get<I>(holder_.get().values);
   }
   template <std::size_t I>
@@ -232,6 +287,7 @@ class parameter_store {
   }
 
   detail::storage_holder<storage, data_type> holder_{};
+  detail::store_stamp stamp_{};
 };
 
 }  // namespace tapeless

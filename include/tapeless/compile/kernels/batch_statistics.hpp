@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include <tapeless/compile/kernels/conv2d.hpp>
 #include <tapeless/compile/kernels/family.hpp>
@@ -63,12 +64,14 @@ struct batch_statistics_family : kernel_family_defaults {
     using Estimate = operand_type<N, is_mean ? 1 : 2>;
     static_assert(is_buffer_symbol<Estimate>,
                   "tapeless: batch statistics read their running estimate from a tl::buffer symbol");
-    auto* estimate = c.params.template get<Estimate::name>().data();
     T* out = Sched::template destination<N>(c);
     if (!c.training) {
-      for (std::size_t k = 0; k < channels; ++k) out[k] = static_cast<T>(estimate[k]);
+      // Read through the const path: reading does not change the store's version.
+      const auto* kept = std::as_const(c.params).template get<Estimate::name>().data();
+      for (std::size_t k = 0; k < channels; ++k) out[k] = static_cast<T>(kept[k]);
       return;
     }
+    auto* estimate = c.params.template get<Estimate::name>().data();
     const T* x = operand_pointer<Sched, N, 0>(c);
     if constexpr (is_mean) {
       for (std::size_t k = 0; k < channels; ++k) {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/expr/constant.hpp>
@@ -26,7 +27,8 @@ struct parameter_family : kernel_family_defaults {
   static constexpr bool leaf = true;
   template <class Sched, class N, class Ctx>
   static const auto* pointer(const Ctx& c) noexcept {
-    return c.params.template get<N::name>().data();
+    // Through the const path: a read does not change the store's version.
+    return std::as_const(c.params).template get<N::name>().data();
   }
 };
 

@@ -15,6 +15,7 @@
 
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/compile/kernels/loop.hpp>
+#include <tapeless/compile/packed_weights.hpp>
 #include <tapeless/expr/matmul.hpp>
 #include <tapeless/simd/gemm.hpp>
 
@@ -41,7 +42,7 @@ struct matmul_family : kernel_family_defaults {
     using operands = typename operands_of<Mm>::type::template apply<std::tuple>;
     using A = std::tuple_element_t<0, operands>;
     using B = std::tuple_element_t<1, operands>;
-    return shape_of<A>::dims[0] * shape_of<A>::dims[1] * shape_of<B>::dims[1] <= 4096;
+    return shape_of<A>::dims[0] * shape_of<A>::dims[1] * shape_of<B>::dims[1] <= inlined_gemm_bound;
   }();
 
   // The GEMM of matmul node Mm into out, with an optional epilogue.
@@ -57,7 +58,12 @@ struct matmul_family : kernel_family_defaults {
     constexpr std::size_t m = shape_of<A>::dims[0], k = shape_of<A>::dims[1], n = shape_of<B>::dims[1];
     constexpr auto op_a = Sched::template is_transpose_view<A> ? simd::op::transpose : simd::op::none;
     constexpr auto op_b = Sched::template is_transpose_view<B> ? simd::op::transpose : simd::op::none;
-    if constexpr (inlined_into_step<Mm>)
+    if constexpr (requires { c.packed_weights; } && packed_weights<Sched>::template packs<Mm>)
+      // W^T from the program's copy (compile/packed_weights.hpp), by broadcast-and-FMA.
+      simd::gemm_inlined<m, k, n, op_a, simd::op::none, typename Sched::arch>(
+          Sched::template pointer<A>(c), packed_weights<Sched>::template copy_of<Mm>(c.packed_weights), out,
+          epilogue...);
+    else if constexpr (inlined_into_step<Mm>)
       simd::gemm_inlined<m, k, n, op_a, op_b, typename Sched::arch>(Sched::template pointer<A>(c),
                                                                     Sched::template pointer<B>(c), out, epilogue...);
     else

@@ -1,0 +1,177 @@
+#pragma once
+// A forward-only program's transposed copies of small weights.
+//
+// nn::linear computes x W^T with W stored [out, in] (PyTorch's layout). With
+// few rows of x, a product read from that layout is a dot product per output
+// ending in a lane reduction (about three instructions per output more than
+// the broadcast-and-FMA loop over W^T that a hand-written layer uses). So a
+// forward-only program keeps W^T [in, out] for each such product, in memory
+// of its own, and runs it by broadcast-and-FMA. The copy is made again when
+// the store's version() differs from the one it was made from (one
+// comparison per call; see core/parameter_store.hpp for which writes the
+// store sees, and TAPELESS_CHECK_PACKED_WEIGHTS for the check of the others).
+//
+// Which products: inlined into the step (matmul.hpp), fewer than 8 rows
+// (from 8 rows on, gemm copies B^T per call itself: gemm_plan.hpp), A read
+// as stored, B the transposed view of a param, and whole batches of outputs
+// (a layer of one output keeps its single dot product).
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <string_view>
+#include <utility>
+
+#include <tapeless/compile/kernels/family.hpp>
+#include <tapeless/core/parameter_store.hpp>
+#include <tapeless/core/storage.hpp>
+#include <tapeless/core/type_list.hpp>
+#include <tapeless/expr/matmul.hpp>
+#include <tapeless/expr/parameter_symbols.hpp>
+#include <tapeless/expr/symbol.hpp>
+#include <tapeless/simd/lanes.hpp>
+
+#ifndef TAPELESS_CHECK_PACKED_WEIGHTS
+#ifdef NDEBUG
+#define TAPELESS_CHECK_PACKED_WEIGHTS 0
+#else
+#define TAPELESS_CHECK_PACKED_WEIGHTS 1
+#endif
+#endif
+
+namespace tapeless::detail {
+
+// A GEMM of at most this many multiply-adds is inlined into the step (matmul.hpp).
+inline constexpr std::size_t inlined_gemm_bound = 4096;
+
+template <class N>
+inline constexpr bool is_matmul_node = false;
+template <std::size_t M, std::size_t K, std::size_t N, class A, class B>
+inline constexpr bool is_matmul_node<node<matmul_op<M, K, N>, A, B>> = true;
+
+template <class N>
+inline constexpr bool is_transpose_node = false;
+template <std::size_t R, std::size_t C, class A>
+inline constexpr bool is_transpose_node<node<transpose_op<R, C>, A>> = true;
+
+// Does matmul node Mm read its weight from the program's transposed copy?
+template <class Sched, class Mm>
+constexpr bool reads_packed_weight() {
+  if constexpr (!is_matmul_node<Mm>) {
+    return false;
+  } else {
+    using A = typename type_at<0, typename operands_of<Mm>::type>::type;
+    using B = typename type_at<1, typename operands_of<Mm>::type>::type;
+    constexpr std::size_t m = shape_of<A>::dims[0], k = shape_of<A>::dims[1], n = shape_of<B>::dims[1];
+    constexpr std::size_t lanes = simd::lanes<typename Sched::value_type, typename Sched::arch>;
+    if constexpr (m * k * n > inlined_gemm_bound || m >= 8 || n % lanes != 0 || Sched::template is_transpose_view<A> ||
+                  !Sched::template is_transpose_view<B> || !is_transpose_node<B>)
+      return false;
+    else
+      return is_parameter_symbol<typename front<typename operands_of<B>::type>::type>;
+  }
+}
+
+template <class Sched>
+struct packed_weights {
+  using T = typename Sched::value_type;
+
+  template <class Mm>
+  static constexpr bool packs = reads_packed_weight<Sched, Mm>();
+
+  // The weight W (a param [n, k]) whose transpose Mm reads.
+  template <class Mm>
+  using weight = typename front<typename operands_of<typename type_at<1, typename operands_of<Mm>::type>::type>::type>::type;
+
+  template <class N>
+  static constexpr std::size_t bytes_of() {
+    if constexpr (packs<N>)
+      return align_up(shape_of<weight<N>>::size * sizeof(T));
+    else
+      return 0;
+  }
+
+  // offsets[i]: where node i's copy starts; offsets[node_count]: the bytes of all.
+  static constexpr std::array<std::size_t, Sched::node_count + 1> offsets = [] {
+    std::array<std::size_t, Sched::node_count + 1> o{};
+    std::size_t at = 0, i = 0;
+    [&]<class... Ns>(type_list<Ns...>) {
+      ((o[i++] = at, at += bytes_of<Ns>()), ...);
+    }(typename Sched::nodes{});
+    o[i] = at;
+    return o;
+  }();
+  static constexpr std::size_t bytes = offsets[Sched::node_count];
+
+  template <class Mm>
+  static const T* copy_of(const std::byte* packed) noexcept {
+    return reinterpret_cast<const T*>(packed + offsets[Sched::template index<Mm>]);
+  }
+
+  // Every copy made again from the store: W^T (k x n) from W (n x k).
+  template <class Store>
+  static void refresh(const Store& params, std::byte* packed) noexcept {
+    [&]<class... Ns>(type_list<Ns...>) {
+      (refresh_one<Ns>(params, packed), ...);
+    }(typename Sched::nodes{});
+  }
+
+  // The name of the first weight whose copy differs from its value, or "".
+  template <class Store>
+  static std::string_view first_stale(const Store& params, const std::byte* packed) noexcept {
+    std::string_view name{};
+    [&]<class... Ns>(type_list<Ns...>) {
+      ((name = name.empty() ? stale_name<Ns>(params, packed) : name), ...);
+    }(typename Sched::nodes{});
+    return name;
+  }
+
+ private:
+  template <class N, class Store>
+  static void refresh_one(const Store& params, std::byte* packed) noexcept {
+    if constexpr (packs<N>) {
+      using W = weight<N>;
+      constexpr std::size_t n = shape_of<W>::dims[0], k = shape_of<W>::dims[1];
+      const T* w = params.template get<W::name>().data();
+      T* t = reinterpret_cast<T*>(packed + offsets[Sched::template index<N>]);
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < k; ++j) t[j * n + i] = w[i * k + j];
+    }
+  }
+
+  template <class N, class Store>
+  static std::string_view stale_name(const Store& params, const std::byte* packed) noexcept {
+    if constexpr (packs<N>) {
+      using W = weight<N>;
+      constexpr std::size_t n = shape_of<W>::dims[0], k = shape_of<W>::dims[1];
+      const T* w = params.template get<W::name>().data();
+      const T* t = reinterpret_cast<const T*>(packed + offsets[Sched::template index<N>]);
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < k; ++j)
+          // Bitwise: a NaN written and copied is no change.
+          if (!same_bits(t[j * n + i], w[i * k + j])) return W::name.view();
+    }
+    return {};
+  }
+
+  static bool same_bits(T a, T b) noexcept {
+    return std::bit_cast<std::array<std::byte, sizeof(T)>>(a) == std::bit_cast<std::array<std::byte, sizeof(T)>>(b);
+  }
+};
+
+// Where a program keeps its copies, and the store version they were made from.
+template <std::size_t Bytes>
+struct packed_weights_area {
+  aligned_bytes<Bytes> copies{};
+  store_version made_from{};
+};
+template <>
+struct packed_weights_area<0> {};
+
+// A run context with the program's copies beside it.
+template <class Base>
+struct packed_weights_context : Base {
+  const std::byte* packed_weights;
+};
+
+}  // namespace tapeless::detail
