@@ -50,19 +50,50 @@ struct outer_product_tile {
     step(a, b, k, acc, std::make_index_sequence<Vectors>{}, std::make_index_sequence<count>{});
   }
 
+  // A tile of few accumulators (a layer at batch 1: one or two) would be one
+  // chain of K dependent FMAs, 4 cycles each; with the k loop unrolled, k is
+  // split over `split` sets of accumulators (k mod split), added at the end.
+  // Dense 16x16 at batch 1: 16 dependent FMAs became 4 chains of 4.
+  static constexpr std::size_t split = [] {
+    if (!batch_value<V> || count > 4) return std::size_t{1};
+    const std::size_t s = count == 1 ? 4 : 8 / count;
+    return K >= 2 * s ? s : std::size_t{1};
+  }();
+
   template <class T, std::size_t... Kk>
   [[gnu::always_inline]] static void all_steps(const T* a, const T* b, V* acc, std::index_sequence<Kk...>) noexcept {
-    (step(a, b, Kk, acc), ...);
+    (step(a, b, Kk, acc + (Kk % split) * count), ...);
+  }
+
+  template <class T, std::size_t... S>
+  [[gnu::always_inline]] static void split_steps(const T* a, const T* b, std::size_t k, V* acc,
+                                                 std::index_sequence<S...>) noexcept {
+    (step(a, b, k + S, acc + S * count), ...);
+  }
+
+  template <std::size_t... I>
+  [[gnu::always_inline]] static void add_sets(V* acc, std::index_sequence<I...>) noexcept {
+    // Pairwise: sets 0 + 1 and 2 + 3, then the two sums.
+    if constexpr (split >= 4) ((acc[2 * count + I] += acc[3 * count + I]), ...);
+    if constexpr (split >= 2) ((acc[I] += acc[count + I]), ...);
+    if constexpr (split >= 4) ((acc[I] += acc[2 * count + I]), ...);
   }
 
   template <class T, class Output, std::size_t... I>
   [[gnu::always_inline]] static void run(const T* a, const T* b, const Output& out, std::size_t i0,
                                          std::size_t j0, std::index_sequence<I...>) noexcept {
-    V acc[count] = {(void(I), V(T(0)))...};
-    if constexpr (Unrolled)
+    static_assert(split == 1 || split == 2 || split == 4);
+    V acc[count * split];
+    for (std::size_t i = 0; i < count * split; ++i) acc[i] = V(T(0));
+    if constexpr (Unrolled) {
       all_steps(a, b, acc, std::make_index_sequence<K>{});
-    else
-      for (std::size_t k = 0; k < K; ++k) step(a, b, k, acc);
+    } else {
+      std::size_t k = 0;
+      for (; k + split <= K; k += split)
+        split_steps(a, b, k, acc, std::make_index_sequence<split>{});
+      for (; k < K; ++k) step(a, b, k, acc);
+    }
+    if constexpr (split > 1) add_sets(acc, std::index_sequence<I...>{});
     (out.put(i0 + I / Vectors, j0 + (I % Vectors) * w, acc[I]), ...);
   }
 
