@@ -170,7 +170,9 @@ struct schedule {
 
   template <class Ctx>
   [[gnu::always_inline]] static void run(const Ctx& c) noexcept {
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
+    // Always inlined too: g++ 12 cloned this lambda (IPA-SRA) in W1's
+    // training step, and a clone is neither flattened nor inlined there.
+    [&]<std::size_t... K>(std::index_sequence<K...>) __attribute__((always_inline)) {
       (run_kernel<plan.schedule[K]>(c), ...);
     }(std::make_index_sequence<plan.kernel_count>{});
   }

@@ -173,8 +173,10 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
         ...);
   }
 
+  // Always inlined (as sgd::update): in a small model's flattened trainer
+  // step (trainer.hpp) the bias updates then run with their sizes known.
   template <class Tensor, class Constants>
-  void update_one(Tensor& value, const Tensor& grad, std::array<Tensor, state_tensors>& state,
+  [[gnu::always_inline]] void update_one(Tensor& value, const Tensor& grad, std::array<Tensor, state_tensors>& state,
                   const Constants& constants) noexcept {
     using T = typename Tensor::value_type;
     std::array<T*, state_tensors> buffers;

@@ -71,13 +71,14 @@ struct sgd {
   template <class T>
   struct epilogue_update {
     const T* scalars;      // neg_lr, weight_decay, momentum, keep, take
-    bool momentum, nesterov;
+    bool momentum, nesterov, decay;
     T* buffer;             // the momentum buffer, laid out as the parameter
     std::size_t columns;   // the parameter's row length
 
     template <class V, class At>
     [[gnu::always_inline]] V operator()(const V& g, const At& at) const noexcept {
       const V p = at.c();
+      if (!momentum && !decay) return p + V(scalars[0]) * g;  // plain SGD: one FMA
       const V d = g + V(scalars[1]) * p;
       if (!momentum) return p + V(scalars[0]) * d;
       T* b_at = buffer + at.row * columns + at.col;
@@ -88,11 +89,13 @@ struct sgd {
   };
   template <class T>
   epilogue_update<T> epilogue(const T* scalars, T* buffer, std::size_t columns) const noexcept {
-    return {scalars, momentum != 0, nesterov, buffer, columns};
+    return {scalars, momentum != 0, nesterov, weight_decay != 0, buffer, columns};
   }
 
+  // Always inlined: a small model's trainer step (W1's three bias updates)
+  // then runs it with n known, and g++ 12's flatten does not reach it there.
   template <class Arch, class T>
-  void update(const step_constants& k, std::size_t n, T* value, const T* grad,
+  [[gnu::always_inline]] void update(const step_constants& k, std::size_t n, T* value, const T* grad,
               const std::array<T*, state_tensors>& state) const noexcept {
     const T neg_lr = static_cast<T>(-k.lr), decay = static_cast<T>(k.weight_decay);
     if (momentum == 0) {

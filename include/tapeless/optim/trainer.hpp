@@ -33,6 +33,15 @@ namespace optim {
 
 namespace detail {
 
+// A store of at most 4096 scalars (W1 and smaller): its trainer's step is flattened.
+template <class Store>
+inline constexpr bool small_store = [] {
+  if constexpr (requires { Store::scalar_count; })
+    return Store::scalar_count <= 4096;
+  else
+    return false;
+}();
+
 // The hook a program calls for the GEMMs it may fuse an update into. The
 // step's scalars live here, read by the epilogues through a pointer.
 template <class Rule>
@@ -86,13 +95,18 @@ class trainer {
   // A step whose data fails the program's checks (program().last_error())
   // returns NaN and changes nothing: no parameter, no optimizer state.
   template <class Store, class... Bindings>
+    requires(!detail::small_store<Store>)
   value_type step(Store& params, const Bindings&... bindings) noexcept {
-    if (program_.check(params, bindings...)) return std::numeric_limits<value_type>::quiet_NaN();
-    const auto constants = optimizer_.begin_step();
-    detail::gemm_update<Optimizer, decltype(constants)> update(optimizer_, constants);
-    const value_type loss = program_.step_with_update(update, params, bindings...);
-    update_rest<decltype(update)>(params, constants, std::make_index_sequence<Store::count>{});
-    return loss;
+    return step_here(params, bindings...);
+  }
+  // A small model's step (W1 at batch 1): the updates left after the
+  // backward pass (biases) are inlined with their sizes known, not called
+  // (three calls of sgd::update per W1 step, about 10% of it). The program's
+  // own step stays one call (program.hpp).
+  template <class Store, class... Bindings>
+    requires(detail::small_store<Store>)
+  [[gnu::flatten]] value_type step(Store& params, const Bindings&... bindings) noexcept {
+    return step_here(params, bindings...);
   }
 
   // Is parameter I updated inside the backward pass (its gradient never stored)?
@@ -110,6 +124,16 @@ class trainer {
   Optimizer& optimizer() noexcept { return optimizer_; }
 
  private:
+  template <class Store, class... Bindings>
+  [[gnu::always_inline]] value_type step_here(Store& params, const Bindings&... bindings) noexcept {
+    if (program_.check(params, bindings...)) return std::numeric_limits<value_type>::quiet_NaN();
+    const auto constants = optimizer_.begin_step();
+    detail::gemm_update<Optimizer, decltype(constants)> update(optimizer_, constants);
+    const value_type loss = program_.step_with_update(update, params, bindings...);
+    update_rest<decltype(update)>(params, constants, std::make_index_sequence<Store::count>{});
+    return loss;
+  }
+
   // Store entry I is the program's param program_index(I) when it is
   // trainable; buffers are not updated (update_entry skips them).
   template <class Update, class Store, class Constants, std::size_t... I>
