@@ -1,0 +1,160 @@
+// Batch-1 latency, quiet-core estimate: tapeless and the hand-written loops
+// of bench/peers/handwritten_mlp.cpp in one program (this translation unit
+// also holds the hand-written W2, so it is not small), each timed as the
+// minimum over many short batches of calls, the implementations interleaved
+// batch by batch. On a shared machine a batch of a few microseconds often
+// runs between two preemptions, so the minimum estimates what a quiet core
+// does (bench/results/batch1.md). Prints check values first: both sides
+// start from the same weights and must agree.
+//
+//   g++ -O3 -march=native -std=c++20 -Iinclude bench/checks/batch1_quiet.cpp -o batch1_quiet
+//   taskset -c 0 ./batch1_quiet [batches]
+
+#define main handwritten_mlp_main
+#include "../peers/handwritten_mlp.cpp"
+#undef main
+
+#include <tapeless/tapeless.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <span>
+#include <vector>
+
+namespace tl = tapeless;
+
+namespace {
+
+constexpr auto X16 = tl::input<"X", float, 1, 16>;
+constexpr auto X64 = tl::input<"X", float, 1, 64>;
+constexpr auto T1 = tl::input<"T", float, 1, 1>;
+constexpr auto h1 = tl::tanh(tl::nn::linear<"fc1", 32>(X16));
+constexpr auto h2 = tl::tanh(tl::nn::linear<"fc2", 32>(h1));
+constexpr auto w1_out = tl::nn::linear<"fc3", 1>(h2);
+constexpr auto w1_loss = tl::mse(w1_out, T1);
+constexpr auto dense16 = tl::nn::linear<"dense", 16>(X16);
+constexpr auto dense64 = tl::nn::linear<"dense", 64>(X64);
+
+std::vector<float> random_floats(std::size_t n, unsigned seed, float scale) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> u(-scale, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = u(gen);
+  return v;
+}
+
+// Copies a blob in the store's order of names (weights [out, in], then biases).
+template <class Store>
+void load_in_order(Store& params, const std::vector<float>& blob, std::initializer_list<std::string_view> order) {
+  std::size_t at = 0;
+  for (std::string_view want : order)
+    params.visit([&](std::string_view name, auto& value, auto&) {
+      if (name != want) return;
+      for (std::size_t i = 0; i < value.size(); ++i) value[i] = blob[at + i];
+      at += value.size();
+    });
+}
+
+constexpr std::size_t calls_per_batch = 256;
+
+struct timing {
+  const char* name;
+  double best = 1e300;
+};
+
+template <class F>
+void time_batch(timing& t, F&& f, volatile float& sink, std::size_t& i) {
+  const auto t0 = std::chrono::steady_clock::now();
+  float acc = 0;
+  for (std::size_t c = 0; c < calls_per_batch; ++c, ++i) acc += f(i);
+  const auto t1 = std::chrono::steady_clock::now();
+  sink = sink + acc;
+  const double ns = std::chrono::duration<double, std::nano>(t1 - t0).count() / calls_per_batch;
+  if (ns < t.best) t.best = ns;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::size_t batches = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 4000;
+  constexpr std::size_t samples = 1024;
+  const auto xs = random_floats(samples * 64, 1, 1.f);
+  const auto ts = random_floats(samples, 2, 1.f);
+  const auto w1_blob = random_floats(peers::w1::weight_count, 3, 0.25f);
+  const auto d16_blob = random_floats(16 * 16 + 16, 4, 0.25f);
+  const auto d64_blob = random_floats(64 * 64 + 64, 5, 0.125f);
+
+  auto hand_w1 = std::make_unique<w1_net<1>>();
+  auto hand_w1_train = std::make_unique<w1_net<1>>();
+  auto hand_d16 = std::make_unique<dense_net<16>>();
+  auto hand_d64 = std::make_unique<dense_net<64>>();
+  hand_w1->load(w1_blob);
+  hand_w1_train->load(w1_blob);
+  {
+    std::vector<float> b(d16_blob);
+    hand_d16->load(b);
+    std::vector<float> c(d64_blob);
+    hand_d64->load(c);
+  }
+
+  auto w1_predict = tl::compile(w1_out);
+  auto w1_trainer = tl::compile(w1_loss, tl::optim::sgd{.lr = peers::w1::lr});
+  auto w1_params = tl::parameters_of(w1_loss);
+  auto w1_train_params = tl::parameters_of(w1_loss);
+  auto d16_predict = tl::compile(dense16);
+  auto d16_params = tl::parameters_of(dense16);
+  auto d64_predict = tl::compile(dense64);
+  auto d64_params = tl::parameters_of(dense64);
+  load_in_order(w1_params, w1_blob, {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"});
+  load_in_order(w1_train_params, w1_blob,
+                {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"});
+  load_in_order(d16_params, d16_blob, {"dense.weight", "dense.bias"});
+  load_in_order(d64_params, d64_blob, {"dense.weight", "dense.bias"});
+
+  auto x16 = [&](std::size_t i) { return std::span<const float, 16>(&xs[(i % samples) * 16], 16); };
+  auto x64 = [&](std::size_t i) { return std::span<const float, 64>(&xs[(i % samples) * 64], 64); };
+  auto t1 = [&](std::size_t i) { return std::span<const float, 1>(&ts[i % samples], 1); };
+
+  auto tl_w1 = [&](std::size_t i) { return w1_predict(w1_params, X16 = x16(i)).data()[0]; };
+  auto hw_w1 = [&](std::size_t i) { return hand_w1->infer(x16(i).data()); };
+  auto tl_d16 = [&](std::size_t i) { return d16_predict(d16_params, X16 = x16(i)).data()[i % 16]; };
+  auto hw_d16 = [&](std::size_t i) { return hand_d16->infer(x16(i).data())[i % 16]; };
+  auto tl_d64 = [&](std::size_t i) { return d64_predict(d64_params, X64 = x64(i)).data()[i % 64]; };
+  auto hw_d64 = [&](std::size_t i) { return hand_d64->infer(x64(i).data())[i % 64]; };
+  auto tl_train = [&](std::size_t i) { return w1_trainer.step(w1_train_params, X16 = x16(i), T1 = t1(i)); };
+  auto hw_train = [&](std::size_t i) { return hand_w1_train->step(x16(i).data(), t1(i).data(), peers::w1::lr); };
+
+  // Check values: the first calls agree (training: the first 1000 losses summed).
+  double a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0;
+  for (std::size_t i = 0; i < 1000; ++i) {
+    a += tl_w1(i), b += hw_w1(i), c += tl_d16(i), d += hw_d16(i), e += tl_d64(i), f += hw_d64(i);
+    g += tl_train(i), h += hw_train(i);
+  }
+  std::printf("check w1_infer %.6g %.6g  dense16 %.6g %.6g  dense64 %.6g %.6g  w1_train %.6g %.6g\n", a, b, c, d, e,
+              f, g, h);
+
+  timing t[8] = {{"w1_infer_b1 tapeless"}, {"w1_infer_b1 hand"},     {"dense16 tapeless"},
+                 {"dense16 hand"},         {"dense64 tapeless"},     {"dense64 hand"},
+                 {"w1_train_b1 tapeless"}, {"w1_train_b1 hand"}};
+  volatile float sink = 0;
+  std::size_t i = 0;
+  for (std::size_t r = 0; r < batches; ++r) {
+    time_batch(t[0], tl_w1, sink, i);
+    time_batch(t[1], hw_w1, sink, i);
+    time_batch(t[2], tl_d16, sink, i);
+    time_batch(t[3], hw_d16, sink, i);
+    time_batch(t[4], tl_d64, sink, i);
+    time_batch(t[5], hw_d64, sink, i);
+    time_batch(t[6], tl_train, sink, i);
+    time_batch(t[7], hw_train, sink, i);
+  }
+  double load[1];
+  getloadavg(load, 1);
+  std::printf("load %.2f, min over %zu batches of %zu calls, ns per call\n", load[0], batches, calls_per_batch);
+  for (std::size_t k = 0; k < 8; k += 2)
+    std::printf("%-22s %8.2f   %-18s %8.2f   ratio %.3f\n", t[k].name, t[k].best, t[k + 1].name, t[k + 1].best,
+                t[k].best / t[k + 1].best);
+  return 0;
+}
