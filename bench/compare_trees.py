@@ -19,7 +19,7 @@ import statistics
 import subprocess
 import tempfile
 
-workloads = ["w1_train_b1", "w1_train_b32", "w1_infer_b1", "w2_train_b64"]
+workloads = ["w1_train_b1", "w1_train_b32", "w1_infer_b1", "dense16_infer_b1", "dense64_infer_b1", "w2_train_b64"]
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--before", required=True, help="build directory of the earlier tree")

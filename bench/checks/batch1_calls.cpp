@@ -50,7 +50,7 @@ extern "C" float batch1_dense16(const float* x) {
 extern "C" float batch1_dense64(const float* x) {
   return dense64_predict(dense64_params, X64 = std::span<const float, 64>(x, 64)).data()[0];
 }
-// Reported, not checked: the training step also calls the optimizer's bias updates.
+// The training step, its bias updates included (inlined: optim/trainer.hpp).
 extern "C" float batch1_w1_training_step(const float* x, const float* t) {
   return w1_trainer.step(w1_params, X16 = std::span<const float, 16>(x, 16), T1 = std::span<const float, 1>(t, 1));
 }

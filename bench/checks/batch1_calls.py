@@ -12,7 +12,8 @@ point and in every tapeless function it calls (the program's step: one
 function of its own: tapeless::program<...>::run). The entry point may call
 the step once; any other call (tail calls included), or any call inside the
 step, is a failure: a kernel or a SIMD helper left out of
-line. The W1 training step is reported, not checked. Exit status 1 on failure.
+line; the W1 training step too (its bias updates are inlined since issue 13's
+second round). Exit status 1 on failure.
 """
 
 import argparse
@@ -25,8 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SOURCE = Path(__file__).resolve().parent / "batch1_calls.cpp"
-CHECKED = ["batch1_w1_inference", "batch1_dense16", "batch1_dense64"]
-REPORTED = ["batch1_w1_training_step"]
+CHECKED = ["batch1_w1_inference", "batch1_dense16", "batch1_dense64", "batch1_w1_training_step"]
+REPORTED = []
 ARCHES = {"native": ["-march=native"], "avx2": ["-mavx2", "-mfma"]}
 
 
