@@ -16,6 +16,7 @@
 
 #include <tapeless/tapeless.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -62,6 +63,11 @@ constexpr std::size_t calls_per_batch = 256;
 struct timing {
   const char* name;
   double best = 1e300;
+  std::vector<double> all{};
+  double median() {
+    std::sort(all.begin(), all.end());
+    return all.empty() ? 0 : all[all.size() / 2];
+  }
 };
 
 template <class F>
@@ -73,6 +79,7 @@ void time_batch(timing& t, F&& f, volatile float& sink, std::size_t& i) {
   sink = sink + acc;
   const double ns = std::chrono::duration<double, std::nano>(t1 - t0).count() / calls_per_batch;
   if (ns < t.best) t.best = ns;
+  t.all.push_back(ns);
 }
 
 }  // namespace
@@ -152,9 +159,12 @@ int main(int argc, char** argv) {
   }
   double load[1];
   getloadavg(load, 1);
-  std::printf("load %.2f, min over %zu batches of %zu calls, ns per call\n", load[0], batches, calls_per_batch);
-  for (std::size_t k = 0; k < 8; k += 2)
-    std::printf("%-22s %8.2f   %-18s %8.2f   ratio %.3f\n", t[k].name, t[k].best, t[k + 1].name, t[k + 1].best,
-                t[k].best / t[k + 1].best);
+  std::printf("load %.2f, min (and median) over %zu batches of %zu calls, ns per call\n", load[0], batches,
+              calls_per_batch);
+  for (std::size_t k = 0; k < 8; k += 2) {
+    const double m0 = t[k].median(), m1 = t[k + 1].median();
+    std::printf("%-22s %8.2f (%8.2f)   %-18s %8.2f (%8.2f)   ratio %.3f (%.3f)\n", t[k].name, t[k].best, m0,
+                t[k + 1].name, t[k + 1].best, m1, t[k].best / t[k + 1].best, m0 / m1);
+  }
   return 0;
 }
