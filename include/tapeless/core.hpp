@@ -8,4 +8,5 @@
 #include <tapeless/core/rational.hpp>
 #include <tapeless/core/shape.hpp>
 #include <tapeless/core/tensor.hpp>
+#include <tapeless/core/thread_pool.hpp>
 #include <tapeless/core/type_list.hpp>

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include <tapeless/core/fixed_string.hpp>
+#include <tapeless/core/thread_pool.hpp>
 #include <tapeless/expr/bindings.hpp>
 
 namespace tapeless::detail {
@@ -32,6 +33,7 @@ struct run_context {
   std::uint64_t steps_taken;
   bool training;               // dropout draws its masks (program.step), else is the identity
   Update* update;
+  thread_pool* threads;        // lent to large kernels (program.use_threads), or none
 
   // The value bound to the symbol called Name.
   template <fixed_string Name>

@@ -207,6 +207,13 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
   // Why the last call returned NaN without running (empty when it ran).
   const run_error& last_error() const noexcept { return last_error_; }
 
+  // Lends the program's large kernels (GEMMs of at least
+  // detail::min_work_per_share multiply-adds per share) to a pool's threads;
+  // nullptr: one thread again. The pool must outlive its use here, and serve
+  // one program's call at a time. Results are the same bit for bit.
+  void use_threads(thread_pool* pool) noexcept { threads_ = pool; }
+  thread_pool* threads() const noexcept { return threads_; }
+
   // Restarts dropout's random stream: seed s, step 0.
   void seed(std::uint64_t s) noexcept { random_seed = s, steps_taken = 0; }
 
@@ -218,6 +225,7 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
   std::uint64_t steps_taken = 0;  // training steps run: dropout draws a new mask each
 
  private:
+  thread_pool* threads_ = nullptr;
   using training_or_forward = std::conditional_t<trains, training_schedule, forward_schedule>;
 
   // Checked first, on the expression's own symbols, so that a missing input
@@ -231,7 +239,7 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
   auto context(bool training, Update& update, Store& params, const Bindings&... bindings) noexcept {
     return detail::run_context<value_type, Store, Update, Bindings...>{
         params,       {bindings...}, buffers_.get().arena.bytes, buffers_.get().result.data(),
-        constants.data(), random_seed, steps_taken, training, &update};
+        constants.data(), random_seed, steps_taken, training, &update, threads_};
   }
 
   template <class Schedule, class Ctx>

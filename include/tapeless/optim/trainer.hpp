@@ -121,6 +121,8 @@ class trainer {
 
   Program& program() noexcept { return program_; }
   void seed(std::uint64_t s) noexcept { program_.seed(s); }
+  // See program::use_threads.
+  void use_threads(thread_pool* pool) noexcept { program_.use_threads(pool); }
   Optimizer& optimizer() noexcept { return optimizer_; }
 
  private:

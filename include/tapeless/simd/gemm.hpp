@@ -92,11 +92,24 @@ struct outer_product_gemm {
 
   template <class T, class Output>
   [[gnu::always_inline]] static void run(const T* a, const T* b, const Output& out) noexcept {
-    for (std::size_t j0 = 0; j0 < panel_columns; j0 += tile_vectors * w)
-      column_block<tile_vectors, batch>(a, b, out, j0);
+    run_share(a, b, out, 0, 1);
+  }
+
+  // Share `part` of `parts`: a run of whole panels, the last share also the
+  // columns after them. Each column is computed as run() computes it.
+  template <class T, class Output>
+  [[gnu::always_inline]] static void run_share(const T* a, const T* b, const Output& out, std::size_t part,
+                                               std::size_t parts) noexcept {
+    constexpr std::size_t panel = tile_vectors * w, panels = panel_columns / panel;
+    const std::size_t first = panels * part / parts, last = panels * (part + 1) / parts;
+    for (std::size_t p = first; p < last; ++p) column_block<tile_vectors, batch>(a, b, out, p * panel);
+    if (part + 1 != parts) return;
     if constexpr (rest_vectors > 0) column_block<rest_vectors, batch>(a, b, out, panel_columns);
     for (std::size_t j = vector_columns; j < Columns; ++j) column_block<1, T>(a, b, out, j);  // scalar tail
   }
+
+  // Shares worth making: there are whole panels to split.
+  static constexpr std::size_t max_shares = panel_columns / (tile_vectors * w);
 };
 
 // C = A B^T by dot-product tiles: A is M x K, B is stored N x K. Column
@@ -118,9 +131,57 @@ struct dot_product_gemm {
 
   template <class T, class Output>
   [[gnu::always_inline]] static void run(const T* a, const T* b, const Output& out) noexcept {
-    std::size_t j0 = 0;
-    for (; j0 + tile_cols <= N; j0 += tile_cols) column_block<tile_cols>(a, b, out, j0);
-    if constexpr (rest_cols > 0) column_block<rest_cols>(a, b, out, j0);
+    run_share(a, b, out, 0, 1);
+  }
+
+  // Share `part` of `parts`: a run of whole column blocks, the last share also the rest.
+  template <class T, class Output>
+  [[gnu::always_inline]] static void run_share(const T* a, const T* b, const Output& out, std::size_t part,
+                                               std::size_t parts) noexcept {
+    constexpr std::size_t blocks = N / tile_cols;
+    const std::size_t first = blocks * part / parts, last = blocks * (part + 1) / parts;
+    for (std::size_t q = first; q < last; ++q) column_block<tile_cols>(a, b, out, q * tile_cols);
+    if (part + 1 != parts) return;
+    if constexpr (rest_cols > 0) column_block<rest_cols>(a, b, out, blocks * tile_cols);
+  }
+
+  static constexpr std::size_t max_shares = N / tile_cols;
+};
+
+// The kernel the plan chose for one shape, run in shares of its column blocks
+// (of C, or of C^T where C is written transposed): gemm is the one share of one.
+template <std::size_t M, std::size_t K, std::size_t N, op OpA, op OpB, class Arch, class T>
+struct gemm_variant {
+  using plan = gemm_plan<T, Arch, M, K, N, OpA, OpB>;
+  using kernel = std::conditional_t<
+      plan::pack_transposed_b, outer_product_gemm<plan, M, K, N, N, K, 1>,
+      std::conditional_t<plan::dot_products, dot_product_gemm<plan, M, K, N>,
+                         std::conditional_t<plan::transposed_output, outer_product_gemm<plan, N, K, M, M, K, 1>,
+                                            std::conditional_t<OpA == op::none, outer_product_gemm<plan, M, K, N, N, K, 1>,
+                                                               outer_product_gemm<plan, M, K, N, N, 1, M>>>>>;
+  // How many shares the shape splits into (1: not worth splitting).
+  static constexpr std::size_t max_shares = kernel::max_shares < 1 ? 1 : kernel::max_shares;
+
+  template <class Epilogue>
+  [[gnu::always_inline]] static void run_share(const T* a, const T* b, T* c, Epilogue& epilogue, std::size_t part,
+                                               std::size_t parts) noexcept {
+    const gemm_output<T, Epilogue, false> into_c{c, N, epilogue};
+    if constexpr (plan::pack_transposed_b) {
+      // B^T (K x N) copied to the stack by block transposes (each share its
+      // own copy, at most 32 KiB); then as for A B.
+      alignas(64) T packed[K * N];
+      pack_transposed<typename plan::batch, K, N>(b, packed);
+      kernel::run_share(a, packed, into_c, part, parts);
+    } else if constexpr (plan::dot_products) {
+      kernel::run_share(a, b, into_c, part, parts);
+    } else if constexpr (plan::transposed_output) {
+      // C^T (N x M) = B (N x K, as stored) * A (K x M, as stored).
+      const gemm_output<T, Epilogue, true> into_c_transposed{c, N, epilogue};
+      kernel::run_share(b, a, into_c_transposed, part, parts);
+    } else {
+      // A(i, k) = a[i * K + k], or, stored K x M, op(A)(i, k) = a[k * M + i].
+      kernel::run_share(a, b, into_c, part, parts);
+    }
   }
 };
 
@@ -136,27 +197,7 @@ template <std::size_t M, std::size_t K, std::size_t N, op OpA = op::none, op OpB
 [[gnu::always_inline]] inline void gemm_inlined(const T* a, const T* b, T* c, Epilogue epilogue = {}) noexcept {
   static_assert(M > 0 && K > 0 && N > 0, "tl::simd::gemm<M, K, N>: every dimension must be at least 1");
   static_assert(std::is_floating_point_v<T>, "tl::simd::gemm: the element type must be float or double");
-  using plan = detail::gemm_plan<T, Arch, M, K, N, OpA, OpB>;
-
-  const detail::gemm_output<T, Epilogue, false> into_c{c, N, epilogue};
-  if constexpr (plan::pack_transposed_b) {
-    // B^T (K x N) copied to the stack by block transposes; then as for A B.
-    alignas(64) T packed[K * N];
-    detail::pack_transposed<typename plan::batch, K, N>(b, packed);
-    detail::outer_product_gemm<plan, M, K, N, N, K, 1>::run(a, packed, into_c);
-  } else if constexpr (plan::dot_products) {
-    detail::dot_product_gemm<plan, M, K, N>::run(a, b, into_c);
-  } else if constexpr (plan::transposed_output) {
-    // C^T (N x M) = B (N x K, as stored) * A (K x M, as stored).
-    const detail::gemm_output<T, Epilogue, true> into_c_transposed{c, N, epilogue};
-    detail::outer_product_gemm<plan, N, K, M, M, K, 1>::run(b, a, into_c_transposed);
-  } else if constexpr (OpA == op::none) {
-    // A(i, k) = a[i * K + k].
-    detail::outer_product_gemm<plan, M, K, N, N, K, 1>::run(a, b, into_c);
-  } else {
-    // A stored K x M: op(A)(i, k) = a[k * M + i].
-    detail::outer_product_gemm<plan, M, K, N, N, 1, M>::run(a, b, into_c);
-  }
+  detail::gemm_variant<M, K, N, OpA, OpB, Arch, T>::run_share(a, b, c, epilogue, 0, 1);
 }
 
 // C (M x N) = epilogue(op(A) (M x K) * op(B) (K x N)); see the top of this file.
@@ -165,6 +206,24 @@ template <std::size_t M, std::size_t K, std::size_t N, op OpA = op::none, op OpB
 [[gnu::flatten]] inline void gemm(const T* a, const T* b, T* c, Epilogue epilogue = {}) noexcept {
   gemm_inlined<M, K, N, OpA, OpB, Arch>(a, b, c, epilogue);
 }
+
+// Share `part` of `parts` of gemm<M, K, N, OpA, OpB, Arch>(a, b, c, epilogue):
+// the shares, run on any threads, together write every element of C once, each
+// by the same instructions as gemm (so the result is the same, bit for bit);
+// they split C's column blocks (row blocks where the kernel writes C
+// transposed), whole tiles only. gemm_shares<...> is how many are worth making.
+template <std::size_t M, std::size_t K, std::size_t N, op OpA = op::none, op OpB = op::none,
+          class Arch = xsimd::default_arch, class T, class Epilogue = epilogue::store>
+[[gnu::flatten]] inline void gemm_share(const T* a, const T* b, T* c, Epilogue epilogue, std::size_t part,
+                                        std::size_t parts) noexcept {
+  static_assert(M > 0 && K > 0 && N > 0, "tl::simd::gemm<M, K, N>: every dimension must be at least 1");
+  static_assert(std::is_floating_point_v<T>, "tl::simd::gemm: the element type must be float or double");
+  detail::gemm_variant<M, K, N, OpA, OpB, Arch, T>::run_share(a, b, c, epilogue, part, parts);
+}
+
+template <std::size_t M, std::size_t K, std::size_t N, op OpA = op::none, op OpB = op::none,
+          class Arch = xsimd::default_arch, class T = float>
+inline constexpr std::size_t gemm_shares = detail::gemm_variant<M, K, N, OpA, OpB, Arch, T>::max_shares;
 
 TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
 

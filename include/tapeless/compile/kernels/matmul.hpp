@@ -10,12 +10,14 @@
 // accumulators. Small ones (inlined_into_step) are inlined into the step: at
 // batch 1 a layer takes about as long as the call and the context reload.
 
+#include <algorithm>
 #include <cstddef>
 #include <tuple>
 
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/compile/kernels/loop.hpp>
 #include <tapeless/compile/packed_weights.hpp>
+#include <tapeless/core/thread_pool.hpp>
 #include <tapeless/expr/matmul.hpp>
 #include <tapeless/simd/gemm.hpp>
 
@@ -37,6 +39,11 @@ struct matmul_family : kernel_family_defaults {
   // flattened (program.hpp), a batch-1 step then calls nothing out of line in
   // any translation unit (bench/checks/batch1_calls.py); W1 at batch 32 and
   // W2 keep their calls (bench/results/batch1.md).
+  // Multiply-adds below which a share of a GEMM is not worth a thread: about
+  // 2 us of work, against the fraction of a microsecond a spinning worker
+  // takes to start and to report back.
+  static constexpr std::size_t min_work_per_share = std::size_t{1} << 17;
+
   template <class Mm>
   static constexpr bool inlined_into_step = [] {
     using operands = typename operands_of<Mm>::type::template apply<std::tuple>;
@@ -58,17 +65,40 @@ struct matmul_family : kernel_family_defaults {
     constexpr std::size_t m = shape_of<A>::dims[0], k = shape_of<A>::dims[1], n = shape_of<B>::dims[1];
     constexpr auto op_a = Sched::template is_transpose_view<A> ? simd::op::transpose : simd::op::none;
     constexpr auto op_b = Sched::template is_transpose_view<B> ? simd::op::transpose : simd::op::none;
-    if constexpr (requires { c.packed_weights; } && packed_weights<Sched>::template packs<Mm>)
+    using arch = typename Sched::arch;
+    const T* a = Sched::template pointer<A>(c);
+    [[maybe_unused]] const T* b = Sched::template pointer<B>(c);  // not read where W^T is packed
+    if constexpr (requires { c.packed_weights; } && packed_weights<Sched>::template packs<Mm>) {
       // W^T from the program's copy (compile/packed_weights.hpp), by broadcast-and-FMA.
-      simd::gemm_inlined<m, k, n, op_a, simd::op::none, typename Sched::arch>(
-          Sched::template pointer<A>(c), packed_weights<Sched>::template copy_of<Mm>(c.packed_weights), out,
-          epilogue...);
-    else if constexpr (inlined_into_step<Mm>)
-      simd::gemm_inlined<m, k, n, op_a, op_b, typename Sched::arch>(Sched::template pointer<A>(c),
-                                                                    Sched::template pointer<B>(c), out, epilogue...);
-    else
-      simd::gemm<m, k, n, op_a, op_b, typename Sched::arch>(Sched::template pointer<A>(c),
-                                                            Sched::template pointer<B>(c), out, epilogue...);
+      simd::gemm_inlined<m, k, n, op_a, simd::op::none, arch>(
+          a, packed_weights<Sched>::template copy_of<Mm>(c.packed_weights), out, epilogue...);
+    } else if constexpr (inlined_into_step<Mm>) {
+      simd::gemm_inlined<m, k, n, op_a, op_b, arch>(a, b, out, epilogue...);
+    } else {
+      constexpr std::size_t shares = std::min(simd::gemm_shares<m, k, n, op_a, op_b, arch, T>,
+                                              m * k * n / min_work_per_share);
+      if constexpr (shares > 1) {
+        if (c.threads != nullptr && c.threads->size() > 1) {
+          shared_gemm<m, k, n, op_a, op_b, arch, shares>(*c.threads, a, b, out, epilogue...);
+          return;
+        }
+      }
+      simd::gemm<m, k, n, op_a, op_b, arch>(a, b, out, epilogue...);
+    }
+  }
+
+  // The GEMM in shares over a pool's threads (each share a run of whole
+  // column blocks: simd::gemm_share), as many as the pool has threads, at
+  // most Shares.
+  template <std::size_t M, std::size_t K, std::size_t N, simd::op OpA, simd::op OpB, class Arch, std::size_t Shares,
+            class T, class Epilogue = simd::epilogue::store>
+  [[gnu::noinline]] static void shared_gemm(thread_pool& pool, const T* a, const T* b, T* out,
+                                            Epilogue epilogue = {}) noexcept {
+    const std::size_t parts = std::min(Shares, pool.size());
+    auto share = [&](std::size_t part, std::size_t) noexcept {
+      if (part < parts) simd::gemm_share<M, K, N, OpA, OpB, Arch>(a, b, out, epilogue, part, parts);
+    };
+    pool.run(share);
   }
 
   template <class Sched, int I, class N, class Ctx>

@@ -199,7 +199,7 @@ struct scan_family : kernel_family_defaults {
     using store_type = std::remove_reference_t<decltype(c.params)>;
     run_context<T, store_type, no_fused_update, decltype(carry_binding), decltype(input_binding)> step_context{
         c.params, {carry_binding, input_binding}, arena, nullptr, nullptr, c.random_seed, c.steps_taken,
-        c.training, &none};
+        c.training, &none, c.threads};
 
     for (std::size_t t = 0; t < steps; ++t) {
       if constexpr (batch == 1) {
@@ -313,7 +313,7 @@ struct scan_gradient_family : kernel_family_defaults {
                      arena,         adjoint_next,
                      nullptr,       c.random_seed,
                      c.steps_taken, c.training,
-                     &none};
+                     &none,         c.threads};
 
     for (std::size_t t = steps; t-- > 0;) {
       // The carry step t made is read by the loss (the adjoint of the scan's

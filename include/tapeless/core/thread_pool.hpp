@@ -1,0 +1,119 @@
+#pragma once
+// tl::thread_pool: threads made once, that a compiled program lends its large
+// kernels to (program.use_threads(pool)).
+//
+//   tl::thread_pool pool(2);                 // the calling thread and one worker
+//   auto trainer = tl::compile(loss, tl::optim::sgd{.lr = 0.01f});
+//   trainer.use_threads(&pool);              // its large GEMMs now run in two shares
+//
+// run(task) calls task(part, parts) once for every part (part 0 on the calling
+// thread) and returns when all have returned: no allocation, no lock, no
+// exception, no thread made. Between runs a worker spins for a short while
+// (kernels of one step follow each other within microseconds) and then
+// sleeps on the generation counter (a futex), so an idle pool costs nothing.
+// A pool serves one caller at a time: two programs stepping in two threads
+// need a pool each.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace tapeless {
+
+class thread_pool {
+ public:
+  // threads: how many run a task, the caller included (1: no worker).
+  explicit thread_pool(std::size_t threads) {
+    if (threads == 0) throw std::invalid_argument("tl::thread_pool: the thread count must be at least 1");
+    workers_.reserve(threads - 1);
+    try {
+      for (std::size_t part = 1; part < threads; ++part) workers_.emplace_back([this, part] { work(part); });
+    } catch (...) {
+      stop();  // the workers made so far
+      throw;
+    }
+  }
+
+  thread_pool(const thread_pool&) = delete;
+  thread_pool& operator=(const thread_pool&) = delete;
+
+  ~thread_pool() { stop(); }
+
+  std::size_t size() const noexcept { return workers_.size() + 1; }
+
+  // Calls task(part, size()) for every part, part 0 here; returns when every
+  // call has returned. The task must not throw.
+  template <class Task>
+  void run(Task& task) noexcept {
+    if (workers_.empty()) {
+      task(std::size_t{0}, std::size_t{1});
+      return;
+    }
+    call_ = [](void* t, std::size_t part, std::size_t parts) noexcept { (*static_cast<Task*>(t))(part, parts); };
+    task_ = &task;
+    unfinished_.store(static_cast<std::uint32_t>(workers_.size()), std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);  // publishes call_, task_, unfinished_
+    generation_.notify_all();                            // no system call unless a worker sleeps
+    task(std::size_t{0}, size());
+    for (std::uint32_t spins = 0;; ++spins) {
+      const std::uint32_t left = unfinished_.load(std::memory_order_acquire);
+      if (left == 0) break;
+      if (spins < spin_limit)
+        pause();
+      else
+        unfinished_.wait(left, std::memory_order_acquire);
+    }
+  }
+
+ private:
+  // About 20-50 microseconds of pause instructions: longer than the gap
+  // between two kernels of a step, far shorter than a user's pause.
+  static constexpr std::uint32_t spin_limit = 1u << 13;
+
+  void stop() noexcept {
+    stopping_.store(true, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
+    generation_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+
+  static void pause() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#endif
+  }
+
+  void work(std::size_t part) noexcept {
+    std::uint32_t seen = 0;
+    for (;;) {
+      std::uint32_t now;
+      for (std::uint32_t spins = 0; (now = generation_.load(std::memory_order_acquire)) == seen; ++spins) {
+        if (spins < spin_limit)
+          pause();
+        else
+          generation_.wait(seen, std::memory_order_acquire);
+      }
+      seen = now;
+      if (stopping_.load(std::memory_order_relaxed)) return;
+      call_(task_, part, size());
+      if (unfinished_.fetch_sub(1, std::memory_order_acq_rel) == 1) unfinished_.notify_one();
+    }
+  }
+
+  // Written by run() before the generation moves, read by workers after.
+  void (*call_)(void*, std::size_t, std::size_t) noexcept = nullptr;
+  void* task_ = nullptr;
+  std::atomic<bool> stopping_{false};
+  alignas(64) std::atomic<std::uint32_t> generation_{0};
+  alignas(64) std::atomic<std::uint32_t> unfinished_{0};
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace tapeless

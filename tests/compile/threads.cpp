@@ -1,0 +1,182 @@
+// Threads inside a step (core/thread_pool.hpp, simd::gemm_share, a program's
+// use_threads): the pool runs every share once per call; GEMM shares together
+// write what one GEMM writes, bit for bit, for every kernel variant; a
+// training program lent a pool of 2 or 3 threads computes the same losses and
+// weights, bit for bit, as on one thread (a W2-sized MLP with SGD's update
+// fused into its GEMMs, Adam, an LSTM whose step GEMMs are large enough to
+// split), and allocates nothing while stepping.
+#define BOOST_TEST_MODULE compile_threads
+#include "../counting_allocator.hpp"
+#include "support.hpp"
+
+#include <atomic>
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+#include <vector>
+
+namespace tl = tapeless;
+namespace simd = tapeless::simd;
+
+namespace {
+
+float wave(std::size_t i, float scale = 0.1f) { return scale * std::sin(0.37f * float(i) + 0.11f); }
+
+template <class Tensor>
+void fill_wave(Tensor& t, std::size_t salt, float scale = 0.1f) {
+  for (std::size_t i = 0; i < t.size(); ++i) t[i] = wave(i * 131 + salt, scale);
+}
+
+template <class Store>
+void fill_store(Store& params, float scale) {
+  std::size_t salt = 0;
+  params.visit([&](std::string_view, auto& value, auto&) { fill_wave(value, ++salt * 7919, scale); });
+}
+
+template <class Store>
+bool same_values(const Store& a, const Store& b) {
+  bool same = true;
+  a.visit([&](std::string_view name, const auto& value, const auto&) {
+    b.visit([&](std::string_view other, const auto& theirs, const auto&) {
+      if (name == other) same = same && std::memcmp(value.data(), theirs.data(), value.size() * sizeof(value[0])) == 0;
+    });
+  });
+  return same;
+}
+
+// C = op(A) op(B), every share of `parts` run in turn on this thread, against simd::gemm.
+template <std::size_t M, std::size_t K, std::size_t N, simd::op OpA, simd::op OpB>
+void check_shares(std::size_t parts) {
+  std::vector<float> a(M * K), b(K * N), whole(M * N), shared(M * N, -1.0f), column_bias(N);
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = wave(i);
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = wave(i + 1000);
+  for (std::size_t j = 0; j < N; ++j) column_bias[j] = float(j) * 0.5f;
+  const auto bias = [&](auto v, auto at) { return v + at.load(column_bias.data() + at.col); };
+  simd::gemm<M, K, N, OpA, OpB>(a.data(), b.data(), whole.data(), bias);
+  for (std::size_t part = 0; part < parts; ++part)
+    simd::gemm_share<M, K, N, OpA, OpB>(a.data(), b.data(), shared.data(), bias, part, parts);
+  BOOST_TEST(std::memcmp(whole.data(), shared.data(), whole.size() * sizeof(float)) == 0,
+             M << "x" << K << "x" << N << " in " << parts << " shares differs from one GEMM");
+  // And one GEMM is right: a naive product in double.
+  double worst = 0;
+  for (std::size_t i = 0; i < M; ++i)
+    for (std::size_t j = 0; j < N; ++j) {
+      double s = double(j) * 0.5;
+      for (std::size_t k = 0; k < K; ++k)
+        s += double(OpA == simd::op::none ? a[i * K + k] : a[k * M + i]) *
+             double(OpB == simd::op::none ? b[k * N + j] : b[j * K + k]);
+      worst = std::max(worst, std::abs(s - double(whole[i * N + j])));
+    }
+  BOOST_TEST(worst < 1e-3, M << "x" << K << "x" << N << ": off the naive product by " << worst);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_pool_runs_every_share_once_per_call) {
+  for (std::size_t threads : {1, 2, 3}) {
+    tl::thread_pool pool(threads);
+    BOOST_TEST(pool.size() == threads);
+    std::vector<std::atomic<int>> runs(threads);
+    std::atomic<std::size_t> parts_seen{0};
+    auto task = [&](std::size_t part, std::size_t parts) noexcept {
+      runs[part].fetch_add(1);
+      parts_seen.store(parts);
+    };
+    for (int call = 0; call < 2000; ++call) pool.run(task);
+    for (std::size_t part = 0; part < threads; ++part) BOOST_TEST(runs[part].load() == 2000);
+    BOOST_TEST(parts_seen.load() == threads);
+  }
+  BOOST_CHECK_THROW(tl::thread_pool(0), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(gemm_shares_write_what_one_gemm_writes) {
+  for (std::size_t parts : {1, 2, 3, 5}) {
+    check_shares<64, 784, 256, simd::op::none, simd::op::transpose>(parts);  // dot products (forward)
+    check_shares<64, 256, 784, simd::op::none, simd::op::none>(parts);       // outer products (input gradient)
+    check_shares<256, 64, 784, simd::op::transpose, simd::op::none>(parts);  // A read transposed (weight gradient)
+    check_shares<37, 29, 83, simd::op::transpose, simd::op::transpose>(parts);  // C written transposed
+    check_shares<48, 16, 96, simd::op::none, simd::op::transpose>(parts);    // B^T packed on the stack
+    check_shares<13, 7, 5, simd::op::none, simd::op::none>(parts);           // fewer blocks than shares
+  }
+}
+
+namespace w2 {
+constexpr auto X = tl::input<"X", float, 64, 784>;
+constexpr auto Y = tl::input<"Y", std::int32_t, 64>;
+constexpr auto h1 = tl::relu(tl::nn::linear<"fc1", 256>(X));
+constexpr auto h2 = tl::relu(tl::nn::linear<"fc2", 128>(h1));
+constexpr auto loss = tl::cross_entropy(tl::nn::linear<"fc3", 10>(h2), Y);
+}  // namespace w2
+
+template <class Rule>
+void check_w2_with_threads(Rule rule) {
+  tl::tensor<float, 64, 784> x;
+  tl::tensor<std::int32_t, 64> y;
+  fill_wave(x, 1, 0.5f);
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = std::int32_t((i * 7) % 10);
+
+  auto one = tl::compile(w2::loss, rule);
+  auto params_one = tl::parameters_of(w2::loss);
+  fill_store(params_one, 0.02f);
+  std::vector<float> losses_one(4);
+  for (int s = 0; s < 4; ++s) losses_one[s] = one.step(params_one, w2::X = x, w2::Y = y);
+
+  for (std::size_t threads : {2, 3}) {
+    tl::thread_pool pool(threads);
+    auto many = tl::compile(w2::loss, rule);
+    many.use_threads(&pool);
+    auto params = tl::parameters_of(w2::loss);
+    fill_store(params, 0.02f);
+    std::vector<float> losses(4);
+    const std::size_t before = allocations.load();
+    for (int s = 0; s < 4; ++s) losses[s] = many.step(params, w2::X = x, w2::Y = y);
+    BOOST_TEST(allocations.load() == before, "a step with " << threads << " threads allocated");
+    for (int s = 0; s < 4; ++s)
+      BOOST_TEST(std::memcmp(&losses[s], &losses_one[s], sizeof(float)) == 0,
+                 "loss of step " << s << " with " << threads << " threads: " << losses[s] << ", one thread: "
+                                 << losses_one[s]);
+    BOOST_TEST(same_values(params, params_one), "weights after 4 steps with " << threads << " threads differ");
+  }
+  BOOST_TEST(std::isfinite(losses_one.back()));
+  BOOST_TEST(losses_one.back() < losses_one.front());  // it trains
+}
+
+BOOST_AUTO_TEST_CASE(a_w2_step_with_fused_sgd_on_threads_equals_one_thread) {
+  check_w2_with_threads(tl::optim::sgd{.lr = 0.01f, .momentum = 0.9f});
+}
+
+BOOST_AUTO_TEST_CASE(a_w2_step_with_adam_on_threads_equals_one_thread) {
+  check_w2_with_threads(tl::optim::adam{.lr = 1e-3f});
+}
+
+BOOST_AUTO_TEST_CASE(an_lstm_step_on_threads_equals_one_thread) {
+  // Each time step's gate product is 32 x 64 x 256: split in shares.
+  constexpr auto X = tl::input<"X", float, 32, 3, 16>;
+  constexpr auto T = tl::input<"T", float, 32, 3, 64>;
+  constexpr auto loss = tl::mse(tl::nn::lstm<"lstm", 64>(X), T);
+  tl::tensor<float, 32, 3, 16> x;
+  tl::tensor<float, 32, 3, 64> t;
+  fill_wave(x, 3, 1.0f);
+  fill_wave(t, 5, 0.5f);
+
+  auto one = tl::compile(loss);
+  auto params_one = tl::parameters_of(loss);
+  fill_store(params_one, 0.1f);
+  const float loss_one = one.step(params_one, X = x, T = t);
+
+  tl::thread_pool pool(2);
+  auto two = tl::compile(loss);
+  two.use_threads(&pool);
+  auto params = tl::parameters_of(loss);
+  fill_store(params, 0.1f);
+  const float loss_two = two.step(params, X = x, T = t);
+  BOOST_TEST(std::memcmp(&loss_one, &loss_two, sizeof(float)) == 0, loss_two << " against " << loss_one);
+  bool same = true;
+  params.visit([&](std::string_view name, const auto&, const auto& grad) {
+    params_one.visit([&](std::string_view other, const auto&, const auto& theirs) {
+      if (name == other) same = same && std::memcmp(grad.data(), theirs.data(), grad.size() * sizeof(float)) == 0;
+    });
+  });
+  BOOST_TEST(same, "the LSTM's gradients with 2 threads differ from one thread's");
+  BOOST_TEST(std::isfinite(loss_one));
+}
