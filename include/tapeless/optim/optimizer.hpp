@@ -8,6 +8,18 @@
 //   opt.set_lr(opt.base_lr() * 0.1f); // or tl::optim::apply_schedule
 //   opt.reset();                      // as newly made: state, steps and lr
 //
+// Parameter groups and freezing, as torch's param_groups and
+// requires_grad = False (a name is a parameter's, or a layer's: "fc1" is
+// "fc1.weight" and "fc1.bias"):
+//
+//   opt.set_group<"fc2">(tl::optim::adamw{.lr = 1e-2f, .weight_decay = 0});  // own hyperparameters
+//   opt.freeze<"fc1">();              // no update, no state touched, no weight decay
+//   opt.unfreeze<"fc1">();            // its step count goes on from where it stopped
+//
+// Each parameter counts its own steps, as torch keeps "step" per parameter:
+// a parameter frozen for k steps and then unfrozen starts its bias
+// corrections (adam's) at 1, as in torch.
+//
 // The state is stored like the store: inside the object for inline storage,
 // in one allocation made by the constructor for heap storage. step() never
 // allocates and throws nothing; the constructor throws std::invalid_argument
@@ -21,14 +33,17 @@
 #include <tapeless/core/parameter_store.hpp>
 #include <tapeless/core/diagnostics.hpp>
 #include <tapeless/core/fixed_string.hpp>
+#include <tapeless/optim/detail/hyperparameters.hpp>
 #include <tapeless/optim/detail/parameter_store.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 
+#include <algorithm>
 #include <array>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -74,14 +89,19 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   static constexpr std::size_t state_tensors = Rule::state_tensors;
   static constexpr std::size_t bytes = sizeof(state_data);
 
-  explicit optimizer_for(const Rule& rule) : rule_(checked(rule)), base_lr_(rule.lr) { initialize_state(); }
+  static constexpr std::size_t entry_count = sizeof...(Entries);
 
-  // One update of every parameter from its gradient.
+  explicit optimizer_for(const Rule& rule) : rule_(checked(rule)), base_lr_(rule.lr) {
+    for (auto& e : entries_) e.rule = rule_, e.base_lr = base_lr_;
+    initialize_state();
+  }
+
+  // One update of every parameter that is not frozen, from its gradient.
   template <class S>
   void step(parameter_store<S, Entries...>& params) noexcept {
-    ++steps_;
-    const auto constants = rule_.constants(steps_);
-    update_each(params, constants, std::index_sequence_for<Entries...>{});
+    begin_step();
+    const auto common = rule_.constants(steps_);  // of every entry that has its defaults
+    update_each(params, common, std::index_sequence_for<Entries...>{});
   }
   template <class Other>
   void step(Other&) noexcept {
@@ -91,35 +111,123 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   }
 
   // One step taken in pieces (tl::compile(loss, rule) updates some
-  // parameters inside the backward pass): begin_step() counts the step and
-  // gives its constants; update_entry<I> updates parameter I alone.
-  auto begin_step() noexcept {
+  // parameters inside the backward pass): begin_step() counts the step (and
+  // each parameter's that is not frozen); update_entry<I> then updates
+  // parameter I alone, with entry_constants(I).
+  void begin_step() noexcept {
     ++steps_;
-    return rule_.constants(steps_);
+    for (std::size_t i = 0; i < entry_count; ++i)
+      if (trainable[i] && !entries_[i].frozen) ++entries_[i].steps;
   }
-  template <std::size_t I, class S, class Constants>
-  void update_entry(parameter_store<S, Entries...>& params, const Constants& constants) noexcept {
+  template <std::size_t I, class S>
+  void update_entry(parameter_store<S, Entries...>& params) noexcept {
     if constexpr (type_at_t<I>::trainable)
-      update_one(params.template value_at<I>(), params.template grad_at<I>(), std::get<I>(holder_.get()), constants);
+      if (!entries_[I].frozen)
+        update_one<I>(params.template value_at<I>(), params.template grad_at<I>(), entry_constants(I));
   }
+  // The constants of entry i's update in the step begun.
+  auto entry_constants(std::size_t i) const noexcept { return entries_[i].rule.constants(entries_[i].steps); }
 
-  // The learning rate the next step uses, and the one the rule was made with.
+  // The learning rate the next step uses, and the one the rule was made with
+  // (of the parameters in no group of their own).
   float lr() const noexcept { return rule_.lr; }
-  void set_lr(float lr) noexcept { rule_.lr = lr; }
+  void set_lr(float lr) noexcept {
+    rule_.lr = lr;
+    for (auto& e : entries_)
+      if (!e.grouped) e.rule.lr = lr;
+  }
   float base_lr() const noexcept { return base_lr_; }
 
-  // Steps taken since construction or reset(); set_steps restores the count
-  // of a checkpoint (the bias corrections of adam read it).
-  std::uint64_t steps() const noexcept { return steps_; }
-  void set_steps(std::uint64_t steps) noexcept { steps_ = steps; }
+  // Sets every group's learning rate to lr_for(that group's base lr), as
+  // torch's schedulers set each param group's (apply_schedule calls it).
+  // Returns false, changing nothing, if one of them is not finite and >= 0.
+  template <class F>
+  bool set_lr_from_base(F&& lr_for) {
+    const float common = static_cast<float>(lr_for(base_lr_));
+    if (!detail::finite_non_negative(common)) return false;
+    std::array<float, entry_count> lrs{};
+    for (std::size_t i = 0; i < entry_count; ++i) {
+      lrs[i] = entries_[i].grouped ? static_cast<float>(lr_for(entries_[i].base_lr)) : common;
+      if (!detail::finite_non_negative(lrs[i])) return false;
+    }
+    rule_.lr = common;
+    for (std::size_t i = 0; i < entry_count; ++i) entries_[i].rule.lr = lrs[i];
+    return true;
+  }
 
+  // Steps taken since construction or reset(); set_steps restores the count
+  // of a checkpoint (the bias corrections of adam read it), for every
+  // parameter alike.
+  std::uint64_t steps() const noexcept { return steps_; }
+  void set_steps(std::uint64_t steps) noexcept {
+    steps_ = steps;
+    for (auto& e : entries_) e.steps = steps;
+  }
+
+  // The rule of the parameters in no group, as made or as the schedule left it.
   const Rule& rule() const noexcept { return rule_; }
 
+  // Parameter groups: the parameters Names (each a parameter's name, or a
+  // layer's: "fc1" names "fc1.weight" and "fc1.bias") are updated with
+  // `rule` (its lr is their base lr for schedules) from now on, as a torch
+  // param_group with its own hyperparameters. Their state and step counts
+  // are kept. Throws std::invalid_argument, changing nothing, for
+  // hyperparameters the rule's constructor would refuse.
+  template <fixed_string... Names>
+  void set_group(const Rule& rule) {
+    checked(rule);
+    constexpr auto chosen = matching<Names...>();
+    for (std::size_t i = 0; i < entry_count; ++i)
+      if (chosen[i]) entries_[i].rule = rule, entries_[i].base_lr = rule.lr, entries_[i].grouped = true;
+  }
+
+  // Frozen parameters are left exactly as they are by step(): no update, no
+  // weight decay, their state and step counts untouched (torch's
+  // requires_grad = False). Names as set_group's.
+  template <fixed_string... Names>
+  void freeze() noexcept {
+    set_frozen<Names...>(true);
+  }
+  template <fixed_string... Names>
+  void unfreeze() noexcept {
+    set_frozen<Names...>(false);
+  }
+  // Is every parameter Name names frozen?
+  template <fixed_string Name>
+  bool is_frozen() const noexcept {
+    constexpr auto chosen = matching<Name>();
+    for (std::size_t i = 0; i < entry_count; ++i)
+      if (chosen[i] && !entries_[i].frozen) return false;
+    return true;
+  }
+
+  // Entry i's (a parameter's, by store position): the hyperparameters it is
+  // updated with, its base lr, the updates it has had, and whether it is
+  // frozen. The checkpoint functions read and restore them.
+  const Rule& entry_rule(std::size_t i) const noexcept { return entries_[i].rule; }
+  float entry_base_lr(std::size_t i) const noexcept { return entries_[i].base_lr; }
+  std::uint64_t entry_steps(std::size_t i) const noexcept { return entries_[i].steps; }
+  bool entry_frozen(std::size_t i) const noexcept { return entries_[i].frozen; }
+  void set_entry_steps(std::size_t i, std::uint64_t steps) noexcept { entries_[i].steps = steps; }
+  void set_entry_lr(std::size_t i, float lr) noexcept { entries_[i].rule.lr = lr; }
+
+  // Parameter Name's (a full name): its learning rate now, and its updates.
+  template <fixed_string Name>
+  float lr_of() const noexcept {
+    return entries_[index_of<Name>()].rule.lr;
+  }
+  template <fixed_string Name>
+  std::uint64_t steps_of() const noexcept {
+    return entries_[index_of<Name>()].steps;
+  }
+
   // Back to the state of a new optimizer: zero (or initial) state, no steps,
-  // lr = base_lr(). Allocates nothing.
+  // every group's lr its base lr. Groups and frozen parameters stay as they
+  // were set. Allocates nothing.
   void reset() noexcept {
     rule_.lr = base_lr_;
     steps_ = 0;
+    for (auto& e : entries_) e.rule.lr = e.grouped ? e.base_lr : base_lr_, e.steps = 0;
     initialize_state();
   }
 
@@ -160,28 +268,71 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
       return tapeless::detail::no_parameter_named<Name, entries>::ok;
   }
 
+  static constexpr std::array<bool, sizeof...(Entries)> trainable{Entries::trainable...};
+
+  // Which entries a name selects: its own, or a layer's ("fc1": "fc1.*").
+  template <fixed_string Name>
+  static constexpr std::array<bool, sizeof...(Entries)> matching_one() {
+    constexpr std::string_view names[] = {Entries::name.view()...};
+    std::array<bool, sizeof...(Entries)> chosen{};
+    const std::string_view name = Name.view();
+    for (std::size_t i = 0; i < sizeof...(Entries); ++i)
+      chosen[i] = names[i] == name ||
+                  (names[i].size() > name.size() && names[i].starts_with(name) && names[i][name.size()] == '.');
+    return chosen;
+  }
+  template <fixed_string... Names>
+  static constexpr std::array<bool, sizeof...(Entries)> matching() {
+    static_assert(sizeof...(Names) > 0,
+                  "tl::optim::optimizer_for: name the parameters, e.g. opt.freeze<\"fc1\">() or "
+                  "opt.set_group<\"fc2.weight\", \"fc2.bias\">(rule)");
+    std::array<bool, sizeof...(Entries)> chosen{};
+    (
+        [&] {
+          constexpr auto one = matching_one<Names>();
+          if constexpr (!std::ranges::any_of(one, [](bool b) { return b; }))
+            (void)tapeless::detail::no_parameter_named<Names, entries>::ok;
+          for (std::size_t i = 0; i < sizeof...(Entries); ++i) chosen[i] = chosen[i] || one[i];
+        }(),
+        ...);
+    return chosen;
+  }
+
+  template <fixed_string... Names>
+  void set_frozen(bool frozen) noexcept {
+    constexpr auto chosen = matching<Names...>();
+    for (std::size_t i = 0; i < entry_count; ++i)
+      if (chosen[i]) entries_[i].frozen = frozen;
+  }
+
   template <class S, class Constants, std::size_t... I>
-  void update_each(parameter_store<S, Entries...>& params, const Constants& constants,
+  void update_each(parameter_store<S, Entries...>& params, const Constants& common,
                    std::index_sequence<I...>) noexcept {
     // Buffers (batch norm's running statistics) are not trained: skipped.
     (
         [&] {
-          if constexpr (Entries::trainable)
-            update_one(params.template value_at<I>(), params.template grad_at<I>(), std::get<I>(holder_.get()),
-                       constants);
+          if constexpr (Entries::trainable) {
+            const auto& e = entries_[I];
+            if (e.frozen) return;
+            // An entry with the defaults, updated at every step, shares the step's constants.
+            if (!e.grouped && e.steps == steps_)
+              update_one<I>(params.template value_at<I>(), params.template grad_at<I>(), common);
+            else
+              update_one<I>(params.template value_at<I>(), params.template grad_at<I>(), entry_constants(I));
+          }
         }(),
         ...);
   }
 
   // Always inlined (as sgd::update): in a small model's flattened trainer
   // step (trainer.hpp) the bias updates then run with their sizes known.
-  template <class Tensor, class Constants>
-  [[gnu::always_inline]] void update_one(Tensor& value, const Tensor& grad, std::array<Tensor, state_tensors>& state,
-                  const Constants& constants) noexcept {
+  template <std::size_t I, class Tensor, class Constants>
+  [[gnu::always_inline]] void update_one(Tensor& value, const Tensor& grad, const Constants& constants) noexcept {
     using T = typename Tensor::value_type;
+    auto& state = std::get<I>(holder_.get());
     std::array<T*, state_tensors> buffers;
     for (std::size_t k = 0; k < state_tensors; ++k) buffers[k] = state[k].data();
-    rule_.template update<Arch>(constants, Tensor::size(), value.data(), grad.data(), buffers);
+    entries_[I].rule.template update<Arch>(constants, Tensor::size(), value.data(), grad.data(), buffers);
   }
 
   void initialize_state() noexcept {
@@ -200,9 +351,20 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
         holder_.get());
   }
 
+  // What each parameter is updated with: its group's rule (or a copy of
+  // rule_), the lr its group was made with, its own step count.
+  struct entry_settings {
+    Rule rule{};
+    float base_lr = 0;
+    std::uint64_t steps = 0;
+    bool grouped = false;  // set_group gave it its own rule: set_lr leaves it alone
+    bool frozen = false;
+  };
+
   Rule rule_;
   float base_lr_;
   std::uint64_t steps_ = 0;
+  std::array<entry_settings, sizeof...(Entries)> entries_{};
   tapeless::detail::storage_holder<storage, state_data> holder_{};
 };
 

@@ -40,7 +40,8 @@ struct fixed_lr {
 };
 
 // Sets opt's learning rate for this epoch from its base learning rate (the
-// lr its rule was made with) and returns it. Throws std::invalid_argument,
+// lr its rule was made with; each parameter group's from its own) and
+// returns it (the lr of the parameters in no group). Throws std::invalid_argument,
 // leaving opt as it was, for a schedule that says it is invalid() or an lr
 // that is not finite and >= 0.
 template <class Optimizer, lr_schedule Schedule>
@@ -51,7 +52,13 @@ float apply_schedule(Optimizer& opt, const Schedule& schedule, std::size_t epoch
   if (!detail::finite_non_negative(lr))
     throw std::invalid_argument("tl::optim::apply_schedule: the schedule gives lr " + std::to_string(lr) +
                                 " at epoch " + std::to_string(epoch) + ", not a finite number >= 0");
-  opt.set_lr(lr);
+  if constexpr (requires { opt.set_lr_from_base([](float base) { return base; }); }) {
+    // Each parameter group from its own base lr, as torch's schedulers do.
+    if (!opt.set_lr_from_base([&](float base) { return static_cast<float>(schedule(base, epoch)); }))
+      throw std::invalid_argument("tl::optim::apply_schedule: the schedule gives a parameter group's lr at epoch " +
+                                  std::to_string(epoch) + " that is not a finite number >= 0");
+  } else
+    opt.set_lr(lr);
   return opt.lr();
 }
 

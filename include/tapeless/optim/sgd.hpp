@@ -74,10 +74,12 @@ struct sgd {
     bool momentum, nesterov, decay;
     T* buffer;             // the momentum buffer, laid out as the parameter
     std::size_t columns;   // the parameter's row length
+    bool frozen;           // the optimizer froze this parameter: left as it is
 
     template <class V, class At>
     [[gnu::always_inline]] V operator()(const V& g, const At& at) const noexcept {
       const V p = at.c();
+      if (frozen) return p;
       if (!momentum && !decay) return p + V(scalars[0]) * g;  // plain SGD: one FMA
       const V d = g + V(scalars[1]) * p;
       if (!momentum) return p + V(scalars[0]) * d;
@@ -88,8 +90,8 @@ struct sgd {
     }
   };
   template <class T>
-  epilogue_update<T> epilogue(const T* scalars, T* buffer, std::size_t columns) const noexcept {
-    return {scalars, momentum != 0, nesterov, weight_decay != 0, buffer, columns};
+  epilogue_update<T> epilogue(const T* scalars, T* buffer, std::size_t columns, bool frozen) const noexcept {
+    return {scalars, momentum != 0, nesterov, weight_decay != 0, buffer, columns, frozen};
   }
 
   // Always inlined: a small model's trainer step (W1's three bias updates)

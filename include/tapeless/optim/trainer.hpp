@@ -52,19 +52,25 @@ inline constexpr std::size_t epilogue_scalar_count = [] {
     return std::size_t{1};
 }();
 
-template <class Optimizer, class Constants>
+template <class Optimizer>
 struct gemm_update {
   using rule_type = typename Optimizer::rule_type;
   static constexpr bool rule_fuses = requires(const rule_type& rule, const float* s, float* p) {
-    rule.epilogue(s, p, std::size_t{});
+    rule.epilogue(s, p, std::size_t{}, bool{});
   };
+  static constexpr std::size_t scalar_count = epilogue_scalar_count<rule_type>;
 
   Optimizer& optimizer;
-  const Constants& constants;
-  float scalars[epilogue_scalar_count<rule_type>]{};  // as many as the rule says it fills
+  // As many as the rule says it fills, per store entry (each has its own
+  // hyperparameters and step count).
+  float scalars[Optimizer::entry_count][scalar_count]{};
 
-  gemm_update(Optimizer& o, const Constants& k) : optimizer(o), constants(k) {
-    if constexpr (rule_fuses) optimizer.rule().fill_epilogue_scalars(constants, scalars);
+  // After optimizer.begin_step().
+  explicit gemm_update(Optimizer& o) : optimizer(o) {
+    if constexpr (rule_fuses)
+      for (std::size_t i = 0; i < Optimizer::entry_count; ++i)
+        if (trainable_positions<typename Optimizer::entries>::trainable[i] && !optimizer.entry_frozen(i))
+          optimizer.entry_rule(i).fill_epilogue_scalars(optimizer.entry_constants(i), scalars[i]);
   }
 
   template <std::size_t Param>
@@ -76,8 +82,9 @@ struct gemm_update {
     static_assert(std::is_same_v<T, float>, "tl::compile(loss, rule): fused updates are for float parameters");
     // Param counts the program's params; the optimizer's state is per store entry (buffers included).
     constexpr std::size_t entry = trainable_positions<typename Optimizer::entries>::store_index(Param);
-    return optimizer.rule().epilogue(static_cast<const T*>(scalars), optimizer.template state_at<entry>()[0].data(),
-                                     Tensor::size() / Tensor::extent(0));
+    return optimizer.entry_rule(entry).epilogue(static_cast<const T*>(scalars[entry]),
+                                                optimizer.template state_at<entry>()[0].data(),
+                                                Tensor::size() / Tensor::extent(0), optimizer.entry_frozen(entry));
   }
 };
 
@@ -112,7 +119,7 @@ class trainer {
   // Is parameter I updated inside the backward pass (its gradient never stored)?
   template <std::size_t I>
   static constexpr bool updates_in_gemm = Program::training_schedule::template fuses_update<
-      I, detail::gemm_update<Optimizer, decltype(std::declval<Optimizer&>().begin_step())>>;
+      I, detail::gemm_update<Optimizer>>;
 
   template <class Store, class... Bindings>
   decltype(auto) operator()(Store& params, const Bindings&... bindings) noexcept {
@@ -129,22 +136,22 @@ class trainer {
   template <class Store, class... Bindings>
   [[gnu::always_inline]] value_type step_here(Store& params, const Bindings&... bindings) noexcept {
     if (program_.check(params, bindings...)) return std::numeric_limits<value_type>::quiet_NaN();
-    const auto constants = optimizer_.begin_step();
-    detail::gemm_update<Optimizer, decltype(constants)> update(optimizer_, constants);
+    optimizer_.begin_step();
+    detail::gemm_update<Optimizer> update(optimizer_);
     const value_type loss = program_.step_with_update(update, params, bindings...);
-    update_rest<decltype(update)>(params, constants, std::make_index_sequence<Store::count>{});
+    update_rest<decltype(update)>(params, std::make_index_sequence<Store::count>{});
     return loss;
   }
 
   // Store entry I is the program's param program_index(I) when it is
   // trainable; buffers are not updated (update_entry skips them).
-  template <class Update, class Store, class Constants, std::size_t... I>
-  void update_rest(Store& params, const Constants& constants, std::index_sequence<I...>) noexcept {
+  template <class Update, class Store, std::size_t... I>
+  void update_rest(Store& params, std::index_sequence<I...>) noexcept {
     using positions = detail::trainable_positions<typename Store::entries>;
     ((positions::trainable[I] &&
               Program::training_schedule::template fuses_update<positions::program_index(I), Update>
           ? void()
-          : optimizer_.template update_entry<I>(params, constants)),
+          : optimizer_.template update_entry<I>(params)),
      ...);
   }
 
