@@ -10,6 +10,7 @@
 #include <tapeless/optim/clip.hpp>
 #include <tapeless/optim/cosine_annealing.hpp>
 #include <tapeless/optim/exponential_lr.hpp>
+#include <tapeless/optim/gradient_accumulation.hpp>
 #include <tapeless/optim/linear_warmup.hpp>
 #include <tapeless/optim/optimizer.hpp>
 #include <tapeless/optim/rmsprop.hpp>

@@ -4,6 +4,8 @@
 //
 //   tl::cross_entropy(logits, labels)   // logits [B, C], integer labels [B]: mean over
 //                                       // the batch of logsumexp(z_b) - z_b[y_b]
+//   tl::cross_entropy(logits, labels, w) // w [B] row weights: sum_b w_b l_b / sum_b w_b;
+//                                       // a 0/1 mask averages over the rows it keeps
 //   tl::mse(prediction, target)         // mean of the squared differences
 //   tl::l1_loss(prediction, target)     // mean of the absolute differences
 //   tl::huber(prediction, target, delta)         // squared near 0, linear beyond delta
@@ -69,6 +71,43 @@ template <expression Z, expression L>
 constexpr auto cross_entropy(const Z& logits, const L& labels) {
   if constexpr (detail::check_gather<Z, L>())
     return mean(logsumexp<-1>(logits) - gather(logits, labels));
+}
+
+namespace detail {
+
+template <class Logits, class Weights>
+struct row_weights_need_shape_b_and_a_floating_type {
+  static_assert(always_false<Logits, Weights>,
+                "tl::cross_entropy(logits, labels, row_weights): row_weights must be a floating-point "
+                "expression of shape [B], one weight per row of the logits [B, C] (for a padded batch, "
+                "tl::input<\"M\", float, B> bound to tl::train::valid_row_mask(batch)); see both shapes above");
+  static constexpr bool ok = false;
+};
+
+template <class Z, class W>
+constexpr bool check_row_weights() {
+  using SZ = shape_of<Z>;
+  using SW = shape_of<W>;
+  using element = typename element_of_leaf<W>::type;
+  if constexpr (SW::rank == 1 && SZ::rank == 2 && (std::is_void_v<element> || std::is_floating_point_v<element>)) {
+    if constexpr (SW::dims[0] == SZ::dims[0])
+      return true;
+    else
+      return row_weights_need_shape_b_and_a_floating_type<SZ, SW>::ok;
+  } else
+    return row_weights_need_shape_b_and_a_floating_type<SZ, SW>::ok;
+}
+
+}  // namespace detail
+
+// The weighted mean of the rows' cross-entropies, as torch's
+// (w * F.cross_entropy(z, y, reduction="none")).sum() / w.sum(): rows of
+// weight 0 (a padded batch's) add nothing to the loss or the gradients. The
+// weights are meant as data (an input). All weights 0 gives NaN.
+template <expression Z, expression L, expression W>
+constexpr auto cross_entropy(const Z& logits, const L& labels, const W& row_weights) {
+  if constexpr (detail::check_gather<Z, L>() && detail::check_row_weights<Z, W>())
+    return sum(row_weights * (logsumexp<-1>(logits) - gather(logits, labels))) / sum(row_weights);
 }
 
 template <operand A, operand B>

@@ -54,4 +54,18 @@ struct batch {
   std::size_t epoch = 0;
 };
 
+// 1 for the batch's valid rows, 0 for the rows that pad it: the row weights
+// of tl::cross_entropy(logits, labels, row_weights), so that a padded batch's
+// loss and gradients are those of its valid rows alone.
+//
+//   constexpr auto M = tl::input<"M", float, 64>;
+//   auto trainer = tl::compile(tl::cross_entropy(logits, Y, M));
+//   trainer.step(params, X = b.features, Y = b.targets, M = tl::train::valid_row_mask(b));
+template <std::size_t B, std::size_t F, class Target>
+tensor<float, B> valid_row_mask(const batch<B, F, Target>& b) noexcept {
+  tensor<float, B> mask;
+  for (std::size_t r = 0; r < B; ++r) mask[r] = r < b.valid ? 1.f : 0.f;
+  return mask;
+}
+
 }  // namespace tapeless::train
