@@ -131,3 +131,86 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_that_does_not_fit_leaves_the_run_as_it_was) {
   BOOST_TEST(tl::io::load_checkpoint(dir / "good.ckpt", b.params, b.opt).step == 3u);
   BOOST_TEST((b.state() == before));
 }
+
+namespace {
+
+// A run with parameter groups and a frozen layer, under AdamW.
+struct grouped_run {
+  decltype(tl::compile(loss)) program = tl::compile(loss);
+  decltype(tl::parameters_of(loss)) params = tl::parameters_of(loss);
+  decltype(tl::optim::optimizer(params, tl::optim::adamw{})) opt =
+      tl::optim::optimizer(params, tl::optim::adamw{.lr = 0.05f, .weight_decay = 0.1f});
+  tt::batch_loader<batch, 3> batches;
+
+  grouped_run(const tt::dataset<3>& data, std::uint64_t init_seed)
+      : batches(tt::training_batches<batch>(data, data_seed)) {
+    tl::init::he_normal(params, init_seed);
+    opt.set_group<"fc2">(tl::optim::adamw{.lr = 0.01f, .weight_decay = 0});
+  }
+  // Steps `from` to `to` of one epoch; fc1 is frozen for steps 2 and 3 and
+  // the schedule halves the lrs from step 4.
+  void train(int from, int to) {
+    for (int step = from; step < to; ++step) {
+      if (step == 2) opt.freeze<"fc1">();
+      if (step == 4) opt.unfreeze<"fc1">();
+      tl::optim::apply_schedule(opt, tl::optim::step_lr{.step_size = 4, .gamma = 0.5f}, static_cast<std::size_t>(step));
+      const auto* b = batches.next();
+      program.step(params, X = b->features, Y = b->targets);
+      opt.step(params);
+    }
+  }
+  std::vector<std::byte> state() const {
+    auto bytes = value_bytes(params);
+    const auto add = [&](const auto& tensors) {
+      for (const auto& t : tensors) {
+        const auto* first = reinterpret_cast<const std::byte*>(t.data());
+        bytes.insert(bytes.end(), first, first + sizeof(*t.data()) * t.size());
+      }
+    };
+    add(opt.state<"fc1.weight">());
+    add(opt.state<"fc1.bias">());
+    add(opt.state<"fc2.weight">());
+    add(opt.state<"fc2.bias">());
+    return bytes;
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_run_with_groups_and_a_frozen_layer_resumes_bit_identical) {
+  scratch_directory dir;
+  const auto data = some_data();
+  grouped_run unbroken(data, 1);
+  unbroken.train(0, 3);  // saved while fc1 is frozen, its steps behind the others'
+  tl::io::save_checkpoint(dir / "run.ckpt", unbroken.params, unbroken.opt, {.epoch = 0, .step = 3, .seed = data_seed});
+  unbroken.train(3, 6);
+
+  grouped_run resumed(data, 2);  // the code sets the groups; the rest comes from the file
+  tl::io::load_checkpoint(dir / "run.ckpt", resumed.params, resumed.opt);
+  BOOST_TEST(resumed.opt.is_frozen<"fc1">());
+  BOOST_TEST(resumed.opt.steps() == 3u);
+  BOOST_TEST(resumed.opt.steps_of<"fc1.weight">() == 2u);
+  BOOST_TEST(resumed.opt.steps_of<"fc2.weight">() == 3u);
+  BOOST_TEST(resumed.opt.lr_of<"fc2.bias">() == 0.01f);
+  for (int i = 0; i < 3; ++i) resumed.batches.next();
+  resumed.train(3, 6);
+  BOOST_TEST((resumed.state() == unbroken.state()), "the resumed run's weights or optimizer state differ");
+  BOOST_TEST(resumed.opt.steps_of<"fc1.weight">() == unbroken.opt.steps_of<"fc1.weight">());
+}
+
+BOOST_AUTO_TEST_CASE(a_checkpoint_of_another_update_rule_is_refused_by_name) {
+  scratch_directory dir;
+  const auto data = some_data();
+  run a(data, 1);  // adam
+  a.train(2);
+  auto adamw = tl::optim::optimizer(a.params, tl::optim::adamw{});  // the same state tensors as adam
+  tl::io::save_checkpoint(dir / "adamw.ckpt", a.params, adamw, {});
+  const auto before = a.state();
+  BOOST_CHECK_EXCEPTION(tl::io::load_checkpoint(dir / "adamw.ckpt", a.params, a.opt), tl::io::error,
+                        [](const tl::io::error& e) {
+                          return std::string(e.what()).find("optimizer is \"adamw\", this one is \"adam\"") !=
+                                 std::string::npos;
+                        });
+  BOOST_TEST((a.state() == before));
+  BOOST_TEST(a.opt.steps() == 2u);
+}

@@ -14,8 +14,16 @@
 // The file is a safetensors file (PyTorch can read it): the parameters
 // under their names, the optimizer's state tensor k of parameter "p" under
 // "optimizer.p.k", the rest in "__metadata__" ("tapeless.checkpoint",
-// "optimizer.steps", "optimizer.lr", "data.seed", "data.epoch", "data.step",
-// and the caller's own keys). It is saved as tl::io::save saves (atomically,
+// "optimizer.rule" (sgd, adam, ...), "optimizer.steps", "optimizer.lr", per
+// trainable parameter "optimizer.p.steps", "optimizer.p.lr" and
+// "optimizer.p.frozen" (parameter groups and frozen parameters, see
+// optim/optimizer.hpp), "data.seed", "data.epoch", "data.step", and the
+// caller's own keys). A file of another rule (adam's into adamw's), of
+// other parameters or shapes, is refused with a message naming the
+// difference. Version 1 files (no per-parameter keys) still load: every
+// parameter then takes the optimizer's step count and lr. A group's other
+// hyperparameters (weight decay, betas) are the code's: set_group again
+// before loading. It is saved as tl::io::save saves (atomically,
 // refusing non-finite weights unless told), and loaded as tl::io::load loads:
 // everything checked and read first, then written, so on a throw the
 // parameters and the optimizer are as they were. A learning-rate schedule
@@ -49,7 +57,7 @@ struct training_position {
 
 namespace detail {
 
-inline constexpr std::string_view checkpoint_version = "1";
+inline constexpr std::string_view checkpoint_version = "2";
 
 template <class T>
 std::string exact_text(T value) {
@@ -107,8 +115,21 @@ void save_checkpoint(const std::filesystem::path& path, const parameter_store<St
                   " holds a NaN or an infinity (did training diverge?); the file was not written. Pass "
                   "tl::io::save_options{.allow_non_finite = true} to save it anyway");
   meta["tapeless.checkpoint"] = std::string(detail::checkpoint_version);
+  if constexpr (requires { Rule::name; }) meta["optimizer.rule"] = std::string(Rule::name);
   meta["optimizer.steps"] = detail::exact_text(opt.steps());
   meta["optimizer.lr"] = detail::exact_text(opt.lr());
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (
+        [&] {
+          if constexpr (Entries::trainable) {
+            const std::string prefix = "optimizer." + std::string(Entries::name.view());
+            meta[prefix + ".steps"] = detail::exact_text(opt.entry_steps(I));
+            meta[prefix + ".lr"] = detail::exact_text(opt.entry_rule(I).lr);
+            meta[prefix + ".frozen"] = opt.entry_frozen(I) ? "true" : "false";
+          }
+        }(),
+        ...);
+  }(std::index_sequence_for<Entries...>{});
   meta["data.seed"] = detail::exact_text(position.seed);
   meta["data.epoch"] = detail::exact_text(position.epoch);
   meta["data.step"] = detail::exact_text(position.step);
@@ -137,22 +158,55 @@ training_position load_checkpoint(const std::filesystem::path& path, parameter_s
   training_position position;
   std::uint64_t steps = 0;
   float lr = 0;
+  constexpr std::size_t count = sizeof...(Entries);
+  std::array<std::uint64_t, count> entry_steps{};
+  std::array<float, count> entry_lr{};
+  std::array<bool, count> entry_frozen{};
+  bool per_parameter = false;  // version 2: each parameter's steps, lr and frozen flag
   metadata meta = detail::read_safetensors(path, where, tensors, load_options{}, [&](const metadata& m) {
     const auto version = m.find("tapeless.checkpoint");
     if (version == m.end())
       throw error(where + "the metadata has no \"tapeless.checkpoint\": the file is not a tapeless checkpoint "
                           "(tl::io::load reads parameters alone)");
-    if (version->second != detail::checkpoint_version)
-      throw error(where + "checkpoint version " + detail::json_quoted(version->second) + ", this reader knows " +
+    per_parameter = version->second == detail::checkpoint_version;
+    if (!per_parameter && version->second != "1")
+      throw error(where + "checkpoint version " + detail::json_quoted(version->second) + ", this reader knows 1 and " +
                   std::string(detail::checkpoint_version));
+    if constexpr (requires { Rule::name; })
+      if (const auto rule = m.find("optimizer.rule"); rule != m.end() && rule->second != Rule::name)
+        throw error(where + "the checkpoint's optimizer is " + detail::json_quoted(rule->second) + ", this one is \"" +
+                    std::string(Rule::name) + "\": its state would be read as another rule's");
     steps = detail::checkpoint_number<std::uint64_t>(m, "optimizer.steps", where);
     lr = detail::checkpoint_number<float>(m, "optimizer.lr", where);
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (
+          [&] {
+            entry_steps[I] = steps, entry_lr[I] = opt.entry_rule(I).lr, entry_frozen[I] = opt.entry_frozen(I);
+            if constexpr (Entries::trainable) {
+              if (!per_parameter) return;
+              const std::string prefix = "optimizer." + std::string(Entries::name.view());
+              entry_steps[I] = detail::checkpoint_number<std::uint64_t>(m, prefix + ".steps", where);
+              entry_lr[I] = detail::checkpoint_number<float>(m, prefix + ".lr", where);
+              const auto frozen = m.find(prefix + ".frozen");
+              if (frozen == m.end() || (frozen->second != "true" && frozen->second != "false"))
+                throw error(where + "the metadata's \"" + prefix + ".frozen\" is missing or not true or false");
+              entry_frozen[I] = frozen->second == "true";
+            }
+          }(),
+          ...);
+    }(std::index_sequence_for<Entries...>{});
     position.seed = detail::checkpoint_number<std::uint64_t>(m, "data.seed", where);
     position.epoch = detail::checkpoint_number<std::uint64_t>(m, "data.epoch", where);
     position.step = detail::checkpoint_number<std::uint64_t>(m, "data.step", where);
   });
   opt.set_steps(steps);
   opt.set_lr(lr);
+  if (per_parameter)
+    for (std::size_t i = 0; i < count; ++i) {
+      opt.set_entry_steps(i, entry_steps[i]);
+      opt.set_entry_lr(i, entry_lr[i]);
+      opt.set_entry_frozen(i, entry_frozen[i]);
+    }
   if (meta_out) meta_out->swap(meta);  // a swap cannot fail, a copy could
   return position;
 }

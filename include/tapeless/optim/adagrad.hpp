@@ -15,11 +15,13 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <tuple>
 
 namespace tapeless::optim {
 
 struct adagrad {
+  static constexpr std::string_view name = "adagrad";  // in checkpoints, to tell rules apart
   float lr = 1e-2f;
   float lr_decay = 0;
   float weight_decay = 0;

@@ -18,6 +18,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <tuple>
 
 namespace tapeless::optim {
@@ -65,6 +66,7 @@ void adam_update(const adam_constants& k, std::size_t n, T* value, const T* grad
 }  // namespace detail
 
 struct adam {
+  static constexpr std::string_view name = "adam";  // in checkpoints, to tell rules apart
   float lr = 1e-3f;
   float beta1 = 0.9f;
   float beta2 = 0.999f;

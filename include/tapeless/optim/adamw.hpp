@@ -17,10 +17,12 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace tapeless::optim {
 
 struct adamw {
+  static constexpr std::string_view name = "adamw";  // in checkpoints, to tell rules apart
   float lr = 1e-3f;
   float beta1 = 0.9f;
   float beta2 = 0.999f;

@@ -210,6 +210,7 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   bool entry_frozen(std::size_t i) const noexcept { return entries_[i].frozen; }
   void set_entry_steps(std::size_t i, std::uint64_t steps) noexcept { entries_[i].steps = steps; }
   void set_entry_lr(std::size_t i, float lr) noexcept { entries_[i].rule.lr = lr; }
+  void set_entry_frozen(std::size_t i, bool frozen) noexcept { entries_[i].frozen = frozen; }
 
   // Parameter Name's (a full name): its learning rate now, and its updates.
   template <fixed_string Name>

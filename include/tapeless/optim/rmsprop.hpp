@@ -19,11 +19,13 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <tuple>
 
 namespace tapeless::optim {
 
 struct rmsprop {
+  static constexpr std::string_view name = "rmsprop";  // in checkpoints, to tell rules apart
   float lr = 1e-2f;
   float alpha = 0.99f;
   float eps = 1e-8f;

@@ -21,11 +21,13 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <tuple>
 
 namespace tapeless::optim {
 
 struct sgd {
+  static constexpr std::string_view name = "sgd";  // in checkpoints, to tell rules apart
   float lr = 1e-3f;  // torch 1.x requires lr; 1e-3 is torch 2's default
   float momentum = 0;
   float dampening = 0;
