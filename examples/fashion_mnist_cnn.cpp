@@ -86,11 +86,13 @@ int main(int argc, char** argv) try {
         opt.step(params);
         return l;
       },
-      [&](const auto& batch) -> const auto& { return predict(params, X = batch.features); },
+      [&](const auto& batch) { return tl::train::classifier_logits(predict(params, X = batch.features)); },
       {.epochs = epochs,
        .progress = &std::cout,
        .log_file = "fashion_mnist_cnn.csv",
        .learning_rate = [&] { return double(opt.lr()); },
+       // Epochs count from 0 in fit and in schedules alike: epoch e trains at the schedule's lr of e.
+       .on_epoch_begin = [&](std::size_t epoch) { tl::optim::apply_schedule(opt, schedule, epoch); },
        .on_epoch_end =
            [&](const tl::train::epoch_metrics& m) {
              return !stop.update(m.epoch, m.val_loss, params);

@@ -1,6 +1,7 @@
 #define BOOST_TEST_MODULE train_fit
 #include <boost/test/unit_test.hpp>
 
+#include <tapeless/optim.hpp>
 #include <tapeless/train.hpp>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "train/temp_dir.hpp"
@@ -89,11 +91,11 @@ BOOST_AUTO_TEST_CASE(fit_trains_a_classifier_and_reports_each_epoch) {
   std::ostringstream progress;
   const auto history = tt::fit(
       train, &val, [&](const auto& b) { return model.step(b, 0.5f); },
-      [&](const auto& b) { return model.logits(b); },
+      [&](const auto& b) { return tt::classifier_logits(model.logits(b)); },
       {.epochs = 8, .progress = &progress, .log_file = dir / "log.csv", .learning_rate = [] { return 0.5; }});
   BOOST_REQUIRE(history.size() == 8u);
-  BOOST_TEST(history.front().epoch == 1u);
-  BOOST_TEST(history.back().epoch == 8u);
+  BOOST_TEST(history.front().epoch == 0u);  // epochs count from 0, as torch's
+  BOOST_TEST(history.back().epoch == 7u);
   BOOST_TEST(history.back().train_loss < history.front().train_loss);
   BOOST_TEST(history.back().val_accuracy > 0.95);
   BOOST_TEST(history.back().val_loss < 0.3);
@@ -143,14 +145,14 @@ BOOST_AUTO_TEST_CASE(fit_stops_early_and_the_best_weights_come_back) {
         weights[0] = static_cast<float>(b.epoch);  // "training"
         return 1.0f;
       },
-      [&](const auto& b) { return val_losses.at(b.epoch - 1); },
+      [&](const auto& b) { return val_losses.at(b.epoch); },
       {.epochs = 6, .on_epoch_end = [&](const tt::epoch_metrics& m) { return !stop.update(m.epoch, m.val_loss, weights); }});
-  BOOST_TEST(history.size() == 4u);  // epochs 3 and 4 did not improve on 2
-  BOOST_TEST(epoch_seen == 4u);
-  BOOST_TEST(stop.best_epoch() == 2u);
-  BOOST_TEST(weights[0] == 4.f);
+  BOOST_TEST(history.size() == 4u);  // epochs 2 and 3 did not improve on 1
+  BOOST_TEST(epoch_seen == 3u);
+  BOOST_TEST(stop.best_epoch() == 1u);
+  BOOST_TEST(weights[0] == 3.f);
   BOOST_TEST(stop.restore_best(weights));
-  BOOST_TEST(weights[0] == 2.f);
+  BOOST_TEST(weights[0] == 1.f);
 }
 
 BOOST_AUTO_TEST_CASE(fit_without_validation_resumes_at_a_given_epoch) {
@@ -189,37 +191,37 @@ BOOST_AUTO_TEST_CASE(fit_stops_on_a_nan_feature_naming_epoch_and_step_and_restor
   constexpr std::size_t poisoned = 17;
   try {
     tt::fit(train, &val, [&](const auto& b) { return model.step(b, 0.5f); },
-            [&](const auto& b) { return model.logits(b); },
+            [&](const auto& b) { return tt::classifier_logits(model.logits(b)); },
             {.epochs = 10,
              .progress = &progress,
              .log_file = dir / "log.csv",
              .on_epoch_end =
                  [&](const tt::epoch_metrics& m) {
                    // One NaN feature arrives after two good epochs.
-                   if (m.epoch == 2) data.features(poisoned)[0] = std::nanf("");
+                   if (m.epoch == 1) data.features(poisoned)[0] = std::nanf("");
                    return !stop.update(m.epoch, m.val_loss, model);
                  },
              .restore_best = [&] { return stop.restore_best(model); }});
     BOOST_FAIL("fit went on through a NaN loss");
   } catch (const tt::training_diverged& e) {
-    // The step that read the poisoned row, in epoch 3's order.
+    // The step that read the poisoned row, in epoch 2's order.
     const auto order = train.order();
     const auto at = static_cast<std::size_t>(std::find(order.begin(), order.end(), poisoned) - order.begin());
     const std::size_t step = at / 8 + 1;
-    BOOST_TEST(e.epoch() == 3u);
+    BOOST_TEST(e.epoch() == 2u);
     BOOST_TEST(e.step() == step);
     BOOST_TEST(std::isnan(e.loss()));
     BOOST_TEST(e.restored_best());
-    const std::string where = "the training loss is nan at epoch 3, step " + std::to_string(step) + " of 8";
+    const std::string where = "the training loss is nan at epoch 2, step " + std::to_string(step) + " of 8";
     BOOST_TEST(std::string(e.what()).find(where) != std::string::npos, e.what());
     BOOST_TEST(std::string(e.what()).find("the best weights were restored") != std::string::npos);
     BOOST_REQUIRE(e.history().size() == 3u);
     BOOST_TEST(std::isnan(e.history().back().train_loss));
     BOOST_TEST(progress.str().find(where) != std::string::npos);
-    BOOST_TEST(progress.str().find("epoch 3/10  train_loss nan") != std::string::npos, progress.str());
+    BOOST_TEST(progress.str().find("epoch 2/9  train_loss nan") != std::string::npos, progress.str());
   }
   // The weights are those of the best epoch, and finite.
-  BOOST_TEST(stop.best_epoch() == 2u);
+  BOOST_TEST(stop.best_epoch() == 1u);
   const softmax_regression& best = *stop.best_params();
   for (std::size_t c = 0; c < 3; ++c) {
     BOOST_TEST(std::isfinite(model.b[c]));
@@ -228,7 +230,7 @@ BOOST_AUTO_TEST_CASE(fit_stops_on_a_nan_feature_naming_epoch_and_step_and_restor
   }
   std::ifstream log(dir / "log.csv");
   const std::string text{std::istreambuf_iterator<char>(log), {}};
-  BOOST_TEST(text.find("\n3,nan,") != std::string::npos, text);
+  BOOST_TEST(text.find("\n2,nan,") != std::string::npos, text);
 }
 
 BOOST_AUTO_TEST_CASE(fit_diverging_from_the_first_epoch_says_there_is_nothing_to_restore) {
@@ -242,7 +244,7 @@ BOOST_AUTO_TEST_CASE(fit_diverging_from_the_first_epoch_says_there_is_nothing_to
             {.epochs = 3, .restore_best = [&] { return stop.restore_best(model); }});
     BOOST_FAIL("fit went on through a non-finite loss");
   } catch (const tt::training_diverged& e) {
-    BOOST_TEST(e.epoch() == 1u);
+    BOOST_TEST(e.epoch() == 0u);
     BOOST_TEST(!e.restored_best());
     BOOST_TEST(std::string(e.what()).find("no best weights to restore") != std::string::npos, e.what());
   }
@@ -252,4 +254,47 @@ BOOST_AUTO_TEST_CASE(fit_diverging_from_the_first_epoch_says_there_is_nothing_to
                                {.epochs = 2, .stop_on_non_finite_loss = false});
   BOOST_TEST(history.size() == 2u);
   BOOST_TEST(!std::isfinite(history.back().train_loss));
+}
+
+namespace {
+template <class Schedule>
+struct schedule_case {
+  Schedule schedule;
+  float base_lr;
+  std::array<double, 20> lr;
+};
+template <class Schedule>
+schedule_case(Schedule, float, std::array<double, 20>) -> schedule_case<Schedule>;
+#include "reference/optim_schedules.inc"
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_lr_fit_uses_in_epoch_e_is_the_schedule_at_e_and_torch_after_e_scheduler_steps) {
+  const auto& c = std::get<0>(schedule_cases);  // step_lr, torch's lr at epochs 0 to 19
+  const auto data = blobs(12, 2);
+  auto train = tt::training_batches<4>(data, 9);
+  using store = tl::parameter_store<tl::inline_storage, tl::parameter_entry<"w", float, tl::shape<2>>>;
+  store params;
+  auto opt = tl::optim::optimizer(params, tl::optim::sgd{.lr = c.base_lr});
+  std::vector<double> used(10, -1);
+  std::size_t begun = 0;
+  const auto history = tt::fit(
+      train,
+      [&](const auto& b) {
+        used.at(b.epoch) = opt.lr();
+        opt.step(params);
+        return 1.0f;
+      },
+      {.epochs = 10,
+       .learning_rate = [&] { return double(opt.lr()); },
+       .on_epoch_begin =
+           [&](std::size_t epoch) {
+             BOOST_TEST(epoch == begun++);
+             tl::optim::apply_schedule(opt, c.schedule, epoch);
+           }});
+  for (std::size_t e = 0; e < 10; ++e) {
+    BOOST_TEST(history.at(e).epoch == e);
+    BOOST_TEST(used[e] == static_cast<double>(c.schedule(c.base_lr, e)));
+    BOOST_TEST(std::abs(used[e] - c.lr[e]) <= 1e-6 * c.lr[e], "epoch " << e << ": " << used[e] << " vs torch " << c.lr[e]);
+    BOOST_TEST(history.at(e).learning_rate == used[e]);  // what fit reports is what the epoch used
+  }
 }

@@ -6,11 +6,18 @@
 //   auto history = tl::train::fit(train, &val,
 //       [&](const auto& b) { float l = program.step(params, X = b.features, Y = b.targets);
 //                            opt.step(params); return l; },
-//       [&](const auto& b) -> const auto& { return predict(params, X = b.features); },
+//       [&](const auto& b) { return tl::train::classifier_logits(predict(params, X = b.features)); },
 //       {.epochs = 20, .progress = &std::cerr, .log_file = "metrics.csv",
+//        .on_epoch_begin = [&](std::size_t epoch) { tl::optim::apply_schedule(opt, schedule, epoch); },
 //        .on_epoch_end = [&](const tl::train::epoch_metrics& m) {
 //          return !stop.update(m.epoch, m.val_loss, params); }});
 //   stop.restore_best(params);
+//
+// Epochs are numbered from 0, as torch counts them: epoch e is the loader's
+// epoch(e) (its shuffle), the e in on_epoch_begin, epoch_metrics::epoch, the
+// progress line and the log, and apply_schedule(opt, schedule, e) in
+// on_epoch_begin gives epoch e the lr torch's scheduler has after e calls of
+// scheduler.step(), one per epoch.
 //
 // A step whose loss is NaN or infinite stops fit (the weights have diverged
 // and further steps only spread the NaN): the epoch's record, with its
@@ -21,10 +28,13 @@
 //
 // The step returns the batch's mean loss (a number), or a step_result that
 // also counts correct rows. The evaluation returns, for a batch:
-//   - logits, a tl::tensor<float, B, C>: loss (cross-entropy) and accuracy
-//     are computed here over the batch's valid rows;
-//   - a number: the mean loss over the valid rows;
+//   - tl::train::classifier_logits(z), z a tl::tensor<float, B, C> of a
+//     classifier's logits: loss (cross-entropy) and accuracy are computed
+//     here over the batch's valid rows;
+//   - a number: the mean loss over the valid rows (any model);
 //   - a step_result.
+// fit does not guess what a bare tensor is (a classifier's logits, a
+// regression's predictions): returning one does not compile.
 
 #include <chrono>
 #include <cmath>
@@ -54,11 +64,39 @@ struct step_result {
   std::size_t correct = 0;  // valid rows classified correctly
 };
 
+// What a classifier's evaluation returns: its logits for the batch, a
+// tl::tensor<float, B, C>, of which fit computes cross-entropy and accuracy
+// over the valid rows. It refers to a tensor it is given by name (a
+// program's result) and keeps a copy of a temporary.
+namespace detail {
+template <class T>
+constexpr bool is_logits_tensor() {
+  if constexpr (any_tensor<T>)
+    return T::rank == 2 && std::is_same_v<typename T::value_type, float>;
+  else
+    return false;
+}
+}  // namespace detail
+
+template <class Logits>
+class classifier_logits {
+  using tensor_type = std::remove_cvref_t<Logits>;
+  static_assert(detail::is_logits_tensor<tensor_type>(),
+                "tl::train::classifier_logits(z): z must be a tl::tensor<float, B, C> of logits, a row per sample");
+
+ public:
+  template <class T>
+  explicit classifier_logits(T&& z) : logits(std::forward<T>(z)) {}
+  Logits logits;
+};
+template <class T>
+classifier_logits(T&&) -> classifier_logits<T>;
+
 struct fit_options {
   std::size_t epochs = 10;
-  // Number of the first epoch (and the loader's epoch, hence its shuffle):
-  // a run resumed at epoch k sees the batches an unbroken run would have.
-  std::size_t first_epoch = 1;
+  // Number of the first epoch (and the loader's epoch, hence its shuffle;
+  // from 0): a run resumed at epoch k sees the batches an unbroken run would have.
+  std::size_t first_epoch = 0;
   // Progress goes here; nullptr for none.
   std::ostream* progress = nullptr;
   progress_style style = progress_style::automatic;
@@ -66,6 +104,9 @@ struct fit_options {
   std::filesystem::path log_file{};
   // The learning rate to report, if the caller knows it.
   std::function<double()> learning_rate{};
+  // Called before each epoch's first step, with its number: where a
+  // learning-rate schedule is applied (tl::optim::apply_schedule(opt, s, epoch)).
+  std::function<void(std::size_t)> on_epoch_begin{};
   // Called after each epoch's metrics are in; returning false stops.
   std::function<bool(const epoch_metrics&)> on_epoch_end{};
   // A NaN or infinite training loss stops fit with training_diverged (see
@@ -102,16 +143,31 @@ class training_diverged : public std::runtime_error {
 
 namespace detail {
 
+template <class T>
+inline constexpr bool is_classifier_logits = false;
+template <class Logits>
+inline constexpr bool is_classifier_logits<classifier_logits<Logits>> = true;
+template <class>
+inline constexpr bool always_false_result = false;
+
 // Adds an evaluation's result for batch `b` to the meters.
 template <class Result, class Batch>
 void add_result(const Result& result, const Batch& b, mean_meter& loss, accuracy_meter& accuracy,
                 std::size_t& correct, std::size_t& counted) {
   using R = std::remove_cvref_t<Result>;
-  if constexpr (any_tensor<R>) {
+  if constexpr (is_classifier_logits<R>) {
+    static_assert(std::is_integral_v<typename Batch::target_type>,
+                  "tl::train::fit: classifier_logits are scored against class ids, but this loader's "
+                  "targets are not integers; return the batch's mean loss for a model that is not a classifier");
     classification_meter rows;
-    rows.add(result, b);
+    rows.add(result.logits, b);
     loss.add(rows.loss(), static_cast<double>(rows.count()));
-    accuracy.add(result, b);
+    accuracy.add(result.logits, b);
+  } else if constexpr (any_tensor<R>) {
+    static_assert(always_false_result<R>,
+                  "tl::train::fit: the evaluation returned a tensor, and fit does not guess what it holds: "
+                  "return tl::train::classifier_logits(z) for a classifier's logits (fit computes "
+                  "cross-entropy and accuracy), or the batch's mean loss (a number) for any other model");
   } else if constexpr (std::is_same_v<R, step_result>) {
     loss.add(result.loss, static_cast<double>(b.valid));
     correct += result.correct;
@@ -169,6 +225,7 @@ std::vector<epoch_metrics> fit(batch_loader<B, F, Target>& train, Step& step, Va
     accuracy_meter accuracy;
     std::size_t correct = 0, counted = 0;
     epoch_timer<> timer;
+    if (options.on_epoch_begin) options.on_epoch_begin(epoch);
     if (display) display->begin_epoch(epoch, last, train.rows_per_epoch());
     for (const auto& b : train.epoch(epoch)) {
       add_result(step(b), b, loss, accuracy, correct, counted);
