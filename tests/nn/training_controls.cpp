@@ -256,3 +256,56 @@ BOOST_AUTO_TEST_CASE(accumulation_masked_steps_groups_and_frozen_parameters_allo
   BOOST_TEST(updates == 3u);
   BOOST_TEST(opt.steps_of<"fc1.bias">() == 0u);
 }
+
+BOOST_AUTO_TEST_CASE(a_step_keeps_the_logits_it_computed_once) {
+  constexpr auto logits = mlp(X);
+  auto plain = tl::compile(loss);
+  auto with_logits = tl::compile(loss, tl::step_output(logits));
+  // The logits are computed once, by the loss's own kernels: one copy out more.
+  static_assert(decltype(with_logits)::training_kernels == decltype(plain)::training_kernels + 1);
+  static_assert(decltype(with_logits)::has_step_output && !decltype(plain)::has_step_output);
+  auto predict = tl::compile(logits);
+  auto params = tl::parameters_of(loss);
+  load_values(params, mlp_initial);
+  auto reference = params;
+  const auto x = features_at<rows>(0);
+  const auto y = labels_at<rows>(0);
+  const float l = with_logits.step(params, X = x, Y = y);
+  const float l_plain = plain.step(reference, X = x, Y = y);
+  BOOST_TEST(l == l_plain);
+  BOOST_TEST((flat_of(params, true) == flat_of(reference, true)));  // the same gradients, bit for bit
+  const auto& z = with_logits.step_output();
+  const auto& expected = predict(params, X = x);
+  for (std::size_t i = 0; i < z.size(); ++i)
+    BOOST_TEST(std::abs(z[i] - expected[i]) <= 1e-6f * std::max(1.f, std::abs(expected[i])), i << ": " << z[i] << " vs " << expected[i]);
+  // A step whose data fails its checks leaves NaN there, as in its loss.
+  auto bad = y;
+  bad(1) = 7;
+  BOOST_TEST(std::isnan(with_logits.step(params, X = x, Y = bad)));
+  BOOST_TEST(std::isnan(with_logits.step_output()(0, 0)));
+}
+
+BOOST_AUTO_TEST_CASE(a_trainer_with_step_output_counts_training_accuracy_in_fit_and_allocates_nothing_stepping) {
+  auto trainer = tl::compile(loss, tl::optim::sgd{.lr = 0.1f, .momentum = 0.9f}, tl::step_output(mlp(X)));
+  auto params = tl::parameters_of(loss);
+  load_values(params, mlp_initial);
+  tl::train::dataset<features> data;
+  for (std::size_t r = 0; r < mlp_labels.size(); ++r)
+    data.push_back(std::span<const float, features>(mlp_features.data() + r * features, features), mlp_labels[r]);
+  auto batches = tl::train::training_batches<rows>(data, 3);
+  tl::train::accuracy_meter by_hand;
+  auto predict = tl::compile(mlp(X));
+  std::size_t allocated = 0;
+  const auto history = tl::train::fit(
+      batches,
+      [&](const auto& b) {
+        by_hand.add(predict(params, X = b.features), b);  // the weights the step starts from
+        const std::size_t before = allocations.load();
+        const float l = trainer.step(params, X = b.features, Y = b.targets);
+        allocated += allocations.load() - before;
+        return tl::train::classifier_step(l, trainer.step_output());
+      },
+      {.epochs = 1});
+  BOOST_TEST(allocated == 0u);
+  BOOST_TEST(history.at(0).train_accuracy == by_hand.accuracy());
+}

@@ -298,3 +298,24 @@ BOOST_AUTO_TEST_CASE(the_lr_fit_uses_in_epoch_e_is_the_schedule_at_e_and_torch_a
     BOOST_TEST(history.at(e).learning_rate == used[e]);  // what fit reports is what the epoch used
   }
 }
+
+BOOST_AUTO_TEST_CASE(a_step_returning_its_logits_gives_the_training_accuracy_without_another_forward_pass) {
+  const auto data = blobs(64, 4);
+  auto train = tt::training_batches<16>(data, 5);
+  softmax_regression model;
+  std::size_t correct = 0, rows = 0;
+  const auto history = tt::fit(
+      train,
+      [&](const auto& b) {
+        auto z = model.logits(b);  // what a compiled step keeps in step_output()
+        for (std::size_t r = 0; r < b.valid; ++r)
+          correct += tt::argmax(std::span<const float>(z.data() + r * 3, 3)) == static_cast<std::size_t>(b.targets(r));
+        rows += b.valid;
+        return tt::classifier_step(model.step(b, 0.5f), std::move(z));
+      },
+      {.epochs = 1});
+  BOOST_REQUIRE(rows == 64u);
+  BOOST_TEST(history.at(0).train_accuracy == static_cast<double>(correct) / 64.0);
+  BOOST_TEST(history.at(0).train_accuracy > 0.5);
+  BOOST_TEST(!std::isnan(history.at(0).train_loss));
+}

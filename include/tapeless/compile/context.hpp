@@ -33,7 +33,8 @@ struct run_context {
   std::uint64_t steps_taken;
   bool training;               // dropout draws its masks (program.step), else is the identity
   Update* update;
-  thread_pool* threads;        // lent to large kernels (program.use_threads), or none
+  thread_pool* threads = nullptr;  // lent to large kernels (program.use_threads), or none
+  T* step_output = nullptr;        // tl::compile(loss, tl::step_output(z)): where z's values go
 
   // The value bound to the symbol called Name.
   template <fixed_string Name>

@@ -11,6 +11,10 @@
 //   auto predict = tl::compile(logits);        // not a loss: forward only
 //   const auto& z = predict(params, X = xbatch);   // tl::tensor, the program's own
 //
+//   auto trainer = tl::compile(loss, tl::step_output(logits));  // a step also keeps logits:
+//   trainer.step(params, X = xbatch, Y = ybatch);
+//   const auto& z = trainer.step_output();     // the step's logits, no second forward pass
+//
 //   tl::compile<tl::heap_storage>(loss);       // where its buffers live (core/storage.hpp)
 //   tl::compile<xsimd::avx2>(loss);            // the instruction set (default: xsimd::default_arch)
 //
@@ -23,9 +27,11 @@
 // NaN tensor) and last_error() says what and where (compile/run_error.hpp).
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -84,6 +90,36 @@ struct output_nodes<S, type_list<Partials...>, type_list<Params...>> {
   using type = decltype(make(std::index_sequence_for<Params...>{}));
 };
 
+// What tl::step_output(z) adds to a program's outputs: z, written into the
+// program's step_output() buffer by every call; nothing when there is none.
+struct no_step_output {};
+template <class S>
+struct step_output_nodes {
+  using type = type_list<node<output_op<step_output_index, shape_of<S>>, kernel_form_t<S>>>;
+};
+template <>
+struct step_output_nodes<no_step_output> {
+  using type = type_list<>;
+};
+template <class... As, class... Bs>
+type_list<As..., Bs...> concatenated(type_list<As...>, type_list<Bs...>);
+
+template <class S>
+struct step_output_tensor {
+  template <class T>
+  using type = tensor_for<T, shape_of<S>>;
+};
+// No buffer at all without a step output (the program's size is unchanged).
+template <class T>
+struct no_step_output_values {
+  constexpr T* data() noexcept { return nullptr; }
+};
+template <>
+struct step_output_tensor<no_step_output> {
+  template <class T>
+  using type = no_step_output_values<T>;
+};
+
 template <class Params, class S>
 struct partials_of;
 template <class... Params, class S>
@@ -95,12 +131,15 @@ struct partials_of<type_list<Params...>, S> {
 
 // A compiled program: Structure is the labelled, simplified expression;
 // Params the param symbols it differentiates with respect to (none: forward
-// only); Table holds its run-time constants; Arch is the instruction set.
-template <class Structure, class Params, class Table, class Storage, class Arch = xsimd::default_arch>
+// only); Table holds its run-time constants; Arch is the instruction set;
+// StepOutput the labelled, simplified value every call also keeps
+// (tl::step_output), or detail::no_step_output.
+template <class Structure, class Params, class Table, class Storage, class Arch = xsimd::default_arch,
+          class StepOutput = detail::no_step_output>
 class program;
 
-template <class Structure, class... Params, class Table, class Storage, class Arch>
-class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
+template <class Structure, class... Params, class Table, class Storage, class Arch, class StepOutput>
+class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, StepOutput> {
   using params_list = detail::type_list<Params...>;
   using all_nodes = detail::topological_order<Structure>;
 
@@ -111,10 +150,13 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
   using arch = Arch;
 
  private:
-  using forward_outputs =
-      detail::type_list<node<output_op<0, output_shape>, detail::kernel_form_t<Structure>>>;
-  using training_outputs = typename detail::output_nodes<
-      Structure, typename detail::partials_of<params_list, Structure>::type, params_list>::type;
+  using extra_outputs = typename detail::step_output_nodes<StepOutput>::type;
+  using forward_outputs = decltype(detail::concatenated(
+      detail::type_list<node<output_op<0, output_shape>, detail::kernel_form_t<Structure>>>{}, extra_outputs{}));
+  using training_outputs = decltype(detail::concatenated(
+      typename detail::output_nodes<Structure, typename detail::partials_of<params_list, Structure>::type,
+                                    params_list>::type{},
+      extra_outputs{}));
 
   template <class Outputs>
   using schedule_for =
@@ -220,6 +262,19 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
   // The program's output (the loss, or the predicted tensor) after a call.
   const result_type& result() const noexcept { return buffers_.get().result; }
 
+  // Does a call also keep a value (tl::compile(loss, tl::step_output(z)))?
+  static constexpr bool has_step_output = !std::is_same_v<StepOutput, detail::no_step_output>;
+  using step_output_type = typename detail::step_output_tensor<StepOutput>::template type<value_type>;
+  // That value, as the last call (step or forward) computed it: a
+  // classifier's logits, to count correct rows without a second forward
+  // pass. NaN after a call whose data failed its checks.
+  const step_output_type& step_output() const noexcept {
+    static_assert(has_step_output,
+                  "tapeless: step_output() of a program compiled without one; compile with "
+                  "tl::compile(loss, tl::step_output(logits))");
+    return buffers_.get().step_output;
+  }
+
   Table constants{};
   std::uint64_t random_seed = 0;
   std::uint64_t steps_taken = 0;  // training steps run: dropout draws a new mask each
@@ -238,8 +293,9 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
   template <class Update, class Store, class... Bindings>
   auto context(bool training, Update& update, Store& params, const Bindings&... bindings) noexcept {
     return detail::run_context<value_type, Store, Update, Bindings...>{
-        params,       {bindings...}, buffers_.get().arena.bytes, buffers_.get().result.data(),
-        constants.data(), random_seed, steps_taken, training, &update, threads_};
+        params,           {bindings...}, buffers_.get().arena.bytes, buffers_.get().result.data(),
+        constants.data(), random_seed,   steps_taken,                training,
+        &update,          threads_,      buffers_.get().step_output.data()};
   }
 
   template <class Schedule, class Ctx>
@@ -287,6 +343,7 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
     if (const run_error error = validate<Schedule>(c); error.what != run_error::kind::none) [[unlikely]] {
       last_error_ = error;
       buffers_.get().result.fill(std::numeric_limits<value_type>::quiet_NaN());
+      if constexpr (has_step_output) buffers_.get().step_output.fill(std::numeric_limits<value_type>::quiet_NaN());
       return false;
     }
     if (last_error_.what != run_error::kind::none) [[unlikely]]
@@ -318,6 +375,7 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch> {
 
   struct buffers {
     result_type result{};
+    [[no_unique_address]] step_output_type step_output{};
     detail::aligned_bytes<arena_bytes> arena{};
     [[no_unique_address]] detail::packed_weights_area<packed_weight_bytes> packed{};
   };
@@ -336,7 +394,38 @@ auto compile_expression(const E& e) {
   return program<S, params, decltype(labelled_e.constants), Storage, Arch>{labelled_e.constants};
 }
 
+// A loss program that also keeps `output`'s value: output is labelled after
+// the loss (its run-time constants take the slots after the loss's), so a
+// subexpression of the loss without run-time constants (a model's logits) is
+// the same type in both and computed once.
+template <class Storage, class Arch, class E, class O>
+auto compile_with_step_output(const E& e, const O& output) {
+  const auto labelled_e = label(e);
+  using S = simplified_t<typename decltype(labelled_e)::structure>;
+  static_assert(shape_of<S>::rank == 0,
+                "tl::compile(loss, tl::step_output(z)): the first expression must be a scalar loss");
+  constexpr std::size_t loss_constants = std::tuple_size_v<decltype(labelled_e.constants)>;
+  const auto labelled_o = label(output);
+  constexpr std::size_t output_constants = std::tuple_size_v<decltype(labelled_o.constants)>;
+  using O_structure = simplified_t<typename shifted_slots<typename decltype(labelled_o)::structure, loss_constants>::type>;
+  std::array<double, loss_constants + output_constants> table{};
+  for (std::size_t i = 0; i < loss_constants; ++i) table[i] = labelled_e.constants[i];
+  for (std::size_t i = 0; i < output_constants; ++i) table[loss_constants + i] = labelled_o.constants[i];
+  using symbols = typename collect_parameters<type_list<>, topological_order<S>>::type;
+  return program<S, symbols, decltype(table), Storage, Arch, O_structure>{table};
+}
+
 }  // namespace detail
+
+// A value a training step also returns, for tl::compile(loss, tl::step_output(z)).
+template <class E>
+struct step_output_expression {
+  E expression;
+};
+template <expression E>
+constexpr step_output_expression<E> step_output(const E& e) {
+  return {e};
+}
 
 // An xsimd instruction set (xsimd::avx2, xsimd::avx512bw, ...).
 template <class A>
@@ -352,6 +441,18 @@ auto compile(const E& e) {
 template <simd_architecture Arch, storage_policy Storage = automatic_storage, expression E>
 auto compile(const E& e) {
   return detail::compile_expression<Storage, Arch>(e);
+}
+
+// The training program of `loss` whose every call also keeps output's value
+// (program.step_output()): a classifier's logits, for its training accuracy.
+template <storage_policy Storage = automatic_storage, simd_architecture Arch = xsimd::default_arch, expression E,
+          class O>
+auto compile(const E& loss, const step_output_expression<O>& output) {
+  return detail::compile_with_step_output<Storage, Arch>(loss, output.expression);
+}
+template <simd_architecture Arch, storage_policy Storage = automatic_storage, expression E, class O>
+auto compile(const E& loss, const step_output_expression<O>& output) {
+  return detail::compile_with_step_output<Storage, Arch>(loss, output.expression);
 }
 
 }  // namespace tapeless

@@ -7,6 +7,7 @@
 //   float l = trainer.step(params, X = xbatch, Y = ybatch);   // forward, backward, update
 //   trainer.optimizer().set_lr(0.01f);                        // schedules, state
 //   const auto& z = trainer(params, X = xbatch);              // forward only (loss)
+//   tl::compile(loss, rule, tl::step_output(logits))          // trainer.step_output(): the step's logits
 //
 // With sgd, a weight whose gradient comes out of a GEMM (a linear layer's) is
 // updated in that GEMM's epilogue, while the gradient is in registers: it is
@@ -126,6 +127,9 @@ class trainer {
     return program_(params, bindings...);
   }
 
+  // The value each step also keeps (tl::compile(loss, rule, tl::step_output(z))).
+  decltype(auto) step_output() const noexcept { return program_.step_output(); }
+
   Program& program() noexcept { return program_; }
   void seed(std::uint64_t s) noexcept { program_.seed(s); }
   // See program::use_threads.
@@ -163,9 +167,9 @@ class trainer {
 
 namespace optim::detail {
 
-template <class Storage, class Arch, class E, class Rule>
-auto compile_trainer(const E& loss, const Rule& rule) {
-  auto program = tapeless::compile<Storage, Arch>(loss);
+template <class Storage, class Arch, class E, class Rule, class... StepOutput>
+auto compile_trainer(const E& loss, const Rule& rule, const StepOutput&... output) {
+  auto program = tapeless::compile<Storage, Arch>(loss, output...);
   static_assert(decltype(program)::trains, "tl::compile(loss, rule): the loss must be a scalar that reads params");
   using store = parameters_of_t<Storage, E>;
   using optimizer_type = optim::optimizer_for<store, Rule, Arch>;
@@ -182,6 +186,12 @@ auto compile(const E& loss, const Rule& rule) {
 template <simd_architecture Arch, storage_policy Storage = automatic_storage, expression E, optim::update_rule Rule>
 auto compile(const E& loss, const Rule& rule) {
   return optim::detail::compile_trainer<Storage, Arch>(loss, rule);
+}
+// A trainer whose steps also keep output's value (trainer.step_output()).
+template <storage_policy Storage = automatic_storage, simd_architecture Arch = xsimd::default_arch, expression E,
+          optim::update_rule Rule, class O>
+auto compile(const E& loss, const Rule& rule, const step_output_expression<O>& output) {
+  return optim::detail::compile_trainer<Storage, Arch>(loss, rule, output);
 }
 
 }  // namespace tapeless

@@ -26,8 +26,9 @@
 // training_diverged, whose message names the epoch and step. Code after fit
 // (a save) does not run on diverged weights unless the caller catches.
 //
-// The step returns the batch's mean loss (a number), or a step_result that
-// also counts correct rows. The evaluation returns, for a batch:
+// The step returns the batch's mean loss (a number), a step_result that
+// also counts correct rows, or a classifier_step (the loss and the step's
+// logits, of which fit counts the correct rows). The evaluation returns, for a batch:
 //   - tl::train::classifier_logits(z), z a tl::tensor<float, B, C> of a
 //     classifier's logits: loss (cross-entropy) and accuracy are computed
 //     here over the batch's valid rows;
@@ -92,6 +93,25 @@ class classifier_logits {
 template <class T>
 classifier_logits(T&&) -> classifier_logits<T>;
 
+// What a classifier's training step may return: the batch's mean loss and
+// the logits the step computed (tl::compile(loss, tl::step_output(logits))
+// keeps them: program.step_output()). fit counts the training accuracy from
+// them, with no second forward pass. Like classifier_logits, it refers to a
+// named tensor and keeps a copy of a temporary.
+template <class Logits>
+class classifier_step {
+  static_assert(detail::is_logits_tensor<std::remove_cvref_t<Logits>>(),
+                "tl::train::classifier_step(loss, z): z must be a tl::tensor<float, B, C> of logits, a row per sample");
+
+ public:
+  template <class T>
+  classifier_step(double mean_loss, T&& z) : loss(mean_loss), logits(std::forward<T>(z)) {}
+  double loss;
+  Logits logits;
+};
+template <class T>
+classifier_step(double, T&&) -> classifier_step<T>;
+
 struct fit_options {
   std::size_t epochs = 10;
   // Number of the first epoch (and the loader's epoch, hence its shuffle;
@@ -147,6 +167,10 @@ template <class T>
 inline constexpr bool is_classifier_logits = false;
 template <class Logits>
 inline constexpr bool is_classifier_logits<classifier_logits<Logits>> = true;
+template <class T>
+inline constexpr bool is_classifier_step = false;
+template <class Logits>
+inline constexpr bool is_classifier_step<classifier_step<Logits>> = true;
 template <class>
 inline constexpr bool always_false_result = false;
 
@@ -162,6 +186,12 @@ void add_result(const Result& result, const Batch& b, mean_meter& loss, accuracy
     classification_meter rows;
     rows.add(result.logits, b);
     loss.add(rows.loss(), static_cast<double>(rows.count()));
+    accuracy.add(result.logits, b);
+  } else if constexpr (is_classifier_step<R>) {
+    static_assert(std::is_integral_v<typename Batch::target_type>,
+                  "tl::train::fit: a classifier_step's logits are scored against class ids, but this loader's "
+                  "targets are not integers");
+    loss.add(result.loss, static_cast<double>(b.valid));
     accuracy.add(result.logits, b);
   } else if constexpr (any_tensor<R>) {
     static_assert(always_false_result<R>,

@@ -1,7 +1,8 @@
 #pragma once
 // Outputs: where a program's results go. output_op<0> wraps the program's
 // own value (the loss, or the predicted tensor), output_op<i> the gradient
-// of parameter i - 1. An elementwise identity, so the expression it wraps
+// of parameter i - 1, output_op<step_output_index> a value the step also
+// returns (tl::compile(loss, tl::step_output(logits))). An elementwise identity, so the expression it wraps
 // fuses into its loop; a value with a kernel of its own writes there directly.
 
 #include <cstddef>
@@ -12,6 +13,9 @@
 #include <tapeless/expr/node.hpp>
 
 namespace tapeless {
+
+// The index of a step's extra output: after every gradient, whatever their number.
+inline constexpr std::size_t step_output_index = ~std::size_t{0};
 
 template <std::size_t Index, class Shape>
 struct output_op : elementwise_operation {
@@ -38,6 +42,8 @@ struct output_family : elementwise_family {
     constexpr std::size_t out = N::operation::index;
     if constexpr (out == 0)
       return c.result;
+    else if constexpr (out == step_output_index)
+      return c.step_output;
     else
       return c.params.template grad<Sched::template parameter<out - 1>::name>().data();
   }
