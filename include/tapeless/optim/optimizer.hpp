@@ -37,7 +37,6 @@
 #include <tapeless/optim/detail/parameter_store.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 
-#include <algorithm>
 #include <array>
 #include <concepts>
 #include <cstddef>
@@ -282,6 +281,11 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
                   (names[i].size() > name.size() && names[i].starts_with(name) && names[i][name.size()] == '.');
     return chosen;
   }
+  static constexpr bool any_of(const std::array<bool, sizeof...(Entries)>& chosen) {
+    for (bool b : chosen)
+      if (b) return true;
+    return false;
+  }
   template <fixed_string... Names>
   static constexpr std::array<bool, sizeof...(Entries)> matching() {
     static_assert(sizeof...(Names) > 0,
@@ -291,8 +295,7 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
     (
         [&] {
           constexpr auto one = matching_one<Names>();
-          if constexpr (!std::ranges::any_of(one, [](bool b) { return b; }))
-            (void)tapeless::detail::no_parameter_named<Names, entries>::ok;
+          if constexpr (!any_of(one)) (void)tapeless::detail::no_parameter_named<Names, entries>::ok;
           for (std::size_t i = 0; i < sizeof...(Entries); ++i) chosen[i] = chosen[i] || one[i];
         }(),
         ...);
