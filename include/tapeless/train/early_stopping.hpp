@@ -3,7 +3,7 @@
 // `patience` epochs, and keep a copy of the parameters of the best epoch.
 //
 //   tl::train::early_stopping<decltype(params)> stop({.patience = 5, .min_delta = 1e-4});
-//   for (std::size_t epoch = 1; ...; ++epoch) {
+//   for (std::size_t epoch = 0; ...; ++epoch) {
 //     ... train, evaluate ...
 //     if (stop.update(epoch, val_loss, params)) break;
 //   }
