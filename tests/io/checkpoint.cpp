@@ -214,3 +214,27 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_of_another_update_rule_is_refused_by_name) {
   BOOST_TEST((a.state() == before));
   BOOST_TEST(a.opt.steps() == 2u);
 }
+
+BOOST_AUTO_TEST_CASE(a_version_1_checkpoint_loads_with_one_step_count_and_lr_for_every_parameter) {
+  scratch_directory dir;
+  const auto data = some_data();
+  run a(data, 1);
+  a.train(3);
+  tl::io::save_checkpoint(dir / "run.ckpt", a.params, a.opt, {.epoch = 0, .step = 3, .seed = data_seed});
+  // What version 1 wrote, but for the per-parameter keys it did not have and
+  // its reader ignores: the same bytes with the version field set to "1".
+  std::string bytes = read_bytes(dir / "run.ckpt");
+  const std::string field = "\"tapeless.checkpoint\":\"2\"";
+  const auto at = bytes.find(field);
+  BOOST_REQUIRE(at != std::string::npos);
+  bytes[at + field.size() - 2] = '1';
+  write_bytes(dir / "v1.ckpt", bytes);
+  run b(data, 2);
+  b.opt.set_group<"fc2.bias">(tl::optim::adam{.lr = 0.5f});  // a group of the code's: its lr stays
+  tl::io::load_checkpoint(dir / "v1.ckpt", b.params, b.opt);
+  BOOST_TEST((b.state() == a.state()));
+  BOOST_TEST(b.opt.steps() == 3u);
+  BOOST_TEST(b.opt.steps_of<"fc1.weight">() == 3u);
+  BOOST_TEST(b.opt.lr_of<"fc1.weight">() == 0.05f);
+  BOOST_TEST(b.opt.lr_of<"fc2.bias">() == 0.5f);
+}
