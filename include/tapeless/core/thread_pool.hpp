@@ -62,14 +62,7 @@ class thread_pool {
     generation_.fetch_add(1, std::memory_order_release);  // publishes call_, task_, unfinished_
     generation_.notify_all();                            // no system call unless a worker sleeps
     task(std::size_t{0}, size());
-    for (std::uint32_t spins = 0;; ++spins) {
-      const std::uint32_t left = unfinished_.load(std::memory_order_acquire);
-      if (left == 0) break;
-      if (spins < spin_limit)
-        pause();
-      else
-        unfinished_.wait(left, std::memory_order_acquire);
-    }
+    for (auto left = static_cast<std::uint32_t>(workers_.size()); left != 0;) left = await_change(unfinished_, left);
   }
 
  private:
@@ -84,6 +77,19 @@ class thread_pool {
     for (auto& w : workers_) w.join();
   }
 
+  // Waits until `value` no longer holds `old`, spinning first and then
+  // sleeping on it; returns what it holds then (acquired).
+  static std::uint32_t await_change(const std::atomic<std::uint32_t>& value, std::uint32_t old) noexcept {
+    for (std::uint32_t spins = 0;; ++spins) {
+      const std::uint32_t now = value.load(std::memory_order_acquire);
+      if (now != old) return now;
+      if (spins < spin_limit)
+        pause();
+      else
+        value.wait(old, std::memory_order_acquire);
+    }
+  }
+
   static void pause() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
     _mm_pause();
@@ -93,14 +99,7 @@ class thread_pool {
   void work(std::size_t part) noexcept {
     std::uint32_t seen = 0;
     for (;;) {
-      std::uint32_t now;
-      for (std::uint32_t spins = 0; (now = generation_.load(std::memory_order_acquire)) == seen; ++spins) {
-        if (spins < spin_limit)
-          pause();
-        else
-          generation_.wait(seen, std::memory_order_acquire);
-      }
-      seen = now;
+      seen = await_change(generation_, seen);
       if (stopping_.load(std::memory_order_relaxed)) return;
       call_(task_, part, size());
       if (unfinished_.fetch_sub(1, std::memory_order_acq_rel) == 1) unfinished_.notify_one();
