@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <stdexcept>
 #include <string_view>
 
 namespace tl = tapeless;
@@ -88,6 +89,25 @@ BOOST_AUTO_TEST_CASE(clip_grad_norm_spreads_a_nan_norm_as_torch_does) {
   params.grad<"b">()[2] = std::numeric_limits<float>::quiet_NaN();
   BOOST_TEST(std::isnan(tl::optim::clip_grad_norm(params, 1.f)));
   BOOST_TEST(std::isnan(params.grad<"a">()[0]));
+}
+
+BOOST_AUTO_TEST_CASE(a_nan_or_negative_limit_is_refused_before_any_gradient_changes) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (float limit : {nan, -1.f, -1e-30f}) {
+    two_parameters<> params;
+    load_grads(params, gradients);
+    BOOST_CHECK_THROW((void)tl::optim::clip_grad_norm(params, limit), std::invalid_argument);
+    BOOST_CHECK_THROW(tl::optim::clip_grad_value(params, limit), std::invalid_argument);
+    BOOST_TEST((grads_of(params) == gradients), "limit " << limit);
+  }
+  // Infinity clips nothing, and 0 zeroes every gradient, as in torch.
+  two_parameters<> params;
+  load_grads(params, gradients);
+  (void)tl::optim::clip_grad_norm(params, std::numeric_limits<float>::infinity());
+  tl::optim::clip_grad_value(params, std::numeric_limits<float>::infinity());
+  BOOST_TEST((grads_of(params) == gradients));
+  tl::optim::clip_grad_value(params, 0.f);
+  for (float g : grads_of(params)) BOOST_TEST(g == 0.f);
 }
 
 BOOST_AUTO_TEST_CASE(clip_grad_value_matches_torch_clamp) {

@@ -12,6 +12,11 @@
 // clip_grad_value is torch.nn.utils.clip_grad_value_: each gradient element
 // clamped to [-clip_value, clip_value] (NaN stays NaN).
 // One pass to measure and one to scale per tensor; nothing allocates.
+//
+// A limit that is NaN or negative throws std::invalid_argument before any
+// gradient changes: torch takes one and silently flips the gradients' signs
+// (norm) or sets them all to one value (value). An infinite limit clips
+// nothing, 0 zeroes the gradients, as in torch.
 
 #include <tapeless/core/diagnostics.hpp>
 #include <tapeless/optim/detail/parameter_store.hpp>
@@ -21,12 +26,21 @@
 #include <tapeless/simd/sum.hpp>
 
 #include <cmath>
+#include <stdexcept>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
 namespace tapeless::optim {
 
 namespace detail {
+
+// Throws unless limit >= 0 (so not NaN); the message names the call.
+inline void check_clip_limit(float limit, const char* call) {
+  if (!(limit >= 0))
+    throw std::invalid_argument(std::string(call) + " must be >= 0 (infinity clips nothing), not " +
+                                std::to_string(limit));
+}
 
 template <class Arch, class Store>
 float clip_grad_norm(Store& params, float max_norm) noexcept {
@@ -69,11 +83,12 @@ void clip_grad_value(Store& params, float clip_value) noexcept {
 }  // namespace detail
 
 template <class Arch = xsimd::default_arch, class Store>
-float clip_grad_norm(Store& params, float max_norm) noexcept {
+float clip_grad_norm(Store& params, float max_norm) {
   static_assert(detail::is_parameter_store<Store>,
                 "tl::optim::clip_grad_norm(params, max_norm): params must be a (non-const) parameter store");
   static_assert(!detail::is_parameter_store<Store> || detail::floating_entries<Store>,
                 "tl::optim::clip_grad_norm: every parameter must have a floating-point element type");
+  detail::check_clip_limit(max_norm, "tl::optim::clip_grad_norm(params, max_norm): max_norm");
   if constexpr (detail::floating_entries<Store>)
     return detail::clip_grad_norm<Arch>(params, max_norm);
   else
@@ -81,11 +96,12 @@ float clip_grad_norm(Store& params, float max_norm) noexcept {
 }
 
 template <class Arch = xsimd::default_arch, class Store>
-void clip_grad_value(Store& params, float clip_value) noexcept {
+void clip_grad_value(Store& params, float clip_value) {
   static_assert(detail::is_parameter_store<Store>,
                 "tl::optim::clip_grad_value(params, clip_value): params must be a (non-const) parameter store");
   static_assert(!detail::is_parameter_store<Store> || detail::floating_entries<Store>,
                 "tl::optim::clip_grad_value: every parameter must have a floating-point element type");
+  detail::check_clip_limit(clip_value, "tl::optim::clip_grad_value(params, clip_value): clip_value");
   if constexpr (detail::floating_entries<Store>) detail::clip_grad_value<Arch>(params, clip_value);
 }
 
