@@ -119,3 +119,48 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(max_pool2d_propagates_nan_and_points_at_it, Arch, 
     }
   }
 }
+
+// Brute force over every window (torch's rule: the first maximum in
+// row-major window order, or the last NaN) against the kernel, on shapes whose
+// planes take the vector rows (several planes: the last rows read into the
+// next plane), the scalar rows (the end of the input) and rows narrower than
+// a batch; small integers make ties, and NaN lands in some windows.
+template <simd::pool2d_shape S, class Arch>
+void check_max_pool_against_brute_force() {
+  std::vector<float> x(S.input_size());
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float((i * 7919) % 5);
+  for (std::size_t i = 3; i < x.size(); i += 37) x[i] = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> y(S.output_size());
+  std::vector<std::int32_t> at(S.output_size(), -1);
+  simd::max_pool2d<S, Arch>(x.data(), y.data(), at.data());
+  const std::size_t OH = S.out_height(), OW = S.out_width();
+  for (std::size_t plane = 0; plane < S.planes(); ++plane)
+    for (std::size_t oh = 0; oh < OH; ++oh)
+      for (std::size_t ow = 0; ow < OW; ++ow) {
+        const float* p = x.data() + plane * S.height * S.width;
+        std::size_t best = oh * S.step() * S.width + ow * S.step();
+        for (std::size_t kh = 0; kh < S.kernel; ++kh)
+          for (std::size_t kw = 0; kw < S.kernel; ++kw) {
+            const std::size_t i = (oh * S.step() + kh) * S.width + ow * S.step() + kw;
+            if (std::isnan(p[i]) || (!std::isnan(p[best]) && p[i] > p[best])) best = i;
+          }
+        const std::size_t out = (plane * OH + oh) * OW + ow;
+        const bool same = std::isnan(p[best]) ? std::isnan(y[out]) : y[out] == p[best];
+        BOOST_TEST((same && at[out] == std::int32_t(best)),
+                   "plane " << plane << " output " << oh << "," << ow << " on " << Arch::name());
+      }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(max_pool2d_matches_brute_force_across_planes_rows_and_strides, Arch, archs) {
+  check_max_pool_against_brute_force<simd::pool2d_shape{.batch = 2, .channels = 3, .height = 6, .width = 40, .kernel = 2},
+                                     Arch>();
+  check_max_pool_against_brute_force<simd::pool2d_shape{.batch = 3, .channels = 2, .height = 7, .width = 9, .kernel = 3,
+                                                        .stride = 1},
+                                     Arch>();
+  check_max_pool_against_brute_force<simd::pool2d_shape{.batch = 5, .channels = 1, .height = 3, .width = 3, .kernel = 2,
+                                                        .stride = 1},
+                                     Arch>();
+  check_max_pool_against_brute_force<simd::pool2d_shape{.batch = 4, .channels = 3, .height = 14, .width = 14,
+                                                        .kernel = 3, .stride = 2},
+                                     Arch>();
+}

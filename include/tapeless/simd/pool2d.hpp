@@ -98,56 +98,66 @@ struct window_maximum {
   }
 };
 
-// Flat index in the plane of each output's window corner (padding 0), and
-// zeros up to whole batches: gather addresses for the vectorized max pooling.
-template <pool2d_shape S, std::size_t Lanes>
-struct window_corners {
-  static constexpr std::size_t outputs = S.out_height() * S.out_width();
-  static constexpr std::size_t size = (outputs + Lanes - 1) / Lanes * Lanes;
-  alignas(64) static constexpr auto index = [] {
-    std::array<std::int32_t, size> corner{};
-    for (std::size_t j = 0; j < outputs; ++j)
-      corner[j] = std::int32_t(j / S.out_width() * S.step() * S.width + j % S.out_width() * S.step());
-    return corner;
-  }();
-};
-
-// max_pool2d on whole windows (padding 0), float: a batch of outputs at a
-// time, each tap gathered (the windows of consecutive outputs lie along
-// rows, 7 or 14 of them to a row in a LeNet, too short for row batches), the
-// running maximum and its index kept by selects, not branches.
+// max_pool2d on whole windows (padding 0), float. For each output row, the
+// window maximum at every column of the row, a batch of columns at a time:
+// tap (kh, kw) of consecutive columns lies in consecutive memory, so every
+// tap is one contiguous load (gathering each window's taps cost 2-6x more on
+// Zen 5: a 16-lane gather is many loads). With stride s only every s-th
+// column is an output, picked from the batches afterwards. Lanes past the
+// last window read on into the next rows (or planes) and are never picked; a
+// row whose batches would read past the input takes the scalar path. The running maximum and its index (exact in
+// float lanes: planes under 2^24 elements) are kept by selects, not branches.
 template <pool2d_shape S, class Arch>
-inline void max_pool2d_gathered(const float* input, float* output, std::int32_t* indices) noexcept {
+inline void max_pool2d_rows(const float* input, float* output, std::int32_t* indices) noexcept {
   using batch = xsimd::batch<float, Arch>;
-  using index_batch = xsimd::batch<std::int32_t, Arch>;
-  constexpr std::size_t L = batch::size, H = S.height, W = S.width, K = S.kernel;
-  using corners = window_corners<S, L>;
+  constexpr std::size_t L = batch::size, H = S.height, W = S.width, K = S.kernel, step = S.step();
+  constexpr std::size_t OH = S.out_height(), OW = S.out_width();
+  constexpr std::size_t columns = (OW - 1) * step + 1;  // window starts in a row
+  constexpr std::size_t batches = (columns + L - 1) / L;
+  alignas(64) static constexpr auto lane = [] {
+    std::array<float, L> l{};
+    for (std::size_t i = 0; i < L; ++i) l[i] = float(i);
+    return l;
+  }();
+  const batch lane_offset = batch::load_aligned(lane.data());
+  alignas(64) float row_best[batches * L];
+  alignas(64) std::int32_t row_at[batches * L];
+  // How far past a row's first window corner its batches read.
+  constexpr std::size_t reach = batches * L + (K - 1) * (W + 1);
   for (std::size_t plane = 0; plane < S.planes(); ++plane) {
     const float* x = input + plane * H * W;
-    float* y = output + plane * corners::outputs;
-    std::int32_t* at = indices + plane * corners::outputs;
-    for (std::size_t j0 = 0; j0 < corners::outputs; j0 += L) {
-      const index_batch corner = index_batch::load_aligned(corners::index.data() + j0);
-      const batch corner_as_float = xsimd::to_float(corner);  // exact: planes under 2^24 elements
-      batch best(-std::numeric_limits<float>::infinity()), best_at = corner_as_float;
-      for (std::size_t kh = 0; kh < K; ++kh)
-        for (std::size_t kw = 0; kw < K; ++kw) {
-          const batch v = batch::gather(x, corner + index_batch(std::int32_t(kh * W + kw)));
-          const auto better = (v > best) | xsimd::isnan(v);  // a NaN wins, as in torch
-          best = xsimd::select(better, v, best);
-          best_at = xsimd::select(better, corner_as_float + batch(float(kh * W + kw)), best_at);
+    float* y = output + plane * OH * OW;
+    std::int32_t* at = indices + plane * OH * OW;
+    for (std::size_t oh = 0; oh < OH; ++oh) {
+      const std::size_t row = oh * step * W;
+      if (plane * H * W + row + reach <= S.input_size()) [[likely]] {
+        for (std::size_t b = 0; b < batches; ++b) {
+          const std::size_t c0 = row + b * L;
+          const batch corner = batch(float(c0)) + lane_offset;
+          batch best(-std::numeric_limits<float>::infinity()), best_at = corner;
+          for (std::size_t kh = 0; kh < K; ++kh)
+            for (std::size_t kw = 0; kw < K; ++kw) {
+              const batch v = batch::load_unaligned(x + c0 + kh * W + kw);
+              const auto better = (v > best) | xsimd::isnan(v);  // a NaN wins, as in torch
+              best = xsimd::select(better, v, best);
+              best_at = xsimd::select(better, corner + batch(float(kh * W + kw)), best_at);
+            }
+          best.store_aligned(row_best + b * L);
+          xsimd::to_int(best_at).store_aligned(row_at + b * L);
         }
-      if (j0 + L <= corners::outputs) {
-        best.store_unaligned(y + j0);
-        xsimd::to_int(best_at).store_unaligned(at + j0);
+        for (std::size_t ow = 0; ow < OW; ++ow) {
+          y[oh * OW + ow] = row_best[ow * step];
+          at[oh * OW + ow] = row_at[ow * step];
+        }
       } else {
-        alignas(64) float v[L];
-        alignas(64) std::int32_t i[L];
-        best.store_aligned(v);
-        xsimd::to_int(best_at).store_aligned(i);
-        for (std::size_t l = 0; j0 + l < corners::outputs; ++l) {
-          y[j0 + l] = v[l];
-          at[j0 + l] = i[l];
+        for (std::size_t ow = 0; ow < OW; ++ow) {
+          const std::size_t first = row + ow * step;
+          window_maximum<float> m;
+          m.at = first;
+          for (std::size_t kh = 0; kh < K; ++kh)
+            for (std::size_t kw = 0; kw < K; ++kw) m.take(x[first + kh * W + kw], first + kh * W + kw);
+          y[oh * OW + ow] = m.value;
+          at[oh * OW + ow] = std::int32_t(m.at);
         }
       }
     }
@@ -161,12 +171,14 @@ template <pool2d_shape S, class Arch = xsimd::default_arch, class T>
 inline void max_pool2d(const T* input, T* output, std::int32_t* indices) noexcept {
   static_assert(detail::check_pool2d<S, T>());
   constexpr std::size_t H = S.height, W = S.width, OH = S.out_height(), OW = S.out_width(), K = S.kernel;
-  // Gathers where they pay: float (int32 lanes as wide as its lanes), whole
-  // windows, at least one full batch of outputs per plane, and indices that
-// float holds exactly (they ride along in float lanes, selected by the same masks).
-  if constexpr (std::is_same_v<T, float> && S.padding == 0 && OH * OW >= xsimd::batch<float, Arch>::size &&
-                xsimd::batch<float, Arch>::size > 1 && H * W < (std::size_t{1} << 24)) {
-    detail::max_pool2d_gathered<S, Arch>(input, output, indices);
+  // Rows of contiguous loads where they pay: float (int32 lanes as wide as
+  // its lanes), whole windows, rows of at least a batch of columns, a row's
+  // batches small enough for the stack, and indices that float holds exactly
+  // (they ride along in float lanes, selected by the same masks).
+  constexpr std::size_t lanes = xsimd::batch<float, Arch>::size;
+  if constexpr (std::is_same_v<T, float> && S.padding == 0 && lanes > 1 && W <= 4096 &&
+                H * W < (std::size_t{1} << 24)) {
+    detail::max_pool2d_rows<S, Arch>(input, output, indices);
     return;
   }
   for (std::size_t plane = 0; plane < S.planes(); ++plane) {
