@@ -49,12 +49,8 @@ int main(int argc, char** argv) try {
       argc > 1 ? std::filesystem::path(argv[1]) : tl::train::fashion_mnist_debian_directory();
   const std::size_t epochs = argc > 2 ? std::stoul(argv[2]) : 6;
 
-  const auto train_data = tl::train::load_fashion_mnist(tl::train::fashion_mnist_split::train, directory);
-  const auto test_data = tl::train::load_fashion_mnist(tl::train::fashion_mnist_split::test, directory);
-  const auto split = tl::train::validation_split(train_data.size(), 5000.0 / 60000.0, /*seed*/ 7);
-  auto train = tl::train::training_batches<batch_size>(train_data, split.train, /*seed*/ 42);
-  auto validation = tl::train::evaluation_batches<batch_size>(train_data, split.validation);
-  auto test = tl::train::evaluation_batches<batch_size>(test_data);
+  // 55,000 training, 5,000 validation (seeded) and 10,000 test images in batches.
+  tl::train::fashion_mnist_batches<batch_size> data(directory);
 
   // The training step (batch statistics) and the inference pass (running statistics), as types.
   auto trainer = tl::compile(loss);
@@ -65,7 +61,7 @@ int main(int argc, char** argv) try {
   // Per step rather than per epoch: over a few epochs, an epoch-wise cosine
   // keeps the rate high for too long and ends at a step rather than at zero.
   constexpr std::size_t warmup_steps = 300;
-  const std::size_t total_steps = epochs * train.batches();
+  const std::size_t total_steps = epochs * data.train.batches();
   const tl::optim::linear_warmup<tl::optim::cosine_annealing> schedule{
       .warmup_steps = warmup_steps, .then = {.t_max = total_steps > warmup_steps ? total_steps - warmup_steps : 1}};
   std::size_t step = 0;
@@ -75,11 +71,11 @@ int main(int argc, char** argv) try {
               "%zu KiB of buffers\n",
               decltype(params)::scalar_count, decltype(trainer)::training_kernels,
               decltype(trainer)::arena_bytes / 1024);
-  std::printf("data: %zu training, %zu validation, %zu test images\n", split.train.size(),
-              split.validation.size(), test_data.size());
+  std::printf("data: %zu training, %zu validation, %zu test images\n", data.split.train.size(),
+              data.split.validation.size(), data.test_data.size());
 
   tl::train::fit(
-      train, &validation,
+      data.train, &data.validation,
       [&](const auto& batch) {
         tl::optim::apply_schedule(opt, schedule, step++);
         const float l = trainer.step(params, X = batch.features, Y = batch.targets);
@@ -91,19 +87,17 @@ int main(int argc, char** argv) try {
        .progress = &std::cout,
        .log_file = "fashion_mnist_cnn.csv",
        .learning_rate = [&] { return double(opt.lr()); },
-       // Epochs count from 0 in fit and in schedules alike: epoch e trains at the schedule's lr of e.
-       .on_epoch_begin = [&](std::size_t epoch) { tl::optim::apply_schedule(opt, schedule, epoch); },
        .on_epoch_end =
            [&](const tl::train::epoch_metrics& m) {
              return !stop.update(m.epoch, m.val_loss, params);
            }});
   stop.restore_best(params);
 
-  tl::train::classification_meter meter;
-  for (const auto& batch : test.epoch(0)) meter.add(predict(params, X = batch.features), batch);
+  const auto tested =
+      tl::train::evaluate_classifier(data.test, [&](const auto& batch) { return predict(params, X = batch.features); });
   std::printf("best epoch: %zu (validation loss %.4f)\n", stop.best_epoch(), stop.best_value());
-  std::printf("test loss: %.4f\n", meter.loss());
-  std::printf("test accuracy: %.4f\n", meter.accuracy());
+  std::printf("test loss: %.4f\n", tested.loss());
+  std::printf("test accuracy: %.4f\n", tested.accuracy());
   tl::io::save(params, "fashion_mnist_cnn.safetensors");
   return 0;
 } catch (const std::exception& e) {

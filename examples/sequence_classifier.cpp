@@ -37,12 +37,8 @@ int main(int argc, char** argv) try {
       argc > 1 ? std::filesystem::path(argv[1]) : tl::train::fashion_mnist_debian_directory();
   const std::size_t epochs = argc > 2 ? std::stoul(argv[2]) : 8;
 
-  const auto train_data = tl::train::load_fashion_mnist(tl::train::fashion_mnist_split::train, directory);
-  const auto test_data = tl::train::load_fashion_mnist(tl::train::fashion_mnist_split::test, directory);
-  const auto split = tl::train::validation_split(train_data.size(), 5000.0 / 60000.0, /*seed*/ 7);
-  auto train = tl::train::training_batches<batch_size>(train_data, split.train, /*seed*/ 42);
-  auto validation = tl::train::evaluation_batches<batch_size>(train_data, split.validation);
-  auto test = tl::train::evaluation_batches<batch_size>(test_data);
+  // 55,000 training, 5,000 validation (seeded) and 10,000 test images in batches.
+  tl::train::fashion_mnist_batches<batch_size> data(directory);
 
   auto trainer = tl::compile(loss);
   auto predict = tl::compile(logits);
@@ -58,7 +54,7 @@ int main(int argc, char** argv) try {
               decltype(trainer)::arena_bytes / 1024);
 
   tl::train::fit(
-      train, &validation,
+      data.train, &data.validation,
       [&](const auto& batch) {
         const float l = trainer.step(params, X = batch.features, Y = batch.targets);
         opt.step(params);
@@ -77,11 +73,11 @@ int main(int argc, char** argv) try {
            }});
   stop.restore_best(params);
 
-  tl::train::classification_meter meter;
-  for (const auto& batch : test.epoch(0)) meter.add(predict(params, X = batch.features), batch);
+  const auto tested =
+      tl::train::evaluate_classifier(data.test, [&](const auto& batch) { return predict(params, X = batch.features); });
   std::printf("best epoch: %zu (validation loss %.4f)\n", stop.best_epoch(), stop.best_value());
-  std::printf("test loss: %.4f\n", meter.loss());
-  std::printf("test accuracy: %.4f\n", meter.accuracy());
+  std::printf("test loss: %.4f\n", tested.loss());
+  std::printf("test accuracy: %.4f\n", tested.accuracy());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "sequence_classifier: %s\n", e.what());

@@ -319,3 +319,27 @@ BOOST_AUTO_TEST_CASE(a_step_returning_its_logits_gives_the_training_accuracy_wit
   BOOST_TEST(history.at(0).train_accuracy > 0.5);
   BOOST_TEST(!std::isnan(history.at(0).train_loss));
 }
+
+// Logits [0, ln 3] on every row: a row of class 1 costs ln(4/3) and is right,
+// one of class 0 costs ln 4 and is wrong. Ten rows in batches of 4: the last
+// batch's two padding rows must not count.
+BOOST_AUTO_TEST_CASE(evaluate_classifier_scores_the_valid_rows_of_one_pass) {
+  tt::dataset<2> data;
+  for (std::size_t i = 0; i < 10; ++i) {
+    const float row[2] = {float(i), 0.f};
+    data.push_back(std::span<const float, 2>(row), static_cast<std::int32_t>(i < 3 ? 1 : 0));
+  }
+  auto loader = tt::evaluation_batches<4>(data);
+  std::size_t calls = 0;
+  const auto meter = tt::evaluate_classifier(loader, [&](const tt::batch<4, 2>&) {
+    ++calls;
+    tl::tensor<float, 4, 2> z;
+    for (std::size_t r = 0; r < 4; ++r) z(r, 0) = 0.f, z(r, 1) = std::log(3.f);
+    return z;
+  });
+  BOOST_TEST(calls == 3u);
+  BOOST_TEST(meter.count() == 10u);
+  BOOST_TEST(meter.accuracy() == 0.3);
+  const double expected = (3 * std::log(4.0 / 3.0) + 7 * std::log(4.0)) / 10;
+  BOOST_TEST(std::abs(meter.loss() - expected) < 1e-6);
+}

@@ -148,6 +148,46 @@ BOOST_AUTO_TEST_CASE(fashion_mnist_loader_reads_a_directory_of_files) {
   BOOST_TEST(test.class_names().at(9) == "Ankle boot");
 }
 
+// Thirty training images (pixel 0 of image i is i, label i % 10) and seven
+// test images: 5 held out for validation, batches of 4.
+BOOST_AUTO_TEST_CASE(fashion_mnist_batches_hold_out_validation_images_and_keep_the_test_set) {
+  tapeless_test::temp_dir dir;
+  const auto write_split = [&](const std::string& prefix, std::uint32_t count) {
+    bytes pixels(count * 784, 0), labels(count);
+    for (std::uint32_t i = 0; i < count; ++i) pixels[i * 784] = static_cast<unsigned char>(i), labels[i] = i % 10;
+    dir.write(prefix + "-images-idx3-ubyte.gz", gzip(idx_file({count, 28, 28}, pixels)));
+    dir.write(prefix + "-labels-idx1-ubyte.gz", gzip(idx_file({count}, labels)));
+  };
+  write_split("train", 30);
+  write_split("t10k", 7);
+  tt::fashion_mnist_batches<4> data(dir.path(), {.validation_images = 5, .split_seed = 3, .shuffle_seed = 9});
+  BOOST_TEST(data.split.validation.size() == 5u);
+  BOOST_TEST(data.split.train.size() == 25u);
+  std::vector<std::size_t> all = data.split.train;
+  all.insert(all.end(), data.split.validation.begin(), data.split.validation.end());
+  std::sort(all.begin(), all.end());
+  std::vector<std::size_t> expected(30);
+  std::iota(expected.begin(), expected.end(), std::size_t{0});
+  BOOST_TEST(all == expected, "training and validation rows partition the 30 images");
+  BOOST_TEST(data.train.batches() == 7u);
+  BOOST_TEST(data.validation.batches() == 2u);
+  BOOST_TEST(data.test.batches() == 2u);
+  // Validation reads the held-out rows in order; test reads the test file.
+  data.validation.start_epoch(0);
+  const auto& first = *data.validation.next();
+  for (std::size_t r = 0; r < 4; ++r) {
+    BOOST_TEST(first.features(r, 0) == float(data.split.validation[r]) / 255.f);
+    BOOST_TEST(first.targets(r) == std::int32_t(data.split.validation[r] % 10));
+  }
+  data.test.start_epoch(0);
+  (void)data.test.next();
+  const auto& last_test = *data.test.next();
+  BOOST_TEST(last_test.valid == 3u);
+  BOOST_TEST(last_test.features(2, 0) == 6.f / 255.f);
+  for (std::size_t bad : {std::size_t{0}, std::size_t{30}})
+    BOOST_CHECK_THROW(tt::fashion_mnist_batches<4>(dir.path(), {.validation_images = bad}), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(fashion_mnist_loader_names_the_debian_package_when_files_are_missing) {
   tapeless_test::temp_dir dir;
   const auto e = error_of([&] { tt::load_fashion_mnist(tt::fashion_mnist_split::train, dir.path()); });

@@ -6,21 +6,29 @@
 //   auto train = tl::train::load_fashion_mnist(tl::train::fashion_mnist_split::train);
 //   auto test  = tl::train::load_fashion_mnist(tl::train::fashion_mnist_split::test, dir);
 //
+// or, as a classifier is trained, validated and tested, in batches of 64:
+//
+//   tl::train::fashion_mnist_batches<64> data(dir);  // data.train, data.validation, data.test
+//
 // The files are {train,t10k}-{images-idx3,labels-idx1}-ubyte, gzip-compressed
 // or not; by default they are read where Debian's dataset-fashion-mnist
 // package installs them.
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
 
+#include <tapeless/train/batch_loader.hpp>
 #include <tapeless/train/data_error.hpp>
 #include <tapeless/train/dataset.hpp>
 #include <tapeless/train/gzip.hpp>
 #include <tapeless/train/idx.hpp>
+#include <tapeless/train/split.hpp>
 
 namespace tapeless::train {
 
@@ -64,5 +72,47 @@ inline dataset<fashion_mnist_pixels> load_fashion_mnist(
   data.set_class_names({fashion_mnist_class_names.begin(), fashion_mnist_class_names.end()});
   return data;
 }
+
+struct fashion_mnist_batches_options {
+  // Training images held out for validation, chosen at random from split_seed.
+  std::size_t validation_images = 5000;
+  std::uint64_t split_seed = 7;
+  // The order of the training batches, epoch by epoch.
+  std::uint64_t shuffle_seed = 42;
+};
+
+// What a Fashion-MNIST classifier is trained, validated and tested with, in
+// batches of B: the training images split into training and validation
+// (seeded), and the test set; training batches shuffled each epoch,
+// evaluation batches in order with the last one padded (batch.valid rows).
+// It owns the data sets its loaders read in place, so it is built where it
+// is used and is neither copied nor moved.
+template <std::size_t B>
+struct fashion_mnist_batches {
+  explicit fashion_mnist_batches(const std::filesystem::path& directory = fashion_mnist_debian_directory(),
+                                 fashion_mnist_batches_options options = {})
+      : train_data(load_fashion_mnist(fashion_mnist_split::train, directory)),
+        test_data(load_fashion_mnist(fashion_mnist_split::test, directory)),
+        split(held_out(train_data.size(), options)),
+        train(training_batches<B>(train_data, split.train, options.shuffle_seed)),
+        validation(evaluation_batches<B>(train_data, split.validation)),
+        test(evaluation_batches<B>(test_data)) {}
+  fashion_mnist_batches(const fashion_mnist_batches&) = delete;
+  fashion_mnist_batches& operator=(const fashion_mnist_batches&) = delete;
+
+  dataset<fashion_mnist_pixels> train_data, test_data;
+  index_split split;  // rows of train_data: split.train and split.validation
+  batch_loader<B, fashion_mnist_pixels> train, validation, test;
+
+ private:
+  static index_split held_out(std::size_t images, const fashion_mnist_batches_options& options) {
+    if (options.validation_images == 0 || options.validation_images >= images)
+      throw std::invalid_argument("tl::train::fashion_mnist_batches: validation_images is " +
+                                  std::to_string(options.validation_images) + "; it must leave both sets some of the " +
+                                  std::to_string(images) + " training images");
+    return validation_split(images, static_cast<double>(options.validation_images) / static_cast<double>(images),
+                            options.split_seed);
+  }
+};
 
 }  // namespace tapeless::train

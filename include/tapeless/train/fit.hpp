@@ -313,4 +313,14 @@ std::vector<epoch_metrics> fit(batch_loader<B, F, Target>& train, Step&& step, c
   return detail::fit(train, step, [](std::size_t, epoch_metrics&) {}, options);
 }
 
+// A classifier's loss (softmax cross-entropy) and accuracy over one pass of
+// `loader` (the valid rows of each batch): logits_of(batch) returns the
+// batch's logits, a tl::tensor<float, B, C>.
+template <std::size_t B, std::size_t F, class Target, class LogitsOf>
+classification_meter evaluate_classifier(batch_loader<B, F, Target>& loader, LogitsOf&& logits_of) {
+  classification_meter meter;
+  for (const auto& b : loader.epoch(0)) meter.add(logits_of(b), b);
+  return meter;
+}
+
 }  // namespace tapeless::train
