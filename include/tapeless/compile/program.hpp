@@ -348,8 +348,6 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
     }
     if (last_error_.what != run_error::kind::none) [[unlikely]]
       last_error_ = {};
-    // A trainer's update starts its step here, once the data is known good.
-    if constexpr (requires { update.begin(); }) update.begin();
     if constexpr (packed_weight_bytes > 0 && std::is_same_v<Schedule, forward_schedule>) {
       using packing = detail::packed_weights<forward_schedule>;
       auto& area = buffers_.get().packed;

@@ -66,16 +66,8 @@ struct gemm_update {
   // hyperparameters and step count).
   float scalars[Optimizer::entry_count][scalar_count]{};
 
-  bool begun = false;
-
-  explicit gemm_update(Optimizer& o) noexcept : optimizer(o) {}
-
-  // Called by the program once the step's data passed its checks, before any
-  // kernel runs: a step refused for bad data leaves the optimizer's step
-  // count (Adam's bias corrections) as it was, and the data is checked once.
-  void begin() noexcept {
-    optimizer.begin_step();
-    begun = true;
+  // After optimizer.begin_step().
+  explicit gemm_update(Optimizer& o) : optimizer(o) {
     if constexpr (rule_fuses)
       for (std::size_t i = 0; i < Optimizer::entry_count; ++i)
         if (trainable_positions<typename Optimizer::entries>::trainable[i] && !optimizer.entry_frozen(i))
@@ -147,10 +139,11 @@ class trainer {
  private:
   template <class Store, class... Bindings>
   [[gnu::always_inline]] value_type step_here(Store& params, const Bindings&... bindings) noexcept {
+    if (program_.check(params, bindings...)) return std::numeric_limits<value_type>::quiet_NaN();
+    optimizer_.begin_step();
     detail::gemm_update<Optimizer> update(optimizer_);
     const value_type loss = program_.step_with_update(update, params, bindings...);
-    if (update.begun) [[likely]]  // else the data failed its checks: nothing changed, loss is NaN
-      update_rest<decltype(update)>(params, std::make_index_sequence<Store::count>{});
+    update_rest<decltype(update)>(params, std::make_index_sequence<Store::count>{});
     return loss;
   }
 
