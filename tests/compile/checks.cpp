@@ -85,6 +85,7 @@ BOOST_AUTO_TEST_CASE(a_rejected_step_leaves_the_optimizer_untouched) {
   y[3] = 11;
   BOOST_TEST(std::isnan(trainer.step(params, X = x, Y = y)));
   BOOST_TEST(trainer.program().last_error().row == 3u);
+  BOOST_TEST(trainer.optimizer().steps() == momentum.steps());
   params.visit([&](std::string_view name, auto& v, auto&) {
     after_one.visit([&](std::string_view other, auto& v0, auto&) {
       if (name == other)
