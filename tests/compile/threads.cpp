@@ -4,7 +4,9 @@
 // training program lent a pool of 2 or 3 threads computes the same losses and
 // weights, bit for bit, as on one thread (a W2-sized MLP with SGD's update
 // fused into its GEMMs, Adam, an LSTM whose step GEMMs are large enough to
-// split), and allocates nothing while stepping.
+// split, a CNN whose convolutions split their images), and allocates nothing
+// while stepping. The CNN's weight gradients, summed in shares of the batch,
+// agree with the whole batch's kernel.
 #define BOOST_TEST_MODULE compile_threads
 #include "../counting_allocator.hpp"
 #include "support.hpp"
@@ -13,7 +15,10 @@
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <utility>
 #include <vector>
+
+#include <tapeless/simd/conv2d.hpp>
 
 namespace tl = tapeless;
 namespace simd = tapeless::simd;
@@ -179,4 +184,100 @@ BOOST_AUTO_TEST_CASE(an_lstm_step_on_threads_equals_one_thread) {
   });
   BOOST_TEST(same, "the LSTM's gradients with 2 threads differ from one thread's");
   BOOST_TEST(std::isfinite(loss_one));
+}
+
+namespace cnn {
+// Large enough that every convolution pass splits: conv1 0.5M and conv2 1.3M
+// multiply-adds per pass (3 and 4 image shares; weight gradients summed in 2
+// and 4 shares of the batch).
+constexpr auto X = tl::input<"X", float, 8, 3, 12, 12>;
+constexpr auto Y = tl::input<"Y", std::int32_t, 8>;
+constexpr tl::nn::conv_options same{.padding = 1};
+constexpr auto h1 = tl::max_pool2d<2>(tl::relu(tl::nn::conv2d<"conv1", 16, 3, same>(X)));  // [8, 16, 6, 6]
+constexpr auto h2 = tl::relu(tl::nn::conv2d<"conv2", 32, 3, same>(h1));                     // [8, 32, 6, 6]
+constexpr auto logits = tl::nn::linear<"fc", 10>(tl::flatten(h2));
+constexpr auto loss = tl::cross_entropy(logits, Y);
+}  // namespace cnn
+
+BOOST_AUTO_TEST_CASE(a_cnn_step_on_threads_equals_one_thread) {
+  tl::tensor<float, 8, 3, 12, 12> x;
+  tl::tensor<std::int32_t, 8> y;
+  fill_wave(x, 7, 1.0f);
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = std::int32_t((i * 3) % 10);
+
+  auto one = tl::compile(cnn::loss, tl::optim::sgd{.lr = 0.05f, .momentum = 0.9f});
+  auto params_one = tl::parameters_of(cnn::loss);
+  fill_store(params_one, 0.2f);
+  std::vector<float> losses_one(3);
+  for (int s = 0; s < 3; ++s) losses_one[s] = one.step(params_one, cnn::X = x, cnn::Y = y);
+  BOOST_TEST(std::isfinite(losses_one.back()));
+  BOOST_TEST(losses_one.back() < losses_one.front());  // it trains
+
+  for (std::size_t threads : {2, 3}) {
+    tl::thread_pool pool(threads);
+    auto many = tl::compile(cnn::loss, tl::optim::sgd{.lr = 0.05f, .momentum = 0.9f});
+    many.use_threads(&pool);
+    auto params = tl::parameters_of(cnn::loss);
+    fill_store(params, 0.2f);
+    std::vector<float> losses(3);
+    const std::size_t before = allocations.load();
+    for (int s = 0; s < 3; ++s) losses[s] = many.step(params, cnn::X = x, cnn::Y = y);
+    BOOST_TEST(allocations.load() == before, "a step with " << threads << " threads allocated");
+    for (int s = 0; s < 3; ++s)
+      BOOST_TEST(std::memcmp(&losses[s], &losses_one[s], sizeof(float)) == 0,
+                 "loss of step " << s << " with " << threads << " threads: " << losses[s] << ", one thread: "
+                                 << losses_one[s]);
+    BOOST_TEST(same_values(params, params_one), "weights after 3 steps with " << threads << " threads differ");
+  }
+}
+
+// The weight gradient summed in shares of the batch against the whole
+// batch's kernel (itself checked against torch in tests/simd/conv2d.cpp):
+// only the order of the sum over images differs.
+BOOST_AUTO_TEST_CASE(a_cnn_weight_gradient_summed_in_shares_agrees_with_the_whole_batch_kernel) {
+  tl::tensor<float, 8, 3, 12, 12> x;
+  tl::tensor<std::int32_t, 8> y;
+  fill_wave(x, 11, 1.0f);
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = std::int32_t((i * 7) % 10);
+  auto program = tl::compile(cnn::loss);
+  auto params = tl::parameters_of(cnn::loss);
+  fill_store(params, 0.2f);
+  (void)program.step(params, cnn::X = x, cnn::Y = y);
+
+  // conv2's input and output gradient, recomputed here: h1 and dL/d(conv2 output).
+  auto forward_h1 = tl::compile(cnn::h1);
+  const auto h1 = forward_h1(params, cnn::X = x);  // [8, 16, 6, 6]
+  auto forward_h2 = tl::compile(cnn::h2);
+  const auto h2 = forward_h2(params, cnn::X = x);
+  auto forward_logits = tl::compile(cnn::logits);
+  const auto z = forward_logits(params, cnn::X = x);
+  // dL/dz of the mean cross-entropy, back through fc and the ReLU.
+  std::vector<float> dz(8 * 10), dh2(h2.size(), 0.f);
+  for (std::size_t r = 0; r < 8; ++r) {
+    float top = z(r, 0), sum = 0;
+    for (std::size_t k = 1; k < 10; ++k) top = std::max(top, z(r, k));
+    for (std::size_t k = 0; k < 10; ++k) sum += std::exp(z(r, k) - top);
+    for (std::size_t k = 0; k < 10; ++k)
+      dz[r * 10 + k] = (std::exp(z(r, k) - top) / sum - (std::int32_t(k) == y[r] ? 1.f : 0.f)) / 8.f;
+  }
+  const auto& fc = std::as_const(params).get<"fc.weight">();  // [10, 1152]
+  for (std::size_t r = 0; r < 8; ++r)
+    for (std::size_t j = 0; j < 1152; ++j) {
+      float g = 0;
+      for (std::size_t k = 0; k < 10; ++k) g += dz[r * 10 + k] * fc(k, j);
+      dh2[r * 1152 + j] = h2[r * 1152 + j] > 0 ? g : 0.f;
+    }
+  constexpr simd::conv2d_shape conv2{.batch = 8, .in_channels = 16, .height = 6, .width = 6, .out_channels = 32,
+                                     .kernel_height = 3, .kernel_width = 3, .padding = 1};
+  std::vector<float> whole(conv2.weight_size());
+  alignas(64) static std::byte scratch[simd::conv2d_scratch_bytes<conv2, float>()];
+  simd::conv2d_weight_gradient<conv2>(h1.data(), dh2.data(), whole.data(), scratch);
+  const auto& shared = params.grad<"conv2.weight">();
+  double worst = 0, scale = 0;
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    worst = std::max(worst, double(std::abs(shared[i] - whole[i])));
+    scale = std::max(scale, double(std::abs(whole[i])));
+  }
+  BOOST_TEST(scale > 1e-4);  // a gradient worth comparing
+  BOOST_TEST(worst <= 1e-5 * scale, "worst difference " << worst << " against gradients up to " << scale);
 }

@@ -9,6 +9,15 @@
 // convolution is far longer than a call, and inlined into a step its tiles'
 // registers would compete with everything around it.
 //
+// On a pool's threads (program.use_threads), a large convolution splits its
+// images between them: the forward pass and the input gradient image by
+// image, each share with its own scratch (planned in the arena, whether or
+// not the program is ever given threads), so the results are those of one
+// thread bit for bit. The weight gradient, a sum over the images, is always
+// computed in the same static shares of the batch, each into its own
+// partial sum, added in share order at the end: one thread or several, the
+// sum is the same.
+//
 // The forward convolution takes its consumer's elementwise loop as its
 // epilogue (the bias, batch norm with running statistics, the activation):
 // image by image, the convolution writes one image's output into its scratch
@@ -17,11 +26,13 @@
 // planes, the loop runs on whole planes when its operands
 // allow (plane_values, kernels/loop.hpp).
 
+#include <algorithm>
 #include <cstddef>
 #include <tuple>
 
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/compile/kernels/loop.hpp>
+#include <tapeless/core/thread_pool.hpp>
 #include <tapeless/expr/conv2d.hpp>
 #include <tapeless/simd/conv2d.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
@@ -62,6 +73,39 @@ const auto* operand_pointer(const Ctx& c) noexcept {
 struct conv2d_family_base : kernel_family_defaults {
   // Its kernel writes every element of its result: an output that is its only user takes it there.
   static constexpr bool writes_output_in_place = true;
+
+  // The shares a convolution's images are split into: at most 4 (each has
+  // its own scratch), at most one per image, each of at least
+  // min_work_per_share multiply-adds.
+  template <simd::conv2d_shape S>
+  static constexpr std::size_t image_shares = std::max<std::size_t>(
+      1, std::min({std::size_t{4}, S.batch,
+                   S.batch * S.out_channels * S.output_plane() * S.group_depth() / min_work_per_share}));
+
+  // One image of S.
+  template <simd::conv2d_shape S>
+  static constexpr simd::conv2d_shape one_image = [] {
+    simd::conv2d_shape s = S;
+    s.batch = 1;
+    return s;
+  }();
+
+  // Calls images(first, last, share) for the `Shares` shares of `batch`
+  // images: on the context's threads if it has some, else here, in order.
+  template <std::size_t Shares, class Ctx, class Images>
+  [[gnu::always_inline]] static void over_image_shares(const Ctx& c, std::size_t batch, Images&& images) noexcept {
+    if constexpr (Shares > 1) {
+      if (c.threads != nullptr && c.threads->size() > 1) {
+        const std::size_t parts = std::min(Shares, c.threads->size());
+        auto share = [&](std::size_t part, std::size_t) noexcept {
+          if (part < parts) images(batch * part / parts, batch * (part + 1) / parts, part);
+        };
+        c.threads->run(share);
+        return;
+      }
+    }
+    images(std::size_t{0}, batch, std::size_t{0});
+  }
 };
 
 // Y = conv(X, W).
@@ -75,20 +119,19 @@ struct conv2d_family : conv2d_family_base {
       conv2d_geometry<N::operation::options, shape_of<operand_type<N, 0>>, shape_of<operand_type<N, 1>>>;
   // One image of it: the epilogue's unit of work.
   template <class N>
-  static constexpr simd::conv2d_shape image_geometry = [] {
-    simd::conv2d_shape s = geometry<N>;
-    s.batch = 1;
-    return s;
-  }();
+  static constexpr simd::conv2d_shape image_geometry = one_image<geometry<N>>;
 
-  // The kernel's working memory, then (for the epilogue) one image's output, 64-byte aligned.
+  // Per share of the images: the kernel's working memory, then (for the
+  // epilogue) one image's output, each 64-byte aligned.
   template <class N, class T, class Arch>
   static constexpr std::size_t kernel_scratch_bytes =
       (simd::conv2d_scratch_bytes<geometry<N>, T, Arch>() + 63) / 64 * 64;
   template <class N, class T, class Arch>
+  static constexpr std::size_t share_scratch_bytes =
+      kernel_scratch_bytes<N, T, Arch> + (sizeof(T) * (shape_of<N>::size / shape_of<N>::dims[0]) + 63) / 64 * 64;
+  template <class N, class T, class Arch>
   static constexpr std::size_t scratch_bytes() {
-    using Y = shape_of<N>;
-    return kernel_scratch_bytes<N, T, Arch> + sizeof(T) * (Y::size / Y::dims[0]);
+    return share_scratch_bytes<N, T, Arch> * image_shares<geometry<N>>;
   }
 
   template <class Sched, int I, class N, class Ctx>
@@ -110,19 +153,23 @@ struct conv2d_family : conv2d_family_base {
     constexpr std::size_t image = S::size / S::dims[0], image_input = X::size / X::dims[0];
     const T* x = operand_pointer<Sched, Conv, 0>(c);
     const T* w = operand_pointer<Sched, Conv, 1>(c);
-    T* scratch = Sched::template scratch<Conv>(c);
-    T* product = scratch + kernel_scratch_bytes<Conv, T, Arch> / sizeof(T);
+    T* const scratch_base = Sched::template scratch<Conv>(c);
     T* dst = Sched::template destination<Root>(c);
     using planes = plane_values<Sched, Ctx, I, S>;
-    for (std::size_t n = 0; n < S::dims[0]; ++n) {
-      simd::conv2d<image_geometry<Conv>, Arch>(x + n * image_input, w, product, scratch);
-      if constexpr (planes::template mergeable<Root>())
-        loop_over_image<planes, Root, T, Arch>(c, n * S::dims[1], S::dims[1], product, dst + n * image);
-      else
-        loop_over_image<fused_values<Sched, Ctx, I, S, false>, Root, T, Arch>(c, n * S::dims[1] * S::dims[2],
-                                                                              S::dims[1] * S::dims[2], product,
-                                                                              dst + n * image);
-    }
+    over_image_shares<image_shares<geometry<Conv>>>(c, S::dims[0], [&](std::size_t first, std::size_t last,
+                                                                         std::size_t share) {
+      T* scratch = scratch_base + share * (share_scratch_bytes<Conv, T, Arch> / sizeof(T));
+      T* product = scratch + kernel_scratch_bytes<Conv, T, Arch> / sizeof(T);
+      for (std::size_t n = first; n < last; ++n) {
+        simd::conv2d<image_geometry<Conv>, Arch>(x + n * image_input, w, product, scratch);
+        if constexpr (planes::template mergeable<Root>())
+          loop_over_image<planes, Root, T, Arch>(c, n * S::dims[1], S::dims[1], product, dst + n * image);
+        else
+          loop_over_image<fused_values<Sched, Ctx, I, S, false>, Root, T, Arch>(c, n * S::dims[1] * S::dims[2],
+                                                                                S::dims[1] * S::dims[2], product,
+                                                                                dst + n * image);
+      }
+    });
   }
 
  private:
@@ -146,16 +193,35 @@ struct conv2d_input_gradient_family : conv2d_family_base {
   static constexpr simd::conv2d_shape geometry =
       conv2d_geometry<N::operation::options, typename N::operation::input_shape, shape_of<operand_type<N, 1>>>;
 
+  // Per share of the images, 64-byte aligned.
+  template <class N, class T, class Arch>
+  static constexpr std::size_t share_scratch_bytes = (simd::conv2d_scratch_bytes<geometry<N>, T, Arch>() + 63) / 64 * 64;
   template <class N, class T, class Arch>
   static constexpr std::size_t scratch_bytes() {
-    return simd::conv2d_scratch_bytes<geometry<N>, T, Arch>();
+    return share_scratch_bytes<N, T, Arch> * image_shares<geometry<N>>;
   }
 
   template <class Sched, int I, class N, class Ctx>
   [[gnu::noinline]] static void run(const Ctx& c) noexcept {
-    simd::conv2d_input_gradient<geometry<N>, typename Sched::arch>(
-        operand_pointer<Sched, N, 0>(c), operand_pointer<Sched, N, 1>(c), Sched::template destination<N>(c),
-        Sched::template scratch<N>(c));
+    using T = typename Sched::value_type;
+    using Arch = typename Sched::arch;
+    constexpr simd::conv2d_shape S = geometry<N>;
+    const T* dy = operand_pointer<Sched, N, 0>(c);
+    const T* w = operand_pointer<Sched, N, 1>(c);
+    T* dx = Sched::template destination<N>(c);
+    T* const scratch_base = Sched::template scratch<N>(c);
+    if constexpr (image_shares<S> == 1) {
+      simd::conv2d_input_gradient<S, Arch>(dy, w, dx, scratch_base);
+    } else {
+      // Image by image: each image's gradient is its own (the whole batch's
+      // kernel computes it so too), whichever share it falls in.
+      constexpr std::size_t in_image = S.in_channels * S.height * S.width, out_image = S.out_channels * S.output_plane();
+      over_image_shares<image_shares<S>>(c, S.batch, [&](std::size_t first, std::size_t last, std::size_t share) {
+        T* scratch = scratch_base + share * (share_scratch_bytes<N, T, Arch> / sizeof(T));
+        for (std::size_t n = first; n < last; ++n)
+          simd::conv2d_input_gradient<one_image<S>, Arch>(dy + n * out_image, w, dx + n * in_image, scratch);
+      });
+    }
   }
 };
 
@@ -165,16 +231,69 @@ struct conv2d_weight_gradient_family : conv2d_family_base {
   static constexpr simd::conv2d_shape geometry =
       conv2d_geometry<N::operation::options, shape_of<operand_type<N, 0>>, typename N::operation::weight_shape>;
 
+  // The static shares of the batch the sum runs in: image_shares, lowered
+  // to one that divides the batch (every share the same shape).
+  template <simd::conv2d_shape S>
+  static constexpr std::size_t sum_shares = [] {
+    std::size_t k = image_shares<S>;
+    while (S.batch % k != 0) --k;
+    return k;
+  }();
+  template <simd::conv2d_shape S>
+  static constexpr simd::conv2d_shape share_geometry = [] {
+    simd::conv2d_shape s = S;
+    s.batch = S.batch / sum_shares<S>;
+    return s;
+  }();
+
+  // Per share, 64-byte aligned: the kernel's working memory, then (shares
+  // after the first, whose partial sum is the result itself) its partial sum.
+  template <class N, class T, class Arch>
+  static constexpr std::size_t kernel_scratch_bytes =
+      (simd::conv2d_scratch_bytes<share_geometry<geometry<N>>, T, Arch>() + 63) / 64 * 64;
+  template <class N, class T, class Arch>
+  static constexpr std::size_t share_scratch_bytes =
+      kernel_scratch_bytes<N, T, Arch> +
+      (sum_shares<geometry<N>> > 1 ? (sizeof(T) * geometry<N>.weight_size() + 63) / 64 * 64 : 0);
   template <class N, class T, class Arch>
   static constexpr std::size_t scratch_bytes() {
-    return simd::conv2d_scratch_bytes<geometry<N>, T, Arch>();
+    return share_scratch_bytes<N, T, Arch> * sum_shares<geometry<N>>;
   }
 
   template <class Sched, int I, class N, class Ctx>
   [[gnu::noinline]] static void run(const Ctx& c) noexcept {
-    simd::conv2d_weight_gradient<geometry<N>, typename Sched::arch>(
-        operand_pointer<Sched, N, 0>(c), operand_pointer<Sched, N, 1>(c), Sched::template destination<N>(c),
-        Sched::template scratch<N>(c));
+    using T = typename Sched::value_type;
+    using Arch = typename Sched::arch;
+    constexpr simd::conv2d_shape S = geometry<N>;
+    constexpr std::size_t shares = sum_shares<S>;
+    const T* x = operand_pointer<Sched, N, 0>(c);
+    const T* dy = operand_pointer<Sched, N, 1>(c);
+    T* dw = Sched::template destination<N>(c);
+    T* const scratch_base = Sched::template scratch<N>(c);
+    if constexpr (shares == 1) {
+      simd::conv2d_weight_gradient<S, Arch>(x, dy, dw, scratch_base);
+    } else {
+      constexpr simd::conv2d_shape part = share_geometry<S>;
+      constexpr std::size_t share_elements = share_scratch_bytes<N, T, Arch> / sizeof(T);
+      constexpr std::size_t kernel_elements = kernel_scratch_bytes<N, T, Arch> / sizeof(T);
+      const auto partial_sum = [&](std::size_t share) {
+        return share == 0 ? dw : scratch_base + share * share_elements + kernel_elements;
+      };
+      // Share s: its images' sum, into its own partial sum (the result itself for share 0).
+      over_image_shares<shares>(c, shares, [&](std::size_t first, std::size_t last, std::size_t) {
+        for (std::size_t s = first; s < last; ++s)
+          simd::conv2d_weight_gradient<part, Arch>(x + s * part.input_size(), dy + s * part.output_size(),
+                                                   partial_sum(s), scratch_base + s * share_elements);
+      });
+      // Added in share order, however many threads computed them.
+      for (std::size_t s = 1; s < shares; ++s) {
+        const T* p = partial_sum(s);
+        simd::fused_loop<simd::lanes<T, Arch>>(S.weight_size(), [&](std::size_t i, auto step, auto) {
+          using V = std::conditional_t<decltype(step)::value == 1, T, batch_of<T, Arch>>;
+          simd::store(dw + i, simd::load<V>(dw + i) + simd::load<V>(p + i));
+        });
+      }
+    }
   }
 };
 

@@ -28,6 +28,11 @@
 
 namespace tapeless::detail {
 
+// Multiply-adds below which a share of a kernel is not worth a thread: about
+// 2 us of work, against the fraction of a microsecond a spinning worker
+// takes to start and to report back (program.use_threads).
+inline constexpr std::size_t min_work_per_share = std::size_t{1} << 17;
+
 struct kernel_family_defaults {
   // No kernel: the value comes from outside the arena (store, binding, register).
   static constexpr bool leaf = false;

@@ -39,11 +39,6 @@ struct matmul_family : kernel_family_defaults {
   // flattened (program.hpp), a batch-1 step then calls nothing out of line in
   // any translation unit (bench/checks/batch1_calls.py); W1 at batch 32 and
   // W2 keep their calls (bench/results/batch1.md).
-  // Multiply-adds below which a share of a GEMM is not worth a thread: about
-  // 2 us of work, against the fraction of a microsecond a spinning worker
-  // takes to start and to report back.
-  static constexpr std::size_t min_work_per_share = std::size_t{1} << 17;
-
   template <class Mm>
   static constexpr bool inlined_into_step = [] {
     using operands = typename operands_of<Mm>::type::template apply<std::tuple>;
