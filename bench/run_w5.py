@@ -15,7 +15,10 @@ minimum over the rounds of the wall time per step and of the CPU time per
 step (the process's CPU time over the timed calls, every thread's, which
 another process sharing the core does not inflate as much as the wall time), and the ratio to libtorch
 taken round by round. --program name=path adds another build of a program
-(an A/B of two versions of tapeless, say).
+(an A/B of two versions of tapeless, say). --threads N runs every program on
+N threads (tapeless lent a tl::thread_pool of N, libtorch's
+torch::set_num_threads(N) with passive OpenMP workers), pinned to cores
+--cpu .. --cpu + N - 1.
 """
 
 import argparse
@@ -58,6 +61,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=11)
     ap.add_argument("--seconds", type=float, default=0.5)
     ap.add_argument("--cpu", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--program", action="append", default=[], help="name=path of another program to time")
     ap.add_argument("--min-calls", type=int, default=20)
     ap.add_argument("--workload", choices=sorted(FLOP_OF), default="w5_train_b64")
@@ -83,9 +87,12 @@ def main():
                 ("libtorch, tuned, without oneDNN", peers / "torch_cnn", dict(tuned, TAPELESS_TORCH_MKLDNN="0"))]
     programs += [(p.split("=", 1)[0], Path(p.split("=", 1)[1]), {}) for p in a.program]
     programs = [(n, p, e) for n, p, e in programs if p.exists()]
-    base_env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    # libtorch's intra-op threads come from torch::set_num_threads (TAPELESS_BENCH_THREADS);
+    # BLAS stays on one thread inside them, and idle OpenMP workers sleep rather than spin.
+    base_env = dict(os.environ, OMP_NUM_THREADS=str(a.threads), OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                    TAPELESS_BENCH_THREADS=str(a.threads), OMP_WAIT_POLICY="passive")
     envs = {n: dict(base_env, **e) for n, _, e in programs}
-    pin = ["taskset", "-c", str(a.cpu)]
+    pin = ["taskset", "-c", f"{a.cpu}-{a.cpu + a.threads - 1}" if a.threads > 1 else str(a.cpu)]
 
     with tempfile.TemporaryDirectory() as data:
         run([str(peers / "make_inputs"), data])
@@ -112,7 +119,8 @@ def main():
             loads.append(os.getloadavg()[0])
 
     avx512 = "avx512f" in Path("/proc/cpuinfo").read_text()
-    print(f"\n{TEXT[WORKLOAD]}, one thread pinned to core {a.cpu}; {a.rounds} rounds of ~{a.seconds} s; "
+    where = f"one thread pinned to core {a.cpu}" if a.threads == 1 else f"{a.threads} threads pinned to cores {pin[-1]}"
+    print(f"\n{TEXT[WORKLOAD]}, {where}; {a.rounds} rounds of ~{a.seconds} s; "
           f"SIMD: {'AVX-512' if avx512 else 'AVX2 or less'}; load average (1 min) {min(loads):.1f}-{max(loads):.1f}; "
           f"{flop / 1e6:.0f} MFLOP per step")
     print("| implementation | wall us/step, median (min-max) | CPU us/step, median (min) | GFLOP/s (median wall) | "

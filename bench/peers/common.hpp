@@ -94,6 +94,14 @@ inline constexpr double flop_per_step = 2 * conv1_flop + 3 * conv2_flop + 3 * fc
 // forward pass alone, at batch 64, with running statistics that have moved.
 inline constexpr double flop_per_inference = conv1_flop + conv2_flop + fc_flop;
 
+// Threads a program may use inside a step: TAPELESS_BENCH_THREADS (default 1;
+// bench/run_w5.py --threads sets it for every program it runs).
+inline std::size_t threads() {
+  const char* v = std::getenv("TAPELESS_BENCH_THREADS");
+  const long n = v ? std::atol(v) : 1;
+  return n > 1 ? std::size_t(n) : 1;
+}
+
 // Batch norm k's (1 or 2) value for channel c: the weight, bias, running mean
 // and running variance; smooth numbers away from torch's start (1, 0, 0, 1),
 // made the same way by every program.

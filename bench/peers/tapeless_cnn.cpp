@@ -66,6 +66,9 @@ int main(int argc, char** argv) try {
   peers::driver d(argc, argv);
   const peers::w5_data data(d.dir());
   auto trainer = tl::compile(loss, tl::optim::sgd{.lr = w::lr, .momentum = w::momentum});
+  // More than one thread: the programs are lent a pool (large convolutions and GEMMs split).
+  tl::thread_pool pool(w::threads());
+  if (pool.size() > 1) trainer.use_threads(&pool);
   auto params = tl::parameters_of(loss);
   constexpr std::size_t pixels = w::side * w::side;
   d.workload(
@@ -80,6 +83,7 @@ int main(int argc, char** argv) try {
                                    Y = std::span<const std::int32_t, w::batch>(&data.y[s], w::batch)));
       });
   auto predict = tl::compile(logits_bn);
+  if (pool.size() > 1) predict.use_threads(&pool);
   auto evaluated = tl::parameters_of(logits_bn);
   d.workload(
       "w5bn_infer_b64",

@@ -1,7 +1,8 @@
 // W5 with libtorch's C++ API as its users write it: torch::nn::Conv2d and
 // Linear modules, torch::max_pool2d, cross_entropy, loss.backward(),
 // torch::optim::SGD with momentum; and the same network with BatchNorm2d
-// after each convolution, evaluated (eval(), InferenceMode). One thread (torch::set_num_threads(1));
+// after each convolution, evaluated (eval(), InferenceMode). One thread
+// (torch::set_num_threads(1)) unless TAPELESS_BENCH_THREADS says more;
 // its CPU convolutions go through oneDNN (mkldnn) where the build has it.
 // See common.hpp for the protocol and the files.
 
@@ -71,7 +72,7 @@ struct lenet : torch::nn::Module {
 }  // namespace
 
 int main(int argc, char** argv) try {
-  torch::set_num_threads(1);
+  torch::set_num_threads(int(w::threads()));
   // TAPELESS_TORCH_MKLDNN=0: convolutions without oneDNN (ATen's own im2col +
   // BLAS), to compare with the faster of the two.
   if (const char* mkldnn = std::getenv("TAPELESS_TORCH_MKLDNN"); mkldnn && std::string(mkldnn) == "0")
