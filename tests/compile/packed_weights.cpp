@@ -1,9 +1,11 @@
-// A forward-only program keeps a transposed copy of its small weights
-// (compile/packed_weights.hpp) and makes it again whenever the store's
-// version changed. Every way a user can write a weight through the store
-// must show in the next call's result; a write through a reference kept from
-// before the last call is announced with mark_changed(), and without it is
-// caught in builds that check (this file turns the check on).
+// A forward-only program reads every weight where it lies at each call,
+// unless asked with program.pack_weights(params): it then keeps a transposed
+// copy of its small weights (compile/packed_weights.hpp) and makes it again
+// whenever the store's version changed. Without packing, every write shows
+// in the next call, through any path (kept references and pointers too).
+// With packing, every write through the store does; a write through a
+// reference kept from before the last call is announced with mark_changed(),
+// and without it is caught in builds that check (this file turns the check on).
 #define TAPELESS_CHECK_PACKED_WEIGHTS 1
 #define BOOST_TEST_MODULE compile_packed_weights
 #include "support.hpp"
@@ -44,13 +46,16 @@ std::array<double, hidden> expected(const store_type& params, const tl::tensor<f
   return out;
 }
 
+enum class packing { none, asked };
+
 struct fixture {
   program_type predict = tl::compile(y);
   store_type params;
   tl::tensor<float, 1, in> x;
-  fixture() {
+  explicit fixture(packing p) {
     tl::init::xavier_uniform(params, 5);
     for (std::size_t k = 0; k < in; ++k) x[k] = 0.1f * float(k) - 0.4f;
+    if (p == packing::asked) predict.pack_weights(params);
   }
   // Calls the program and compares with the double reference.
   void check(const char* after) {
@@ -64,16 +69,24 @@ struct fixture {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(small_weights_are_read_from_a_transposed_copy) {
+BOOST_AUTO_TEST_CASE(small_weights_are_read_from_a_transposed_copy_only_when_asked) {
   // Both layers have whole batches of outputs on SSE2 (4 lanes) and wider.
   static_assert(program_type::packed_weight_bytes >= (in + hidden) * hidden * sizeof(float));
   // A training program's updates change its weights every step: it keeps none.
   static_assert(decltype(tl::compile(tl::sum(y)))::packed_weight_bytes == 0);
+  fixture f(packing::none);
+  BOOST_TEST(!f.predict.packs_weights());
+  f.predict.pack_weights(f.params);
+  BOOST_TEST(f.predict.packs_weights());
+  f.check("packed");
+  f.predict.unpack_weights();
+  BOOST_TEST(!f.predict.packs_weights());
+  f.check("unpacked again");
 }
 
-BOOST_AUTO_TEST_CASE(every_write_the_store_sees_shows_in_the_next_call) {
-  fixture f;
-  f.check("first call");
+// Writes through every path of the store (a fresh reference each time),
+// each followed by a call that must read the new value.
+void write_through_every_store_path(fixture& f) {
   f.params.get<"fc1.weight">()(2, 3) += 0.5f;
   f.check("a write through get");
   f.params.get(tl::param<"fc2.weight", float, hidden, hidden>)(1, 4) -= 0.25f;
@@ -102,8 +115,39 @@ BOOST_AUTO_TEST_CASE(every_write_the_store_sees_shows_in_the_next_call) {
   f.check("assignment from another store");
 }
 
-BOOST_AUTO_TEST_CASE(an_optimizer_step_shows_in_the_next_call) {
-  fixture f;
+// Every public path to a mutable value, references and pointers kept from
+// before a call included: no announcement needed when the program does not pack.
+BOOST_AUTO_TEST_CASE(without_packing_every_write_shows_in_the_next_call_even_through_kept_references) {
+  fixture f(packing::none);
+  auto& kept = f.params.get<"fc1.weight">();
+  float* kept_pointer = f.params.get<"fc2.weight">().data();
+  auto kept_iterator = f.params.get<"fc2.bias">().begin();
+  auto& kept_by_symbol = f.params.get(tl::param<"fc2.weight", float, hidden, hidden>);
+  auto& kept_by_position = f.params.value_at<0>();
+  f.check("first call");
+  kept(2, 3) += 0.5f;
+  f.check("a write through a kept reference from get");
+  kept_pointer[hidden + 4] -= 0.25f;
+  f.check("a write through a kept data() pointer");
+  kept_iterator[2] = 0.75f;
+  f.check("a write through a kept iterator");
+  kept_by_symbol(5, 1) = -0.5f;
+  f.check("a write through a kept reference from get by symbol");
+  kept_by_position[3] *= -2.f;
+  f.check("a write through a kept reference from value_at");
+  write_through_every_store_path(f);
+  kept(1, 1) = 2.f;  // references stay valid across assignment
+  f.check("a write through a reference kept across the assignment");
+}
+
+BOOST_AUTO_TEST_CASE(when_packed_every_write_the_store_sees_shows_in_the_next_call) {
+  fixture f(packing::asked);
+  f.check("first call");
+  write_through_every_store_path(f);
+}
+
+BOOST_AUTO_TEST_CASE(when_packed_an_optimizer_step_shows_in_the_next_call) {
+  fixture f(packing::asked);
   constexpr auto T = tl::input<"T", float, 1, hidden>;
   const auto loss = tl::mse(y, T);
   auto trainer = tl::compile(loss, tl::optim::sgd{.lr = 0.5f});
@@ -127,6 +171,7 @@ BOOST_AUTO_TEST_CASE(another_store_at_the_same_address_is_not_taken_for_the_firs
   for (unsigned seed = 1; seed <= 3; ++seed) {
     params.emplace();  // the same storage each time
     tl::init::xavier_uniform(*params, seed);
+    if (seed == 1) predict.pack_weights(*params);  // the later stores are packed by the calls
     const auto& out = predict(*params, X = x);
     const auto want = expected(*params, x);
     for (std::size_t o = 0; o < hidden; ++o)
@@ -135,7 +180,7 @@ BOOST_AUTO_TEST_CASE(another_store_at_the_same_address_is_not_taken_for_the_firs
 }
 
 BOOST_AUTO_TEST_CASE(a_copy_of_a_store_is_another_store) {
-  fixture f;
+  fixture f(packing::asked);
   f.check("first call");
   store_type copy = f.params;
   copy.get<"fc1.weight">()(0, 1) += 1.f;
@@ -148,7 +193,7 @@ BOOST_AUTO_TEST_CASE(a_copy_of_a_store_is_another_store) {
 }
 
 BOOST_AUTO_TEST_CASE(a_write_through_a_kept_reference_is_announced_with_mark_changed) {
-  fixture f;
+  fixture f(packing::asked);
   auto& w = f.params.get<"fc2.weight">();
   f.check("first call");
   w(3, 3) += 0.5f;
@@ -157,7 +202,7 @@ BOOST_AUTO_TEST_CASE(a_write_through_a_kept_reference_is_announced_with_mark_cha
 }
 
 BOOST_AUTO_TEST_CASE(an_unannounced_write_through_a_kept_reference_is_caught_where_checked) {
-  fixture f;
+  fixture f(packing::asked);
   auto& w = f.params.get<"fc2.weight">();
   f.check("first call");
   w(3, 3) += 0.5f;  // the store cannot see this write
@@ -168,4 +213,13 @@ BOOST_AUTO_TEST_CASE(an_unannounced_write_through_a_kept_reference_is_caught_whe
   BOOST_TEST(tl::to_string(f.predict.last_error()).find("mark_changed") != std::string::npos);
   f.params.mark_changed();
   f.check("after mark_changed");
+}
+
+BOOST_AUTO_TEST_CASE(a_write_through_a_kept_reference_is_also_announced_by_packing_again) {
+  fixture f(packing::asked);
+  auto& w = f.params.get<"fc1.weight">();
+  f.check("first call");
+  w(1, 2) -= 0.5f;
+  f.predict.pack_weights(f.params);
+  f.check("a write through a kept reference, then pack_weights");
 }

@@ -121,6 +121,9 @@ void check_net() {
 
   auto predict = tl::compile<Arch>(N::out);
   check_close("output", predict(params, N::X = x), r.out, tol);
+  auto packed = tl::compile<Arch>(N::out);  // reads W^T copies (broadcast-and-FMA where it has them)
+  packed.pack_weights(params);
+  check_close("output with packed weights", packed(params, N::X = x), r.out, tol);
 
   auto program = tl::compile<Arch>(N::loss);
   const float loss = program.step(params, N::X = x, N::T = t);
@@ -151,6 +154,9 @@ void check_net() {
   const auto& y = predict(params, N::X = x);
   for (std::size_t b = 0; b < B; ++b)
     for (std::size_t o = 0; o < Out; ++o) BOOST_TEST(y(b, o) == 0.25f * float(o + 1));
+  const auto& yp = packed(params, N::X = x);  // the references were taken after its last call
+  for (std::size_t b = 0; b < B; ++b)
+    for (std::size_t o = 0; o < Out; ++o) BOOST_TEST(yp(b, o) == 0.25f * float(o + 1));
 }
 
 template <class Arch>

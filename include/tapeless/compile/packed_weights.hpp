@@ -5,11 +5,18 @@
 // few rows of x, a product read from that layout is a dot product per output
 // ending in a lane reduction (about three instructions per output more than
 // the broadcast-and-FMA loop over W^T that a hand-written layer uses). So a
-// forward-only program keeps W^T [in, out] for each such product, in memory
-// of its own, and runs it by broadcast-and-FMA. The copy is made again when
-// the store's version() differs from the one it was made from (one
-// comparison per call; see core/parameter_store.hpp for which writes the
-// store sees, and TAPELESS_CHECK_PACKED_WEIGHTS for the check of the others).
+// forward-only program, once asked with program.pack_weights(params), keeps
+// W^T [in, out] for each such product, in memory of its own, and runs it by
+// broadcast-and-FMA. The copy is made again when the store's version()
+// differs from the one it was made from (one comparison per call; see
+// core/parameter_store.hpp for which writes the store sees, and
+// TAPELESS_CHECK_PACKED_WEIGHTS for the check of the others).
+//
+// Why only when asked: a write through a reference or pointer kept from
+// before a call is invisible to the store, and comparing the copy with the
+// weight at every call costs more than the lane sums it saves. Packing by
+// default would turn that write into a silently stale result; asked for, it
+// is a promise the user made (announce such writes with mark_changed()).
 //
 // Which products: inlined into the step (matmul.hpp), fewer than 8 rows
 // (from 8 rows on, gemm copies B^T per call itself: gemm_plan.hpp), A read
@@ -159,11 +166,13 @@ struct packed_weights {
   }
 };
 
-// Where a program keeps its copies, and the store version they were made from.
+// Where a program keeps its copies, the store version they were made from,
+// and whether the user asked for them (program::pack_weights).
 template <std::size_t Bytes>
 struct packed_weights_area {
   aligned_bytes<Bytes> copies{};
   store_version made_from{};
+  bool requested = false;
 };
 template <>
 struct packed_weights_area<0> {};

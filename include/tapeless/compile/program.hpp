@@ -183,8 +183,8 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
   }();
 
   // Bytes of the transposed copies of small weights a forward-only program
-  // keeps (compile/packed_weights.hpp); 0 for training programs, whose
-  // updates change the weights at every step.
+  // keeps once asked to (pack_weights; compile/packed_weights.hpp); 0 for
+  // training programs, whose updates change the weights at every step.
   static constexpr std::size_t packed_weight_bytes = [] {
     if constexpr (trains)
       return std::size_t{0};
@@ -201,7 +201,14 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
   decltype(auto) operator()(Store& params, const Bindings&... bindings) noexcept {
     if constexpr (bound<Bindings...>()) {
       detail::no_fused_update none;
-      run<forward_schedule>(false, none, params, bindings...);
+      if constexpr (packed_weight_bytes > 0) {
+        if (buffers_.get().packed.requested)
+          run<forward_schedule, true>(false, none, params, bindings...);
+        else
+          run<forward_schedule>(false, none, params, bindings...);
+      } else {
+        run<forward_schedule>(false, none, params, bindings...);
+      }
     }
     if constexpr (output_shape::rank == 0)
       return result()[0];
@@ -244,6 +251,38 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
         last_error_ = error;
     }
     return last_error_;
+  }
+
+  // Opt-in for batch-1 latency: from now on, forward calls read the
+  // program's transposed copies of its small weights (W^T, made here from
+  // params; compile/packed_weights.hpp) instead of the weights where they lie,
+  // and run those products by broadcast-and-FMA. A call makes the copies
+  // again whenever params.version() differs from the one they were made
+  // from, which every write through the store changes. The promise asked in
+  // return: after writing through a reference or pointer kept from before a
+  // call, call params.mark_changed() (or pack_weights again); builds with
+  // TAPELESS_CHECK_PACKED_WEIGHTS (the default without NDEBUG) catch a
+  // write that was not announced (NaN, last_error() kind stale_weight).
+  // Without pack_weights, a call reads every weight as it is at that call.
+  // Does nothing for a program with no such product (packed_weight_bytes 0).
+  template <class Store>
+  void pack_weights(const Store& params) noexcept {
+    if constexpr (packed_weight_bytes > 0) {
+      auto& area = buffers_.get().packed;
+      detail::packed_weights<forward_schedule>::refresh(params, area.copies.bytes);
+      if constexpr (requires { params.version(); }) area.made_from = params.version();
+      area.requested = true;
+    }
+  }
+  // Back to reading the weights where they lie (the copies are dropped from use).
+  void unpack_weights() noexcept {
+    if constexpr (packed_weight_bytes > 0) buffers_.get().packed.requested = false;
+  }
+  bool packs_weights() const noexcept {
+    if constexpr (packed_weight_bytes > 0)
+      return buffers_.get().packed.requested;
+    else
+      return false;
   }
 
   // Why the last call returned NaN without running (empty when it ran).
@@ -322,19 +361,22 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
 
   // Runs the schedule unless the data fails its checks; then the result is
   // NaN and nothing else changes.
-  template <class Schedule, class Update, class Store, class... Bindings>
+  // Packed: read the transposed copies of pack_weights (one function each
+  // way, so neither carries the other's code). Bindings come by value: each
+  // is a reference or a span, so a one-function step gets them in registers.
+  template <class Schedule, bool Packed = false, class Update, class Store, class... Bindings>
     requires(!step_in_one_function<Schedule>)
   bool run(bool training, Update& update, Store& params, const Bindings&... bindings) noexcept {
-    return run_checked<Schedule>(training, update, params, bindings...);
+    return run_checked<Schedule, Packed>(training, update, params, bindings...);
   }
-  template <class Schedule, class Update, class Store, class... Bindings>
+  template <class Schedule, bool Packed = false, class Update, class Store, class... Bindings>
     requires(step_in_one_function<Schedule>)
   TAPELESS_ONE_FUNCTION_STEP bool run(bool training, Update& update, Store& params,
-                                      const Bindings&... bindings) noexcept {
-    return run_checked<Schedule>(training, update, params, bindings...);
+                                      const Bindings... bindings) noexcept {
+    return run_checked<Schedule, Packed>(training, update, params, bindings...);
   }
 
-  template <class Schedule, class Update, class Store, class... Bindings>
+  template <class Schedule, bool Packed, class Update, class Store, class... Bindings>
   [[gnu::always_inline]] bool run_checked(bool training, Update& update, Store& params,
                                           const Bindings&... bindings) noexcept {
     const auto c = context(training, update, params, bindings...);
@@ -348,12 +390,12 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
     }
     if (last_error_.what != run_error::kind::none) [[unlikely]]
       last_error_ = {};
-    if constexpr (packed_weight_bytes > 0 && std::is_same_v<Schedule, forward_schedule>) {
+    if constexpr (Packed) {
       using packing = detail::packed_weights<forward_schedule>;
       auto& area = buffers_.get().packed;
       std::byte* packed = area.copies.bytes;
       if constexpr (requires { params.version(); }) {
-        if (params.version() != area.made_from) {
+        if (params.version() != area.made_from) [[unlikely]] {
           packing::refresh(std::as_const(params), packed);
           area.made_from = params.version();
         } else if constexpr (TAPELESS_CHECK_PACKED_WEIGHTS) {

@@ -65,8 +65,9 @@ inline std::string to_string(const run_error& e) {
     case run_error::kind::stale_weight:
       return "param \"" + std::string(e.input) +
              "\" changed since the program's last call through a reference or pointer kept from before it, "
-             "which the store cannot see (the program keeps a transposed copy of it): call "
-             "params.mark_changed() after such writes, or take the reference again";
+             "which the store cannot see (the program keeps a transposed copy of it since pack_weights()): "
+             "call params.mark_changed() after such writes (or program.pack_weights(params)), or take the "
+             "reference again";
     case run_error::kind::none:
       break;
   }

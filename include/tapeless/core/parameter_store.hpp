@@ -23,14 +23,16 @@
 // Every path that can change a value (get, value_at, visit, visit_trainable,
 // visit_entries without const, reset_to_initial_values, assignment, and so
 // every optimizer, initializer and file load) advances the store's
-// version(). A forward-only program keeps a transposed copy of its small
-// weights (compile/packed_weights.hpp) and makes it again when the version
-// has changed since its last call. A reference or pointer kept from before a
-// program's last call and written through after it is the one write the
-// store cannot see: call params.mark_changed() after such writes (or take
-// the reference again). Builds with TAPELESS_CHECK_PACKED_WEIGHTS (the
-// default without NDEBUG) catch a write that was not announced: the program
-// then returns NaN and last_error() names the parameter.
+// version(). A program reads the values where they lie at each call, so any
+// write shows in the next call. The exception is asked for: a forward-only
+// program after program.pack_weights(params) keeps a transposed copy of its
+// small weights (compile/packed_weights.hpp) and makes it again when the
+// version has changed since its last call. A reference or pointer kept from
+// before such a program's last call and written through after it is the one
+// write the store cannot see: call params.mark_changed() after such writes
+// (or take the reference again). Builds with TAPELESS_CHECK_PACKED_WEIGHTS
+// (the default without NDEBUG) catch a write that was not announced: the
+// program then returns NaN and last_error() names the parameter.
 // The store sits below the compiler: optimizers, initializers and files use
 // it without including compile/.
 
@@ -123,7 +125,10 @@ struct store_stamp {
 struct store_version {
   std::uint64_t identity = 0;  // no store has 0
   std::uint64_t writes = 0;
-  friend constexpr bool operator==(const store_version&, const store_version&) = default;
+  // Both words compared at once, one branch (a forward program asks at every call).
+  friend constexpr bool operator==(const store_version& a, const store_version& b) noexcept {
+    return ((a.identity ^ b.identity) | (a.writes ^ b.writes)) == 0;
+  }
 };
 
 template <class Storage, class... Entries>
@@ -242,7 +247,7 @@ class parameter_store {
   constexpr store_version version() const noexcept { return {stamp_.identity, stamp_.writes}; }
 
   // Announces a write through a reference or pointer kept from before a
-  // program's last call (see the top of this file).
+  // packed program's last call (see the top of this file).
   constexpr void mark_changed() noexcept { ++stamp_.writes; }
 
   // Raw access by position, for code that walks several stores in step
