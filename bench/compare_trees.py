@@ -2,8 +2,15 @@
 """Before and after in one sitting: the tapeless_mlp programs of two builds
 (two checkouts of the project, e.g. main before and after a change) timed in
 interleaved rounds beside the hand-written reference of the second, pinned to
-one core. Prints, per workload, each program's median time per call with its
-min-max and the median of the per-round ratios to the hand-written loop.
+one core. Prints, per workload, each program's median CPU time per call with
+its min-max and the median of the per-round ratios to the hand-written loop,
+and the median wall-clock time beside it. CPU time (the process's, std::clock
+in common.hpp's driver) is what the ratios are taken on: on a shared core the
+wall clock of a 0.3 s repetition also counts the time other processes ran,
+which differs from process to process and from sitting to sitting
+(bench/results/batch1.md). CPU time per call is also what
+bench/checks/batch1_quiet.cpp's minimum of short batches estimates, so the
+two measure the same thing.
 
     python3 bench/compare_trees.py --before OTHER/build-bench --after build-bench [--rounds 9]
 
@@ -50,16 +57,19 @@ with tempfile.TemporaryDirectory() as data:
         print(f"check {name:>16}: " + ", ".join(f"{w} {checks.get(w, '-')}" for w in workloads))
     calls = {name: {w[1]: int(w[2]) for w in run(program, data, "calibrate", str(args.seconds)) if w[0] == "calls"}
              for name, program in programs.items()}
-    times = {name: {w: [] for w in workloads} for name in programs}
+    times = {name: {w: [] for w in workloads} for name in programs}  # CPU ns per call
+    walls = {name: {w: [] for w in workloads} for name in programs}
     names = list(programs)
     for r in range(args.rounds):
         for name in names[r % len(names):] + names[:r % len(names)]:  # order rotated each round
             spec = [f"{w}={calls[name][w]}" for w in workloads if w in calls[name]]
             for line in run(programs[name], data, "time", *spec):
-                if line[0] == "time":
-                    times[name][line[1]].append(float(line[2]))
+                if line[0] == "time":  # time <workload> <wall ns> <final value> <cpu ns>
+                    walls[name][line[1]].append(float(line[2]))
+                    times[name][line[1]].append(float(line[4]))
     print(f"load average after: {os.getloadavg()[0]:.2f}; {args.rounds} rounds, cpu {args.cpu}")
-    print(f"{'workload':<14} {'program':<16} {'median ns':>12} {'min-max ns':>22} {'ratio to hand':>14}")
+    print(f"{'workload':<14} {'program':<16} {'CPU ns':>12} {'min-max CPU ns':>22} {'ratio to hand':>14}"
+          f" {'wall ns':>12} {'wall ratio':>11}")
     for w in workloads:
         hand = times["hand-written"][w]
         for name in names:
@@ -67,4 +77,7 @@ with tempfile.TemporaryDirectory() as data:
             if not t:
                 continue
             ratio = statistics.median(a / b for a, b in zip(t, hand))
-            print(f"{w:<14} {name:<16} {statistics.median(t):>12.1f} {min(t):>10.1f}-{max(t):<11.1f} {ratio:>14.3f}")
+            wall = walls[name][w]
+            wall_ratio = statistics.median(a / b for a, b in zip(wall, walls["hand-written"][w]))
+            print(f"{w:<14} {name:<16} {statistics.median(t):>12.1f} {min(t):>10.1f}-{max(t):<11.1f} {ratio:>14.3f}"
+                  f" {statistics.median(wall):>12.1f} {wall_ratio:>11.3f}")

@@ -7,8 +7,15 @@
 // does (bench/results/batch1.md). Prints check values first: both sides
 // start from the same weights and must agree.
 //
-//   g++ -O3 -march=native -std=c++20 -Iinclude bench/checks/batch1_quiet.cpp -o batch1_quiet
+// Tapeless programs run with packed weights (program::pack_weights), and
+// W1 inference and dense 16x16 also without ("unpacked": the default). The
+// hand-written dense 16x16 is timed both inlined into the timing loop and
+// as a call of its own, as a program's step is.
+//
+//   g++ -O3 -DNDEBUG -march=native -std=c++20 -Iinclude -Ibench bench/checks/batch1_quiet.cpp -o batch1_quiet
 //   taskset -c 0 ./batch1_quiet [batches]
+//   perf stat -e task-clock,cycles,instructions ./batch1_quiet only <workload> [calls]
+//       (one workload alone, e.g. "dense16 tapeless": per-call counts, or for perf record)
 
 #define main handwritten_mlp_main
 #include "../peers/handwritten_mlp.cpp"
@@ -22,6 +29,7 @@
 #include <cstdlib>
 #include <random>
 #include <span>
+#include <string_view>
 #include <vector>
 
 namespace tl = tapeless;
@@ -82,10 +90,24 @@ void time_batch(timing& t, F&& f, volatile float& sink, std::size_t& i) {
   t.all.push_back(ns);
 }
 
+// program.pack_weights, where the tree has it (before it, forward programs
+// packed by themselves: their "unpacked" rows are then packed too).
+template <class Program, class Store>
+void pack_weights(Program& program, const Store& params) {
+  if constexpr (requires { program.pack_weights(params); }) program.pack_weights(params);
+}
+
+// The hand-written layer as a call of its own (the program's step is one).
+template <class Net>
+[[gnu::noinline]] const float* infer_not_inlined(Net& net, const float* x) {
+  return net.infer(x);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::size_t batches = argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 4000;
+  const bool only = argc > 2 && std::string_view(argv[1]) == "only";
+  const std::size_t batches = !only && argc > 1 ? std::strtoul(argv[1], nullptr, 10) : 4000;
   constexpr std::size_t samples = 1024;
   const auto xs = random_floats(samples * 64, 1, 1.f);
   const auto ts = random_floats(samples, 2, 1.f);
@@ -119,6 +141,11 @@ int main(int argc, char** argv) {
                 {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"});
   load_in_order(d16_params, d16_blob, {"dense.weight", "dense.bias"});
   load_in_order(d64_params, d64_blob, {"dense.weight", "dense.bias"});
+  auto w1_unpacked = w1_predict;  // the same program, reading the weights where they lie
+  auto d16_unpacked = d16_predict;
+  pack_weights(w1_predict, w1_params);
+  pack_weights(d16_predict, d16_params);
+  pack_weights(d64_predict, d64_params);
 
   auto x16 = [&](std::size_t i) { return std::span<const float, 16>(&xs[(i % samples) * 16], 16); };
   auto x64 = [&](std::size_t i) { return std::span<const float, 64>(&xs[(i % samples) * 64], 64); };
@@ -128,42 +155,83 @@ int main(int argc, char** argv) {
   auto hw_w1 = [&](std::size_t i) { return hand_w1->infer(x16(i).data()); };
   auto tl_d16 = [&](std::size_t i) { return d16_predict(d16_params, X16 = x16(i)).data()[i % 16]; };
   auto hw_d16 = [&](std::size_t i) { return hand_d16->infer(x16(i).data())[i % 16]; };
+  auto tl_w1_unpacked = [&](std::size_t i) { return w1_unpacked(w1_params, X16 = x16(i)).data()[0]; };
+  auto tl_d16_unpacked = [&](std::size_t i) { return d16_unpacked(d16_params, X16 = x16(i)).data()[i % 16]; };
+  auto hw_d16_call = [&](std::size_t i) { return infer_not_inlined(*hand_d16, x16(i).data())[i % 16]; };
   auto tl_d64 = [&](std::size_t i) { return d64_predict(d64_params, X64 = x64(i)).data()[i % 64]; };
   auto hw_d64 = [&](std::size_t i) { return hand_d64->infer(x64(i).data())[i % 64]; };
   auto tl_train = [&](std::size_t i) { return w1_trainer.step(w1_train_params, X16 = x16(i), T1 = t1(i)); };
   auto hw_train = [&](std::size_t i) { return hand_w1_train->step(x16(i).data(), t1(i).data(), peers::w1::lr); };
 
   // Check values: the first calls agree (training: the first 1000 losses summed).
-  double a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0;
+  double a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0, u = 0, v = 0, w = 0;
   for (std::size_t i = 0; i < 1000; ++i) {
     a += tl_w1(i), b += hw_w1(i), c += tl_d16(i), d += hw_d16(i), e += tl_d64(i), f += hw_d64(i);
-    g += tl_train(i), h += hw_train(i);
+    g += tl_train(i), h += hw_train(i), u += tl_w1_unpacked(i), v += tl_d16_unpacked(i), w += hw_d16_call(i);
   }
-  std::printf("check w1_infer %.6g %.6g  dense16 %.6g %.6g  dense64 %.6g %.6g  w1_train %.6g %.6g\n", a, b, c, d, e,
-              f, g, h);
+  std::printf(
+      "check w1_infer %.6g %.6g (unpacked %.6g)  dense16 %.6g %.6g (unpacked %.6g, call %.6g)  dense64 %.6g %.6g  "
+      "w1_train %.6g %.6g\n",
+      a, b, u, c, d, v, w, e, f, g, h);
 
-  timing t[8] = {{"w1_infer_b1 tapeless"}, {"w1_infer_b1 hand"},     {"dense16 tapeless"},
-                 {"dense16 hand"},         {"dense64 tapeless"},     {"dense64 hand"},
-                 {"w1_train_b1 tapeless"}, {"w1_train_b1 hand"}};
+  // Pairs: tapeless, then what it is compared with.
+  constexpr std::size_t n = 12;
+  timing t[n] = {{"w1_infer_b1 tapeless"}, {"w1_infer_b1 hand"},    {"w1_infer unpacked"},  {"w1_infer_b1 hand"},
+                 {"dense16 tapeless"},     {"dense16 hand call"},   {"dense16 unpacked"},   {"dense16 hand inlined"},
+                 {"dense64 tapeless"},     {"dense64 hand"},        {"w1_train_b1 tapeless"}, {"w1_train_b1 hand"}};
   volatile float sink = 0;
   std::size_t i = 0;
+  if (only) {  // one workload alone, for perf stat or perf record
+    const std::string_view want = argc > 2 ? argv[2] : "";
+    const std::size_t calls = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 10'000'000;
+    for (std::size_t k = 0; k < n; ++k) {
+      if (want != t[k].name) continue;
+      // Each workload's own loop, so that the hand-written ones inline as in the timed batches.
+      auto loop = [&](auto fn) {
+        float acc = 0;
+        for (std::size_t c = 0; c < calls; ++c) acc += fn(c);
+        sink = acc;
+      };
+      switch (k) {
+        case 0: loop(tl_w1); break;
+        case 1: case 3: loop(hw_w1); break;
+        case 2: loop(tl_w1_unpacked); break;
+        case 4: loop(tl_d16); break;
+        case 5: loop(hw_d16_call); break;
+        case 6: loop(tl_d16_unpacked); break;
+        case 7: loop(hw_d16); break;
+        case 8: loop(tl_d64); break;
+        case 9: loop(hw_d64); break;
+        case 10: loop(tl_train); break;
+        default: loop(hw_train); break;
+      }
+      std::printf("%s: %zu calls\n", t[k].name, calls);
+      return 0;
+    }
+    std::fprintf(stderr, "no workload named \"%s\"\n", argv[2]);
+    return 2;
+  }
   for (std::size_t r = 0; r < batches; ++r) {
     time_batch(t[0], tl_w1, sink, i);
     time_batch(t[1], hw_w1, sink, i);
-    time_batch(t[2], tl_d16, sink, i);
-    time_batch(t[3], hw_d16, sink, i);
-    time_batch(t[4], tl_d64, sink, i);
-    time_batch(t[5], hw_d64, sink, i);
-    time_batch(t[6], tl_train, sink, i);
-    time_batch(t[7], hw_train, sink, i);
+    time_batch(t[2], tl_w1_unpacked, sink, i);
+    time_batch(t[4], tl_d16, sink, i);
+    time_batch(t[5], hw_d16_call, sink, i);
+    time_batch(t[6], tl_d16_unpacked, sink, i);
+    time_batch(t[7], hw_d16, sink, i);
+    time_batch(t[8], tl_d64, sink, i);
+    time_batch(t[9], hw_d64, sink, i);
+    time_batch(t[10], tl_train, sink, i);
+    time_batch(t[11], hw_train, sink, i);
   }
+  t[3].best = t[1].best, t[3].all = t[1].all;
   double load[1];
   getloadavg(load, 1);
   std::printf("load %.2f, min (and median) over %zu batches of %zu calls, ns per call\n", load[0], batches,
               calls_per_batch);
-  for (std::size_t k = 0; k < 8; k += 2) {
+  for (std::size_t k = 0; k < n; k += 2) {
     const double m0 = t[k].median(), m1 = t[k + 1].median();
-    std::printf("%-22s %8.2f (%8.2f)   %-18s %8.2f (%8.2f)   ratio %.3f (%.3f)\n", t[k].name, t[k].best, m0,
+    std::printf("%-22s %8.2f (%8.2f)   %-20s %8.2f (%8.2f)   ratio %.3f (%.3f)\n", t[k].name, t[k].best, m0,
                 t[k + 1].name, t[k + 1].best, m1, t[k].best / t[k + 1].best, m0 / m1);
   }
   return 0;
