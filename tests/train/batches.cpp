@@ -285,3 +285,47 @@ BOOST_AUTO_TEST_CASE(loader_rejects_class_ids_outside_the_classes) {
     BOOST_CHECK_NO_THROW((tt::evaluation_batches<2>(data, std::vector<std::size_t>{0, 1, 2})));
   }
 }
+
+// Data-parallel training (tl::dist): shard r of count fills rows
+// [r * B, (r + 1) * B) of each global batch of B * count rows.
+BOOST_AUTO_TEST_CASE(shards_of_a_batch_are_the_rows_of_the_global_batch) {
+  for (const auto last : {tt::last_batch::wrap, tt::last_batch::pad, tt::last_batch::drop}) {
+    const auto data = numbered(23);  // not a multiple of 3 * 2: the last global batch wraps, pads or goes
+    auto global = tt::batch_loader<6, 3>(data, {.last = last, .seed = 9});
+    std::vector<tt::batch_loader<2, 3>> shards;
+    for (std::size_t r = 0; r < 3; ++r)
+      shards.emplace_back(data, tt::loader_options{.last = last, .seed = 9, .shard = {.index = r, .count = 3}});
+    for (std::size_t epoch = 0; epoch < 2; ++epoch) {
+      global.start_epoch(epoch);
+      for (auto& s : shards) {
+        s.start_epoch(epoch);
+        BOOST_TEST(s.batches() == global.batches());
+      }
+      while (const auto* g = global.next()) {
+        std::size_t valid = 0, fresh = 0;
+        for (std::size_t r = 0; r < 3; ++r) {
+          const auto* s = shards[r].next();
+          BOOST_REQUIRE(s != nullptr);
+          const auto rows = samples_in(*g);
+          BOOST_TEST(samples_in(*s) == std::vector<std::size_t>(rows.begin() + 2 * r, rows.begin() + 2 * r + 2),
+                     boost::test_tools::per_element());
+          BOOST_TEST(s->targets[0] == g->targets[2 * r]);
+          valid += s->valid, fresh += s->fresh;
+        }
+        // The shards' valid and fresh rows add up to the global batch's.
+        BOOST_TEST(valid == (last == tt::last_batch::pad ? g->valid : 6u));
+        BOOST_TEST(fresh == g->fresh);
+      }
+      for (auto& s : shards) BOOST_TEST(s.next() == nullptr);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(loader_rejects_a_shard_that_does_not_exist) {
+  const auto data = numbered(10);
+  BOOST_CHECK_THROW((tt::batch_loader<2, 3>(data, {.shard = {.index = 2, .count = 2}})), std::invalid_argument);
+  BOOST_CHECK_THROW((tt::batch_loader<2, 3>(data, {.shard = {.index = 0, .count = 0}})), std::invalid_argument);
+  // Dropping the partial batch: 10 rows make no global batch of 2 * 8.
+  BOOST_CHECK_THROW((tt::batch_loader<2, 3>(data, {.last = tt::last_batch::drop, .shard = {.index = 1, .count = 8}})),
+                    std::invalid_argument);
+}

@@ -33,6 +33,17 @@
 
 namespace tapeless::train {
 
+// The part of each batch one process of a data-parallel run fills
+// (tl::dist): every process shuffles the same order (same seed), a global
+// batch is B * count consecutive rows of it, and process `index` takes rows
+// [index * B, (index + 1) * B) of each, so count processes with batches of B
+// see together exactly the batches of one process with batches of B * count.
+// The default, {0, 1}, is the whole batch.
+struct loader_shard {
+  std::size_t index = 0;
+  std::size_t count = 1;
+};
+
 struct loader_options {
   last_batch last = last_batch::wrap;
   // Shuffle the rows at the start of each epoch, from (seed, epoch) alone.
@@ -41,6 +52,7 @@ struct loader_options {
   // Class ids must be in [0, classes) (std::int32_t targets); 0 takes the
   // data set's declared classes (dataset::declare_classes), if any.
   std::size_t classes = 0;
+  loader_shard shard{};
 };
 
 template <std::size_t B, std::size_t F, class Target = std::int32_t>
@@ -55,15 +67,20 @@ class batch_loader {
       : data_(&data), base_(std::move(indices)), order_(base_), options_(options),
         batch_(std::make_unique<batch_type>()) {
     if (base_.empty()) throw std::invalid_argument("tl::train::batch_loader: no samples to load");
+    if (options_.shard.count == 0 || options_.shard.index >= options_.shard.count)
+      throw std::invalid_argument("tl::train::batch_loader: shard " + std::to_string(options_.shard.index) + " of " +
+                                  std::to_string(options_.shard.count) +
+                                  ": the index must be below the count (a rank below the number of ranks)");
     for (const std::size_t i : base_)
       if (i >= data.size())
         throw std::out_of_range("tl::train::batch_loader: index " + std::to_string(i) + " is outside the " +
                                 std::to_string(data.size()) + " samples of " + data.source());
-    if (options_.last == last_batch::drop && base_.size() < B)
+    const std::size_t global = B * options_.shard.count;  // rows per step of all shards together
+    if (options_.last == last_batch::drop && base_.size() < global)
       throw std::invalid_argument("tl::train::batch_loader: last_batch::drop with " + std::to_string(base_.size()) +
-                                  " samples and batches of " + std::to_string(B) + " leaves no batch");
+                                  " samples and batches of " + std::to_string(global) + " leaves no batch");
     check_class_ids(data);
-    batches_ = options_.last == last_batch::drop ? base_.size() / B : (base_.size() + B - 1) / B;
+    batches_ = options_.last == last_batch::drop ? base_.size() / global : (base_.size() + global - 1) / global;
     start_epoch(0);
   }
   // All rows of `data`.
@@ -97,15 +114,16 @@ class batch_loader {
     if (next_ == batches_) return nullptr;
     batch_type& b = *batch_;
     const std::size_t n = order_.size();
-    const std::size_t first = next_ * B;
+    const std::size_t first = (next_ * options_.shard.count + options_.shard.index) * B;
     // Positions past the end wrap to the start of this epoch's order: the
-    // completion rows of last_batch::wrap and pad (several times over if N < B).
+    // completion rows of last_batch::wrap and pad (several times over if N < B),
+    // as they would in the global batch this shard is part of.
     for (std::size_t r = 0, position = first % n; r < B; ++r, position = position + 1 == n ? 0 : position + 1) {
       const std::size_t i = order_[position];
       std::copy_n(data_->features(i).data(), F, b.features.data() + r * F);
       b.targets[r] = data_->target(i);
     }
-    b.fresh = std::min(B, n - first);
+    b.fresh = first < n ? std::min(B, n - first) : 0;
     b.valid = options_.last == last_batch::pad ? b.fresh : B;
     b.index = next_++;
     b.epoch = epoch_;
