@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -221,6 +222,27 @@ BOOST_FIXTURE_TEST_CASE(bad_data_on_one_rank_stops_the_step_on_every_rank_and_ch
   // And the next good step runs on both.
   BOOST_TEST(std::isfinite(ddp.step(params, X4 = b.features, Y4 = b.targets)));
   BOOST_TEST(tl::dist::parameters_agree(world, params));
+}
+
+BOOST_FIXTURE_TEST_CASE(fit_on_two_ranks_reports_on_rank_0_alone_and_agrees_everywhere, two_ranks) {
+  const auto data = clusters(40);
+  auto program = tl::compile(classifier_loss<shard_rows>());
+  auto params = tl::parameters_of(classifier_loss<shard_rows>());
+  tl::init::he_uniform(params, /*seed*/ 4);
+  auto opt = tl::optim::optimizer(params, tl::optim::adam{.lr = 1e-2f});
+  tl::dist::data_parallel ddp(world, program, opt, params);
+  auto shard = tl::dist::training_batches<shard_rows>(world, data, /*seed*/ 8);
+  std::ostringstream progress;
+  const auto history = tt::fit(
+      shard, [&](const auto& b) { return ddp.step(params, X4 = b.features, Y4 = b.targets); },
+      tl::dist::root_only(world, {.epochs = 3, .progress = &progress, .style = tt::progress_style::lines}));
+  BOOST_TEST(history.size() == 3u);
+  BOOST_TEST(progress.str().empty() == (world.rank() != 0), progress.str());
+  // Every rank's record is the global batches' losses: rank 0's, bit for bit.
+  double root_loss = history.back().train_loss;
+  MPI_Bcast(&root_loss, 1, MPI_DOUBLE, 0, world.native());
+  BOOST_TEST(root_loss == history.back().train_loss);
+  BOOST_TEST(history.back().train_loss < history.front().train_loss);
 }
 
 // MPI around Boost.Test. Rank 0 writes the report tests/run.py counts; the
