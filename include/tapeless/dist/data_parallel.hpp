@@ -149,6 +149,11 @@ class data_parallel {
   value_type step(Store& params, const Bindings&... bindings) noexcept {
     const value_type loss = program_.step(params, bindings...);
     const bool failed = static_cast<bool>(program_.last_error());
+    if (comm_.size() == 1) {  // nothing to average: no copies (the step of one process)
+      if (failed) return loss;  // NaN
+      optimizer_.step(params);
+      return loss;
+    }
     gradient_type* buffer = reduced_.data();
     pack(params, buffer, std::make_index_sequence<layout::count>{});
     buffer[reduced_count - 2] = failed ? gradient_type(0) : static_cast<gradient_type>(loss) * inverse_size_;
