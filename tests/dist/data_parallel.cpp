@@ -82,6 +82,19 @@ struct two_ranks {
   two_ranks() { BOOST_TEST_REQUIRE(world.size() == int(ranks), "run this test with mpirun -np 2"); }
 };
 
+// A classifier with Adam, made data-parallel: where the cases on set-ups start.
+auto initialized_parameters() {
+  auto p = tl::parameters_of(classifier_loss<shard_rows>());
+  tl::init::he_uniform(p, /*seed*/ 3);
+  return p;
+}
+struct adam_classifier : two_ranks {
+  decltype(tl::compile(classifier_loss<shard_rows>())) program = tl::compile(classifier_loss<shard_rows>());
+  decltype(initialized_parameters()) params = initialized_parameters();
+  decltype(tl::optim::optimizer(params, tl::optim::adam{})) opt{tl::optim::adam{.lr = 1e-2f}};
+  tl::dist::data_parallel<decltype(program), decltype(opt), decltype(params)> ddp{world, program, opt, params};
+};
+
 }  // namespace
 
 // The stated tolerance: float32 gradients summed in another order (two
@@ -197,13 +210,8 @@ BOOST_FIXTURE_TEST_CASE(ranks_whose_optimizers_disagree_on_the_step_count_are_re
   BOOST_TEST(message.find("different numbers of steps") != std::string::npos, message);
 }
 
-BOOST_FIXTURE_TEST_CASE(bad_data_on_one_rank_stops_the_step_on_every_rank_and_changes_nothing, two_ranks) {
+BOOST_FIXTURE_TEST_CASE(bad_data_on_one_rank_stops_the_step_on_every_rank_and_changes_nothing, adam_classifier) {
   const auto data = clusters(8);
-  auto program = tl::compile(classifier_loss<shard_rows>());
-  auto params = tl::parameters_of(classifier_loss<shard_rows>());
-  tl::init::he_uniform(params, /*seed*/ 3);
-  auto opt = tl::optim::optimizer(params, tl::optim::adam{.lr = 1e-2f});
-  tl::dist::data_parallel ddp(world, program, opt, params);
   auto shard = tl::dist::training_batches<shard_rows>(world, data, /*seed*/ 1);
   const auto& b = *shard.epoch(0).begin();
   ddp.step(params, X4 = b.features, Y4 = b.targets);  // one good step: the optimizer has state
@@ -224,13 +232,8 @@ BOOST_FIXTURE_TEST_CASE(bad_data_on_one_rank_stops_the_step_on_every_rank_and_ch
   BOOST_TEST(tl::dist::parameters_agree(world, params));
 }
 
-BOOST_FIXTURE_TEST_CASE(fit_on_two_ranks_reports_on_rank_0_alone_and_agrees_everywhere, two_ranks) {
+BOOST_FIXTURE_TEST_CASE(fit_on_two_ranks_reports_on_rank_0_alone_and_agrees_everywhere, adam_classifier) {
   const auto data = clusters(40);
-  auto program = tl::compile(classifier_loss<shard_rows>());
-  auto params = tl::parameters_of(classifier_loss<shard_rows>());
-  tl::init::he_uniform(params, /*seed*/ 4);
-  auto opt = tl::optim::optimizer(params, tl::optim::adam{.lr = 1e-2f});
-  tl::dist::data_parallel ddp(world, program, opt, params);
   auto shard = tl::dist::training_batches<shard_rows>(world, data, /*seed*/ 8);
   std::ostringstream progress;
   const auto history = tt::fit(
