@@ -170,6 +170,22 @@ BOOST_FIXTURE_TEST_CASE(ranks_hold_identical_parameters_and_optimizer_state_afte
   BOOST_TEST(root_loss == last);
 }
 
+BOOST_FIXTURE_TEST_CASE(construction_gives_every_rank_rank_0s_parameters_and_optimizer_state, two_ranks) {
+  auto program = tl::compile(classifier_loss<shard_rows>());
+  auto params = tl::parameters_of(classifier_loss<shard_rows>());
+  tl::init::he_uniform(params, /*seed*/ 10 + world.rank());
+  auto opt = tl::optim::optimizer(params, tl::optim::adam{.lr = 1e-2f});
+  // As if each rank had loaded another checkpoint at the same step.
+  for (auto& moments : {&opt.state<"hidden.weight">()[0], &opt.state<"hidden.weight">()[1]})
+    moments->fill(0.25f * float(1 + world.rank()));
+  BOOST_TEST(!tl::dist::parameters_agree(world, params));
+  tl::dist::data_parallel ddp(world, program, opt, params);
+  BOOST_TEST(tl::dist::parameters_agree(world, params));
+  BOOST_TEST(same_bytes_as_root(world, params.get<"hidden.weight">()));
+  BOOST_TEST(opt.state<"hidden.weight">()[0][0] == 0.25f);  // rank 0's
+  BOOST_TEST(opt.state<"hidden.weight">()[1][5] == 0.25f);
+}
+
 BOOST_FIXTURE_TEST_CASE(parameters_agree_notices_a_rank_that_drifted, two_ranks) {
   auto params = tl::parameters_of(classifier_loss<shard_rows>());
   tl::init::he_uniform(params, /*seed*/ 7);

@@ -124,8 +124,8 @@ class data_parallel {
   static constexpr std::size_t reduced_count = layout::reduced_count + 2;
   static constexpr std::size_t reduced_bytes = reduced_count * sizeof(gradient_type);
 
-  // Collective: see the top of this file. The communicator, program and
-  // optimizer must outlive this object.
+  // Collective: see the top of this file. The program and optimizer must
+  // outlive this object (the communicator is copied: a handle).
   data_parallel(const communicator& comm, Program& program, Optimizer& optimizer, Store& params)
       : comm_(comm), program_(program), optimizer_(optimizer), inverse_size_(gradient_type(1) / comm.size()) {
     static_assert(Program::trains, "tl::dist::data_parallel: the program must be a training step (a loss over params)");
@@ -248,7 +248,7 @@ class data_parallel {
         ...);
   }
 
-  const communicator& comm_;
+  communicator comm_;
   Program& program_;
   Optimizer& optimizer_;
   gradient_type inverse_size_;
