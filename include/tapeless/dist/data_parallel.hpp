@@ -63,27 +63,34 @@ namespace tapeless::dist {
 
 namespace detail {
 
+// The first trainable entry (the first entry if none is): a free function,
+// since clang 14 does not evaluate a class's own static members while the
+// class is being defined.
+template <class... Entries>
+constexpr std::size_t first_trainable() {
+  constexpr bool trainable[] = {Entries::trainable...};
+  for (std::size_t i = 0; i < sizeof...(Entries); ++i)
+    if (trainable[i]) return i;
+  return 0;
+}
+
 template <class Store>
 struct store_layout;
 template <class Storage, class... Entries>
 struct store_layout<parameter_store<Storage, Entries...>> {
   static_assert(sizeof...(Entries) > 0, "tl::dist::data_parallel: the parameter store is empty");
   static constexpr std::size_t count = sizeof...(Entries);
-  static constexpr bool trainable[] = {Entries::trainable...};
+  static constexpr bool trainable[count] = {Entries::trainable...};
   // The element type the ranks reduce in: the trainable parameters'.
-  static constexpr std::size_t first_trainable = [] {
-    std::size_t i = 0;
-    while (i + 1 < count && !trainable[i]) ++i;
-    return i;
-  }();
-  using gradient_type = std::tuple_element_t<first_trainable, std::tuple<typename Entries::element_type...>>;
+  using gradient_type =
+      std::tuple_element_t<first_trainable<Entries...>(), std::tuple<typename Entries::element_type...>>;
   static_assert(((!Entries::trainable || std::is_same_v<typename Entries::element_type, gradient_type>) && ...),
                 "tl::dist::data_parallel: every trainable parameter must have one element type (all float or all "
                 "double), as the gradients are reduced in one buffer");
   // Reduced with the gradients: the buffers of the same element type.
-  static constexpr bool reduced[] = {(Entries::trainable ||
+  static constexpr bool reduced[count] = {(Entries::trainable ||
                                       std::is_same_v<typename Entries::element_type, gradient_type>)...};
-  static constexpr std::size_t sizes[] = {Entries::shape_type::size...};
+  static constexpr std::size_t sizes[count] = {Entries::shape_type::size...};
   static constexpr std::size_t gradient_count = ((Entries::trainable ? Entries::shape_type::size : 0) + ...);
   static constexpr std::size_t reduced_count =
       ((Entries::trainable || std::is_same_v<typename Entries::element_type, gradient_type>
