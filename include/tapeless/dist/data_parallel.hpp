@@ -32,8 +32,8 @@
 // statistics: averaged, so that the ranks keep one copy), the loss and a
 // failure flag; the averages are written back and the optimizer steps on
 // every rank with the same gradients from the same state, so parameters and
-// optimizer state stay equal bit for bit (MPI's sum gives every rank the same
-// result). It allocates nothing and throws nothing.
+// optimizer state stay equal bit for bit (Open MPI's sum gives every rank the
+// same bits; parameters_agree checks it). It allocates nothing and throws nothing.
 //
 // A rank whose data fail the program's checks (a class id out of range)
 // makes every rank's step return NaN: no parameter or optimizer state
@@ -41,7 +41,8 @@
 // not: a model whose loss is a mean over independent rows (an MLP, a CNN
 // without batch norm) gives the single-process result; batch norm
 // normalises over each rank's shard (as torch's DistributedDataParallel
-// without SyncBatchNorm), and dropout draws its masks per rank.
+// without SyncBatchNorm), and dropout draws each rank's masks from its own
+// program's stream (the same seed on every rank unless program.seed(rank)).
 
 #include <climits>
 #include <cstddef>
