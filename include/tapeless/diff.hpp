@@ -9,5 +9,6 @@
 #include <tapeless/diff/jacobian.hpp>
 #include <tapeless/diff/jvp.hpp>
 #include <tapeless/diff/reverse.hpp>
+#include <tapeless/diff/share_numbers.hpp>
 #include <tapeless/diff/simplify.hpp>
 #include <tapeless/expr.hpp>

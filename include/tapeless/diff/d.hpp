@@ -108,30 +108,69 @@ struct as_written<node<Op, Operands...>> {
   using type = node<Op, typename as_written<Operands>::type...>;
 };
 
+#ifndef TAPELESS_MAX_UNSHARED_NODES
+// The most operation nodes that plain numbers may add to a function given to
+// tl::d, tl::grad, tl::hessian or tl::jvp by making the copies of a reused
+// subexpression distinct (see check_sharing). A first derivative of such a
+// function still compiles in seconds, but the graph it multiplies is the next
+// derivative's input: nested quotients whose 25 written nodes became 201 (62
+// numbers, 115 copied operations) made a second derivative run 11 minutes and
+// 2.8 GB before it was killed (bench/results/compile_time.md).
+#define TAPELESS_MAX_UNSHARED_NODES 64
+#endif
+
 template <std::size_t Nodes, std::size_t PlainNumbers>
 struct plain_numbers_break_the_sharing_of_a_reused_subexpression {
   static_assert(always_false_value<Nodes>,
                 "tapeless::d / tapeless::grad: a subexpression holding plain numbers is used "
                 "many times, and as each use holds numbers of its own, none can be shared: the "
                 "expression has <distinct nodes> but holds <plain numbers> (both above), and "
-                "differentiating it would take minutes and gigabytes. Write the numbers in "
-                "the reused subexpression as exact constants (0.5_c, tl::c<1, 2>)");
+                "differentiating it would take minutes and gigabytes. Differentiate "
+                "tl::share_numbers(f) (one slot per position, copies checked equal), or write "
+                "the numbers in the reused subexpression as exact constants (0.5_c, tl::c<1, 2>)");
+  static constexpr bool ok = false;
+};
+
+template <std::size_t NodesWithNumbersApart, std::size_t NodesAsWritten, std::size_t Bound>
+struct plain_numbers_multiply_a_reused_subexpression {
+  static_assert(always_false_value<NodesWithNumbersApart>,
+                "tapeless::d / tapeless::grad: plain numbers make the copies of a reused "
+                "subexpression distinct: the function has <nodes with its numbers apart> "
+                "distinct nodes where <nodes as written> were written, which is more than the "
+                "numbers and TAPELESS_MAX_UNSHARED_NODES (<bound>) copied operations (all three "
+                "above), and the next "
+                "derivative of such a graph takes minutes. Differentiate tl::share_numbers(f) "
+                "if the copies hold equal numbers (it checks), or write the numbers as exact "
+                "constants (0.5_c, tl::c<1, 2>), or raise the bound with "
+                "-DTAPELESS_MAX_UNSHARED_NODES=<n>");
   static constexpr bool ok = false;
 };
 
 // Labelling gives every use of a plain number its own slot: a subexpression
 // holding one and reused k times becomes k distinct ones, and a map reusing
-// its previous level twice becomes a tree. A graph without such reuse holds
-// at most a few numbers per node; far more means reuse. Counted on types
-// alone (a class per distinct node), so it is caught before any work.
+// its previous level twice becomes a tree. Two checks, on types alone, before
+// any derivative: the numbers counted per use against the nodes as written
+// (far more numbers than nodes means a tree of exponential size, caught before
+// its labelled type is formed), then the distinct nodes once numbers are told
+// apart against the nodes as written.
 template <class E>
 constexpr bool check_sharing() {
-  constexpr std::size_t nodes = topological_order<typename as_written<E>::type>::size;
+  using written = typename as_written<E>::type;
+  constexpr std::size_t nodes = topological_order<written>::size;
   constexpr std::size_t plain_numbers = constant_count<E>::value;
-  if constexpr (plain_numbers > 4 * nodes + 64)
+  if constexpr (plain_numbers > 4 * nodes + 64) {
     return plain_numbers_break_the_sharing_of_a_reused_subexpression<nodes, plain_numbers>::ok;
-  else
-    return true;
+  } else if constexpr (plain_numbers < 2) {
+    return true;  // no number to copy: nothing to multiply
+  } else {
+    // As written, the numbers are one leaf (constant<double>); apart, a leaf
+    // each: that much is the numbers themselves, the rest copies of nodes.
+    constexpr std::size_t apart = topological_order<typename labelling<0, E>::type>::size;
+    if constexpr (apart > nodes + plain_numbers + TAPELESS_MAX_UNSHARED_NODES)
+      return plain_numbers_multiply_a_reused_subexpression<apart, nodes, TAPELESS_MAX_UNSHARED_NODES>::ok;
+    else
+      return true;
+  }
 }
 
 }  // namespace detail

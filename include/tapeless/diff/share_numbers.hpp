@@ -1,0 +1,206 @@
+#pragma once
+// tl::share_numbers(f): plain numbers labelled by where they sit in the graph,
+// not by occurrence, so that a reused subexpression holding plain numbers
+// stays one node.
+//
+// Why it is asked for, not automatic: labelling (expr/label.hpp) gives every
+// occurrence of a plain number a slot of its own, because types cannot hold
+// run-time values: `0.5 * x + 0.7 * x` and a reused `0.5 * x` have the same
+// types. That is always right, but a subexpression reused k times becomes k
+// distinct ones, and a map reusing its previous level twice becomes a tree (a
+// logistic map 4 deep: 15 copies of its number; nested quotients reused: 201
+// distinct nodes where 25 were written, and a second derivative that takes
+// minutes). Here a number's slot is named by its parent's type and operand
+// position, so every copy of a subexpression takes the same slots, and the
+// numbers of all copies are checked equal while they are gathered. No rule
+// could decide that at compile time without giving some `0.5 * x + 0.7 * x`
+// a wrong value, so the user states it, and a wrong statement is an error
+// (std::invalid_argument, or a compile error when gathered in a constant
+// expression), never a wrong derivative.
+//
+// The result keeps its numbers in a table (with_constants), which tl::d,
+// tl::grad, the evaluator and the printers take as they are.
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include <tapeless/core/type_list.hpp>
+#include <tapeless/expr/constant.hpp>
+#include <tapeless/expr/graph.hpp>
+#include <tapeless/expr/label.hpp>
+#include <tapeless/expr/node.hpp>
+
+namespace tapeless {
+
+namespace detail {
+
+// The numbers a distinct node holds itself: its plain-number operands, or the
+// table of an expression labelled already.
+template <class E>
+struct own_numbers {
+  enum : std::size_t { value = 0 };
+};
+template <class Op, class... Operands>
+struct own_numbers<node<Op, Operands...>> {
+  enum : std::size_t { value = (std::size_t{0} + ... + std::size_t{is_constant<Operands>}) };
+};
+template <class Structure, std::size_t Count>
+struct own_numbers<with_constants<Structure, Count>> {
+  enum : std::size_t { value = Count };
+};
+
+// First slot of each distinct node: the numbers of the nodes before it in the
+// topological order come first. Found by a base-class lookup, one class for
+// the whole graph (no template per node pair).
+template <class Node, std::size_t First>
+struct first_slot_entry {};
+
+template <class Order>
+struct slot_counts;
+template <class... Nodes>
+struct slot_counts<type_list<Nodes...>> {
+  static constexpr std::size_t first(std::size_t position) {
+    const std::size_t counts[] = {std::size_t{own_numbers<Nodes>::value}..., 0};
+    std::size_t slot = 0;
+    for (std::size_t i = 0; i < position; ++i) slot += counts[i];
+    return slot;
+  }
+  static constexpr std::size_t total = (std::size_t{0} + ... + std::size_t{own_numbers<Nodes>::value});
+};
+
+template <class Order, class Indices = std::make_index_sequence<Order::size>>
+struct first_slots;
+template <class... Nodes, std::size_t... I>
+struct first_slots<type_list<Nodes...>, std::index_sequence<I...>>
+    : first_slot_entry<Nodes, slot_counts<type_list<Nodes...>>::first(I)>... {};
+
+template <class Node, std::size_t First>
+std::integral_constant<std::size_t, First> first_slot_lookup(const first_slot_entry<Node, First>*);
+
+template <class Slots, class Node>
+inline constexpr std::size_t first_slot_of =
+    decltype(first_slot_lookup<Node>(static_cast<const Slots*>(nullptr)))::value;
+
+// The structure with every number at its position's slot.
+template <class Slots, class E, bool Stateless = is_stateless<E>>
+struct shared_labelling {
+  using type = E;
+};
+template <class Slots, class Structure, std::size_t Count>
+struct shared_labelling<Slots, with_constants<Structure, Count>, false> {
+  using type = typename shifted_slots<Structure, first_slot_of<Slots, with_constants<Structure, Count>>>::type;
+};
+
+template <class Slots, class Node, class Indices>
+struct shared_node_labelling;
+template <class Slots, class Op, class... Operands, std::size_t... I>
+struct shared_node_labelling<Slots, node<Op, Operands...>, std::index_sequence<I...>> {
+  // Slot of operand `operand` when it is a plain number.
+  static constexpr std::size_t slot(std::size_t operand) {
+    const bool numbers[] = {is_constant<Operands>...};
+    std::size_t s = first_slot_of<Slots, node<Op, Operands...>>;
+    for (std::size_t j = 0; j < operand; ++j) s += numbers[j];
+    return s;
+  }
+  template <std::size_t J, class Operand>
+  struct operand_type {
+    using type = typename shared_labelling<Slots, Operand>::type;
+  };
+  template <std::size_t J, class T>
+  struct operand_type<J, constant<T>> {
+    using type = constant_slot<slot(J), T>;
+  };
+  using type = node<Op, typename operand_type<I, Operands>::type...>;
+};
+template <class Slots, class Op, class... Operands>
+struct shared_labelling<Slots, node<Op, Operands...>, false> {
+  using type = typename shared_node_labelling<Slots, node<Op, Operands...>,
+                                              std::index_sequence_for<Operands...>>::type;
+};
+
+// Gathering the numbers: the first copy of a slot sets it, every later copy
+// must hold the same bits (so NaN matches NaN, and 0.0 does not match -0.0,
+// whose derivatives can differ).
+template <std::size_t Count>
+struct gathered_numbers {
+  std::array<double, Count> values{};
+  std::array<bool, Count> set{};
+  bool equal = true;
+
+  constexpr void put(std::size_t slot, double value) {
+    if (!set[slot]) {
+      set[slot] = true;
+      values[slot] = value;
+    } else if (std::bit_cast<std::uint64_t>(values[slot]) != std::bit_cast<std::uint64_t>(value)) {
+      equal = false;
+    }
+  }
+};
+
+template <class Slots, class E, bool Stateless = is_stateless<E>>
+struct number_gathering {
+  template <class Gathered>
+  static constexpr void gather(Gathered&, const E&) {}
+};
+template <class Slots, class Structure, std::size_t Count>
+struct number_gathering<Slots, with_constants<Structure, Count>, false> {
+  template <class Gathered>
+  static constexpr void gather(Gathered& gathered, const with_constants<Structure, Count>& e) {
+    constexpr std::size_t first = first_slot_of<Slots, with_constants<Structure, Count>>;
+    for (std::size_t i = 0; i < Count; ++i) gathered.put(first + i, e.constants[i]);
+  }
+};
+template <class Slots, class Op, class... Operands>
+struct number_gathering<Slots, node<Op, Operands...>, false> {
+  using positions =
+      shared_node_labelling<Slots, node<Op, Operands...>, std::index_sequence_for<Operands...>>;
+  template <std::size_t I, class Gathered, class Operand>
+  static constexpr void gather_operand(Gathered& gathered, const Operand& operand) {
+    if constexpr (is_constant<Operand>)
+      gathered.put(positions::slot(I), static_cast<double>(operand.value));
+    else
+      number_gathering<Slots, Operand>::gather(gathered, operand);
+  }
+  template <class Gathered>
+  static constexpr void gather(Gathered& gathered, const node<Op, Operands...>& n) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (gather_operand<I>(gathered, operand_at<I>(n)), ...);
+    }(std::index_sequence_for<Operands...>{});
+  }
+};
+
+}  // namespace detail
+
+// f with its plain numbers shared by position: every copy of a subexpression
+// (the same type) takes the same slots, so a reused subexpression holding
+// plain numbers is one node to tl::d, as it would be with exact constants.
+// Throws std::invalid_argument, leaving f as it was, when two subexpressions
+// of one type hold different numbers (`0.5 * x + 0.7 * x`): those must stay
+// apart, so differentiate f itself.
+template <expression E>
+constexpr auto share_numbers(const E& e) {
+  using order = detail::topological_order<E>;
+  using counts = detail::slot_counts<order>;
+  if constexpr (counts::total == 0) {
+    return e;
+  } else {
+    using slots = detail::first_slots<order>;
+    using structure = typename detail::shared_labelling<slots, E>::type;
+    detail::gathered_numbers<counts::total> gathered{};
+    detail::number_gathering<slots, E>::gather(gathered, e);
+    if (!gathered.equal)
+      throw std::invalid_argument(
+          "tl::share_numbers: two copies of one subexpression hold different plain numbers "
+          "(as in 0.5 * x + 0.7 * x), so they cannot be shared: differentiate the expression "
+          "without tl::share_numbers, or write the numbers that differ as exact constants "
+          "(0.5_c, tl::c<7, 10>)");
+    return with_constants<structure, counts::total>{gathered.values};
+  }
+}
+
+}  // namespace tapeless
