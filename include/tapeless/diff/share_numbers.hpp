@@ -28,6 +28,7 @@
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/expr/constant.hpp>
@@ -174,6 +175,167 @@ struct number_gathering<Slots, node<Op, Operands...>, false> {
   }
 };
 
+// Sharing by value, for an expression known while compiling
+// (tl::share_numbers<f>()): every occurrence of a subexpression is put in a
+// class with the others of its type holding the same numbers, bit for bit,
+// and each class becomes one labelled node. Copies are merged, `0.5 * x` and
+// `0.7 * x` are not: nothing to state and nothing to check. The classes are
+// found by one constexpr walk over the occurrences (linear in the size of f
+// written out as a tree), and the labelled type is formed once per class.
+inline constexpr std::size_t no_class = static_cast<std::size_t>(-1);
+inline constexpr std::size_t most_operands_shared = 8;
+
+struct number_class {
+  std::size_t type = 0;                                  // position in the topological order
+  std::size_t operands[most_operands_shared] = {};       // classes of operands holding numbers
+  std::size_t first_number = 0;                          // into the walk's list of numbers
+  std::size_t numbers = 0;                               // own numbers (slots)
+};
+
+struct number_classes_in_progress {
+  std::vector<number_class> classes;
+  std::vector<double> values;
+
+  // The class of an occurrence: an equal one found, or a new one.
+  constexpr std::size_t classify(const number_class& candidate, const std::vector<double>& own) {
+    for (std::size_t c = 0; c < classes.size(); ++c) {
+      const number_class& k = classes[c];
+      if (k.type != candidate.type || k.numbers != own.size()) continue;
+      bool same = true;
+      for (std::size_t i = 0; same && i < most_operands_shared; ++i) same = k.operands[i] == candidate.operands[i];
+      for (std::size_t i = 0; same && i < own.size(); ++i)
+        same = std::bit_cast<std::uint64_t>(values[k.first_number + i]) == std::bit_cast<std::uint64_t>(own[i]);
+      if (same) return c;
+    }
+    number_class added = candidate;
+    added.first_number = values.size();
+    added.numbers = own.size();
+    for (const double v : own) values.push_back(v);
+    classes.push_back(added);
+    return classes.size() - 1;
+  }
+};
+
+template <class Positions, class E, bool Stateless = is_stateless<E>>
+struct number_classification {
+  static constexpr std::size_t classify(number_classes_in_progress&, const E&) { return no_class; }
+};
+template <class Positions, class Structure, std::size_t Count>
+struct number_classification<Positions, with_constants<Structure, Count>, false> {
+  static constexpr std::size_t classify(number_classes_in_progress& progress,
+                                        const with_constants<Structure, Count>& e) {
+    number_class candidate{};
+    candidate.type = first_slot_of<Positions, with_constants<Structure, Count>>;
+    for (std::size_t& o : candidate.operands) o = no_class;
+    std::vector<double> own(e.constants.begin(), e.constants.end());
+    return progress.classify(candidate, own);
+  }
+};
+template <class Positions, class Op, class... Operands>
+struct number_classification<Positions, node<Op, Operands...>, false> {
+  static_assert(sizeof...(Operands) <= most_operands_shared,
+                "tapeless::share_numbers: a node with more operands than most_operands_shared");
+  static constexpr std::size_t classify(number_classes_in_progress& progress, const node<Op, Operands...>& n) {
+    number_class candidate{};
+    candidate.type = first_slot_of<Positions, node<Op, Operands...>>;
+    for (std::size_t& o : candidate.operands) o = no_class;
+    std::vector<double> own;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (
+          [&] {
+            using operand = std::remove_cvref_t<decltype(operand_at<I>(n))>;
+            if constexpr (is_constant<operand>)
+              own.push_back(static_cast<double>(operand_at<I>(n).value));
+            else
+              candidate.operands[I] = number_classification<Positions, operand>::classify(progress, operand_at<I>(n));
+          }(),
+          ...);
+    }(std::index_sequence_for<Operands...>{});
+    return progress.classify(candidate, own);
+  }
+};
+
+// Positions of the distinct types: a first_slots table where each type counts 1.
+template <class Order>
+struct type_positions;
+template <class... Nodes>
+struct type_positions<type_list<Nodes...>> {
+  template <class Indices>
+  struct table;
+  template <std::size_t... I>
+  struct table<std::index_sequence<I...>> : first_slot_entry<Nodes, I>... {};
+  using type = table<std::index_sequence_for<Nodes...>>;
+};
+
+// The classes of F's occurrences, and the slot of each class's first number.
+template <auto F>
+struct number_classes_of {
+  using expression_type = std::remove_cvref_t<decltype(F)>;
+  using positions = typename type_positions<topological_order<expression_type>>::type;
+
+  static consteval std::size_t count() {
+    number_classes_in_progress progress;
+    number_classification<positions, expression_type>::classify(progress, F);
+    return progress.classes.size();
+  }
+  static consteval std::size_t number_count() {
+    number_classes_in_progress progress;
+    number_classification<positions, expression_type>::classify(progress, F);
+    return progress.values.size();
+  }
+  static constexpr std::size_t class_count = count();
+  static constexpr std::size_t numbers = number_count();
+
+  struct table {
+    std::array<number_class, class_count> classes{};
+    std::array<double, numbers> values{};
+    std::size_t root = no_class;
+  };
+  static consteval table make() {
+    number_classes_in_progress progress;
+    table t{};
+    t.root = number_classification<positions, expression_type>::classify(progress, F);
+    for (std::size_t c = 0; c < class_count; ++c) t.classes[c] = progress.classes[c];
+    for (std::size_t i = 0; i < numbers; ++i) t.values[i] = progress.values[i];
+    return t;
+  }
+  static constexpr table found = make();
+};
+
+template <class Classes, class E, std::size_t Class, bool Stateless = is_stateless<E>>
+struct value_labelling {
+  using type = E;
+};
+template <class Classes, class Structure, std::size_t Count, std::size_t Class>
+struct value_labelling<Classes, with_constants<Structure, Count>, Class, false> {
+  using type = typename shifted_slots<Structure, Classes::found.classes[Class].first_number>::type;
+};
+template <class Classes, class Node, std::size_t Class, class Indices>
+struct value_node_labelling;
+template <class Classes, class Op, class... Operands, std::size_t Class, std::size_t... I>
+struct value_node_labelling<Classes, node<Op, Operands...>, Class, std::index_sequence<I...>> {
+  static constexpr std::size_t slot(std::size_t operand) {
+    const bool numbers[] = {is_constant<Operands>...};
+    std::size_t s = Classes::found.classes[Class].first_number;
+    for (std::size_t j = 0; j < operand; ++j) s += numbers[j];
+    return s;
+  }
+  template <std::size_t J, class Operand>
+  struct operand_type {
+    using type = typename value_labelling<Classes, Operand, Classes::found.classes[Class].operands[J]>::type;
+  };
+  template <std::size_t J, class T>
+  struct operand_type<J, constant<T>> {
+    using type = constant_slot<slot(J), T>;
+  };
+  using type = node<Op, typename operand_type<I, Operands>::type...>;
+};
+template <class Classes, class Op, class... Operands, std::size_t Class>
+struct value_labelling<Classes, node<Op, Operands...>, Class, false> {
+  using type = typename value_node_labelling<Classes, node<Op, Operands...>, Class,
+                                             std::index_sequence_for<Operands...>>::type;
+};
+
 }  // namespace detail
 
 // f with its plain numbers shared by position: every copy of a subexpression
@@ -200,6 +362,29 @@ constexpr auto share_numbers(const E& e) {
           "without tl::share_numbers, or write the numbers that differ as exact constants "
           "(0.5_c, tl::c<7, 10>)");
     return with_constants<structure, counts::total>{gathered.values};
+  }
+}
+
+}  // namespace tapeless
+
+namespace tapeless {
+
+// F (an expression known while compiling: `constexpr auto f = ...;
+// tl::share_numbers<f>()`) with its plain numbers shared by value: the
+// occurrences of a subexpression that hold the same numbers are one node,
+// those holding other numbers stay apart (`0.5 * x + 0.7 * x` keeps both).
+// Always right, never throws: a reused subexpression with plain numbers costs
+// tl::d what it costs with exact constants.
+template <auto F>
+  requires expression<decltype(F)>
+constexpr auto share_numbers() {
+  using classes = detail::number_classes_of<F>;
+  if constexpr (classes::numbers == 0) {
+    return F;
+  } else {
+    using structure = typename detail::value_labelling<classes, typename classes::expression_type,
+                                                       classes::found.root>::type;
+    return with_constants<structure, classes::numbers>{classes::found.values};
   }
 }
 
