@@ -126,7 +126,8 @@ struct plain_numbers_break_the_sharing_of_a_reused_subexpression {
                 "many times, and as each use holds numbers of its own, none can be shared: the "
                 "expression has <distinct nodes> but holds <plain numbers> (both above), and "
                 "differentiating it would take minutes and gigabytes. Differentiate "
-                "tl::share_numbers(f) (one slot per position, copies checked equal), or write "
+                "tl::share_numbers<f>() (f constexpr: numbers shared by value), or "
+                "tl::share_numbers(f) (numbers known at run time: copies checked equal), or write "
                 "the numbers in the reused subexpression as exact constants (0.5_c, tl::c<1, 2>)");
   static constexpr bool ok = false;
 };
@@ -139,9 +140,10 @@ struct plain_numbers_multiply_a_reused_subexpression {
                 "distinct nodes where <nodes as written> were written, which is more than the "
                 "numbers and TAPELESS_MAX_UNSHARED_NODES (<bound>) copied operations (all three "
                 "above), and the next "
-                "derivative of such a graph takes minutes. Differentiate tl::share_numbers(f) "
-                "if the copies hold equal numbers (it checks), or write the numbers as exact "
-                "constants (0.5_c, tl::c<1, 2>), or raise the bound with "
+                "derivative of such a graph takes minutes. Differentiate tl::share_numbers<f>() "
+                "(f constexpr: numbers shared by value), or tl::share_numbers(f) (numbers known "
+                "at run time: copies checked equal), or write the numbers as exact constants "
+                "(0.5_c, tl::c<1, 2>), or raise the bound with "
                 "-DTAPELESS_MAX_UNSHARED_NODES=<n>");
   static constexpr bool ok = false;
 };

@@ -1,24 +1,28 @@
 #pragma once
-// tl::share_numbers(f): plain numbers labelled by where they sit in the graph,
-// not by occurrence, so that a reused subexpression holding plain numbers
-// stays one node.
+// tl::share_numbers: plain numbers labelled so that a reused subexpression
+// holding them stays one node, as it does with exact constants.
 //
 // Why it is asked for, not automatic: labelling (expr/label.hpp) gives every
 // occurrence of a plain number a slot of its own, because types cannot hold
 // run-time values: `0.5 * x + 0.7 * x` and a reused `0.5 * x` have the same
 // types. That is always right, but a subexpression reused k times becomes k
-// distinct ones, and a map reusing its previous level twice becomes a tree (a
-// logistic map 4 deep: 15 copies of its number; nested quotients reused: 201
-// distinct nodes where 25 were written, and a second derivative that takes
-// minutes). Here a number's slot is named by its parent's type and operand
-// position, so every copy of a subexpression takes the same slots, and the
-// numbers of all copies are checked equal while they are gathered. No rule
-// could decide that at compile time without giving some `0.5 * x + 0.7 * x`
-// a wrong value, so the user states it, and a wrong statement is an error
-// (std::invalid_argument, or a compile error when gathered in a constant
-// expression), never a wrong derivative.
+// distinct ones, and a map reusing its previous level twice becomes a tree
+// (nested quotients reused 4 deep: 166 distinct nodes where 26 were written,
+// and a second derivative that takes minutes). tl::d sees only types; the
+// values are there only where the user has them.
 //
-// The result keeps its numbers in a table (with_constants), which tl::d,
+// - tl::share_numbers<f>(), for f known while compiling (constexpr): the
+//   occurrences of a type holding the same numbers, bit for bit, are one
+//   node; others stay apart. Always right, nothing to check.
+// - tl::share_numbers(f), for numbers known only at run time: a number's slot
+//   is named by its parent's type and operand position, so every copy of a
+//   subexpression takes the same slots, and the copies' numbers are checked
+//   equal while gathered; a mismatch throws std::invalid_argument (a compile
+//   error in a constant expression), never gives a wrong derivative. Two
+//   different subexpressions of one type in one formula (1.5 + y^2 and
+//   1.0 + y^2) are a mismatch too: use the first form there.
+//
+// Both return the numbers in a table (with_constants), which tl::d,
 // tl::grad, the evaluator and the printers take as they are.
 
 #include <array>
@@ -343,7 +347,7 @@ struct value_labelling<Classes, node<Op, Operands...>, Class, false> {
 // plain numbers is one node to tl::d, as it would be with exact constants.
 // Throws std::invalid_argument, leaving f as it was, when two subexpressions
 // of one type hold different numbers (`0.5 * x + 0.7 * x`): those must stay
-// apart, so differentiate f itself.
+// apart, which tl::share_numbers<f>() does when f is known while compiling.
 template <expression E>
 constexpr auto share_numbers(const E& e) {
   using order = detail::topological_order<E>;
@@ -358,9 +362,10 @@ constexpr auto share_numbers(const E& e) {
     if (!gathered.equal)
       throw std::invalid_argument(
           "tl::share_numbers: two copies of one subexpression hold different plain numbers "
-          "(as in 0.5 * x + 0.7 * x), so they cannot be shared: differentiate the expression "
-          "without tl::share_numbers, or write the numbers that differ as exact constants "
-          "(0.5_c, tl::c<7, 10>)");
+          "(as in 0.5 * x + 0.7 * x), so they cannot be shared by position: for an expression "
+          "known while compiling use tl::share_numbers<f>() (shares by value), else write the "
+          "numbers that differ as exact constants (0.5_c, tl::c<7, 10>) or differentiate the "
+          "expression as it is");
     return with_constants<structure, counts::total>{gathered.values};
   }
 }
