@@ -64,20 +64,21 @@ with tempfile.TemporaryDirectory() as tmp:
                     continue  # timed out or refused once: not again
                 r = compile_once(formula, depth, order, numbers, out)
                 if r is None or r == "guard":
-                    best[key] = None
+                    best[key] = r
                 elif key not in best:
                     best[key] = r
                 else:
                     best[key] = (min(best[key][0], r[0]), min(best[key][1], r[1]))
 print(f"load average after: {os.getloadavg()[0]:.2f}")
 print()
-print("| formula | depth | order | exact: CPU s, MiB | plain: CPU s, MiB | shared: CPU s, MiB | plain / exact | shared / exact |")
+print("| formula | depth | order | exact: CPU s, MiB | plain: CPU s, MiB | shared by value: CPU s, MiB "
+      "| plain / exact | shared / exact |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|")
 
 
 def cell(r):
     if r == "guard":
-        return "refused (plain_numbers_break_the_sharing...)"
+        return "refused by the guard"
     return f"> {args.timeout:.0f} s (stopped)" if r is None else f"{r[0]:.2f} s, {r[1]:.0f}"
 
 
