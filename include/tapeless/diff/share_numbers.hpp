@@ -238,7 +238,9 @@ struct number_classification<Positions, with_constants<Structure, Count>, false>
 template <class Positions, class Op, class... Operands>
 struct number_classification<Positions, node<Op, Operands...>, false> {
   static_assert(sizeof...(Operands) <= most_operands_shared,
-                "tapeless::share_numbers: a node with more operands than most_operands_shared");
+                "tapeless::share_numbers<f>(): f has a node of more than 8 operands, more than "
+                "the walk by value keeps per class (most_operands_shared); share it by position "
+                "with tl::share_numbers(f), or differentiate f as it is");
   static constexpr std::size_t classify(number_classes_in_progress& progress, const node<Op, Operands...>& n) {
     number_class candidate{};
     candidate.type = first_slot_of<Positions, node<Op, Operands...>>;
