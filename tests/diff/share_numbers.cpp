@@ -13,6 +13,15 @@ namespace tl = tapeless;
 using namespace tl::literals;
 namespace tt = boost::test_tools;
 
+// clang workaround: clang 14 takes no template argument of a class holding a
+// double (implemented in clang 18), which tl::share_numbers<f>() needs; the
+// form by position is tested everywhere.
+#if defined(__cpp_nontype_template_args) && __cpp_nontype_template_args >= 201911L
+#define TEST_SHARING_BY_VALUE 1
+#else
+#define TEST_SHARING_BY_VALUE 0
+#endif
+
 namespace {
 
 constexpr auto x = tl::var<"x">;
@@ -51,6 +60,7 @@ constexpr std::size_t distinct_nodes(const E& e) {
 constexpr auto quotients_plain = quotients<4, false>(x);
 constexpr auto logistic_plain = logistic<6, false>(x);
 
+#if TEST_SHARING_BY_VALUE
 BOOST_AUTO_TEST_CASE(a_reused_subexpression_with_plain_numbers_has_the_graph_of_exact_constants) {
   // Without sharing, the plain numbers of the 15 copies make 166 distinct
   // nodes where 26 were written (the guard of tl::d refuses that graph).
@@ -79,35 +89,41 @@ BOOST_AUTO_TEST_CASE(nested_quotients_shared_by_value_agree_with_sympy_to_the_se
   }
 }
 
+#endif
+
 BOOST_AUTO_TEST_CASE(a_logistic_map_six_deep_shared_agrees_with_sympy_to_the_third_derivative) {
   // 63 copies of the number 3.7 as written: the guard of tl::d refuses the
   // plain form. Shared by value (known while compiling) and by position
   // (numbers known only at run time, checked equal), it is one graph.
-  const auto by_value = tl::share_numbers<logistic_plain>();
   const auto by_position = tl::share_numbers(logistic_plain);
   const auto d3_exact = tl::d(tl::d(tl::d(logistic<6, true>(x), x), x), x);
-  const auto d2_value = tl::d(tl::d(by_value, x), x);
-  const auto d3_value = tl::d(d2_value, x);
-  const auto d3_position = tl::d(tl::d(tl::d(by_position, x), x), x);
-  BOOST_TEST(distinct_nodes(d3_value) <= distinct_nodes(d3_exact) + 16);
+  const auto d2_position = tl::d(tl::d(by_position, x), x);
+  const auto d3_position = tl::d(d2_position, x);
   BOOST_TEST(distinct_nodes(d3_position) <= distinct_nodes(d3_exact) + 16);
   for (const auto& row : logistic_map_depth_6) {
-    BOOST_TEST(by_value(x = row[0]) == row[1], tt::tolerance(1e-9));
-    BOOST_TEST(tl::d(by_value, x)(x = row[0]) == row[2], tt::tolerance(1e-9));
-    BOOST_TEST(d2_value(x = row[0]) == row[3], tt::tolerance(1e-9));
-    BOOST_TEST(d3_value(x = row[0]) == row[4], tt::tolerance(1e-9));
+    BOOST_TEST(by_position(x = row[0]) == row[1], tt::tolerance(1e-9));
+    BOOST_TEST(tl::d(by_position, x)(x = row[0]) == row[2], tt::tolerance(1e-9));
+    BOOST_TEST(d2_position(x = row[0]) == row[3], tt::tolerance(1e-9));
     BOOST_TEST(d3_position(x = row[0]) == row[4], tt::tolerance(1e-9));
   }
+#if TEST_SHARING_BY_VALUE
+  const auto by_value = tl::share_numbers<logistic_plain>();
+  const auto d3_value = tl::d(tl::d(tl::d(by_value, x), x), x);
+  BOOST_TEST(distinct_nodes(d3_value) <= distinct_nodes(d3_exact) + 16);
+  for (const auto& row : logistic_map_depth_6) BOOST_TEST(d3_value(x = row[0]) == row[4], tt::tolerance(1e-9));
+#endif
 }
 
 BOOST_AUTO_TEST_CASE(numbers_that_differ_under_one_type_need_the_form_by_value) {
   // 1.5 + y^2 and 1.0 + y^2 have one type: by position they would share a
   // slot, so the run-time form refuses; by value they stay apart.
   BOOST_CHECK_THROW(tl::share_numbers(quotients_plain), std::invalid_argument);
+#if TEST_SHARING_BY_VALUE
   constexpr auto sum = 0.5 * x + 0.7 * x;
   const auto by_value = tl::share_numbers<sum>();
   BOOST_TEST(tl::d(by_value, x)(x = 2.0) == 1.2, tt::tolerance(1e-15));
   BOOST_TEST(by_value(x = 2.0) == 2.4, tt::tolerance(1e-15));
+#endif
 }
 
 BOOST_AUTO_TEST_CASE(copies_holding_different_numbers_are_refused_not_merged) {
@@ -128,7 +144,10 @@ constexpr auto without_numbers = tl::sin(x) * 0.5_c;
 
 BOOST_AUTO_TEST_CASE(an_expression_without_plain_numbers_comes_back_as_it_is) {
   BOOST_TEST((std::is_same_v<decltype(tl::share_numbers(without_numbers)), std::remove_const_t<decltype(without_numbers)>>));
-  BOOST_TEST((std::is_same_v<decltype(tl::share_numbers<without_numbers>()), std::remove_const_t<decltype(without_numbers)>>));
+#if TEST_SHARING_BY_VALUE
+  BOOST_TEST((std::is_same_v<decltype(tl::share_numbers<without_numbers>()),
+                             std::remove_const_t<decltype(without_numbers)>>));
+#endif
 }
 
 BOOST_AUTO_TEST_CASE(distinct_numbers_at_distinct_places_keep_their_values) {

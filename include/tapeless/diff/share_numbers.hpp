@@ -381,7 +381,8 @@ namespace tapeless {
 // occurrences of a subexpression that hold the same numbers are one node,
 // those holding other numbers stay apart (`0.5 * x + 0.7 * x` keeps both).
 // Always right, never throws: a reused subexpression with plain numbers costs
-// tl::d what it costs with exact constants.
+// tl::d what it costs with exact constants. Needs a class holding a double as
+// a template argument (C++20; g++ 11, clang 18; not clang 14).
 template <auto F>
   requires expression<decltype(F)>
 constexpr auto share_numbers() {
