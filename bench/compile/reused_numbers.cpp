@@ -14,6 +14,20 @@
 //            one type, and the run-time check would refuse them).
 #include <tapeless/tapeless.hpp>
 
+// Defaults, so that bench/compile/measure.py (every .cpp here) compiles it too.
+#ifndef FORMULA
+#define FORMULA 1
+#endif
+#ifndef NUMBERS
+#define NUMBERS 2
+#endif
+#ifndef DEPTH
+#define DEPTH 4
+#endif
+#ifndef ORDER
+#define ORDER 2
+#endif
+
 namespace tl = tapeless;
 using namespace tl::literals;
 
