@@ -279,12 +279,12 @@ struct number_classes_of {
   using expression_type = std::remove_cvref_t<decltype(F)>;
   using positions = typename type_positions<topological_order<expression_type>>::type;
 
-  static consteval std::size_t count() {
+  static constexpr std::size_t count() {
     number_classes_in_progress progress;
     number_classification<positions, expression_type>::classify(progress, F);
     return progress.classes.size();
   }
-  static consteval std::size_t number_count() {
+  static constexpr std::size_t number_count() {
     number_classes_in_progress progress;
     number_classification<positions, expression_type>::classify(progress, F);
     return progress.values.size();
@@ -297,7 +297,7 @@ struct number_classes_of {
     std::array<double, numbers> values{};
     std::size_t root = no_class;
   };
-  static consteval table make() {
+  static constexpr table make() {
     number_classes_in_progress progress;
     table t{};
     t.root = number_classification<positions, expression_type>::classify(progress, F);
