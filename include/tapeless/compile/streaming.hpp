@@ -57,8 +57,8 @@ constexpr auto state_name() {
 // A scan that restarts from zero at every call.
 template <class E>
 inline constexpr bool restarts_from_zero = false;
-template <class Body, class Carry, class Step, class... Operands>
-inline constexpr bool restarts_from_zero<node<scan_op<Body, Carry, Step, false, false>, Operands...>> = true;
+template <class Body, class Carry, class Step, bool TimeMajor, class... Operands>
+inline constexpr bool restarts_from_zero<node<scan_op<Body, Carry, Step, false, false, TimeMajor>, Operands...>> = true;
 
 // The structure E of the model, with its scans that restart from zero made
 // to keep their state in an input of their own; Order numbers the scans.
@@ -70,12 +70,13 @@ template <class Order, class T, class Op, class... Operands>
 struct kept_state_form<Order, T, node<Op, Operands...>> {
   using type = node<Op, typename kept_state_form<Order, T, Operands>::type...>;
 };
-template <class Order, class T, class Body, class Carry, class Step, class X, class... Params>
-struct kept_state_form<Order, T, node<scan_op<Body, Carry, Step, false, false>, X, Params...>> {
-  using state = symbol<state_name<index_of_v<node<scan_op<Body, Carry, Step, false, false>, X, Params...>, Order>>(),
+template <class Order, class T, class Body, class Carry, class Step, bool TimeMajor, class X, class... Params>
+struct kept_state_form<Order, T, node<scan_op<Body, Carry, Step, false, false, TimeMajor>, X, Params...>> {
+  using state = symbol<state_name<index_of_v<node<scan_op<Body, Carry, Step, false, false, TimeMajor>, X, Params...>,
+                                             Order>>(),
                        T, typename Carry::shape_type, symbol_kind::input>;
-  using type = node<scan_op<Body, Carry, Step, true, true>, typename kept_state_form<Order, T, X>::type, state,
-                    Params...>;
+  using type = node<scan_op<Body, Carry, Step, true, true, TimeMajor>, typename kept_state_form<Order, T, X>::type,
+                    state, Params...>;
 };
 
 // The state inputs of the scans among Order, in its order.

@@ -42,7 +42,8 @@ namespace tapeless {
 // initial carry is an input bound to memory the caller lends (a streaming
 // program's state, compile/streaming.hpp), and the last carry is written
 // back there, so that the next call goes on where this one stopped.
-template <class Body, class Carry, class Step, bool InitialCarry, bool KeepsState = false>
+// TimeMajor: the sequence is [T, N, F] and the result [T, N, S] (scan_time_major).
+template <class Body, class Carry, class Step, bool InitialCarry, bool KeepsState = false, bool TimeMajor = false>
 struct scan_op {
   static constexpr std::string_view name = "scan";
   using body = Body;
@@ -50,13 +51,14 @@ struct scan_op {
   using step_symbol = Step;
   static constexpr bool has_initial_carry = InitialCarry;
   static constexpr bool keeps_state = KeepsState;
+  static constexpr bool time_major = TimeMajor;
   static constexpr std::size_t batch = Carry::shape_type::dims[0];
   static constexpr std::size_t state = Carry::shape_type::dims[1];
   static constexpr std::size_t features = Step::shape_type::dims[1];
 
   template <class X, class... Rest>
   struct result_shape {
-    using type = shape<batch, X::dims[1], state>;
+    using type = std::conditional_t<TimeMajor, shape<X::dims[0], batch, state>, shape<batch, X::dims[1], state>>;
   };
 };
 
@@ -103,6 +105,14 @@ struct scan_body_must_map_carry_n_s_to_carry {
                 "tapeless::scan(body, carry, step, sequence): carry and step must be inputs of shape "
                 "[N, S] and [N, F] (rank 2, the same N), and the body's shape must be the carry's; "
                 "see the body, the carry and the step above");
+  static constexpr bool ok = false;
+};
+
+template <class Sequence, class Step>
+struct scan_time_major_sequence_must_be_t_n_f {
+  static_assert(always_false<Sequence, Step>,
+                "tapeless::scan_time_major: the sequence must be [T, N, F] (time first) where the step's "
+                "input is [N, F]; see the sequence's shape and the step above");
   static constexpr bool ok = false;
 };
 
@@ -157,7 +167,7 @@ struct scan_body_symbols_check<Body, Carry, Step, type_list<Nodes...>> {
 template <class S>
 inline constexpr bool is_rank_2 = S::rank == 2;
 
-template <class Body, class Carry, class Step, class Sequence>
+template <class Body, class Carry, class Step, class Sequence, bool TimeMajor = false>
 constexpr bool check_scan() {
   using SC = typename Carry::shape_type;
   using SS = typename Step::shape_type;
@@ -165,7 +175,9 @@ constexpr bool check_scan() {
   if constexpr (!is_symbol<Carry> || !is_symbol<Step> || !is_rank_2<SC> || !is_rank_2<SS> ||
                 !std::is_same_v<shape_of<Body>, SC> || SC::dims[0] != SS::dims[0])
     return scan_body_must_map_carry_n_s_to_carry<Body, Carry, Step>::ok;
-  else if constexpr (SX::rank != 3 || SX::dims[0] != SS::dims[0] || SX::dims[2] != SS::dims[1])
+  else if constexpr (TimeMajor && (SX::rank != 3 || SX::dims[1] != SS::dims[0] || SX::dims[2] != SS::dims[1]))
+    return scan_time_major_sequence_must_be_t_n_f<SX, Step>::ok;
+  else if constexpr (!TimeMajor && (SX::rank != 3 || SX::dims[0] != SS::dims[0] || SX::dims[2] != SS::dims[1]))
     return scan_sequence_must_be_n_t_f<SX, Step>::ok;
   else if constexpr (!is_stateless<Body>)
     return scan_body_holds_a_run_time_constant<Body>::ok;
@@ -184,9 +196,9 @@ struct scan_node<Op, Sequence, Initial, type_list<Params...>> {
   using type = node<Op, Sequence, Initial, Params...>;
 };
 
-template <class Body, class Carry, class Step, class Initial, class Sequence, class... Given>
+template <class Body, class Carry, class Step, class Initial, bool TimeMajor = false, class Sequence, class... Given>
 constexpr auto make_scan(const Sequence& sequence, const Given&... initial) {
-  using op = scan_op<Body, Carry, Step, !std::is_void_v<Initial>>;
+  using op = scan_op<Body, Carry, Step, !std::is_void_v<Initial>, false, TimeMajor>;
   using params = parameter_symbols_t<Body>;
   return [&]<class... Params>(type_list<Params...>) {
     return typename scan_node<op, Sequence, Initial, params>::type{sequence, initial..., Params{}...};
@@ -213,6 +225,16 @@ constexpr auto scan(const Body&, const Carry&, const Step&, const Sequence& sequ
     else
       return detail::make_scan<Body, Carry, Step, Initial>(sequence, initial);
   }
+}
+
+// The same over a time-major sequence [T, N, F], from a zero carry: every
+// carry, [T, N, S]. Step t's rows then lie together in memory (t's slice of
+// the sequence, of the result and of their gradients is one block), which
+// the recurrent layers of a batch use (nn/detail/recurrent.hpp).
+template <expression Body, symbolic Carry, symbolic Step, expression Sequence>
+constexpr auto scan_time_major(const Body&, const Carry&, const Step&, const Sequence& sequence) {
+  if constexpr (detail::check_scan<Body, Carry, Step, Sequence, true>())
+    return detail::make_scan<Body, Carry, Step, void, true>(sequence);
 }
 
 }  // namespace tapeless

@@ -33,7 +33,8 @@ constexpr auto gru(const X& x) {
     constexpr auto r = sigmoid(slice<1, 0, H>(in) + slice<1, 0, H>(hidden));
     constexpr auto z = sigmoid(slice<1, H, 2 * H>(in) + slice<1, H, 2 * H>(hidden));
     constexpr auto candidate = tanh(slice<1, 2 * H, 3 * H>(in) + r * slice<1, 2 * H, 3 * H>(hidden));
-    return scan((c<1> - z) * candidate + z * h, h, in, p::projected(x));
+    constexpr auto body = (c<1> - z) * candidate + z * h;
+    return detail::recurrent_scan<p, decltype(body), decltype(h), decltype(in)>(x);
   }
 }
 

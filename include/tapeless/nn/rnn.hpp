@@ -25,7 +25,8 @@ constexpr auto rnn(const X& x) {
     using p = detail::recurrent_parameters<Name, floating_element_t<X>, 1, H, f>;
     constexpr auto h = p::template carry<n, H>;
     constexpr auto step = p::template step<n>;
-    return scan(tanh(step + p::recurrent(h)), h, step, p::projected(x));
+    constexpr auto body = tanh(step + p::recurrent(h));
+    return detail::recurrent_scan<p, decltype(body), decltype(h), decltype(step)>(x);
   }
 }
 

@@ -7,9 +7,10 @@
 // accumulating the params' gradients over the steps. scan_part_op: one
 // operand's gradient, read in place in the reverse scan's buffer.
 //
-// With batch 1 a step's slices are contiguous and read and written where
-// they lie; with a larger batch they are gathered into (and scattered from)
-// contiguous scratch, N rows of a few elements per step.
+// With batch 1, or a time-major scan ([T, N, F]), a step's slices are
+// contiguous and read and written where they lie; a batch-first scan of a
+// larger batch gathers them into (and scatters them from) contiguous scratch,
+// N rows of a few elements per step.
 
 #include <algorithm>
 #include <array>
@@ -173,8 +174,10 @@ struct scan_family : kernel_family_defaults {
     using body = scan_body<Op, T>;
     using operands = typename operands_of<N>::type;
     using X = typename type_at<0, operands>::type;
-    constexpr std::size_t batch = Op::batch, steps = shape_of<X>::dims[1];
+    constexpr std::size_t batch = Op::batch, steps = shape_of<X>::dims[Op::time_major ? 0 : 1];
     constexpr std::size_t state = Op::state, features = Op::features;
+    // Step t's slices lie together, at t * batch * width.
+    constexpr bool contiguous_steps = Op::time_major || batch == 1;
     // The body's loops run over rows of `state` elements: on batches no wider.
     using body_arch = simd::fitting_arch<T, typename Sched::arch, state>;
 
@@ -202,11 +205,11 @@ struct scan_family : kernel_family_defaults {
         c.training, &none, c.threads};
 
     for (std::size_t t = 0; t < steps; ++t) {
-      if constexpr (batch == 1) {
+      if constexpr (contiguous_steps) {
         // Slices lie contiguous: read and write them in place.
-        carry_slice.pointer = t == 0 ? initial : out + (t - 1) * state;
-        input_slice.pointer = x + t * features;
-        step_context.result = out + t * state;
+        carry_slice.pointer = t == 0 ? initial : out + (t - 1) * batch * state;
+        input_slice.pointer = x + t * batch * features;
+        step_context.result = out + t * batch * state;
         body::template forward<body_arch>::run(step_context);
       } else {
         gather_step<batch, steps, features>(x, t, step_input);
@@ -224,8 +227,8 @@ struct scan_family : kernel_family_defaults {
       static_assert(!std::is_const_v<std::remove_pointer_t<decltype(kept)>>,
                     "tapeless::scan: a scan that keeps its state writes its last carry back into the "
                     "state's binding, which must be writable memory (a std::span<T, N>)");
-      if constexpr (batch == 1)
-        std::copy_n(out + (steps - 1) * state, state, kept);
+      if constexpr (contiguous_steps)
+        std::copy_n(out + (steps - 1) * batch * state, batch * state, kept);
       else
         std::copy_n(carries[(steps - 1) % 2], batch * state, kept);
     }
@@ -257,8 +260,9 @@ struct scan_gradient_family : kernel_family_defaults {
     using X = typename type_at<0, operands>::type;
     using Forward = typename type_at<1, operands>::type;
     using G = typename type_at<2, operands>::type;
-    constexpr std::size_t batch = Op::batch, steps = shape_of<X>::dims[1];
+    constexpr std::size_t batch = Op::batch, steps = shape_of<X>::dims[Op::time_major ? 0 : 1];
     constexpr std::size_t state = Op::state, features = Op::features;
+    constexpr bool contiguous_steps = Op::time_major || batch == 1;
     // The body's loops run over rows of `state` elements: on batches no wider.
     using body_arch = simd::fitting_arch<T, typename Sched::arch, state>;
     constexpr std::size_t carry_size = batch * state, step_size = batch * features;
@@ -318,14 +322,16 @@ struct scan_gradient_family : kernel_family_defaults {
     for (std::size_t t = steps; t-- > 0;) {
       // The carry step t made is read by the loss (the adjoint of the scan's
       // output) and by step t + 1 (what that step sent back).
-      for (std::size_t n = 0; n < batch; ++n)
-        for (std::size_t s = 0; s < state; ++s)
-          adjoint[n * state + s] = adjoint_in[(n * steps + t) * state + s] + adjoint_next[n * state + s];
-      if constexpr (batch == 1) {
-        carry_slice.pointer = t == 0 ? initial : carries + (t - 1) * state;
-        input_slice.pointer = x + t * features;
-        store.gradients[0] = dx + t * features;
+      if constexpr (contiguous_steps) {
+        const T* in = adjoint_in + t * carry_size;
+        for (std::size_t e = 0; e < carry_size; ++e) adjoint[e] = in[e] + adjoint_next[e];
+        carry_slice.pointer = t == 0 ? initial : carries + (t - 1) * carry_size;
+        input_slice.pointer = x + t * step_size;
+        store.gradients[0] = dx + t * step_size;
       } else {
+        for (std::size_t n = 0; n < batch; ++n)
+          for (std::size_t s = 0; s < state; ++s)
+            adjoint[n * state + s] = adjoint_in[(n * steps + t) * state + s] + adjoint_next[n * state + s];
         if (t == 0) {
           carry_slice.pointer = initial;
         } else {
@@ -337,7 +343,7 @@ struct scan_gradient_family : kernel_family_defaults {
         store.gradients[0] = step_gradient;
       }
       body::template backward<body_arch>::run(step_context);
-      if constexpr (batch > 1) scatter_step<batch, steps, features>(step_gradient, t, dx);
+      if constexpr (!contiguous_steps) scatter_step<batch, steps, features>(step_gradient, t, dx);
       for (std::size_t k = 0; k < param_count; ++k) {
         T* total = param_total[k];
         const T* one_step = param_step[k];
@@ -358,8 +364,8 @@ struct scan_part_family : kernel_family_defaults {
   }
 };
 
-template <class Body, class Carry, class Step, bool InitialCarry, bool KeepsState>
-struct op_family<scan_op<Body, Carry, Step, InitialCarry, KeepsState>> {
+template <class Body, class Carry, class Step, bool InitialCarry, bool KeepsState, bool TimeMajor>
+struct op_family<scan_op<Body, Carry, Step, InitialCarry, KeepsState, TimeMajor>> {
   using type = scan_family;
 };
 template <class Forward>

@@ -13,10 +13,11 @@
 
 namespace tapeless::detail {
 
-template <class Body, class Carry, class Step, bool InitialCarry, bool KeepsState>
-struct vjp_rule<scan_op<Body, Carry, Step, InitialCarry, KeepsState>> {
+template <class Body, class Carry, class Step, bool InitialCarry, bool KeepsState, bool TimeMajor>
+struct vjp_rule<scan_op<Body, Carry, Step, InitialCarry, KeepsState, TimeMajor>> {
   template <std::size_t I, class X, class... Rest, class G>
-  static constexpr auto partial(node<scan_op<Body, Carry, Step, InitialCarry, KeepsState>, X, Rest...> self, G g) {
+  static constexpr auto partial(node<scan_op<Body, Carry, Step, InitialCarry, KeepsState, TimeMajor>, X, Rest...> self,
+                                G g) {
     using self_type = decltype(self);
     if constexpr (is_zero<G>) {
       return zero_adjoint{};

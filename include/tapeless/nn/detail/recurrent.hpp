@@ -6,6 +6,12 @@
 // carry: it is one GEMM over all N * T rows before the scan (and its weight
 // gradient one GEMM after the reverse scan), so the scan's body holds only
 // the carry's part, h W_hh^T + b_hh.
+//
+// A batch (N > 1) runs time-major: the sequence is permuted to [T, N, F]
+// once, so that each step's rows of the projected input, of the carries and
+// of their gradients lie together and the scan reads and writes them in
+// place (a batch-first scan would copy N short rows in and out at every step
+// of both passes); the carries are permuted back to [N, T, S] once.
 
 #include <cstddef>
 
@@ -14,8 +20,10 @@
 #include <tapeless/expr/arithmetic.hpp>
 #include <tapeless/expr/element_type.hpp>
 #include <tapeless/expr/matmul.hpp>
+#include <tapeless/expr/permute.hpp>
 #include <tapeless/expr/reshape.hpp>
 #include <tapeless/expr/scan.hpp>
+#include <tapeless/expr/slice.hpp>
 #include <tapeless/expr/symbol.hpp>
 
 namespace tapeless::nn::detail {
@@ -34,6 +42,16 @@ constexpr bool check_sequence() {
     return true;
   else
     return recurrent_layer_needs_n_t_f<Layer, shape_of<X>>::ok;
+}
+
+// [A, B, W] -> [B, A, W]: a reshape (no copy) when A or B is 1.
+template <class X>
+constexpr auto time_major(const X& x) {
+  constexpr std::size_t a = shape_of<X>::dims[0], b = shape_of<X>::dims[1], w = shape_of<X>::dims[2];
+  if constexpr (a == 1 || b == 1)
+    return reshape<b, a, w>(x);
+  else
+    return permute<1, 0, 2>(x);
 }
 
 // The layer's parameters, named as torch.nn.RNN / GRU / LSTM name those of
@@ -56,11 +74,36 @@ struct recurrent_parameters {
     constexpr std::size_t n = shape_of<X>::dims[0], t = shape_of<X>::dims[1];
     return reshape<n, t, Gates * H>(matmul(reshape<n * t, F>(x), transpose(weight_ih)) + bias_ih);
   }
+  // The same in time-major order, [T, N, Gates * H], from x [N, T, F].
+  template <class X>
+  static constexpr auto projected_time_major(const X& x) {
+    constexpr std::size_t n = shape_of<X>::dims[0], t = shape_of<X>::dims[1];
+    return reshape<t, n, Gates * H>(matmul(reshape<t * n, F>(time_major(x)), transpose(weight_ih)) + bias_ih);
+  }
   // h W_hh^T + b_hh, the carry's part of the gates: [N, Gates * H].
   template <class Hidden>
   static constexpr auto recurrent(const Hidden& h) {
     return matmul(h, transpose(weight_hh)) + bias_hh;
   }
 };
+
+// The carries of scan(Body, Carry, Step) over the projected sequence of x,
+// [N, T, S], with their last axis sliced to [Begin, End) (the whole carry by
+// default): time-major for a batch (see the top of this file).
+template <class P, class Body, class Carry, class Step, std::size_t Begin = 0, std::size_t End = 0, class X>
+constexpr auto recurrent_scan(const X& x) {
+  constexpr std::size_t state = shape_of<Carry>::dims[1];
+  constexpr std::size_t end = End == 0 ? state : End;
+  const auto window = [](const auto& states) {
+    if constexpr (Begin == 0 && end == state)
+      return states;
+    else
+      return slice<2, Begin, end>(states);
+  };
+  if constexpr (shape_of<X>::dims[0] == 1)
+    return window(scan(Body{}, Carry{}, Step{}, P::projected(x)));
+  else
+    return time_major(window(scan_time_major(Body{}, Carry{}, Step{}, P::projected_time_major(x))));
+}
 
 }  // namespace tapeless::nn::detail
