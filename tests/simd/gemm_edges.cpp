@@ -20,3 +20,16 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(gemm_matches_double_reference_on_odd_shapes_in_all
   check_all_transposes<5, 100, 3, Arch>();
   check_all_transposes<2, 31, 66, Arch>();
 }
+
+// The shapes of a recurrent layer's input side (nn/detail/recurrent.hpp),
+// scaled down: x W^T with a depth of 28 features (not whole batches: B^T is
+// copied one column panel at a time), and the weight gradient dY^T X whose
+// 28 columns are not whole batches (computed as its transpose): with rows
+// and columns left over after whole panels, and in every transpose
+// combination, on every instruction set.
+BOOST_AUTO_TEST_CASE_TEMPLATE(gemm_matches_double_reference_on_recurrent_input_shapes, Arch, archs) {
+  check_all_transposes<100, 28, 80, Arch>();
+  check_all_transposes<64, 100, 28, Arch>();
+  check_all_transposes<96, 57, 12, Arch>();
+  check_all_transposes<9, 12, 37, Arch>();
+}

@@ -148,6 +148,48 @@ struct dot_product_gemm {
   static constexpr std::size_t max_shares = N / tile_cols;
 };
 
+// C = A B^T by outer-product tiles over a copy of B^T made one column panel
+// at a time (gemm_plan's pack_panels_of_b): A is M x K, B is stored N x K.
+// Each panel (K x its width) is copied to the stack, then every row of A goes
+// past it.
+template <class Plan, std::size_t M, std::size_t K, std::size_t N>
+struct panel_packed_gemm {
+  using batch = typename Plan::batch;
+  static constexpr std::size_t w = Plan::lanes;
+  static constexpr std::size_t tile_rows = Plan::tile_rows, tile_vectors = Plan::tile_vectors;
+  static constexpr std::size_t panel = tile_vectors * w, panels = N / panel;
+  static constexpr std::size_t rest_vectors = N % panel / w, vector_columns = N / w * w;
+  static constexpr std::size_t rest_rows = M % tile_rows;
+
+  template <std::size_t R, std::size_t Vs, class V>
+  using tile = outer_product_tile<R, Vs, V, K, K, 1, Vs * lanes_of<V>, Plan::unrolled>;
+
+  // Columns j0 .. j0 + Vs pieces of V, every row.
+  template <std::size_t Vs, class V, class T, class Output>
+  [[gnu::always_inline]] static void column_block(const T* a, const T* b, const Output& out, std::size_t j0) noexcept {
+    constexpr std::size_t width = Vs * lanes_of<V>;
+    alignas(64) T packed[K * width];
+    for (std::size_t j = 0; j < width; ++j)
+      for (std::size_t k = 0; k < K; ++k) packed[k * width + j] = b[(j0 + j) * K + k];
+    std::size_t i0 = 0;
+    for (; i0 + tile_rows <= M; i0 += tile_rows) tile<tile_rows, Vs, V>::run(a + i0 * K, packed, out, i0, j0);
+    if constexpr (rest_rows > 0) tile<rest_rows, Vs, V>::run(a + i0 * K, packed, out, i0, j0);
+  }
+
+  // Share `part` of `parts`: a run of whole panels, the last share also the rest.
+  template <class T, class Output>
+  [[gnu::always_inline]] static void run_share(const T* a, const T* b, const Output& out, std::size_t part,
+                                               std::size_t parts) noexcept {
+    const std::size_t first = panels * part / parts, last = panels * (part + 1) / parts;
+    for (std::size_t p = first; p < last; ++p) column_block<tile_vectors, batch>(a, b, out, p * panel);
+    if (part + 1 != parts) return;
+    if constexpr (rest_vectors > 0) column_block<rest_vectors, batch>(a, b, out, panels * panel);
+    for (std::size_t j = vector_columns; j < N; ++j) column_block<1, T>(a, b, out, j);  // scalar tail
+  }
+
+  static constexpr std::size_t max_shares = panels;
+};
+
 // The kernel the plan chose for one shape, run in shares of its column blocks
 // (of C, or of C^T where C is written transposed): gemm is the one share of one.
 template <std::size_t M, std::size_t K, std::size_t N, op OpA, op OpB, class Arch, class T>
@@ -155,10 +197,15 @@ struct gemm_variant {
   using plan = gemm_plan<T, Arch, M, K, N, OpA, OpB>;
   using kernel = std::conditional_t<
       plan::pack_transposed_b, outer_product_gemm<plan, M, K, N, N, K, 1>,
-      std::conditional_t<plan::dot_products, dot_product_gemm<plan, M, K, N>,
-                         std::conditional_t<plan::transposed_output, outer_product_gemm<plan, N, K, M, M, K, 1>,
-                                            std::conditional_t<OpA == op::none, outer_product_gemm<plan, M, K, N, N, K, 1>,
-                                                               outer_product_gemm<plan, M, K, N, N, 1, M>>>>>;
+      std::conditional_t<
+          plan::pack_panels_of_b, panel_packed_gemm<plan, M, K, N>,
+          std::conditional_t<
+              plan::dot_products, dot_product_gemm<plan, M, K, N>,
+              std::conditional_t<
+                  plan::transposed_output, outer_product_gemm<plan, N, K, M, M, K, 1>,
+                  std::conditional_t<plan::transposed_output_for_width, outer_product_gemm<plan, N, K, M, M, 1, N>,
+                                     std::conditional_t<OpA == op::none, outer_product_gemm<plan, M, K, N, N, K, 1>,
+                                                        outer_product_gemm<plan, M, K, N, N, 1, M>>>>>>>;
   // How many shares the shape splits into (1: not worth splitting).
   static constexpr std::size_t max_shares = kernel::max_shares < 1 ? 1 : kernel::max_shares;
 
@@ -172,10 +219,10 @@ struct gemm_variant {
       alignas(64) T packed[K * N];
       pack_transposed<typename plan::batch, K, N>(b, packed);
       kernel::run_share(a, packed, into_c, part, parts);
-    } else if constexpr (plan::dot_products) {
+    } else if constexpr (plan::dot_products || plan::pack_panels_of_b) {
       kernel::run_share(a, b, into_c, part, parts);
-    } else if constexpr (plan::transposed_output) {
-      // C^T (N x M) = B (N x K, as stored) * A (K x M, as stored).
+    } else if constexpr (plan::transposed_output || plan::transposed_output_for_width) {
+      // C^T (N x M) = B (N x K as stored, or K x N read transposed) * A (K x M, as stored).
       const gemm_output<T, Epilogue, true> into_c_transposed{c, N, epilogue};
       kernel::run_share(b, a, into_c_transposed, part, parts);
     } else {

@@ -49,16 +49,30 @@ struct gemm_plan {
   // as dot products, 431 ns packed (the copy about 150 ns of it).
   static constexpr bool pack_transposed_b = dot_products_possible && K <= 4 * lanes && K % lanes == 0 &&
                                             N % lanes == 0 && M >= 8 && K * N * sizeof(T) <= 32 * 1024;
-  static constexpr bool dot_products = dot_products_possible && !pack_transposed_b;
+  // With k short but B^T too large for one stack copy, or k not a whole
+  // number of batches (a dot product then ends in K mod lanes scalar FMAs per
+  // element), B^T is copied one column panel (K x the tile's width) at a time
+  // just before the rows of A go past it: K x 32 floats at most 16 KiB. An
+  // LSTM's input projection, 1792x28x512 A B^T: 24 GFLOP/s as dot products.
+  static constexpr bool pack_panels_of_b = dot_products_possible && !pack_transposed_b && K <= 4 * lanes && M >= 8;
+  static constexpr bool dot_products = dot_products_possible && !pack_transposed_b && !pack_panels_of_b;
 
   // A and B both transposed: C^T = B A (as stored) is a product whose right
   // operand has contiguous rows, so it is computed by the outer-product tiles
   // and written transposed (element by element) into C.
   static constexpr bool transposed_output = OpA == op::transpose && OpB == op::transpose;
 
+  // A^T B (a weight's gradient, dY^T X) whose C rows are not whole batches
+  // but whose C columns are: C^T = B^T A has rows of whole batches (A's rows
+  // as stored), so it is computed instead and written transposed, where C
+  // would end every row in N mod lanes scalar columns over the whole depth.
+  // An LSTM's input-weight gradient, 512x1792x28: 24 GFLOP/s as C.
+  static constexpr bool transposed_output_for_width =
+      OpA == op::transpose && OpB == op::none && N % lanes != 0 && M % lanes == 0;
+
   // The product the outer-product tiles compute: rows x K x columns.
-  static constexpr std::size_t rows = transposed_output ? N : M;
-  static constexpr std::size_t columns = transposed_output ? M : N;
+  static constexpr std::size_t rows = transposed_output || transposed_output_for_width ? N : M;
+  static constexpr std::size_t columns = transposed_output || transposed_output_for_width ? M : N;
 
   // Outer-product tile: tile_rows x tile_vectors batches of accumulators;
   // per k, tile_vectors loads of B and tile_rows broadcasts of A, so
