@@ -124,3 +124,57 @@ BOOST_AUTO_TEST_CASE(scan_with_batch_one_reads_its_slices_in_place) {
 BOOST_AUTO_TEST_CASE(scan_prints_its_sequence_and_params) {
   BOOST_TEST(tl::to_string(tl::scan(step, h, x, X)) == "scan(X, W, U, b)");
 }
+
+namespace {
+
+// The carries and every gradient of two losses over the same params.
+template <class LossA, class LossB>
+void check_same_steps(const LossA& a, const LossB& b) {
+  auto pa = tl::parameters_of(a);
+  auto pb = tl::parameters_of(b);
+  fill_params(pa);
+  fill_params(pb);
+  auto program_a = tl::compile(a);
+  auto program_b = tl::compile(b);
+  BOOST_TEST(program_a.step(pa) == program_b.step(pb), boost::test_tools::tolerance(1e-12));
+  std::size_t compared = 0;
+  pa.visit([&](std::string_view name, const auto&, const auto& grad_a) {
+    pb.visit([&](std::string_view other, const auto&, const auto& grad_b) {
+      if (name != other) return;
+      ++compared;
+      for (std::size_t i = 0; i < grad_a.size(); ++i)
+        BOOST_TEST(grad_a[i] == grad_b[i], std::string(name) << "[" << i << "]" << boost::test_tools::tolerance(1e-12));
+    });
+  });
+  BOOST_TEST(compared == 5u);
+  test::check_finite_differences(program_b, pb, 1e-6, 1e-7);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(scan_time_major_steps_as_the_batch_first_scan_in_time_order) {
+  constexpr auto A = tl::param<"A", double, N, T, F>;
+  constexpr auto V = tl::param<"V", double, T, N, H>;
+  constexpr auto batch_first = tl::scan(step, h, x, tl::sin(A));
+  constexpr auto time_major = tl::scan_time_major(step, h, x, tl::permute<1, 0, 2>(tl::sin(A)));
+  static_assert(std::is_same_v<tl::shape_of<decltype(time_major)>, tl::shape<T, N, H>>);
+  check_same_steps(tl::sum(tl::square(tl::permute<1, 0, 2>(batch_first)) * V), tl::sum(tl::square(time_major) * V));
+}
+
+BOOST_AUTO_TEST_CASE(scan_with_one_product_saves_it_for_its_gradient_in_either_layout) {
+  // One matrix product in the body (a recurrent layer's h U^T): the forward
+  // scan keeps it for the reverse scan, in both layouts.
+  constexpr auto xh = tl::input<"x", double, N, H>;
+  constexpr auto one = tl::tanh(xh + tl::matmul(h, tl::transpose(U)) + b);
+  constexpr auto A = tl::param<"A", double, N, T, H>;
+  constexpr auto V = tl::param<"V", double, T, N, H>;
+  constexpr auto W2 = tl::param<"W", double, H, H>;  // read outside the scan: five params as above
+  constexpr auto inputs = tl::sin(A) * tl::sum(W2);
+  constexpr auto batch_first = tl::scan(one, h, xh, inputs);
+  constexpr auto time_major = tl::scan_time_major(one, h, xh, tl::permute<1, 0, 2>(inputs));
+  static_assert(tl::detail::scan_body<typename decltype(batch_first)::operation, double>::saves_product &&
+                tl::detail::scan_body<typename decltype(time_major)::operation, double>::saves_product);
+  static_assert(!tl::detail::scan_body<typename decltype(tl::scan(step, h, x, X))::operation, double>::saves_product,
+                "two products: computed again in the reverse scan");
+  check_same_steps(tl::sum(tl::square(tl::permute<1, 0, 2>(batch_first)) * V), tl::sum(tl::square(time_major) * V));
+}

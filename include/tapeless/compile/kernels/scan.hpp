@@ -7,6 +7,14 @@
 // accumulating the params' gradients over the steps. scan_part_op: one
 // operand's gradient, read in place in the reverse scan's buffer.
 //
+// The recurrent product saved: a body with one matrix product (a recurrent
+// layer's h W_hh^T) writes it, at every step, into the scan's scratch, which
+// lives as long as the scan's result (scratch_lives_with_result); the body's
+// derivative reads it there instead of computing it again (the backward pass
+// of an LSTM-128 at batch 64 spent a quarter of its time on that product). A
+// streaming scan (KeepsState) saves nothing; a forward-only program writes the
+// products and never reads them, as max pooling's indices (pool2d.hpp).
+//
 // With batch 1, or a time-major scan ([T, N, F]), a step's slices are
 // contiguous and read and written where they lie; a batch-first scan of a
 // larger batch gathers them into (and scatters them from) contiguous scratch,
@@ -25,6 +33,7 @@
 #include <tapeless/core/storage.hpp>
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/diff/d.hpp>  // every derivative rule: the body's derivative needs them
+#include <tapeless/diff/jvp.hpp>  // replaced: the saved product read where the derivative computes it
 #include <tapeless/diff/reverse.hpp>
 #include <tapeless/diff/rules/scan.hpp>
 #include <tapeless/diff/simplify.hpp>
@@ -83,6 +92,51 @@ struct scan_gradient_store<Store, T, type_list<Targets...>> {
 template <class Targets>
 struct prepend_step;
 
+// The matrix products among a body's nodes (Order), in order.
+template <class Op>
+inline constexpr bool is_product_operation = false;
+template <std::size_t M, std::size_t K, std::size_t N>
+inline constexpr bool is_product_operation<matmul_op<M, K, N>> = true;
+template <class Order>
+struct body_products;
+template <class... Ns>
+struct body_products<type_list<Ns...>> {
+  template <class N>
+  static auto one() {
+    if constexpr (requires { typename N::operation; }) {
+      if constexpr (is_product_operation<typename N::operation>) return gathered<N>{};
+      else return gathered<>{};
+    } else {
+      return gathered<>{};
+    }
+  }
+  template <class... Ps>
+  static type_list<Ps...> listed(gathered<Ps...>);
+  using type = decltype(listed((gathered<>{} | ... | one<Ns>())));
+};
+
+// The product a scan's body saves (void: none), as the forward step writes it
+// and the backward step reads it.
+template <class Product, class T>
+struct saved_product {
+  static constexpr std::size_t size = shape_of<Product>::size;
+  using symbol_type = symbol<"tapeless.scan.saved", T, shape_of<Product>, symbol_kind::input>;
+  // The forward step: the body's value, and the product as its step output.
+  template <class Root>
+  using forward_order = topological_order<Root, node<output_op<step_output_index, shape_of<Product>>, Product>>;
+  // A derivative that reads the product where it would compute it.
+  template <class E>
+  using reading_it = typename replaced<E, Product, symbol_type>::type;
+};
+template <class T>
+struct saved_product<void, T> {
+  static constexpr std::size_t size = 0;
+  template <class Root>
+  using forward_order = topological_order<Root>;
+  template <class E>
+  using reading_it = E;
+};
+
 // The body of scan operation Op as programs: its step (forward) and the
 // derivative of sum(body * adjoint) with respect to the carry, the step's
 // input and every param (backward), in element type T on Arch.
@@ -94,14 +148,22 @@ struct scan_body {
   using step_shape = typename step::shape_type;
   using params = parameter_symbols_t<typename Op::body>;
   using body = simplified_t<typename Op::body>;
-  using forward_order = topological_order<node<output_op<0, carry_shape>, kernel_form_t<body>>>;
+  using body_root = node<output_op<0, carry_shape>, kernel_form_t<body>>;
+
+  // The product saved at every step for the backward pass (see the top of
+  // this file): the body's only matrix product, unless the scan streams.
+  using products = typename body_products<topological_order<body_root>>::type;
+  static constexpr bool saves_product = products::size == 1 && !Op::keeps_state;
+  using saved = saved_product<typename front<std::conditional_t<saves_product, products, type_list<void>>>::type,
+                              typename carry::element_type>;
+  using forward_order = typename saved::template forward_order<body_root>;
 
   // The adjoint of the body's value: a third placeholder, bound to the
   // adjoint of the carry the step made.
   using adjoint = symbol<"tapeless.scan.adjoint", typename carry::element_type, carry_shape, symbol_kind::input>;
   using root = simplified_t<decltype(tapeless::sum(body{} * adjoint{}))>;
   template <class K>
-  using partial = kernel_form_t<derivative_t<root, K>>;
+  using partial = typename saved::template reading_it<kernel_form_t<derivative_t<root, K>>>;
 
   template <class Params>
   struct backward_nodes;
@@ -158,13 +220,20 @@ struct scan_family : kernel_family_defaults {
   // It writes every carry, a whole buffer of its shape.
   static constexpr bool writes_output_in_place = true;
 
+  // The steps of scan node N.
+  template <class N>
+  static constexpr std::size_t steps_of =
+      shape_of<typename front<typename operands_of<N>::type>::type>::dims[N::operation::time_major ? 0 : 1];
+
   template <class N, class T>
   static constexpr std::size_t scratch_bytes() {
     using Op = typename N::operation;
     constexpr std::size_t carry = align_up(Op::batch * Op::state * sizeof(T));
     constexpr std::size_t step = align_up(Op::batch * Op::features * sizeof(T));
-    // The body's arena, a zero carry, two carries and a step's input.
-    return align_up(scan_body<Op, T>::forward_arena) + 3 * carry + step;
+    // The saved products (first: the reverse scan finds them there), the
+    // body's arena, a zero carry, two carries and a step's input.
+    constexpr std::size_t saved = align_up(steps_of<N> * scan_body<Op, T>::saved::size * sizeof(T));
+    return saved + align_up(scan_body<Op, T>::forward_arena) + 3 * carry + step;
   }
 
   template <class Sched, int I, class N, class Ctx>
@@ -184,6 +253,7 @@ struct scan_family : kernel_family_defaults {
     const T* x = Sched::template pointer<X>(c);
     T* out = Sched::template destination<N>(c);
     scratch_cursor scratch{reinterpret_cast<std::byte*>(Sched::template scratch<N>(c))};
+    T* saved_products = scratch.take<T>(steps * body::saved::size);
     std::byte* arena = scratch.take<std::byte>(body::forward_arena);
     T* zero_carry = scratch.take<T>(batch * state);
     T* carries[2] = {scratch.take<T>(batch * state), scratch.take<T>(batch * state)};
@@ -205,6 +275,7 @@ struct scan_family : kernel_family_defaults {
         c.training, &none, c.threads};
 
     for (std::size_t t = 0; t < steps; ++t) {
+      if constexpr (body::saves_product) step_context.step_output = saved_products + t * body::saved::size;
       if constexpr (contiguous_steps) {
         // Slices lie contiguous: read and write them in place.
         carry_slice.pointer = t == 0 ? initial : out + (t - 1) * batch * state;
@@ -233,6 +304,12 @@ struct scan_family : kernel_family_defaults {
         std::copy_n(carries[(steps - 1) % 2], batch * state, kept);
     }
   }
+};
+
+// A scan whose body saves its product: its scratch (the products first) is
+// read by the reverse scan, so it lives as long as the scan's result.
+struct saving_scan_family : scan_family {
+  static constexpr bool scratch_lives_with_result = true;
 };
 
 struct scan_gradient_family : kernel_family_defaults {
@@ -276,6 +353,8 @@ struct scan_gradient_family : kernel_family_defaults {
     T* dinitial = dx + shape_of<X>::size;
     T* dparams = dinitial + (Op::has_initial_carry ? carry_size : 0);
 
+    // The products the forward scan saved, at the start of its scratch.
+    const T* saved_products = reinterpret_cast<const T*>(Sched::template scratch<Forward>(c));
     scratch_cursor scratch{reinterpret_cast<std::byte*>(Sched::template scratch<N>(c))};
     std::byte* arena = scratch.take<std::byte>(body::backward_arena);
     T* adjoint = scratch.take<T>(carry_size);       // of the carry step t made
@@ -307,13 +386,15 @@ struct scan_gradient_family : kernel_family_defaults {
     binding<Op::carry_symbol::name, step_slice<T>> carry_binding{carry_slice};
     binding<Op::step_symbol::name, step_slice<T>> input_binding{input_slice};
     binding<body::adjoint::name, step_slice<T>> adjoint_binding{adjoint_slice};
+    step_slice<T> saved_slice{saved_products};
+    binding<"tapeless.scan.saved", step_slice<T>> saved_binding{saved_slice};  // read when the body saves
     using store_type = std::remove_reference_t<decltype(c.params)>;
     scan_gradient_store<store_type, T, typename body::backward_targets> store{c.params, {}};
     for (std::size_t k = 0; k < param_count; ++k) store.gradients[k + 1] = param_step[k];
     no_fused_update none;
     run_context<T, decltype(store), no_fused_update, decltype(carry_binding), decltype(input_binding),
-                decltype(adjoint_binding)>
-        step_context{store,         {carry_binding, input_binding, adjoint_binding},
+                decltype(adjoint_binding), decltype(saved_binding)>
+        step_context{store,         {carry_binding, input_binding, adjoint_binding, saved_binding},
                      arena,         adjoint_next,
                      nullptr,       c.random_seed,
                      c.steps_taken, c.training,
@@ -342,6 +423,7 @@ struct scan_gradient_family : kernel_family_defaults {
         input_slice.pointer = step_input;
         store.gradients[0] = step_gradient;
       }
+      if constexpr (body::saves_product) saved_slice.pointer = saved_products + t * body::saved::size;
       body::template backward<body_arch>::run(step_context);
       if constexpr (!contiguous_steps) scatter_step<batch, steps, features>(step_gradient, t, dx);
       for (std::size_t k = 0; k < param_count; ++k) {
@@ -366,7 +448,9 @@ struct scan_part_family : kernel_family_defaults {
 
 template <class Body, class Carry, class Step, bool InitialCarry, bool KeepsState, bool TimeMajor>
 struct op_family<scan_op<Body, Carry, Step, InitialCarry, KeepsState, TimeMajor>> {
-  using type = scan_family;
+  using op = scan_op<Body, Carry, Step, InitialCarry, KeepsState, TimeMajor>;
+  using type = std::conditional_t<scan_body<op, typename Carry::element_type>::saves_product, saving_scan_family,
+                                  scan_family>;
 };
 template <class Forward>
 struct op_family<scan_gradient_op<Forward>> {
