@@ -121,9 +121,12 @@ template <class Product, class T>
 struct saved_product {
   static constexpr std::size_t size = shape_of<Product>::size;
   using symbol_type = symbol<"tapeless.scan.saved", T, shape_of<Product>, symbol_kind::input>;
-  // The forward step: the body's value, and the product as its step output.
+  // The forward step in two programs: the product alone, written where it
+  // is saved (its only user the output: the GEMM writes there directly), then
+  // the body's value reading it there (the gates' elementwise work one loop).
+  using product_order = topological_order<node<output_op<0, shape_of<Product>>, Product>>;
   template <class Root>
-  using forward_order = topological_order<Root, node<output_op<step_output_index, shape_of<Product>>, Product>>;
+  using forward_order = topological_order<typename replaced<Root, Product, symbol_type>::type>;
   // A derivative that reads the product where it would compute it.
   template <class E>
   using reading_it = typename replaced<E, Product, symbol_type>::type;
@@ -131,6 +134,7 @@ struct saved_product {
 template <class T>
 struct saved_product<void, T> {
   static constexpr std::size_t size = 0;
+  using product_order = void;
   template <class Root>
   using forward_order = topological_order<Root>;
   template <class E>
@@ -186,8 +190,30 @@ struct scan_body {
   template <class Arch>
   using backward = schedule<backward_order, backward_targets, T, Arch>;
 
+  template <class Arch>
+  using product_forward = schedule<typename saved::product_order, type_list<>, T, Arch>;
+
+  // One forward step into c.result; the product (when saved) into product_at,
+  // where c's binding of the saved product points.
+  template <class Arch, class Ctx>
+  [[gnu::always_inline]] static void run_forward(Ctx& c, [[maybe_unused]] T* product_at) noexcept {
+    if constexpr (saves_product) {
+      T* carry_at = c.result;
+      c.result = product_at;
+      product_forward<Arch>::run(c);
+      c.result = carry_at;
+    }
+    forward<Arch>::run(c);
+  }
+
   // Arena sizes depend only on the graphs' sizes, not on the instruction set.
-  static constexpr std::size_t forward_arena = forward<xsimd::default_arch>::plan.arena_bytes;
+  static constexpr std::size_t forward_arena = [] {
+    if constexpr (saves_product)
+      return std::max(forward<xsimd::default_arch>::plan.arena_bytes,
+                      product_forward<xsimd::default_arch>::plan.arena_bytes);
+    else
+      return forward<xsimd::default_arch>::plan.arena_bytes;
+  }();
   static constexpr std::size_t backward_arena = backward<xsimd::default_arch>::plan.arena_bytes;
   static constexpr std::array<std::size_t, params::size + 1> param_sizes = []<class... Ps>(type_list<Ps...>) {
     return std::array<std::size_t, params::size + 1>{Ps::shape_type::size..., 0};
@@ -265,29 +291,35 @@ struct scan_family : kernel_family_defaults {
     else
       std::fill_n(zero_carry, batch * state, T(0));
 
-    step_slice<T> carry_slice{initial}, input_slice{x};
+    step_slice<T> carry_slice{initial}, input_slice{x}, saved_slice{saved_products};
     binding<Op::carry_symbol::name, step_slice<T>> carry_binding{carry_slice};
     binding<Op::step_symbol::name, step_slice<T>> input_binding{input_slice};
+    binding<"tapeless.scan.saved", step_slice<T>> saved_binding{saved_slice};  // read when the body saves
     no_fused_update none;
     using store_type = std::remove_reference_t<decltype(c.params)>;
-    run_context<T, store_type, no_fused_update, decltype(carry_binding), decltype(input_binding)> step_context{
-        c.params, {carry_binding, input_binding}, arena, nullptr, nullptr, c.random_seed, c.steps_taken,
-        c.training, &none, c.threads};
+    run_context<T, store_type, no_fused_update, decltype(carry_binding), decltype(input_binding),
+                decltype(saved_binding)>
+        step_context{c.params,      {carry_binding, input_binding, saved_binding},
+                     arena,         nullptr,
+                     nullptr,       c.random_seed,
+                     c.steps_taken, c.training,
+                     &none,         c.threads};
 
     for (std::size_t t = 0; t < steps; ++t) {
-      if constexpr (body::saves_product) step_context.step_output = saved_products + t * body::saved::size;
+      T* product_at = saved_products + t * body::saved::size;
+      saved_slice.pointer = product_at;
       if constexpr (contiguous_steps) {
         // Slices lie contiguous: read and write them in place.
         carry_slice.pointer = t == 0 ? initial : out + (t - 1) * batch * state;
         input_slice.pointer = x + t * batch * features;
         step_context.result = out + t * batch * state;
-        body::template forward<body_arch>::run(step_context);
+        body::template run_forward<body_arch>(step_context, product_at);
       } else {
         gather_step<batch, steps, features>(x, t, step_input);
         carry_slice.pointer = t == 0 ? initial : carries[(t + 1) % 2];
         input_slice.pointer = step_input;
         step_context.result = carries[t % 2];
-        body::template forward<body_arch>::run(step_context);
+        body::template run_forward<body_arch>(step_context, product_at);
         scatter_step<batch, steps, state>(carries[t % 2], t, out);
       }
     }
