@@ -54,7 +54,10 @@ struct gemm_plan {
   // element), B^T is copied one column panel (K x the tile's width) at a time
   // just before the rows of A go past it: K x 32 floats at most 16 KiB. An
   // LSTM's input projection, 1792x28x512 A B^T: 24 GFLOP/s as dot products.
-  static constexpr bool pack_panels_of_b = dot_products_possible && !pack_transposed_b && K <= 4 * lanes && M >= 8;
+  // Whole batches of columns only: a column left over would be scalar FMAs
+  // (a layer of one output keeps its dot products).
+  static constexpr bool pack_panels_of_b =
+      dot_products_possible && !pack_transposed_b && K <= 4 * lanes && M >= 8 && N % lanes == 0;
   static constexpr bool dot_products = dot_products_possible && !pack_transposed_b && !pack_panels_of_b;
 
   // A and B both transposed: C^T = B A (as stored) is a product whose right
