@@ -3,11 +3,15 @@
 
 #include "support.hpp"
 
+#include <tapeless/simd/exp.hpp>
 #include <tapeless/simd/fused_loop.hpp>
 #include <tapeless/simd/map.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <tuple>
 #include <vector>
 
@@ -101,4 +105,43 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(map_broadcasts_a_constant_result_to_every_lane, Ar
   std::vector<float> y(n, 1.f);
   simd::map<Arch>(n, [](auto) { return 0.5f; }, simd::in(x.data()), simd::out(y.data()));
   for (float v : y) BOOST_TEST(v == 0.5f);
+}
+
+namespace {
+// simd::exp of x in every lane of a batch of T on Arch, lane by lane.
+template <class T, class Arch>
+std::vector<T> exp_lanes(T x) {
+  using V = xsimd::batch<T, Arch>;
+  std::vector<T> lanes(V::size);
+  tapeless::simd::exp(V(x)).store_unaligned(lanes.data());
+  return lanes;
+}
+
+template <class T, class Arch>
+void check_exp_over_the_whole_line() {
+  using V = xsimd::batch<T, Arch>;
+  using bits = std::conditional_t<sizeof(T) == 8, std::uint64_t, std::uint32_t>;
+  constexpr T inf = std::numeric_limits<T>::infinity();
+  const T low = xsimd::constants::minlog<T>(), high = xsimd::constants::maxlog<T>();
+  // In xsimd's range: the same bits as xsimd::exp.
+  for (T x : {low, low / 2, T(-50), T(-1), T(-0.0), T(0), T(1e-8), T(1), T(50), high / 2, high}) {
+    T expected[V::size];
+    xsimd::exp(V(x)).store_unaligned(expected);
+    for (T lane : exp_lanes<T, Arch>(x)) BOOST_TEST(std::bit_cast<bits>(lane) == std::bit_cast<bits>(expected[0]), x);
+  }
+  // Beyond it (a masked logit is -inf): xsimd's own 0 and inf, and NaN stays NaN.
+  for (T x : {-inf, std::numeric_limits<T>::lowest(), low * 2})
+    for (T lane : exp_lanes<T, Arch>(x)) BOOST_TEST(std::bit_cast<bits>(lane) == std::bit_cast<bits>(T(0)), x);
+  for (T x : {inf, std::numeric_limits<T>::max(), high * 2})
+    for (T lane : exp_lanes<T, Arch>(x)) BOOST_TEST(lane == inf, x);
+  for (T lane : exp_lanes<T, Arch>(std::numeric_limits<T>::quiet_NaN())) BOOST_TEST(std::isnan(lane));
+  BOOST_TEST(tapeless::simd::exp(T(1)) == std::exp(T(1)));  // a scalar: std::exp
+}
+}  // namespace
+
+// Under UndefinedBehaviorSanitizer, xsimd::exp(-inf) of double batches on
+// SSE2 converts -inf to an integer: simd::exp never does.
+BOOST_AUTO_TEST_CASE_TEMPLATE(exp_is_defined_for_every_argument_and_unchanged_in_range, Arch, archs) {
+  check_exp_over_the_whole_line<float, Arch>();
+  check_exp_over_the_whole_line<double, Arch>();
 }

@@ -11,6 +11,7 @@
 #include <tapeless/expr/minmax.hpp>
 #include <tapeless/expr/pow.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
+#include <tapeless/simd/exp.hpp>
 #include <tapeless/simd/lanes.hpp>
 
 namespace tapeless::detail {
@@ -23,12 +24,21 @@ struct simd_apply {
   }
 };
 
+// simd::exp: xsimd's exp with -inf (a masked logit) and +inf in its range.
+template <>
+struct simd_apply<exp_op> {
+  template <class V>
+  [[gnu::always_inline]] static V apply(const V& a) {
+    return simd::exp(a);
+  }
+};
+
 template <>
 struct simd_apply<sigmoid_op> {
   // 1 / (1 + e^-a): exp(-a) overflows to inf for very negative a, and 1/inf = 0.
   template <class V>
   [[gnu::always_inline]] static V apply(const V& a) {
-    return V(1) / (V(1) + xsimd::exp(-a));
+    return V(1) / (V(1) + simd::exp(-a));
   }
 };
 

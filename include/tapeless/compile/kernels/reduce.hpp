@@ -12,6 +12,7 @@
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/compile/kernels/loop.hpp>
 #include <tapeless/expr/reduce.hpp>
+#include <tapeless/simd/exp.hpp>
 #include <tapeless/simd/fold.hpp>
 #include <tapeless/simd/fused_loop.hpp>
 #include <tapeless/simd/lanes.hpp>
@@ -104,11 +105,11 @@ struct reduce_family : kernel_family_defaults {
       T* sums = Sched::template scratch<N>(c);
       pass(sums, std::false_type{}, [&](auto v, std::size_t at, std::size_t i) {
         using U = decltype(v);
-        using std::exp;
+        // simd::exp: a masked logit (-inf) is in its range.
         if constexpr (columns_kept)
-          return U(exp(v - simd::load<U>(out + at + i)));
+          return U(simd::exp(v - simd::load<U>(out + at + i)));
         else
-          return U(exp(v - U(out[at])));
+          return U(simd::exp(v - U(out[at])));
       });
       for (std::size_t j = 0; j < Out::size; ++j) out[j] += std::log(sums[j]);
     }
