@@ -10,6 +10,7 @@
 #include <tapeless/simd/conv2d.hpp>
 #include <tapeless/simd/conv2d_shape.hpp>
 #include <tapeless/simd/epilogue.hpp>
+#include <tapeless/simd/exp.hpp>
 #include <tapeless/simd/fused_loop.hpp>
 #include <tapeless/simd/narrower_arch.hpp>
 #include <tapeless/simd/gemm.hpp>
