@@ -37,6 +37,7 @@
 
 #include <tapeless/compile/bindings.hpp>
 #include <tapeless/compile/context.hpp>
+#include <tapeless/simd/detail/sanitized_build.hpp>
 #include <tapeless/compile/packed_weights.hpp>
 #include <tapeless/compile/kernel_form.hpp>
 #include <tapeless/compile/run_error.hpp>
@@ -53,7 +54,10 @@
 // The attributes of a step run as one function (see step_in_one_function).
 // noclone keeps g++'s IPA-SRA from cloning it (a clone is not flattened);
 // clang has no such attribute (and warns on it) nor that clone.
-#if defined(__clang__)
+// Not flattened under a sanitizer (see sanitized_build.hpp).
+#if defined(TAPELESS_SANITIZED_BUILD)
+#define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline]]
+#elif defined(__clang__)
 #define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline, gnu::flatten]]
 #else
 #define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline, gnu::noclone, gnu::flatten]]

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <utility>
 
+#include <tapeless/simd/detail/sanitized_build.hpp>
 #include <tapeless/compile/kernels.hpp>
 #include <tapeless/compile/plan.hpp>
 #include <tapeless/compile/run_error.hpp>
@@ -186,7 +187,7 @@ struct schedule {
   }
 
   template <int I, class Ctx>
-  [[gnu::always_inline]] static void run_kernel(const Ctx& c) noexcept {
+  TAPELESS_KERNEL_INLINE static void run_kernel(const Ctx& c) noexcept {
     using N = node_at<static_cast<std::size_t>(I)>;
     if constexpr (plan.epilogue_of[I] >= 0) {
       using Producer = node_at<static_cast<std::size_t>(plan.epilogue_of[I])>;

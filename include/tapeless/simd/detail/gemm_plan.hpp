@@ -3,6 +3,7 @@
 // chosen from the static shape and the instruction set. Every decision is a
 // named constant with the reason next to it.
 
+#include <tapeless/simd/detail/sanitized_build.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/lanes.hpp>
 
@@ -100,8 +101,13 @@ struct gemm_plan {
   static constexpr std::size_t dot_cols = min_of(N, M == 1 ? (registers == 32 ? 16 : 8) : (registers == 32 ? 6 : 4));
 
   // Unroll the k loop completely when it is short: no loop counter, and the
-  // compiler schedules loads across iterations. Bounded to keep code small.
+  // compiler schedules loads across iterations. Bounded to keep code small;
+  // never under a sanitizer (sanitized_build.hpp).
+#if defined(TAPELESS_SANITIZED_BUILD)
+  static constexpr bool unrolled = false;
+#else
   static constexpr bool unrolled = K <= 32;
+#endif
 };
 
 }  // namespace detail
