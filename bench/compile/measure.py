@@ -2,7 +2,14 @@
 """Compile cost of tapeless programs: wall time, CPU time and peak memory of
 compiling each workload with g++ -O2, several times, reporting the median.
 
-    python3 bench/compile/measure.py [--repetitions 3] [--flags "-O2"] [files...]
+    python3 bench/compile/measure.py [--repetitions 3] [--flags "-O2"] [--include DIR] [files...]
+
+The examples as their build compiles them (but at -O2):
+
+    python3 bench/compile/measure.py --flags "-O2 -march=native -DNDEBUG -pthread" examples/*.cpp
+
+--include compiles against another tree's headers (a worktree of the commit
+before a change), for a before/after comparison at the same load.
 
 Defaults to every .cpp in bench/compile/ and examples/fashion_mnist_mlp.cpp.
 Run it on a quiet machine: compile time is CPU time, and sharing the cores
@@ -20,6 +27,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--repetitions", type=int, default=3)
 parser.add_argument("--compiler", default=os.environ.get("CXX", "g++"))
 parser.add_argument("--flags", default="-O2")
+parser.add_argument("--include", default=str(root / "include"))
 parser.add_argument("files", nargs="*")
 args = parser.parse_args()
 files = [pathlib.Path(f) for f in args.files] or sorted((root / "bench/compile").glob("*.cpp")) + [
@@ -32,7 +40,7 @@ with tempfile.TemporaryDirectory() as out:
         walls, cpus, peaks = [], [], []
         for _ in range(args.repetitions):
             cmd = ["/usr/bin/time", "-f", "%e %U %S %M", args.compiler, "-std=c++20", *args.flags.split(),
-                   f"-I{root / 'include'}", "-c", str(f), "-o", str(pathlib.Path(out) / "a.o")]
+                   f"-I{args.include}", "-c", str(f), "-o", str(pathlib.Path(out) / "a.o")]
             r = subprocess.run(cmd, capture_output=True, text=True)
             if r.returncode != 0:
                 raise SystemExit(f"{f}: compilation failed\n{r.stderr[-2000:]}")
