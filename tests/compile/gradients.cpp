@@ -144,7 +144,6 @@ BOOST_AUTO_TEST_CASE(reshape_matches_pytorch) {
 }
 
 namespace {
-constexpr auto X = tl::input<"X", double, 8, 6>;
 constexpr auto labels = tl::input<"labels", std::int32_t, 8>;
 template <class T>
 constexpr auto mlp_loss() {

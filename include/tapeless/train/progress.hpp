@@ -61,7 +61,13 @@ class line_buffer {
   template <class... Args>
   void append(const char* format, Args... args) noexcept {
     if (length_ >= capacity - 1) return;
-    const int written = std::snprintf(text_ + length_, capacity - length_, format, args...);
+    int written = 0;
+    // A format without arguments goes through "%s": a '%' in it is then text,
+    // and clang's -Wformat-security has no non-literal format to warn about.
+    if constexpr (sizeof...(Args) == 0)
+      written = std::snprintf(text_ + length_, capacity - length_, "%s", format);
+    else
+      written = std::snprintf(text_ + length_, capacity - length_, format, args...);
     if (written > 0) length_ = std::min(length_ + static_cast<std::size_t>(written), capacity - 1);
   }
   void pad_to(std::size_t width) noexcept {
