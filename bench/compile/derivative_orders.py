@@ -18,7 +18,8 @@ Writes bench/results/derivative_orders.md (the table, with the load average
 before and after) and bench/results/derivative_orders.svg (the plot, drawn
 here: no plotting library is needed). CPU time is the figure to read on a
 shared machine; it still grows with the load (shared caches), so compare rows
-measured in one sitting.
+measured in one sitting. A subset of the default grid (other --sizes or
+--orders) is printed, not written, unless --output names where.
 """
 import argparse
 import datetime
@@ -126,8 +127,13 @@ def main():
     parser.add_argument("--repetitions", type=int, default=2)
     parser.add_argument("--compiler", default=os.environ.get("CXX", "g++"))
     parser.add_argument("--flags", default="-O1")
-    parser.add_argument("--output", default=str(root / "bench/results/derivative_orders"))
+    parser.add_argument("--output", default=None,
+                        help="where to write the .md and .svg (default: bench/results/derivative_orders "
+                             "for the full default grid; a subset is only printed unless given)")
     args = parser.parse_args()
+    full_grid = (args.sizes, args.orders) == (parser.get_default("sizes"), parser.get_default("orders"))
+    if args.output is None and full_grid:
+        args.output = str(root / "bench/results/derivative_orders")
 
     rng = random.Random(SEED)
     formulas = {s: draw(rng, s, args.formulas) for s in args.sizes}
@@ -146,7 +152,7 @@ def main():
                       flush=True)
     load_after = os.getloadavg()
 
-    output = pathlib.Path(args.output)
+    output = pathlib.Path(args.output or "derivative_orders")
     lines = [f"# Compile cost of derivatives by order and formula size",
              "",
              f"Measured by bench/compile/derivative_orders.py on {started:%Y-%m-%d %H:%M} UTC: "
@@ -164,9 +170,13 @@ def main():
         lines.append(f"| {order} | " + " | ".join(f"{results[order, s][0]:.2f}" for s in args.sizes) + " | "
                      + " | ".join(f"{results[order, s][1]:.0f}" for s in args.sizes) + " |")
     lines += ["", f"![compile time and memory by order and size]({output.name}.svg)", ""]
+    print("\n".join(lines))
+    if args.output is None:
+        # A subset must not replace the committed table of the whole grid.
+        print("(a subset of the grid: not written; --output PATH writes it)")
+        return
     output.with_suffix(".md").write_text("\n".join(lines))
     svg_plot(results, floor, args.orders, args.sizes, output.with_suffix(".svg"))
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":
