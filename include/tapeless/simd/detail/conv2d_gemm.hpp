@@ -107,18 +107,38 @@ inline void conv2d_im2col(const T* input, const T* weight, T* output, T* col, Ep
     }
 }
 
+// The input gradient's GEMM, dcol (depth x Ld) = W_g^T dY_g (in blocks of
+// K = Block rows of dY_g): the GEMM's plan, except that a shallow group
+// whose depth the tile of two batches would split in two (a first layer's
+// 9 taps with AVX2: 5 + 4 rows) takes one tile of all its rows, one batch
+// wide, so that each batch of dY_g is loaded once. (conv1 1->32 at batch
+// 64, AVX2: 60% of the FMA peak as 5 + 4 rows, 72% as 9 x 1; quick runs
+// under load.) Only with 16 registers: with 32 the two-batch tile holds 14
+// rows, and a deeper group one batch wide would load a broadcast per FMA.
+template <conv2d_shape S, class T, class Arch, std::size_t Block>
+struct input_gradient_plan
+    : gemm_plan<T, Arch, S.group_depth(), Block, padded_plane<S, T, Arch>, op::transpose, op::none> {
+  using base = gemm_plan<T, Arch, S.group_depth(), Block, padded_plane<S, T, Arch>, op::transpose, op::none>;
+  static constexpr bool one_batch_wide =
+      base::registers == 16 && base::tile_rows != S.group_depth() && S.group_depth() + 2 <= base::registers;
+  static constexpr std::size_t tile_rows = one_batch_wide ? S.group_depth() : base::tile_rows;
+  static constexpr std::size_t tile_vectors = one_batch_wide ? 1 : base::tile_vectors;
+};
+
 // Rows of dY_g per block of the input gradient's GEMM. When the group's
-// whole depth is one tile (a first layer's 9 taps), each panel of dY_g is
-// read once, all Og rows at once: Og streams from memory. In blocks of 8
-// rows, accumulated into dcol (which stays in L1), it streams 8 at a time.
-// (conv1 1->32 at batch 64, AVX-512: 44-56% of the FMA peak in one block,
-// 58-66% in blocks of 8, 56-65% of 16; quick runs under load. With AVX2
-// the 9 taps take two tiles and the blocks gained nothing.)
+// whole depth is one tile two batches wide (a first layer's 9 taps with
+// AVX-512), each panel of dY_g is read once, all Og rows at once: Og
+// streams from memory. In blocks of 8 rows, accumulated into dcol (which
+// stays in L1), it streams 8 at a time. (conv1 1->32 at batch 64, AVX-512:
+// 44-56% of the FMA peak in one block, 58-66% in blocks of 8, 56-65% of 16;
+// with AVX2's tile one batch wide, 72% in one block, 64% in blocks of 8;
+// quick runs under load.)
 template <conv2d_shape S, class T, class Arch>
 inline constexpr std::size_t input_gradient_block = [] {
   constexpr std::size_t Og = S.group_out_channels();
-  using plan = gemm_plan<T, Arch, S.group_depth(), Og, padded_plane<S, T, Arch>, op::transpose, op::none>;
-  return plan::tile_rows == S.group_depth() && Og > 8 && Og % 8 == 0 ? std::size_t{8} : Og;
+  using plan = input_gradient_plan<S, T, Arch, Og>;
+  return plan::tile_rows == S.group_depth() && plan::tile_vectors > 1 && Og > 8 && Og % 8 == 0 ? std::size_t{8}
+                                                                                                 : Og;
 }();
 
 template <conv2d_shape S, class Arch, class T>
@@ -127,7 +147,7 @@ inline void conv2d_input_gradient_im2col(const T* output_gradient, const T* weig
   constexpr std::size_t Og = S.group_out_channels(), depth = S.group_depth(), Ld = padded_plane<S, T, Arch>;
   constexpr std::size_t plane = S.output_plane(), image = S.in_channels * S.height * S.width;
   constexpr std::size_t block = input_gradient_block<S, T, Arch>;
-  using plan = gemm_plan<T, Arch, depth, block, Ld, op::transpose, op::none>;
+  using plan = input_gradient_plan<S, T, Arch, block>;
   using gemm = outer_product_gemm<plan, depth, block, Ld, Ld, 1, depth>;
   T* dcol = scratch;             // depth x Ld
   T* dy = scratch + depth * Ld;  // Og x Ld: dY_g with its rows padded (unless they are whole batches)
