@@ -68,7 +68,7 @@ template <class Gemm, class T, class Output>
 [[gnu::always_inline]] inline void outer_product_gemm_by_bands(const T* a, const T* b, const Output& out) noexcept {
   using batch = typename Gemm::batch;
   constexpr std::size_t rows = Gemm::tile_rows, vectors = Gemm::tile_vectors, panel = vectors * Gemm::w;
-  static_assert(Gemm::rest_rows == 0 && Gemm::vector_columns % Gemm::w == 0);
+  static_assert(Gemm::rest_rows == 0 && Gemm::vector_columns == Gemm::columns, "whole tiles of rows, whole batches");
   for (std::size_t i0 = 0; i0 < Gemm::rows; i0 += rows) {
     const T* a_band = a + i0 * Gemm::a_row_stride;
     for (std::size_t j0 = 0; j0 < Gemm::panel_columns; j0 += panel)
@@ -193,22 +193,14 @@ inline void transpose_output_gradient(const T* dy, T* dyt) noexcept {
       dyt[j * Ogp + o] = o < Og && j < Plane ? dy[o * Plane + j] : T(0);
 }
 
-// The weight gradient of a shallow group (Cg KH KW under four batches, as a
-// first layer's 1 x 3 x 3) by dot products along OH*OW: dW_g (Og x depth) +=
-// dY_g (Og x Ld) col^T. Deeper ones by outer-product tiles on dY_g^T, whose
-// transposition (about half an instruction per element of dY_g) then costs
-// under an eighth of the FMAs (depth / lanes per element), and which need no
-// reduction across lanes at the end of every element. (conv1 1->32 3x3 at
-// batch 64: dot products 72% of the FMA peak, outer products 32%; conv2
-// 32->64: 51% against 71%; quick runs on a shared core.)
 // The shallow weight gradient's dot products, dW_g (Og x depth) += dY_g
 // (Og x Ld) col^T: one tile spans all depth columns of dW_g, so that dY_g is
 // read once (the GEMM's own tile splits conv1's 9 columns 6 + 3 with AVX-512,
 // 4 + 4 + 1 with AVX2, and reads dY_g two or three times), with as many rows
 // as the registers hold besides (Rows x depth accumulators, Rows batches of
 // dY_g, one of col): 3 x 9 with 32 registers, 1 x 9 with 16. (conv1 1->32
-// at batch 64: 65-68% of the FMA peak against 74% with AVX-512, 57% against
-// 70% with AVX2; quick runs under load.)
+// at batch 64, 9 taps split against all at once: AVX-512 65-68% of the FMA
+// peak against 69-74%, AVX2 57% against 70%; quick runs under load.)
 template <class Plan, std::size_t Depth>
 struct weight_gradient_dot_plan : Plan {
   static constexpr bool whole_depth = Depth + 2 <= Plan::registers;
@@ -229,6 +221,14 @@ template <conv2d_shape S, class T, class Arch>
   }
 }
 
+// The weight gradient of a shallow group (Cg KH KW under four batches, as a
+// first layer's 1 x 3 x 3) by dot products along OH*OW: dW_g (Og x depth) +=
+// dY_g (Og x Ld) col^T. Deeper ones by outer-product tiles on dY_g^T, whose
+// transposition (about half an instruction per element of dY_g) then costs
+// under an eighth of the FMAs (depth / lanes per element), and which need no
+// reduction across lanes at the end of every element. (conv1 1->32 3x3 at
+// batch 64: dot products 72% of the FMA peak, outer products 32%; conv2
+// 32->64: 51% against 71%; quick runs on a shared core.)
 template <conv2d_shape S, class T, class Arch>
 inline constexpr bool weight_gradient_by_outer_products = S.group_depth() >= 4 * lanes<T, Arch>;
 
