@@ -17,6 +17,9 @@
 //   TAPELESS_BENCH_SECONDS      seconds per repetition (default 0.3)
 //   TAPELESS_BENCH_REPETITIONS  repetitions per implementation (default 9)
 //   TAPELESS_BENCH_QUICK=1      a quick look: 0.02 s per repetition, 3 repetitions
+//   TAPELESS_BENCH_CLOCK=cpu    time by the calling thread's CPU clock, not the wall:
+//                               on a shared core, time the thread spends
+//                               descheduled then counts for nothing
 
 #include <algorithm>
 #include <chrono>
@@ -24,6 +27,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -85,6 +89,7 @@ struct options {
   double seconds_per_repetition = 0.3;
   int repetitions = 9;
   double warmup_seconds = 0.05;  // per implementation, before calibration
+  bool thread_cpu_clock = false;  // CLOCK_THREAD_CPUTIME_ID instead of steady_clock
 
   static options from_environment() {
     options o;
@@ -98,6 +103,8 @@ struct options {
       o.seconds_per_repetition = std::atof(s);
     if (const char* r = std::getenv("TAPELESS_BENCH_REPETITIONS"))
       o.repetitions = std::atoi(r);
+    if (const char* c = std::getenv("TAPELESS_BENCH_CLOCK"))
+      o.thread_cpu_clock = std::string_view(c) == "cpu";
     o.seconds_per_repetition = std::max(o.seconds_per_repetition, 1e-4);
     o.repetitions = std::max(o.repetitions, 1);
     return o;
@@ -196,14 +203,25 @@ class benchmark {
     throw std::invalid_argument("tapeless::bench: no implementation named " + std::string(name));
   }
 
-  static double seconds(entry& e, std::uint64_t calls) {
+  double seconds(entry& e, std::uint64_t calls) const {
+    if (options_.thread_cpu_clock) {
+      const double start = thread_cpu_seconds();
+      e.run(calls);
+      return thread_cpu_seconds() - start;
+    }
     const auto start = std::chrono::steady_clock::now();
     e.run(calls);
     const auto stop = std::chrono::steady_clock::now();
     return std::chrono::duration<double>(stop - start).count();
   }
 
-  static void run_for(entry& e, double duration) {
+  static double thread_cpu_seconds() {
+    timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+  }
+
+  void run_for(entry& e, double duration) const {
     std::uint64_t calls = 1;
     for (double spent = 0; spent < duration; calls *= 2) spent += seconds(e, calls);
   }

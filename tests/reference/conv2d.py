@@ -38,6 +38,10 @@ CONV_CASES = {
     "conv_deep_8x8": (1, 8, 8, 8, 8, 3, 3, 1, 1, 1, 1),
     "conv_1x1_stride2": (2, 6, 5, 7, 8, 1, 1, 2, 0, 1, 1),
     "conv_groups3_dilation2_stride2": (1, 6, 11, 13, 9, 3, 2, 2, 2, 2, 3),
+    # First layers (one input channel per group, many outputs): the blocked
+    # input gradient and the forward product band by band.
+    "conv_first_layer": (2, 1, 6, 10, 24, 3, 3, 1, 1, 1, 1),
+    "conv_first_layer_groups2": (1, 2, 5, 9, 32, 3, 3, 1, 1, 1, 2),
 }
 
 # name: (kind, batch, channels, height, width, kernel, stride, padding, integer_inputs).

@@ -26,7 +26,8 @@ namespace {
 using namespace conv2d_reference;
 using conv_cases = std::tuple<conv_3x3_pad1, conv_stride2_pad1, conv_dilation2, conv_groups2, conv_depthwise_stride2,
                               conv_kernel_2x4, conv_wide_rows, conv_depthwise_wide, conv_deep_8x8,
-                              conv_1x1_stride2, conv_groups3_dilation2_stride2>;
+                              conv_1x1_stride2, conv_groups3_dilation2_stride2, conv_first_layer,
+                              conv_first_layer_groups2>;
 
 // Worst |got - expected|, as a multiple of 1e-5 * (1 + the largest |expected|):
 // float rounding of these sums stays well below 1, a wrong element is about

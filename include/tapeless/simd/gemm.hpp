@@ -77,6 +77,7 @@ struct outer_product_gemm {
   static constexpr std::size_t panel_columns = vector_columns / (tile_vectors * w) * (tile_vectors * w);
   static constexpr std::size_t rest_vectors = (vector_columns - panel_columns) / w;
   static constexpr std::size_t rest_rows = Rows % tile_rows;
+  static constexpr std::size_t rows = Rows, columns = Columns, a_row_stride = ARowStride;
 
   template <std::size_t R, std::size_t Vs, class V>
   using tile = outer_product_tile<R, Vs, V, K, ARowStride, AKStride, Ldb, Plan::unrolled>;

@@ -59,6 +59,37 @@ struct conv2d_output {
   }
 };
 
+// outer_product_gemm's tiles with the rows outside and the columns inside:
+// each band of tile rows of the product goes along the whole of B before
+// the next, so that the product's rows are written (streamed out) a band at
+// a time, not all at once; B is then read once per band, so it should lie
+// in L1.
+template <class Gemm, class T, class Output>
+[[gnu::always_inline]] inline void outer_product_gemm_by_bands(const T* a, const T* b, const Output& out) noexcept {
+  using batch = typename Gemm::batch;
+  constexpr std::size_t rows = Gemm::tile_rows, vectors = Gemm::tile_vectors, panel = vectors * Gemm::w;
+  static_assert(Gemm::rest_rows == 0 && Gemm::vector_columns == Gemm::columns, "whole tiles of rows, whole batches");
+  for (std::size_t i0 = 0; i0 < Gemm::rows; i0 += rows) {
+    const T* a_band = a + i0 * Gemm::a_row_stride;
+    for (std::size_t j0 = 0; j0 < Gemm::panel_columns; j0 += panel)
+      Gemm::template tile<rows, vectors, batch>::run(a_band, b + j0, out, i0, j0);
+    if constexpr (Gemm::rest_vectors > 0)
+      Gemm::template tile<rows, Gemm::rest_vectors, batch>::run(a_band, b + Gemm::panel_columns, out, i0,
+                                                                Gemm::panel_columns);
+  }
+}
+
+// A shallow group's forward product (its column matrix in L1: a first
+// layer's 9 x 784) goes band by band (outer_product_gemm_by_bands): the
+// Og output rows, a plane apart, are then written a tile's rows at a time,
+// not Og streams at once. (conv1 1->32 at batch 64, AVX-512: 68-76% of the
+// FMA peak panel by panel, 74-83% band by band; quick runs under load.)
+template <conv2d_shape S, class T, class Arch>
+inline constexpr bool forward_by_bands =
+    S.group_depth() * padded_plane<S, T, Arch> * sizeof(T) <= 32 * 1024 &&
+    S.group_out_channels() % gemm_plan<T, Arch, S.group_out_channels(), S.group_depth(), padded_plane<S, T, Arch>,
+                                       op::none, op::none>::tile_rows == 0;
+
 template <conv2d_shape S, class Arch, class T, class Epilogue>
 inline void conv2d_im2col(const T* input, const T* weight, T* output, T* col, Epilogue& epilogue) noexcept {
   constexpr std::size_t Og = S.group_out_channels(), depth = S.group_depth(), Ld = padded_plane<S, T, Arch>;
@@ -68,20 +99,62 @@ inline void conv2d_im2col(const T* input, const T* weight, T* output, T* col, Ep
       im2col<S, Ld, Arch>(input + (n * S.in_channels + g * S.group_in_channels()) * S.height * S.width, col);
       const std::size_t row0 = n * S.out_channels + g * Og;
       const conv2d_output<T, Epilogue, S.output_plane()> out{output + row0 * S.output_plane(), row0, epilogue};
-      outer_product_gemm<plan, Og, depth, Ld, Ld, depth, 1>::run(weight + g * Og * depth, col, out);
+      using gemm = outer_product_gemm<plan, Og, depth, Ld, Ld, depth, 1>;
+      if constexpr (forward_by_bands<S, T, Arch>)
+        outer_product_gemm_by_bands<gemm>(weight + g * Og * depth, col, out);
+      else
+        gemm::run(weight + g * Og * depth, col, out);
     }
 }
+
+// The input gradient's GEMM, dcol (depth x Ld) = W_g^T dY_g (in blocks of
+// K = Block rows of dY_g): the GEMM's plan, except that a shallow group
+// whose depth the tile of two batches would split in two (a first layer's
+// 9 taps with AVX2: 5 + 4 rows) takes one tile of all its rows, one batch
+// wide, so that each batch of dY_g is loaded once. (conv1 1->32 at batch
+// 64, AVX2: 60% of the FMA peak as 5 + 4 rows, 72% as 9 x 1; quick runs
+// under load.) Only with 16 registers: with 32 the two-batch tile holds 14
+// rows, and a deeper group one batch wide would load a broadcast per FMA.
+template <conv2d_shape S, class T, class Arch, std::size_t Block>
+struct input_gradient_plan
+    : gemm_plan<T, Arch, S.group_depth(), Block, padded_plane<S, T, Arch>, op::transpose, op::none> {
+  using base = gemm_plan<T, Arch, S.group_depth(), Block, padded_plane<S, T, Arch>, op::transpose, op::none>;
+  static constexpr bool one_batch_wide =
+      base::registers == 16 && base::tile_rows != S.group_depth() && S.group_depth() + 2 <= base::registers;
+  static constexpr std::size_t tile_rows = one_batch_wide ? S.group_depth() : base::tile_rows;
+  static constexpr std::size_t tile_vectors = one_batch_wide ? 1 : base::tile_vectors;
+};
+
+// Rows of dY_g per block of the input gradient's GEMM. When the group's
+// whole depth is one tile two batches wide (a first layer's 9 taps with
+// AVX-512), each panel of dY_g is read once, all Og rows at once: Og
+// streams from memory. In blocks of 8 rows, accumulated into dcol (which
+// stays in L1), it streams 8 at a time. (conv1 1->32 at batch 64, AVX-512:
+// 44-56% of the FMA peak in one block, 58-66% in blocks of 8, 56-65% of 16;
+// with AVX2's tile one batch wide, 72% in one block, 64% in blocks of 8;
+// quick runs under load.)
+template <conv2d_shape S, class T, class Arch>
+inline constexpr std::size_t input_gradient_block = [] {
+  constexpr std::size_t Og = S.group_out_channels();
+  using plan = input_gradient_plan<S, T, Arch, Og>;
+  return plan::tile_rows == S.group_depth() && plan::tile_vectors > 1 && Og > 8 && Og % 8 == 0 ? std::size_t{8}
+                                                                                                 : Og;
+}();
 
 template <conv2d_shape S, class Arch, class T>
 inline void conv2d_input_gradient_im2col(const T* output_gradient, const T* weight, T* input_gradient,
                                          T* scratch) noexcept {
   constexpr std::size_t Og = S.group_out_channels(), depth = S.group_depth(), Ld = padded_plane<S, T, Arch>;
   constexpr std::size_t plane = S.output_plane(), image = S.in_channels * S.height * S.width;
-  using plan = gemm_plan<T, Arch, depth, Og, Ld, op::transpose, op::none>;
+  constexpr std::size_t block = input_gradient_block<S, T, Arch>;
+  using plan = input_gradient_plan<S, T, Arch, block>;
+  using gemm = outer_product_gemm<plan, depth, block, Ld, Ld, 1, depth>;
   T* dcol = scratch;             // depth x Ld
   T* dy = scratch + depth * Ld;  // Og x Ld: dY_g with its rows padded (unless they are whole batches)
   epilogue::store store;
+  epilogue::accumulate accumulate;
   const gemm_output<T, epilogue::store, false> into_dcol{dcol, Ld, store};
+  const gemm_output<T, epilogue::accumulate, false> onto_dcol{dcol, Ld, accumulate};
   for (std::size_t n = 0; n < S.batch; ++n) {
     T* dx = input_gradient + n * image;
     fill_zero(dx, image);
@@ -93,8 +166,10 @@ inline void conv2d_input_gradient_im2col(const T* output_gradient, const T* weig
           fill_zero(dy + o * Ld + plane, Ld - plane);
         }
       // dcol(k, j) = sum over o of W_g(o, k) dY_g(o, j): W_g read transposed where it lies.
-      outer_product_gemm<plan, depth, Og, Ld, Ld, 1, depth>::run(weight + g * Og * depth, Ld == plane ? dy_g : dy,
-                                                                  into_dcol);
+      const T* w_g = weight + g * Og * depth;
+      const T* dy_rows = Ld == plane ? dy_g : dy;
+      gemm::run(w_g, dy_rows, into_dcol);
+      for (std::size_t o = block; o < Og; o += block) gemm::run(w_g + o * depth, dy_rows + o * Ld, onto_dcol);
       col2im_add<S, Ld, Arch>(dcol, dx + g * S.group_in_channels() * S.height * S.width);
     }
   }
@@ -116,6 +191,34 @@ inline void transpose_output_gradient(const T* dy, T* dyt) noexcept {
   for (std::size_t j = 0; j < Ld; ++j)
     for (std::size_t o = j < whole_j ? whole_o : 0; o < Ogp; ++o)
       dyt[j * Ogp + o] = o < Og && j < Plane ? dy[o * Plane + j] : T(0);
+}
+
+// The shallow weight gradient's dot products, dW_g (Og x depth) += dY_g
+// (Og x Ld) col^T: one tile spans all depth columns of dW_g, so that dY_g is
+// read once (the GEMM's own tile splits conv1's 9 columns 6 + 3 with AVX-512,
+// 4 + 4 + 1 with AVX2, and reads dY_g two or three times), with as many rows
+// as the registers hold besides (Rows x depth accumulators, Rows batches of
+// dY_g, one of col): 3 x 9 with 32 registers, 1 x 9 with 16. (conv1 1->32
+// at batch 64, 9 taps split against all at once: AVX-512 65-68% of the FMA
+// peak against 69-74%, AVX2 57% against 70%; quick runs under load.)
+template <class Plan, std::size_t Depth>
+struct weight_gradient_dot_plan : Plan {
+  static constexpr bool whole_depth = Depth + 2 <= Plan::registers;
+  static constexpr std::size_t dot_cols = whole_depth ? Depth : Plan::dot_cols;
+  static constexpr std::size_t dot_rows = whole_depth ? (Plan::registers - 1) / (Depth + 1) : Plan::dot_rows;
+};
+
+template <conv2d_shape S, class T, class Arch>
+[[gnu::always_inline]] inline void weight_gradient_by_dot_products(const T* dy, const T* col, T* dw) noexcept {
+  constexpr std::size_t Og = S.group_out_channels(), depth = S.group_depth(), Ld = padded_plane<S, T, Arch>;
+  using plan = gemm_plan<T, Arch, Og, Ld, depth, op::none, op::transpose>;
+  epilogue::accumulate accumulate;
+  if constexpr (plan::dot_products) {
+    const gemm_output<T, epilogue::accumulate, false> onto_dw{dw, depth, accumulate};
+    dot_product_gemm<weight_gradient_dot_plan<plan, depth>, Og, Ld, depth>::run(dy, col, onto_dw);
+  } else {
+    gemm<Og, Ld, depth, op::none, op::transpose, Arch>(dy, col, dw, accumulate);
+  }
 }
 
 // The weight gradient of a shallow group (Cg KH KW under four batches, as a
@@ -178,8 +281,7 @@ inline void conv2d_weight_gradient_im2col(const T* input, const T* output_gradie
             copy_row<Arch>(dy_g + o * plane, dy + o * Ld, plane);
             fill_zero(dy + o * Ld + plane, Ld - plane);
           }
-        gemm<Og, Ld, depth, op::none, op::transpose, Arch>(Ld == plane ? dy_g : dy, col, weight_gradient + g * Og * depth,
-                                                           epilogue::accumulate{});
+        weight_gradient_by_dot_products<S, T, Arch>(Ld == plane ? dy_g : dy, col, weight_gradient + g * Og * depth);
       }
   }
 }
