@@ -52,15 +52,18 @@
 #include <tapeless/simd/detail/xsimd.hpp>
 
 // The attributes of a step run as one function (see step_in_one_function).
-// noclone keeps g++'s IPA-SRA from cloning it (a clone is not flattened);
-// clang has no such attribute (and warns on it) nor that clone.
+// Not noclone: g++'s IPA-SRA clones the step into a local function
+// (name.isra.0), already flattened, and a call to a local function binds
+// locally, so the caller keeps its own values in the registers the step does
+// not touch (-fipa-ra) instead of saving them around every call, as it does
+// for a hand-written function of its own translation unit. Dense 16x16 at
+// batch 1: 5.95 -> 5.65 ns per call (bench/results/batch1.md);
+// bench/checks/batch1_calls.py checks that the clone calls nothing.
 // Not flattened under a sanitizer (see sanitized_build.hpp).
 #if defined(TAPELESS_SANITIZED_BUILD)
 #define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline]]
-#elif defined(__clang__)
-#define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline, gnu::flatten]]
 #else
-#define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline, gnu::noclone, gnu::flatten]]
+#define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline, gnu::flatten]]
 #endif
 
 namespace tapeless {
