@@ -386,7 +386,18 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
   template <class Schedule, bool Packed, class Update, class Store, class... Bindings>
   [[gnu::always_inline]] bool run_checked(bool training, Update& update, Store& params,
                                           const Bindings&... bindings) noexcept {
-    const auto c = context(training, update, params, bindings...);
+    // One context, with the packed copies' address beside it when Packed
+    // (a second context copied from the first stayed on the stack in a
+    // large translation unit: W1 inference in bench/peers/tapeless_mlp).
+    using base_context = decltype(context(training, update, params, bindings...));
+    const auto full = [&]() __attribute__((always_inline)) {
+      if constexpr (Packed)
+        return detail::packed_weights_context<base_context>{context(training, update, params, bindings...),
+                                                            buffers_.get().packed.copies.bytes};
+      else
+        return context(training, update, params, bindings...);
+    }();
+    const base_context& c = full;
     // last_error_ written only when there is something to say or to clear:
     // at batch 1 the stores of a whole run_error per call were measurable.
     if (const run_error error = validate<Schedule>(c); error.what != run_error::kind::none) [[unlikely]] {
@@ -415,7 +426,7 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
       } else {
         packing::refresh(std::as_const(params), packed);  // a store without versions: every call
       }
-      Schedule::run(detail::packed_weights_context<decltype(c)>{c, packed});
+      Schedule::run(full);
     } else {
       Schedule::run(c);
     }
