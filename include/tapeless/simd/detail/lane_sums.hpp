@@ -14,8 +14,9 @@
 // fold each batch's four lanes of a 128-bit lane (pairing batches 0 with 2
 // and 1 with 3, so the sums come out in order), then 128-bit shuffles fold
 // the 128-bit lanes. Cross-lane permutes are the expensive ones on Zen 5:
-// the W1 training step at batch 1 (four of these trees of 16) took 15 ns
-// per extra tree with vpermt2ps at every level (bench/results/batch1.md).
+// one more vpermt2ps tree of 16 batches cost the W1 training step at batch
+// 1 15 ns; dense 16x16 read as [out, in] went 6.5 -> 5.5 ns with this tree
+// (bench/results/batch1.md).
 
 #include <tapeless/simd/detail/lane_permutes.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
@@ -74,9 +75,7 @@ template <std::size_t H, class Batch>
 
 TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
 
-// Four batches to one (float, per 128-bit lane): lane j of 128-bit lane q
-// is the sum of lanes 4q .. 4q + 3 of z[j]. Unpacking z0 with z2 and z1 with
-// z3 first leaves the four sums in batch order.
+// Float batches of 16 lanes (AVX-512) or 8 (AVX, AVX2) take the tree below.
 template <class Batch>
 inline constexpr bool has_in_lane_float_tree =
 #if XSIMD_WITH_AVX512F || XSIMD_WITH_AVX
@@ -104,6 +103,9 @@ template <class Batch>
     return Batch(_mm256_unpacklo_ps(a, b)) + Batch(_mm256_unpackhi_ps(a, b));
 }
 
+// Four batches to one: lane j of 128-bit lane q is the sum of lanes
+// 4q .. 4q + 3 of z[j]. Unpacking z0 with z2 and z1 with z3 first leaves the
+// four sums in batch order.
 template <class Batch>
 [[gnu::always_inline]] inline Batch quarter_sums(const Batch* z) noexcept {
   return unpack_fold(unpack_fold(z[0], z[2]), unpack_fold(z[1], z[3]));
