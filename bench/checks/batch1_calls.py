@@ -10,7 +10,8 @@ the object with objdump and, for each checked entry point (batch1_w1_inference,
 batch1_dense16, batch1_dense64), counts the `call` instructions in the entry
 point and in every tapeless function it calls (the program's step: one
 function of its own: tapeless::program<...>::run; a forward program has two,
-with packed weights and without: program::pack_weights). The entry point may
+with packed weights and without: program::pack_weights; a trainer's step is one
+more, which calls the program's). The entry point may
 call each step once; any other call (tail calls included), or any call inside the
 step, is a failure: a kernel or a SIMD helper left out of
 line; the W1 training step too (its bias updates are inlined since issue 13's
@@ -47,7 +48,8 @@ def functions(disassembly):
 
 def call_targets(lines):
     """The functions called, tail calls (a jmp to another symbol) included: in an
-    object file a call's relocation names its target."""
+    object file a call's relocation names its target; a call to a local function
+    (g++'s clone of a step, name.isra.0) has none, objdump names it <name>."""
     targets = []
     for i, line in enumerate(lines):
         m = re.search(r"\s(call|jmp)[q]?\s", line)
@@ -55,16 +57,24 @@ def call_targets(lines):
             continue
         reloc = lines[i + 1] if i + 1 < len(lines) and "R_X86_64" in lines[i + 1] else ""
         r = re.search(r"R_X86_64_\w+\s+(\S+?)(?:[-+]0x[0-9a-f]+)?$", reloc.strip())
+        local = re.search(r"\s(?:call|jmp)q?\s+[0-9a-f]+ <([^+>]+)>$", line)
         if r:
             targets.append(r.group(1))
+        elif local and m.group(1) == "call":
+            targets.append(local.group(1))
         elif m.group(1) == "call":  # an indirect call
             targets.append(line.split("call", 1)[1].strip())
     return targets
 
 
 def is_step(name):
-    """A compiled program's step: tapeless::program<...>::run<...>."""
-    return name.startswith("_ZN8tapeless7programI") and "3runI" in name
+    """A compiled program's step: tapeless::program<...>::run<...>, or g++'s local
+    clone of it (name.isra.0, name.constprop.0: its calls then bind locally); or
+    a small model's trainer step, tapeless::optim::trainer<...>::step<...> (a
+    function of its own, flattened, that calls the program's step)."""
+    program_step = name.startswith("_ZN8tapeless7programI") and "3runI" in name
+    trainer_step = name.startswith("_ZN8tapeless5optim7trainerI") and "4stepI" in name
+    return program_step or trainer_step
 
 
 def demangle(names):
@@ -103,7 +113,14 @@ def check(arch, compiler, include):
             if is_step(t) and t in funcs and t not in steps:
                 steps.add(t)
                 step_size += len(funcs[t])
-                step_calls += call_targets(funcs[t])
+                # A trainer's step may call its program's step, once.
+                for u in call_targets(funcs[t]):
+                    if is_step(u) and u in funcs and u not in steps:
+                        steps.add(u)
+                        step_size += len(funcs[u])
+                        step_calls += call_targets(funcs[u])
+                    else:
+                        step_calls.append(u)
             else:
                 outside.append(t)
         bad = outside + step_calls

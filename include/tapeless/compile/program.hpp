@@ -52,15 +52,18 @@
 #include <tapeless/simd/detail/xsimd.hpp>
 
 // The attributes of a step run as one function (see step_in_one_function).
-// noclone keeps g++'s IPA-SRA from cloning it (a clone is not flattened);
-// clang has no such attribute (and warns on it) nor that clone.
+// Not noclone: g++'s IPA-SRA clones the step into a local function
+// (name.isra.0), already flattened, and a call to a local function binds
+// locally, so the caller keeps its own values in the registers the step does
+// not touch (-fipa-ra) instead of saving them around every call, as it does
+// for a hand-written function of its own translation unit. Dense 16x16 at
+// batch 1: 5.95 -> 5.65 ns per call (bench/results/batch1.md);
+// bench/checks/batch1_calls.py checks that the clone calls nothing.
 // Not flattened under a sanitizer (see sanitized_build.hpp).
 #if defined(TAPELESS_SANITIZED_BUILD)
 #define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline]]
-#elif defined(__clang__)
-#define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline, gnu::flatten]]
 #else
-#define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline, gnu::noclone, gnu::flatten]]
+#define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline, gnu::flatten]]
 #endif
 
 namespace tapeless {
@@ -383,7 +386,18 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
   template <class Schedule, bool Packed, class Update, class Store, class... Bindings>
   [[gnu::always_inline]] bool run_checked(bool training, Update& update, Store& params,
                                           const Bindings&... bindings) noexcept {
-    const auto c = context(training, update, params, bindings...);
+    // One context, with the packed copies' address beside it when Packed
+    // (a second context copied from the first stayed on the stack in a
+    // large translation unit: W1 inference in bench/peers/tapeless_mlp).
+    using base_context = decltype(context(training, update, params, bindings...));
+    const auto full = [&]() __attribute__((always_inline)) {
+      if constexpr (Packed)
+        return detail::packed_weights_context<base_context>{context(training, update, params, bindings...),
+                                                            buffers_.get().packed.copies.bytes};
+      else
+        return context(training, update, params, bindings...);
+    }();
+    const base_context& c = full;
     // last_error_ written only when there is something to say or to clear:
     // at batch 1 the stores of a whole run_error per call were measurable.
     if (const run_error error = validate<Schedule>(c); error.what != run_error::kind::none) [[unlikely]] {
@@ -412,7 +426,7 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
       } else {
         packing::refresh(std::as_const(params), packed);  // a store without versions: every call
       }
-      Schedule::run(detail::packed_weights_context<decltype(c)>{c, packed});
+      Schedule::run(full);
     } else {
       Schedule::run(c);
     }

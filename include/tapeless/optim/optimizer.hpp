@@ -118,8 +118,11 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
     for (std::size_t i = 0; i < entry_count; ++i)
       if (trainable[i] && !entries_[i].frozen) ++entries_[i].steps;
   }
+  // Always inlined: a small model's trainer step is flattened, but in a
+  // translation unit with several trainers of one store g++ 12 left these
+  // calls out of line (bench/peers/tapeless_mlp: three per W1 step).
   template <std::size_t I, class S>
-  void update_entry(parameter_store<S, Entries...>& params) noexcept {
+  [[gnu::always_inline]] void update_entry(parameter_store<S, Entries...>& params) noexcept {
     if constexpr (type_at_t<I>::trainable)
       if (!entries_[I].frozen)
         update_one<I>(params.template value_at<I>(), params.template grad_at<I>(), entry_constants(I));

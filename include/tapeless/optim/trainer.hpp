@@ -110,10 +110,12 @@ class trainer {
   // A small model's step (W1 at batch 1): the updates left after the
   // backward pass (biases) are inlined with their sizes known, not called
   // (three calls of sgd::update per W1 step, about 10% of it). The program's
-  // own step stays one call (program.hpp).
+  // own step stays one call (program.hpp). noinline: a flattened function
+  // inlined into its caller is not flattened there (g++ 12), and in a
+  // caller's loop the bias updates were three calls of simd::map again.
   template <class Store, class... Bindings>
     requires(detail::small_store<Store>)
-  [[gnu::flatten]] value_type step(Store& params, const Bindings&... bindings) noexcept {
+  [[gnu::noinline, gnu::flatten]] value_type step(Store& params, const Bindings&... bindings) noexcept {
     return step_here(params, bindings...);
   }
 

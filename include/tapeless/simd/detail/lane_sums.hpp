@@ -8,6 +8,15 @@
 // instruction set; AVX-512 folds with a two-source permute (one instruction
 // fewer per fold). (xsimd 8.1's own haddp returns its AVX-512 float
 // sums in a permuted order, so it is not used.)
+//
+// float with AVX-512 or AVX2 (16 or 8 lanes) takes another tree of as many
+// instructions, most of them within 128-bit lanes: two levels of unpacks
+// fold each batch's four lanes of a 128-bit lane (pairing batches 0 with 2
+// and 1 with 3, so the sums come out in order), then 128-bit shuffles fold
+// the 128-bit lanes. Cross-lane permutes are the expensive ones on Zen 5:
+// one more vpermt2ps tree of 16 batches cost the W1 training step at batch
+// 1 15 ns; dense 16x16 read as [out, in] went 6.5 -> 5.5 ns with this tree
+// (bench/results/batch1.md).
 
 #include <tapeless/simd/detail/lane_permutes.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
@@ -66,6 +75,65 @@ template <std::size_t H, class Batch>
 
 TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
 
+// Float batches of 16 lanes (AVX-512) or 8 (AVX, AVX2) take the tree below.
+template <class Batch>
+inline constexpr bool has_in_lane_float_tree =
+#if XSIMD_WITH_AVX512F || XSIMD_WITH_AVX
+    std::is_same_v<typename Batch::value_type, float> &&
+    (
+#if XSIMD_WITH_AVX512F
+        std::is_base_of_v<xsimd::avx512f, typename Batch::arch_type> ||
+#endif
+        (std::is_base_of_v<xsimd::avx, typename Batch::arch_type> && Batch::size == 8));
+#else
+    false;
+#endif
+
+#if XSIMD_WITH_AVX512F || XSIMD_WITH_AVX
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
+// [a0 + a2, b0 + b2, a1 + a3, b1 + b3] in every 128-bit lane. (Functions,
+// not lambdas: g++ gives up inlining lambdas in large unrolled bodies.)
+template <class Batch>
+[[gnu::always_inline]] inline Batch unpack_fold(const Batch& a, const Batch& b) noexcept {
+#if XSIMD_WITH_AVX512F
+  if constexpr (Batch::size == 16)
+    return Batch(_mm512_unpacklo_ps(a, b)) + Batch(_mm512_unpackhi_ps(a, b));
+  else
+#endif
+    return Batch(_mm256_unpacklo_ps(a, b)) + Batch(_mm256_unpackhi_ps(a, b));
+}
+
+// Four batches to one: lane j of 128-bit lane q is the sum of lanes
+// 4q .. 4q + 3 of z[j]. Unpacking z0 with z2 and z1 with z3 first leaves the
+// four sums in batch order.
+template <class Batch>
+[[gnu::always_inline]] inline Batch quarter_sums(const Batch* z) noexcept {
+  return unpack_fold(unpack_fold(z[0], z[2]), unpack_fold(z[1], z[3]));
+}
+
+#if XSIMD_WITH_AVX512F
+// [a.q0 + a.q1, a.q2 + a.q3, b.q0 + b.q1, b.q2 + b.q3] over 128-bit lanes q.
+template <class Batch>
+[[gnu::always_inline]] inline Batch quarter_fold(const Batch& a, const Batch& b) noexcept {
+  return Batch(_mm512_shuffle_f32x4(a, b, 0x88)) + Batch(_mm512_shuffle_f32x4(a, b, 0xDD));
+}
+#endif
+
+template <class Batch>
+[[gnu::always_inline]] inline Batch in_lane_float_tree(const Batch* z) noexcept {
+  if constexpr (Batch::size == 16) {
+#if XSIMD_WITH_AVX512F
+    return quarter_fold(quarter_fold(quarter_sums(z), quarter_sums(z + 4)),
+                        quarter_fold(quarter_sums(z + 8), quarter_sums(z + 12)));
+#endif
+  } else {
+    const Batch lo = quarter_sums(z), hi = quarter_sums(z + 4);
+    return Batch(_mm256_permute2f128_ps(lo, hi, 0x20)) + Batch(_mm256_permute2f128_ps(lo, hi, 0x31));
+  }
+}
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
+#endif
+
 template <std::size_t H, class Batch, std::size_t... P>
 [[gnu::always_inline]] inline void fold_level(Batch* z, std::index_sequence<P...>) noexcept {
   ((z[P] = fold_pair<H>(z[2 * P], z[2 * P + 1])), ...);
@@ -86,6 +154,10 @@ template <class Batch>
   constexpr std::size_t levels = std::bit_width(w) - 1;
   if constexpr (levels == 0)
     return z[0];
+#if XSIMD_WITH_AVX512F || XSIMD_WITH_AVX
+  else if constexpr (has_in_lane_float_tree<Batch>)
+    return in_lane_float_tree(z);
+#endif
   else
     return lane_sums(z, std::make_index_sequence<levels>{});
 }
