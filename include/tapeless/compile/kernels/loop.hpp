@@ -120,23 +120,33 @@ struct fused_values {
       return shape_of<N>::size == S::size || shape_of<N>::size == 1;
   }
 
-  // The value of N at (row, col) of the loop, as V (a batch or a scalar).
+  // The value of the node at index J at (row, col) of the loop, as V (a
+  // batch or a scalar); called as value<N, V>(c, row, col[, product]).
+  template <std::size_t J, class V>
+  struct value_at {
+    using N = typename Sched::template node_at<J>;
+    [[gnu::always_inline]] V operator()(const Ctx& c, std::size_t row, std::size_t col,
+                                        const V& product = V{}) const noexcept {
+      if constexpr (is_product<N>)
+        return product;
+      else if constexpr (family_of<N>::in_register)
+        return V(family_of<N>::template constant_value<N, T>(c));
+      else if constexpr (in_loop<N>)
+        return family_of<N>::template loop_value<fused_values, J, V>(c, row, col, product);
+      else
+        return load<J, V>(c, row, col);
+    }
+  };
+  // An object, not a function template over N: its functions are then named
+  // by N's index, not by N's whole expression (compile/schedule_key.hpp says
+  // what long symbol names cost).
   template <class N, class V>
-  [[gnu::always_inline]] static V value(const Ctx& c, std::size_t row, std::size_t col,
-                                        const V& product = V{}) noexcept {
-    if constexpr (is_product<N>)
-      return product;
-    else if constexpr (family_of<N>::in_register)
-      return V(family_of<N>::template constant_value<N, T>(c));
-    else if constexpr (in_loop<N>)
-      return family_of<N>::template loop_value<fused_values, N, V>(c, row, col, product);
-    else
-      return load<N, V>(c, row, col);
-  }
+  static constexpr value_at<Sched::template index<N>, V> value{};
 
-  // N read from its buffer, broadcast to S.
-  template <class N, class V>
+  // The node at index J read from its buffer, broadcast to S.
+  template <std::size_t J, class V>
   [[gnu::always_inline]] static V load(const Ctx& c, std::size_t row, std::size_t col) noexcept {
+    using N = typename Sched::template node_at<J>;
     const auto* base = Sched::template pointer<N>(c);
     static_assert(std::is_floating_point_v<std::remove_cvref_t<decltype(*base)>>,
                   "tapeless::compile: an integer input (class labels) can only be read by "
@@ -216,21 +226,28 @@ struct plane_values {
       return !std::is_void_v<typename merged_operand_shape<shape_of<N>, S>::type>;
   }
 
+  // As in fused_values: value<N, V>(c, row, col[, product]).
+  template <std::size_t J, class V>
+  struct value_at {
+    using N = typename Sched::template node_at<J>;
+    [[gnu::always_inline]] V operator()(const Ctx& c, std::size_t row, std::size_t col,
+                                        const V& product = V{}) const noexcept {
+      if constexpr (is_product<N>)
+        return product;
+      else if constexpr (family_of<N>::in_register)
+        return V(family_of<N>::template constant_value<N, T>(c));
+      else if constexpr (in_loop<N>)
+        return family_of<N>::template loop_value<plane_values, J, V>(c, row, col, product);
+      else
+        return load<J, V>(c, row, col);
+    }
+  };
   template <class N, class V>
-  [[gnu::always_inline]] static V value(const Ctx& c, std::size_t row, std::size_t col,
-                                        const V& product = V{}) noexcept {
-    if constexpr (is_product<N>)
-      return product;
-    else if constexpr (family_of<N>::in_register)
-      return V(family_of<N>::template constant_value<N, T>(c));
-    else if constexpr (in_loop<N>)
-      return family_of<N>::template loop_value<plane_values, N, V>(c, row, col, product);
-    else
-      return load<N, V>(c, row, col);
-  }
+  static constexpr value_at<Sched::template index<N>, V> value{};
 
-  template <class N, class V>
+  template <std::size_t J, class V>
   [[gnu::always_inline]] static V load(const Ctx& c, std::size_t row, std::size_t col) noexcept {
+    using N = typename Sched::template node_at<J>;
     const auto* base = Sched::template pointer<N>(c);
     static_assert(std::is_floating_point_v<std::remove_cvref_t<decltype(*base)>>,
                   "tapeless::compile: an integer input (class labels) can only be read by "

@@ -139,14 +139,25 @@ struct matmul_family : kernel_family_defaults {
   template <class Sched, int I, class Root, class Mm, class Ctx>
   [[gnu::always_inline]] static void run_with_epilogue_here(const Ctx& c) noexcept {
     using T = typename Sched::value_type;
-    using F = fused_values<Sched, Ctx, I, shape_of<Root>, false>;
-    auto epilogue = [&c](const auto& product, const auto& at) {
-      using V = std::remove_cvref_t<decltype(product)>;
-      return F::template value<Root, V>(c, at.row, at.col, product);
-    };
     T* out = Sched::template destination<Root>(c);
-    gemm<Sched, Mm>(c, out, epilogue);
+    gemm<Sched, Mm>(c, out, loop_epilogue<Sched, I, Ctx>{c});
   }
+
+ private:
+  // The loop of the root at node index I, as a GEMM's epilogue. A class
+  // named by the schedule and the index, not a lambda: every function of the
+  // GEMM is a template over its epilogue, and a lambda's name would spell
+  // out the root's and the product's whole expressions in each of their
+  // symbol names (compile/schedule_key.hpp says what that costs).
+  template <class Sched, int I, class Ctx>
+  struct loop_epilogue {
+    const Ctx& c;
+    template <class V, class At>
+    [[gnu::always_inline]] V operator()(const V& product, const At& at) const noexcept {
+      using Root = typename Sched::template node_at<static_cast<std::size_t>(I)>;
+      return fused_values<Sched, Ctx, I, shape_of<Root>, false>::template value<Root, V>(c, at.row, at.col, product);
+    }
+  };
 };
 
 template <std::size_t M, std::size_t K, std::size_t N>

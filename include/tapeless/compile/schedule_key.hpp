@@ -1,0 +1,119 @@
+#pragma once
+// A schedule's name in symbols: a 64-bit key, not its node list.
+//
+// Every kernel function is a template over its schedule, and g++ mangles each
+// function's name in full, including every template argument: a schedule
+// named by its node list spells out the whole graph in the name of each of
+// its kernels' functions and helper lambdas, and g++'s mangler compares each
+// part of a name with every earlier part (quadratic in the graph). For a
+// transformer block's training program that was 40% of the compilation, and
+// it grew with the square of the block count. keyed_schedule<Key> names the
+// same schedule in a few bytes: Key hashes the node list, parameters,
+// element type and instruction set, and the list is found again from the key
+// through a friend function that only the registration of that list defines.
+// Two lists with one key within a translation unit fail to compile (the
+// friend is then defined twice); never silently.
+
+#include <cstdint>
+
+#include <tapeless/core/type_list.hpp>
+#include <tapeless/expr/node.hpp>
+#include <tapeless/expr/scan.hpp>
+
+namespace tapeless::detail {
+
+constexpr std::uint64_t mixed_hash(std::uint64_t seed, std::uint64_t value) noexcept {
+  std::uint64_t z = seed ^ (value + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2));
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// A type without expressions inside (an operation, a leaf, an element type):
+// hashed by its name as the compiler spells it.
+template <class X>
+constexpr std::uint64_t type_name_hash() noexcept {
+  std::uint64_t h = 14695981039346656037ull;  // FNV-1a
+  for (const char* p = __PRETTY_FUNCTION__; *p != '\0'; ++p)
+    h = (h ^ static_cast<unsigned char>(*p)) * 1099511628211ull;
+  return h;
+}
+
+template <class N>
+struct node_hash {
+  static constexpr std::uint64_t value = type_name_hash<N>();
+};
+// An operation is hashed by name unless it holds expressions (a scan's
+// body): those are hashed node by node, since a name spells a graph as a
+// tree (exponential in its shared subexpressions).
+template <class Op>
+struct operation_hash {
+  static constexpr std::uint64_t value = type_name_hash<Op>();
+};
+template <class Op, class... Operands>
+struct node_hash<node<Op, Operands...>> {
+  static constexpr std::uint64_t value = [] {
+    std::uint64_t h = operation_hash<Op>::value;
+    ((h = mixed_hash(h, node_hash<Operands>::value)), ...);
+    return mixed_hash(h, sizeof...(Operands));
+  }();
+};
+template <class Body, class Carry, class Step, bool InitialCarry, bool KeepsState>
+struct operation_hash<scan_op<Body, Carry, Step, InitialCarry, KeepsState>> {
+  static constexpr std::uint64_t value =
+      mixed_hash(mixed_hash(mixed_hash(mixed_hash(type_name_hash<scan_op<void, void, void, InitialCarry, KeepsState>>(),
+                                                  node_hash<Body>::value),
+                                       node_hash<Carry>::value),
+                            node_hash<Step>::value),
+                 1);
+};
+template <class Forward>
+struct operation_hash<scan_gradient_op<Forward>> {
+  static constexpr std::uint64_t value = mixed_hash(type_name_hash<scan_gradient_op<void>>(), node_hash<Forward>::value);
+};
+
+template <class List>
+struct list_hash;
+template <class... Ts>
+struct list_hash<type_list<Ts...>> {
+  static constexpr std::uint64_t value = [] {
+    std::uint64_t h = sizeof...(Ts);
+    ((h = mixed_hash(h, node_hash<Ts>::value)), ...);
+    return h;
+  }();
+};
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-template-friend"
+#endif
+template <std::uint64_t Key>
+struct schedule_key {
+  // Declared for every key; defined by the registration of the schedule
+  // with that key (the function is not a template: one per key).
+  friend constexpr auto scheduled_lists(schedule_key);
+};
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+template <class Order, class Params, class T, class Arch>
+struct schedule_registration {
+  static constexpr std::uint64_t key =
+      mixed_hash(mixed_hash(mixed_hash(list_hash<Order>::value, list_hash<Params>::value), type_name_hash<T>()),
+                 type_name_hash<Arch>());
+  friend constexpr auto scheduled_lists(schedule_key<key>) { return type_list<Order, Params, T, Arch>{}; }
+};
+
+// The schedule (compile/schedule.hpp) of nodes Order (in topological order),
+// differentiating with respect to Params, computing in T on Arch.
+template <std::uint64_t Key>
+struct keyed_schedule;
+template <class Order, class Params, class T, class Arch>
+using schedule = keyed_schedule<schedule_registration<Order, Params, T, Arch>::key>;
+
+// The lists a key was registered with.
+template <std::uint64_t Key>
+using scheduled_lists_of = decltype(scheduled_lists(schedule_key<Key>{}));
+
+}  // namespace tapeless::detail
