@@ -77,7 +77,7 @@ struct schedule_of_lists {
 template <class Order, class Params, class T, class Arch>
 schedule_of_lists<Order, Params, T, Arch> lists_of(type_list<Order, Params, T, Arch>);
 
-template <std::uint64_t Key>
+template <class Key>
 struct keyed_schedule {
  private:
   using lists = decltype(lists_of(scheduled_lists_of<Key>{}));

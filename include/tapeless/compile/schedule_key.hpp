@@ -11,8 +11,23 @@
 // same schedule in a few bytes: Key hashes the node list, parameters,
 // element type and instruction set, and the list is found again from the key
 // through a friend function that only the registration of that list defines.
-// Two lists with one key within a translation unit fail to compile (the
-// friend is then defined twice); never silently.
+//
+// Soundness. A key is lossy: two different lists may share one (a 64-bit
+// collision, or types the compiler prints alike: those in an unnamed
+// namespace, or classes local to functions of one name, in two translation
+// units). So the key is carried by schedule_key<Key>, a class in an unnamed
+// namespace: every keyed_schedule<schedule_key<Key>>, and every kernel
+// function instantiated over it, has internal linkage, and two translation
+// units never share one (the linker cannot merge one unit's kernels into the
+// other's, as it would with a weak symbol). Within one translation unit two
+// lists with one key fail to compile: the friend is then defined twice. The
+// price: a program compiled in several translation units has its kernels
+// once per unit (as a static function would), and an inline function of
+// external linkage that names a schedule (program::run) refers to a
+// different entity in each unit, which the ODR forbids in letter; it is the
+// same code in every unit, since such a function's own template arguments
+// spell the whole graph, so whichever copy the linker keeps computes the
+// same thing.
 
 #include <cstdint>
 
@@ -83,10 +98,13 @@ struct list_hash<type_list<Ts...>> {
   }();
 };
 
+namespace {
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wnon-template-friend"
 #endif
+// The key of a schedule, as a type of this translation unit only.
 template <std::uint64_t Key>
 struct schedule_key {
   // Declared for every key; defined by the registration of the schedule
@@ -97,23 +115,35 @@ struct schedule_key {
 #pragma GCC diagnostic pop
 #endif
 
+// Tests set the mask to make keys collide (tests/static/fail/two_schedules_one_key.cpp).
+#ifndef TAPELESS_SCHEDULE_KEY_MASK
+#define TAPELESS_SCHEDULE_KEY_MASK 0xffffffffffffffffull
+#endif
+
 template <class Order, class Params, class T, class Arch>
 struct schedule_registration {
   static constexpr std::uint64_t key =
       mixed_hash(mixed_hash(mixed_hash(list_hash<Order>::value, list_hash<Params>::value), type_name_hash<T>()),
-                 type_name_hash<Arch>());
+                 type_name_hash<Arch>()) &
+      std::uint64_t{TAPELESS_SCHEDULE_KEY_MASK};
+  // A redefinition of this function is a key collision within this
+  // translation unit: two programs whose graphs differ only in types the
+  // compiler prints alike (local classes of one name in one function, say).
+  // Rename one of those types.
   friend constexpr auto scheduled_lists(schedule_key<key>) { return type_list<Order, Params, T, Arch>{}; }
 };
 
+}  // namespace
+
 // The schedule (compile/schedule.hpp) of nodes Order (in topological order),
 // differentiating with respect to Params, computing in T on Arch.
-template <std::uint64_t Key>
+template <class Key>
 struct keyed_schedule;
 template <class Order, class Params, class T, class Arch>
-using schedule = keyed_schedule<schedule_registration<Order, Params, T, Arch>::key>;
+using schedule = keyed_schedule<schedule_key<schedule_registration<Order, Params, T, Arch>::key>>;
 
 // The lists a key was registered with.
-template <std::uint64_t Key>
-using scheduled_lists_of = decltype(scheduled_lists(schedule_key<Key>{}));
+template <class Key>
+using scheduled_lists_of = decltype(scheduled_lists(Key{}));
 
 }  // namespace tapeless::detail
