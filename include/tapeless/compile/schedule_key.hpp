@@ -13,23 +13,23 @@
 // through a friend function that only the registration of that list defines.
 //
 // Soundness. A key is lossy: two different lists may share one (a 64-bit
-// collision, or types the compiler prints alike: those in an unnamed
-// namespace, or classes local to functions of one name, in two translation
-// units). So the key is carried by schedule_key<Key>, a class in an unnamed
-// namespace: every keyed_schedule<schedule_key<Key>>, and every kernel
-// function instantiated over it, has internal linkage, and two translation
-// units never share one (the linker cannot merge one unit's kernels into the
-// other's, as it would with a weak symbol). Within one translation unit two
-// lists with one key fail to compile: the friend is then defined twice. The
-// price: a program compiled in several translation units has its kernels
-// once per unit (as a static function would), and an inline function of
-// external linkage that names a schedule (program::run) refers to a
-// different entity in each unit, which the ODR forbids in letter; it is the
-// same code in every unit, since such a function's own template arguments
-// spell the whole graph, so whichever copy the linker keeps computes the
-// same thing.
+// collision, or types the compiler prints alike: two translation units'
+// types of one name in unnamed namespaces, or unnamed classes). So the key
+// is carried by schedule_key<Key>, a class in an unnamed namespace: every
+// keyed_schedule<schedule_key<Key>>, and every kernel function instantiated
+// over it, has internal linkage, and two translation units never share one
+// (the linker cannot merge one unit's kernels into the other's, as it would
+// with a weak symbol). Within one translation unit two lists with one key
+// fail to compile: the friend is then defined twice. The price: a program
+// compiled in several translation units has its kernels once per unit (as a
+// static function would), and an inline function of external linkage that
+// names a schedule (program::run) refers to a different entity in each unit,
+// which the ODR forbids in letter; it is the same code in every unit, since
+// such a function's own template arguments spell the whole graph, so
+// whichever copy the linker keeps computes the same thing.
 
 #include <cstdint>
+#include <type_traits>
 
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/expr/node.hpp>
@@ -128,12 +128,43 @@ struct schedule_registration {
       std::uint64_t{TAPELESS_SCHEDULE_KEY_MASK};
   // A redefinition of this function is a key collision within this
   // translation unit: two programs whose graphs differ only in types the
-  // compiler prints alike (local classes of one name in one function, say).
-  // Rename one of those types.
+  // compiler prints alike (two unnamed classes, which g++ prints as
+  // `<unnamed struct>`, say). Name those types.
   friend constexpr auto scheduled_lists(schedule_key<key>) { return type_list<Order, Params, T, Arch>{}; }
 };
 
+// The same for the context a program's kernels read (compile/context.hpp):
+// every kernel function is a template over its type too, which spells the
+// parameter store (every parameter's name, a template argument per
+// character), the update and the bindings.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-template-friend"
+#endif
+template <std::uint64_t Key>
+struct context_key {
+  friend constexpr auto keyed_type(context_key);
+};
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+template <class Context>
+struct context_registration {
+  static constexpr std::uint64_t key = type_name_hash<Context>();
+  // A redefinition here: two contexts the compiler prints alike in this
+  // translation unit (see the schedule's registration above).
+  friend constexpr auto keyed_type(context_key<key>) { return std::type_identity<Context>{}; }
+};
+
 }  // namespace
+
+// Context, named in symbols by its key: the context itself as its base (an
+// aggregate: keyed_context<Key>{context}).
+template <class Key>
+struct keyed_context : decltype(keyed_type(Key{}))::type {};
+template <class Context>
+using short_named_context = keyed_context<context_key<context_registration<Context>::key>>;
 
 // The schedule (compile/schedule.hpp) of nodes Order (in topological order),
 // differentiating with respect to Params, computing in T on Arch.
