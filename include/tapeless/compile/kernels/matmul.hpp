@@ -75,11 +75,24 @@ struct matmul_family : kernel_family_defaults {
       if constexpr (shares > 1) {
         if (c.threads != nullptr && c.threads->size() > 1) {
           shared_gemm<m, k, n, op_a, op_b, arch, shares>(*c.threads, a, b, out, epilogue...);
-          return;
+        } else {
+          // One share of one: the function the threads run, not simd::gemm
+          // beside it (the same instructions; a second copy of a large GEMM
+          // was a tenth of a CNN's compilation). Only the bounds of the loop
+          // over column blocks are read at run time.
+          simd::gemm_share<m, k, n, op_a, op_b, arch>(a, b, out, one_epilogue(epilogue...), 0, 1);
         }
+      } else {
+        simd::gemm<m, k, n, op_a, op_b, arch>(a, b, out, epilogue...);
       }
-      simd::gemm<m, k, n, op_a, op_b, arch>(a, b, out, epilogue...);
     }
+  }
+
+  // The epilogue given, or the plain store.
+  static constexpr simd::epilogue::store one_epilogue() noexcept { return {}; }
+  template <class Epilogue>
+  static constexpr const Epilogue& one_epilogue(const Epilogue& epilogue) noexcept {
+    return epilogue;
   }
 
   // The GEMM in shares over a pool's threads (each share a run of whole
