@@ -9,7 +9,9 @@ The examples as their build compiles them (but at -O2):
     python3 bench/compile/measure.py --flags "-O2 -march=native -DNDEBUG -pthread" examples/*.cpp
 
 --include compiles against another tree's headers (a worktree of the commit
-before a change), for a before/after comparison at the same load.
+before a change), for a before/after comparison at the same load; given
+several times, the trees take turns file by file and repetition by
+repetition (interleaved), one row per tree.
 
 Defaults to every .cpp in bench/compile/ and examples/fashion_mnist_mlp.cpp.
 Run it on a quiet machine: compile time is CPU time, and sharing the cores
@@ -27,9 +29,10 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--repetitions", type=int, default=3)
 parser.add_argument("--compiler", default=os.environ.get("CXX", "g++"))
 parser.add_argument("--flags", default="-O2")
-parser.add_argument("--include", default=str(root / "include"))
+parser.add_argument("--include", action="append")
 parser.add_argument("files", nargs="*")
 args = parser.parse_args()
+trees = args.include or [str(root / "include")]
 files = [pathlib.Path(f) for f in args.files] or sorted((root / "bench/compile").glob("*.cpp")) + [
     root / "examples/fashion_mnist_mlp.cpp"]
 
@@ -37,14 +40,19 @@ print(f"load average before: {os.getloadavg()[0]:.2f}")
 print(f"{'file':<32} {'wall s':>8} {'cpu s':>8} {'peak MiB':>9}   (median of {args.repetitions})")
 with tempfile.TemporaryDirectory() as out:
     for f in files:
-        walls, cpus, peaks = [], [], []
+        walls, cpus, peaks = ({tree: [] for tree in trees} for _ in range(3))
         for _ in range(args.repetitions):
-            cmd = ["/usr/bin/time", "-f", "%e %U %S %M", args.compiler, "-std=c++20", *args.flags.split(),
-                   f"-I{args.include}", "-c", str(f), "-o", str(pathlib.Path(out) / "a.o")]
-            r = subprocess.run(cmd, capture_output=True, text=True)
-            if r.returncode != 0:
-                raise SystemExit(f"{f}: compilation failed\n{r.stderr[-2000:]}")
-            wall, user, system, peak = r.stderr.strip().splitlines()[-1].split()
-            walls.append(float(wall)), cpus.append(float(user) + float(system)), peaks.append(int(peak) / 1024)
-        print(f"{f.name:<32} {statistics.median(walls):8.2f} {statistics.median(cpus):8.2f} {statistics.median(peaks):9.0f}")
+            for tree in trees:
+                cmd = ["/usr/bin/time", "-f", "%e %U %S %M", args.compiler, "-std=c++20", *args.flags.split(),
+                       f"-I{tree}", "-c", str(f), "-o", str(pathlib.Path(out) / "a.o")]
+                r = subprocess.run(cmd, capture_output=True, text=True)
+                if r.returncode != 0:
+                    raise SystemExit(f"{f}: compilation failed\n{r.stderr[-2000:]}")
+                wall, user, system, peak = r.stderr.strip().splitlines()[-1].split()
+                walls[tree].append(float(wall)), cpus[tree].append(float(user) + float(system))
+                peaks[tree].append(int(peak) / 1024)
+        for tree in trees:
+            label = f.name if len(trees) == 1 else f"{f.name} [{tree}]"
+            print(f"{label:<32} {statistics.median(walls[tree]):8.2f} {statistics.median(cpus[tree]):8.2f} "
+                  f"{statistics.median(peaks[tree]):9.0f}", flush=True)
 print(f"load average after: {os.getloadavg()[0]:.2f}")

@@ -338,10 +338,12 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
 
   template <class Update, class Store, class... Bindings>
   auto context(bool training, Update& update, Store& params, const Bindings&... bindings) noexcept {
-    return detail::run_context<value_type, Store, Update, Bindings...>{
+    // Named by a key in the kernels' symbols (compile/schedule_key.hpp); its
+    // base, the context, initialized in place.
+    return detail::short_named_context<detail::run_context<value_type, Store, Update, Bindings...>>{{
         params,           {bindings...}, buffers_.get().arena.bytes, buffers_.get().result.data(),
         constants.data(), random_seed,   steps_taken,                training,
-        &update,          threads_,      buffers_.get().step_output.data()};
+        &update,          threads_,      buffers_.get().step_output.data()}};
   }
 
   template <class Schedule, class Ctx>

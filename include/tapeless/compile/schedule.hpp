@@ -6,12 +6,14 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
 #include <tapeless/simd/detail/sanitized_build.hpp>
 #include <tapeless/compile/kernels.hpp>
 #include <tapeless/compile/plan.hpp>
 #include <tapeless/compile/run_error.hpp>
+#include <tapeless/compile/schedule_key.hpp>
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/expr/evaluate.hpp>
 
@@ -63,8 +65,29 @@ constexpr graph_facts<Order::size, edge_count<Order>> graph_of() {
   return g;
 }
 
+// schedule<Order, Params, T, Arch> (compile/schedule_key.hpp) names this
+// class by its key, which keeps the kernels' symbol names short.
 template <class Order, class Params, class T, class Arch>
-struct schedule {
+struct schedule_of_lists {
+  using order = Order;
+  using params = Params;
+  using value_type = T;
+  using arch = Arch;
+};
+template <class Order, class Params, class T, class Arch>
+schedule_of_lists<Order, Params, T, Arch> lists_of(type_list<Order, Params, T, Arch>);
+
+template <class Key>
+struct keyed_schedule {
+ private:
+  using lists = decltype(lists_of(scheduled_lists_of<Key>{}));
+  using Order = typename lists::order;
+  using Params = typename lists::params;
+  using T = typename lists::value_type;
+  using Arch = typename lists::arch;
+  using schedule = keyed_schedule;
+
+ public:
   using nodes = Order;
   using value_type = T;
   using arch = Arch;

@@ -22,9 +22,10 @@ struct causal_mask_family : elementwise_family {
   // A row of the loop is one query's keys.
   static constexpr bool flat_loop_ok = false;
 
-  template <class F, class N, class V, class Ctx>
+  template <class F, std::size_t J, class V, class Ctx>
   [[gnu::always_inline]] static V loop_value(const Ctx& c, std::size_t row, std::size_t col,
                                              const V& product) noexcept {
+    using N = typename F::sched::template node_at<J>;
     using Op = typename N::operation;
     using T = typename F::T;
     using A = typename front<typename operands_of<N>::type>::type;

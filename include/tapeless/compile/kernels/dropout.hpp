@@ -36,9 +36,10 @@ template <class Op, class V, class T>
 struct dropout_family : elementwise_family {
   static constexpr bool positional = true;
 
-  template <class F, class N, class V, class Ctx>
+  template <class F, std::size_t J, class V, class Ctx>
   [[gnu::always_inline]] static V loop_value(const Ctx& c, std::size_t row, std::size_t col,
                                              const V& product) noexcept {
+    using N = typename F::sched::template node_at<J>;
     using A = typename front<typename operands_of<N>::type>::type;
     const V a = F::template value<A, V>(c, row, col, product);
     if (!c.training) return a;

@@ -5,6 +5,9 @@
 // SIMD value is compile/detail/simd_apply.hpp's (the same `apply` on batches
 // unless the op branches).
 
+#include <cstddef>
+#include <utility>
+
 #include <tapeless/compile/detail/simd_apply.hpp>
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/compile/kernels/loop.hpp>
@@ -22,19 +25,25 @@ struct elementwise_family : kernel_family_defaults {
   static constexpr bool elementwise_loop = true;
   static constexpr bool hosts_fused_operands = true;
 
-  template <class F, class N, class V, class Ctx>
+  template <class F, std::size_t J, class V, class Ctx>
   [[gnu::always_inline]] static V loop_value(const Ctx& c, std::size_t row, std::size_t col,
                                              const V& product) noexcept {
+    using N = typename F::sched::template node_at<J>;
     using Op = typename N::operation;
-    return [&]<class... Os>(type_list<Os...>) {
-      return apply_op<Op, V>(operand_value<F, Op, Os, V>(c, row, col, product)...);
-    }(typename operands_of<N>::type{});
+    using operands = typename operands_of<N>::type;
+    // Operands by position, not by type: see family.hpp on loop_value.
+    return [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return apply_op<Op, V>(
+          operand_value<F, Op, F::sched::template index<typename type_at<K, operands>::type>, V>(c, row, col,
+                                                                                                product)...);
+    }(std::make_index_sequence<operands::size>{});
   }
 
-  // An operand as the op takes it: exact exponents of pow stay types.
-  template <class F, class Op, class O, class V, class Ctx>
+  // Operand J as the op takes it: exact exponents of pow stay types.
+  template <class F, class Op, std::size_t J, class V, class Ctx>
   [[gnu::always_inline]] static auto operand_value(const Ctx& c, std::size_t row, std::size_t col,
                                                    const V& product) noexcept {
+    using O = typename F::sched::template node_at<J>;
     if constexpr (requires { Op::takes_exact_operands; } && is_exact<O>)
       return O{};
     else

@@ -13,8 +13,9 @@
 //       its kernel, for a root N at node index I (families with a kernel);
 //   template <class Sched, class N, class Ctx> static const auto* pointer(const Ctx&);
 //       where N's values are read from, when not from its own buffer (leaves, views);
-//   template <class F, class N, class V, class Ctx> static V loop_value(const Ctx&, row, col, product);
-//       N's value inside a fused loop F (families that fuse into loops);
+//   template <class F, std::size_t J, class V, class Ctx> static V loop_value(const Ctx&, row, col, product);
+//       the value of node J (F::sched::node_at<J>) inside a fused loop F (families that fuse into
+//       loops); by index, which keeps symbol names short (compile/schedule_key.hpp);
 //   template <class N, class T> static constexpr std::size_t loop_size / scratch_bytes;
 //   template <class N, class T, class Arch> static constexpr std::size_t scratch_bytes
 //       (instead of the one above, when the need depends on the instruction set).

@@ -83,11 +83,33 @@ inline constexpr std::size_t loop_rows = S::size / loop_columns<S, Flat>;
 
 TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 
+// The value of the node at index J at (row, col) of loop F (fused_values or
+// plane_values below), as V (a batch or a scalar), as F::value<N, V> gives
+// it. An object, not a function template over N: its functions are then
+// named by N's index, not by N's whole expression (compile/schedule_key.hpp
+// says what long symbol names cost).
+template <class F, std::size_t J, class V>
+struct loop_value_at {
+  using N = typename F::sched::template node_at<J>;
+  [[gnu::always_inline]] V operator()(const typename F::context& c, std::size_t row, std::size_t col,
+                                      const V& product = V{}) const noexcept {
+    if constexpr (F::template is_product<N>)
+      return product;
+    else if constexpr (family_of<N>::in_register)
+      return V(family_of<N>::template constant_value<N, typename F::T>(c));
+    else if constexpr (F::template in_loop<N>)
+      return family_of<N>::template loop_value<F, J, V>(c, row, col, product);
+    else
+      return F::template load<J, V>(c, row, col);
+  }
+};
+
 // The values of the tree the kernel at node index Kernel computes, in a loop
 // over S.
 template <class Sched, class Ctx, int Kernel, class S, bool Flat>
 struct fused_values {
   using sched = Sched;
+  using context = Ctx;
   using T = typename Sched::value_type;
   static constexpr auto& plan = Sched::plan;
   static constexpr std::size_t columns = loop_columns<S, Flat>;
@@ -120,23 +142,15 @@ struct fused_values {
       return shape_of<N>::size == S::size || shape_of<N>::size == 1;
   }
 
-  // The value of N at (row, col) of the loop, as V (a batch or a scalar).
+  // The value of N at (row, col) of the loop, as V (a batch or a scalar):
+  // value<N, V>(c, row, col[, product]).
   template <class N, class V>
-  [[gnu::always_inline]] static V value(const Ctx& c, std::size_t row, std::size_t col,
-                                        const V& product = V{}) noexcept {
-    if constexpr (is_product<N>)
-      return product;
-    else if constexpr (family_of<N>::in_register)
-      return V(family_of<N>::template constant_value<N, T>(c));
-    else if constexpr (in_loop<N>)
-      return family_of<N>::template loop_value<fused_values, N, V>(c, row, col, product);
-    else
-      return load<N, V>(c, row, col);
-  }
+  static constexpr loop_value_at<fused_values, Sched::template index<N>, V> value{};
 
-  // N read from its buffer, broadcast to S.
-  template <class N, class V>
+  // The node at index J read from its buffer, broadcast to S.
+  template <std::size_t J, class V>
   [[gnu::always_inline]] static V load(const Ctx& c, std::size_t row, std::size_t col) noexcept {
+    using N = typename Sched::template node_at<J>;
     const auto* base = Sched::template pointer<N>(c);
     static_assert(std::is_floating_point_v<std::remove_cvref_t<decltype(*base)>>,
                   "tapeless::compile: an integer input (class labels) can only be read by "
@@ -188,6 +202,7 @@ struct merged_operand_shape<L, S, std::index_sequence<I...>> {
 template <class Sched, class Ctx, int Kernel, class S>
 struct plane_values {
   using sched = Sched;
+  using context = Ctx;
   using T = typename Sched::value_type;
   using merged = typename merged_operand_shape<S, S>::type;
   static constexpr auto& plan = Sched::plan;
@@ -216,21 +231,13 @@ struct plane_values {
       return !std::is_void_v<typename merged_operand_shape<shape_of<N>, S>::type>;
   }
 
+  // As in fused_values: value<N, V>(c, row, col[, product]).
   template <class N, class V>
-  [[gnu::always_inline]] static V value(const Ctx& c, std::size_t row, std::size_t col,
-                                        const V& product = V{}) noexcept {
-    if constexpr (is_product<N>)
-      return product;
-    else if constexpr (family_of<N>::in_register)
-      return V(family_of<N>::template constant_value<N, T>(c));
-    else if constexpr (in_loop<N>)
-      return family_of<N>::template loop_value<plane_values, N, V>(c, row, col, product);
-    else
-      return load<N, V>(c, row, col);
-  }
+  static constexpr loop_value_at<plane_values, Sched::template index<N>, V> value{};
 
-  template <class N, class V>
+  template <std::size_t J, class V>
   [[gnu::always_inline]] static V load(const Ctx& c, std::size_t row, std::size_t col) noexcept {
+    using N = typename Sched::template node_at<J>;
     const auto* base = Sched::template pointer<N>(c);
     static_assert(std::is_floating_point_v<std::remove_cvref_t<decltype(*base)>>,
                   "tapeless::compile: an integer input (class labels) can only be read by "

@@ -75,11 +75,24 @@ struct matmul_family : kernel_family_defaults {
       if constexpr (shares > 1) {
         if (c.threads != nullptr && c.threads->size() > 1) {
           shared_gemm<m, k, n, op_a, op_b, arch, shares>(*c.threads, a, b, out, epilogue...);
-          return;
+        } else {
+          // One share of one: the function the threads run, not simd::gemm
+          // beside it (the same instructions; a second copy of a large GEMM
+          // was a tenth of a CNN's compilation). Only the bounds of the loop
+          // over column blocks are read at run time.
+          simd::gemm_share<m, k, n, op_a, op_b, arch>(a, b, out, one_epilogue(epilogue...), 0, 1);
         }
+      } else {
+        simd::gemm<m, k, n, op_a, op_b, arch>(a, b, out, epilogue...);
       }
-      simd::gemm<m, k, n, op_a, op_b, arch>(a, b, out, epilogue...);
     }
+  }
+
+  // The epilogue given, or the plain store.
+  static constexpr simd::epilogue::store one_epilogue() noexcept { return {}; }
+  template <class Epilogue>
+  static constexpr const Epilogue& one_epilogue(const Epilogue& epilogue) noexcept {
+    return epilogue;
   }
 
   // The GEMM in shares over a pool's threads (each share a run of whole
@@ -139,14 +152,25 @@ struct matmul_family : kernel_family_defaults {
   template <class Sched, int I, class Root, class Mm, class Ctx>
   [[gnu::always_inline]] static void run_with_epilogue_here(const Ctx& c) noexcept {
     using T = typename Sched::value_type;
-    using F = fused_values<Sched, Ctx, I, shape_of<Root>, false>;
-    auto epilogue = [&c](const auto& product, const auto& at) {
-      using V = std::remove_cvref_t<decltype(product)>;
-      return F::template value<Root, V>(c, at.row, at.col, product);
-    };
     T* out = Sched::template destination<Root>(c);
-    gemm<Sched, Mm>(c, out, epilogue);
+    gemm<Sched, Mm>(c, out, loop_epilogue<Sched, I, Ctx>{c});
   }
+
+ private:
+  // The loop of the root at node index I, as a GEMM's epilogue. A class
+  // named by the schedule and the index, not a lambda: every function of the
+  // GEMM is a template over its epilogue, and a lambda's name would spell
+  // out the root's and the product's whole expressions in each of their
+  // symbol names (compile/schedule_key.hpp says what that costs).
+  template <class Sched, int I, class Ctx>
+  struct loop_epilogue {
+    const Ctx& c;
+    template <class V, class At>
+    [[gnu::always_inline]] V operator()(const V& product, const At& at) const noexcept {
+      using Root = typename Sched::template node_at<static_cast<std::size_t>(I)>;
+      return fused_values<Sched, Ctx, I, shape_of<Root>, false>::template value<Root, V>(c, at.row, at.col, product);
+    }
+  };
 };
 
 template <std::size_t M, std::size_t K, std::size_t N>

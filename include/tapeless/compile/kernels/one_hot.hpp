@@ -41,8 +41,9 @@ struct one_hot_family : elementwise_family {
                            name_of_labels<Labels>());
   }
 
-  template <class F, class N, class V, class Ctx>
+  template <class F, std::size_t J, class V, class Ctx>
   [[gnu::always_inline]] static V loop_value(const Ctx& c, std::size_t row, std::size_t col, const V&) noexcept {
+    using N = typename F::sched::template node_at<J>;
     using T = typename F::T;
     using Labels = typename front<typename operands_of<N>::type>::type;
     const auto* labels = F::sched::template pointer<Labels>(c);

@@ -30,6 +30,7 @@
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/compile/kernels/output.hpp>
 #include <tapeless/compile/plan.hpp>
+#include <tapeless/compile/schedule_key.hpp>
 #include <tapeless/core/storage.hpp>
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/diff/d.hpp>  // every derivative rule: the body's derivative needs them
@@ -46,8 +47,6 @@
 
 namespace tapeless::detail {
 
-template <class Order, class Params, class T, class Arch>
-struct schedule;
 
 // A step's slice as a body's input binding sees it.
 template <class T>
