@@ -52,18 +52,20 @@
 #include <tapeless/simd/detail/xsimd.hpp>
 
 // The attributes of a step run as one function (see step_in_one_function).
-// Not noclone: g++'s IPA-SRA clones the step into a local function
-// (name.isra.0), already flattened, and a call to a local function binds
-// locally, so the caller keeps its own values in the registers the step does
-// not touch (-fipa-ra) instead of saving them around every call, as it does
-// for a hand-written function of its own translation unit. Dense 16x16 at
-// batch 1: 5.95 -> 5.65 ns per call (bench/results/batch1.md);
-// bench/checks/batch1_calls.py checks that the clone calls nothing.
+// noclone keeps g++'s IPA-SRA from cloning it. A clone (name.isra.0) binds
+// locally, so the caller keeps its own values in registers around the call:
+// dense 16x16 at batch 1 took 5.65 ns per call with it against 5.95 without
+// (bench/results/batch1.md), but every streamed recurrent layer got slower,
+// by 1-12% (GRU-8/16, LSTM-16/32 in bench/peers/tapeless_sequence, A/B in
+// one sitting): the stream's step is the latency our users pick us for.
+// clang has no such attribute (and warns on it) nor that clone.
 // Not flattened under a sanitizer (see sanitized_build.hpp).
 #if defined(TAPELESS_SANITIZED_BUILD)
 #define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline]]
-#else
+#elif defined(__clang__)
 #define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline, gnu::flatten]]
+#else
+#define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline, gnu::noclone, gnu::flatten]]
 #endif
 
 namespace tapeless {
