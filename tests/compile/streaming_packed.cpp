@@ -51,6 +51,15 @@ tl::tensor<float, 1, T, F> signal() {
   return s;
 }
 
+// Sample t through both streams: the packed one runs, and agrees.
+template <class Stream, class Store>
+void next_sample_agrees(Stream& plain, Stream& packed, Store& params, std::size_t t) {
+  const float a = plain(params, sample = sample_at(t))[0];
+  const float b = packed(params, sample = sample_at(t))[0];
+  BOOST_TEST(!packed.last_error(), "sample " << t << ": " << tl::to_string(packed.last_error()));
+  BOOST_TEST(std::abs(b - a) <= 1e-5f * (1 + std::abs(a)), "sample " << t << ": " << b << " against " << a);
+}
+
 // Both recurrent weights W_hh (LSTM 64 x 16, GRU 24 x 8) are kept transposed.
 constexpr std::size_t recurrent_weights_bytes = (64 * 16 + 24 * 8) * sizeof(float);
 
@@ -91,9 +100,7 @@ BOOST_AUTO_TEST_CASE(a_weight_changed_through_the_store_is_seen_by_the_next_pack
     if (t == 4) params.get<"lstm.weight_hh_l0">()(5, 3) += 0.75f;
     if (t == 7) params.get<"gru.weight_hh_l0">()(17, 2) -= 1.5f;
     if (t == 9) tl::init::xavier_uniform(params, 3);
-    const float a = plain(params, sample = sample_at(t))[0];
-    const float b = packed(params, sample = sample_at(t))[0];
-    BOOST_TEST(std::abs(b - a) <= 1e-5f * (1 + std::abs(a)), "sample " << t << ": " << b << " against " << a);
+    next_sample_agrees(plain, packed, params, t);
   }
 }
 
@@ -115,10 +122,7 @@ BOOST_AUTO_TEST_CASE(an_unannounced_write_to_a_recurrent_weight_is_caught_and_th
   params.mark_changed();
   // The failed call ran nothing: both streams go on from sample 3.
   for (std::size_t t = 3; t < T; ++t) {
-    const float a = plain(params, sample = sample_at(t))[0];
-    const float b = packed(params, sample = sample_at(t))[0];
-    BOOST_TEST(!packed.last_error());
-    BOOST_TEST(std::abs(b - a) <= 1e-5f * (1 + std::abs(a)), "sample " << t << ": " << b << " against " << a);
+    next_sample_agrees(plain, packed, params, t);
   }
 }
 
