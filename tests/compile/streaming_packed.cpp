@@ -60,6 +60,17 @@ void next_sample_agrees(Stream& plain, Stream& packed, Store& params, std::size_
   BOOST_TEST(std::abs(b - a) <= 1e-5f * (1 + std::abs(a)), "sample " << t << ": " << b << " against " << a);
 }
 
+// One store, a stream reading the weights where they lie and a packed one.
+struct two_streams {
+  decltype(tl::parameters_of(whole)) params;
+  decltype(tl::stream(one_step)) plain = tl::stream(one_step);
+  decltype(tl::stream(one_step)) packed = tl::stream(one_step);
+  two_streams() {
+    fill_params(params);
+    packed.pack_weights(params);
+  }
+};
+
 // Both recurrent weights W_hh (LSTM 64 x 16, GRU 24 x 8) are kept transposed.
 constexpr std::size_t recurrent_weights_bytes = (64 * 16 + 24 * 8) * sizeof(float);
 
@@ -90,12 +101,7 @@ BOOST_AUTO_TEST_CASE(a_packed_stream_equals_the_unpacked_stream_and_the_whole_se
   }
 }
 
-BOOST_AUTO_TEST_CASE(a_weight_changed_through_the_store_is_seen_by_the_next_packed_call) {
-  auto params = tl::parameters_of(whole);
-  fill_params(params);
-  auto plain = tl::stream(one_step);
-  auto packed = tl::stream(one_step);
-  packed.pack_weights(params);
+BOOST_FIXTURE_TEST_CASE(a_weight_changed_through_the_store_is_seen_by_the_next_packed_call, two_streams) {
   for (std::size_t t = 0; t < T; ++t) {
     if (t == 4) params.get<"lstm.weight_hh_l0">()(5, 3) += 0.75f;
     if (t == 7) params.get<"gru.weight_hh_l0">()(17, 2) -= 1.5f;
@@ -104,12 +110,7 @@ BOOST_AUTO_TEST_CASE(a_weight_changed_through_the_store_is_seen_by_the_next_pack
   }
 }
 
-BOOST_AUTO_TEST_CASE(an_unannounced_write_to_a_recurrent_weight_is_caught_and_the_state_kept) {
-  auto params = tl::parameters_of(whole);
-  fill_params(params);
-  auto plain = tl::stream(one_step);
-  auto packed = tl::stream(one_step);
-  packed.pack_weights(params);
+BOOST_FIXTURE_TEST_CASE(an_unannounced_write_to_a_recurrent_weight_is_caught_and_the_state_kept, two_streams) {
   auto& w = params.get<"gru.weight_hh_l0">();
   for (std::size_t t = 0; t < 3; ++t) {
     plain(params, sample = sample_at(t));
