@@ -22,11 +22,17 @@
 // (from 8 rows on, gemm copies B^T per call itself: gemm_plan.hpp), A read
 // as stored, B the transposed view of a param, and whole batches of outputs
 // (a layer of one output keeps its single dot product).
+//
+// A node that runs a schedule of its own (a scan's body: kernels/scan.hpp)
+// keeps its schedule's copies inside the program's, at the node's offset: its
+// family names that schedule's packed_weights as packed_inside<Sched, N>. So
+// a streamed recurrent layer (tl::stream) reads W_hh^T at every step.
 
 #include <array>
 #include <bit>
 #include <cstddef>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include <tapeless/compile/kernels/family.hpp>
@@ -79,12 +85,25 @@ constexpr bool reads_packed_weight() {
   }
 }
 
+// The packed_weights of the schedule node N runs inside (void: none).
+template <class Sched, class N>
+auto packing_inside_of() {
+  if constexpr (requires { typename family_of<N>::template packed_inside<Sched, N>; })
+    return std::type_identity<typename family_of<N>::template packed_inside<Sched, N>>{};
+  else
+    return std::type_identity<void>{};
+}
+
 template <class Sched>
 struct packed_weights {
   using T = typename Sched::value_type;
 
   template <class Mm>
   static constexpr bool packs = reads_packed_weight<Sched, Mm>();
+
+  // The packing of the schedule node N runs inside, or void.
+  template <class N>
+  using inside = typename decltype(packing_inside_of<Sched, N>())::type;
 
   // The weight W (a param [n, k]) whose transpose Mm reads.
   template <class Mm>
@@ -94,6 +113,8 @@ struct packed_weights {
   static constexpr std::size_t bytes_of() {
     if constexpr (packs<N>)
       return align_up(shape_of<weight<N>>::size * sizeof(T));
+    else if constexpr (!std::is_void_v<inside<N>>)
+      return align_up(inside<N>::bytes);
     else
       return 0;
   }
@@ -113,6 +134,12 @@ struct packed_weights {
   template <class Mm>
   static const T* copy_of(const std::byte* packed) noexcept {
     return reinterpret_cast<const T*>(packed + offsets[Sched::template index<Mm>]);
+  }
+
+  // Where the copies of the schedule node N runs inside start.
+  template <class N>
+  static const std::byte* copies_inside(const std::byte* packed) noexcept {
+    return packed + offsets[Sched::template index<N>];
   }
 
   // Every copy made again from the store: W^T (k x n) from W (n x k).
@@ -143,6 +170,8 @@ struct packed_weights {
       T* t = reinterpret_cast<T*>(packed + offsets[Sched::template index<N>]);
       for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = 0; j < k; ++j) t[j * n + i] = w[i * k + j];
+    } else if constexpr (!std::is_void_v<inside<N>>) {
+      inside<N>::refresh(params, packed + offsets[Sched::template index<N>]);
     }
   }
 
@@ -157,6 +186,8 @@ struct packed_weights {
         for (std::size_t j = 0; j < k; ++j)
           // Bitwise: a NaN written and copied is no change.
           if (!same_bits(t[j * n + i], w[i * k + j])) return W::name.view();
+    } else if constexpr (!std::is_void_v<inside<N>>) {
+      return inside<N>::first_stale(params, packed + offsets[Sched::template index<N>]);
     }
     return {};
   }
@@ -180,6 +211,7 @@ struct packed_weights_area<0> {};
 // A run context with the program's copies beside it.
 template <class Base>
 struct packed_weights_context : Base {
+  using base_context = Base;
   const std::byte* packed_weights;
 };
 

@@ -9,6 +9,7 @@
 //   auto streaming = tl::stream(y);
 //   const auto& out = streaming(params, x = sample);           // the next step of the sequence
 //   streaming.reset();                                          // back to the zero state
+//   streaming.pack_weights(params);   // optional: W_hh^T copies, for the lowest latency
 //
 // Every scan of the model that starts from a zero carry (every layer of
 // tl::nn) starts instead from a state the streaming program holds, and
@@ -124,6 +125,22 @@ class streaming_program<Program, detail::gathered<States...>> {
                            std::get<I>(states_).data(), States::shape_type::size))...);
     }(std::index_sequence_for<States...>{});
   }
+
+  // Opt-in for per-sample latency, as program.pack_weights (compile/program.hpp):
+  // from now on each call reads transposed copies of the small weights (a
+  // recurrent layer's W_hh^T, its gates then accumulated by broadcast-and-FMA,
+  // with no lane sums), made here and made again by the first call after any
+  // write the store sees (params.version()). A write through a reference or
+  // pointer kept from before a call must be announced with
+  // params.mark_changed(); builds with TAPELESS_CHECK_PACKED_WEIGHTS (the
+  // default without NDEBUG) catch one that was not (NaN, last_error()).
+  template <class Store>
+  void pack_weights(const Store& params) noexcept {
+    program_.pack_weights(params);
+  }
+  void unpack_weights() noexcept { program_.unpack_weights(); }
+  bool packs_weights() const noexcept { return program_.packs_weights(); }
+  const run_error& last_error() const noexcept { return program_.last_error(); }
 
   // Every state back to zero, as before the first call.
   void reset() noexcept {

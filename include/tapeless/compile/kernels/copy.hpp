@@ -99,6 +99,25 @@ template <class In, std::size_t Axis, std::size_t Begin, std::size_t End>
 struct op_family<slice_op<In, Axis, Begin, End>> {
   using type = copy_family;
 };
+
+// A slice whose elements lie together (every dimension before its axis is 1:
+// a batch-1 layer's gate out of [1, 4H], a carry's half) is a view: read
+// where it lies, no copy. A streamed LSTM read its gates and carry through
+// ten such copies per sample, each a store and a load on the step's path.
+struct slice_view_family : kernel_family_defaults {
+  static constexpr bool view = true;
+  template <class Sched, class N, class Ctx>
+  static const auto* pointer(const Ctx& c) noexcept {
+    using Op = typename N::operation;
+    return view_pointer<Sched, N>(c) + Op::begin * axis_split<typename Op::input_shape, Op::axis>::inner;
+  }
+};
+
+template <class In, std::size_t Axis, std::size_t Begin, std::size_t End, class A>
+  requires(axis_split<In, Axis>::outer == 1 && !family_of<A>::in_register)
+struct kernel_family_of<node<slice_op<In, Axis, Begin, End>, A>> {
+  using type = slice_view_family;
+};
 template <class Full, std::size_t Axis, std::size_t Begin>
 struct op_family<pad_op<Full, Axis, Begin>> {
   using type = copy_family;

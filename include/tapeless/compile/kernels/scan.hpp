@@ -27,6 +27,8 @@
 
 #include <tapeless/compile/context.hpp>
 #include <tapeless/compile/kernel_form.hpp>
+#include <tapeless/compile/packed_weights.hpp>
+#include <tapeless/compile/kernels/copy.hpp>
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/compile/kernels/output.hpp>
 #include <tapeless/compile/plan.hpp>
@@ -192,8 +194,22 @@ struct scan_body {
   template <class Arch>
   using product_forward = schedule<typename saved::product_order, type_list<>, T, Arch>;
 
+  // The schedule whose products a program's packed copies serve
+  // (compile/packed_weights.hpp): the one that computes the body's products.
+  template <class Arch>
+  static auto packed_schedule_of() {
+    if constexpr (saves_product)
+      return std::type_identity<product_forward<Arch>>{};
+    else
+      return std::type_identity<forward<Arch>>{};
+  }
+  template <class Arch>
+  using packed_schedule = typename decltype(packed_schedule_of<Arch>())::type;
+
   // One forward step into c.result; the product (when saved) into product_at,
-  // where c's binding of the saved product points.
+  // where c's binding of the saved product points. Ctx may carry the
+  // packed copies of packed_schedule's weights (packed_weights_context);
+  // the other schedule runs with the plain context.
   template <class Arch, class Ctx>
   [[gnu::always_inline]] static void run_forward(Ctx& c, [[maybe_unused]] T* product_at) noexcept {
     if constexpr (saves_product) {
@@ -201,8 +217,18 @@ struct scan_body {
       c.result = product_at;
       product_forward<Arch>::run(c);
       c.result = carry_at;
+      forward<Arch>::run(plain_context(c));
+    } else {
+      forward<Arch>::run(c);
     }
-    forward<Arch>::run(c);
+  }
+
+  template <class Ctx>
+  [[gnu::always_inline]] static const auto& plain_context(const Ctx& c) noexcept {
+    if constexpr (requires { c.packed_weights; })
+      return static_cast<const typename Ctx::base_context&>(c);
+    else
+      return c;
   }
 
   // Arena sizes depend only on the graphs' sizes, not on the instruction set.
@@ -250,6 +276,19 @@ struct scan_family : kernel_family_defaults {
   static constexpr std::size_t steps_of =
       shape_of<typename front<typename operands_of<N>::type>::type>::dims[N::operation::time_major ? 0 : 1];
 
+  // The instruction set scan node N's body runs on, in schedule Sched: the
+  // body's loops run over rows of `state` elements, on batches no wider.
+  template <class Sched, class N>
+  using body_arch_of = simd::fitting_arch<typename Sched::value_type, typename Sched::arch, N::operation::state>;
+
+  // The transposed weights the body reads when the program packs them
+  // (program.pack_weights, tl::stream's pack_weights): a recurrent layer's
+  // W_hh^T, for its product with the carry at every step by broadcast-and-FMA
+  // (compile/packed_weights.hpp), kept inside the program's copies.
+  template <class Sched, class N>
+  using packed_inside = packed_weights<typename scan_body<typename N::operation, typename Sched::value_type>::
+                                           template packed_schedule<body_arch_of<Sched, N>>>;
+
   template <class N, class T>
   static constexpr std::size_t scratch_bytes() {
     using Op = typename N::operation;
@@ -272,8 +311,7 @@ struct scan_family : kernel_family_defaults {
     constexpr std::size_t state = Op::state, features = Op::features;
     // Step t's slices lie together, at t * batch * width.
     constexpr bool contiguous_steps = Op::time_major || batch == 1;
-    // The body's loops run over rows of `state` elements: on batches no wider.
-    using body_arch = simd::fitting_arch<T, typename Sched::arch, state>;
+    using body_arch = body_arch_of<Sched, N>;
 
     const T* x = Sched::template pointer<X>(c);
     T* out = Sched::template destination<N>(c);
@@ -296,13 +334,22 @@ struct scan_family : kernel_family_defaults {
     binding<"tapeless.scan.saved", step_slice<T>> saved_binding{saved_slice};  // read when the body saves
     no_fused_update none;
     using store_type = std::remove_reference_t<decltype(c.params)>;
-    run_context<T, store_type, no_fused_update, decltype(carry_binding), decltype(input_binding),
-                decltype(saved_binding)>
-        step_context{c.params,      {carry_binding, input_binding, saved_binding},
-                     arena,         nullptr,
-                     nullptr,       c.random_seed,
-                     c.steps_taken, c.training,
-                     &none,         c.threads};
+    using step_context_type = run_context<T, store_type, no_fused_update, decltype(carry_binding),
+                                          decltype(input_binding), decltype(saved_binding)>;
+    // With the program's packed copies beside it when the program packs
+    // (Ctx then carries them): the body's share of them, at N's offset.
+    auto step_context = [&]() __attribute__((always_inline)) {
+      step_context_type base{c.params,      {carry_binding, input_binding, saved_binding},
+                             arena,         nullptr,
+                             nullptr,       c.random_seed,
+                             c.steps_taken, c.training,
+                             &none,         c.threads};
+      if constexpr (requires { c.packed_weights; })
+        return packed_weights_context<step_context_type>{
+            base, packed_weights<Sched>::template copies_inside<N>(c.packed_weights)};
+      else
+        return base;
+    }();
 
     for (std::size_t t = 0; t < steps; ++t) {
       T* product_at = saved_products + t * body::saved::size;
@@ -329,10 +376,11 @@ struct scan_family : kernel_family_defaults {
       static_assert(!std::is_const_v<std::remove_pointer_t<decltype(kept)>>,
                     "tapeless::scan: a scan that keeps its state writes its last carry back into the "
                     "state's binding, which must be writable memory (a std::span<T, N>)");
+      // Inline (copy_run): a call of memmove cost a streamed LSTM-32 a few ns per sample.
       if constexpr (contiguous_steps)
-        std::copy_n(out + (steps - 1) * batch * state, batch * state, kept);
+        copy_run<batch * state, body_arch>(out + (steps - 1) * batch * state, kept);
       else
-        std::copy_n(carries[(steps - 1) % 2], batch * state, kept);
+        copy_run<batch * state, body_arch>(carries[(steps - 1) % 2], kept);
     }
   }
 };

@@ -86,9 +86,13 @@ struct gemm_plan {
   // Fewer rows than fit in one tile (14 or 6) make one tile: M = 10 with
   // AVX-512 ran at 220 as one 10-row tile, 189 as 8 + 2. C narrower than two
   // batches gets one batch and twice the rows.
-  // A single row (batch 1) takes up to four batches: each broadcast of A then
-  // serves four FMAs (a 64x64 layer at batch 1 from a packed W^T: 57 -> 54 ns).
-  static constexpr std::size_t tile_vectors = min_of(rows == 1 ? 4 : 2, max_of(1, columns / lanes));
+  // A single row (batch 1) takes up to four batches (eight with 32
+  // registers): each broadcast of A then serves four (eight) FMAs (a 64x64
+  // layer at batch 1 from a packed W^T: 57 -> 54 ns). A streamed LSTM-32's
+  // h W_hh^T (1 x 32 x 128) was bound by its loads, 64 broadcasts beside
+  // 256 FMAs' operands as two tiles of four, 32 as one of eight.
+  static constexpr std::size_t tile_vectors =
+      min_of(rows == 1 ? (registers == 32 ? 8 : 4) : 2, max_of(1, columns / lanes));
   static constexpr std::size_t most_rows = (registers == 32 ? 16 : 12) / tile_vectors;
   static constexpr std::size_t single_tile_rows = min_of((registers - tile_vectors - 1) / tile_vectors, 2 * most_rows);
   static constexpr std::size_t tile_rows = rows <= single_tile_rows ? rows : balanced_rows(rows, most_rows);
