@@ -1,0 +1,356 @@
+#pragma once
+// Depthwise convolution kernels (one input and one output channel per group,
+// stride 1), plane by plane, vectorized along the rows. Each (image, channel)
+// plane is its own convolution of one small plane (a 14 x 14 plane is 784
+// bytes), so the general direct loops' per-plane work (the phase split, the
+// output copied out element by element when a row is narrower than a
+// register) cost more than the arithmetic. Here:
+//
+// - the source plane is copied once, a register at a time, into a zero-bordered
+//   buffer in scratch (rows `row_stride` apart, padded column 0 at column 0),
+//   so that there are no edge tests; the copy of plane p + 1 is made before
+//   plane p is computed (two buffers), so its stores are retired when read;
+// - for a tile of output rows, each padded row they read is loaded once
+//   (whole registers, aligned), its KW shifted copies are made in registers
+//   (valignd with AVX-512, two instructions with AVX2), and each copy feeds
+//   the KH output rows it belongs to: KH * KW FMAs per loaded row, the
+//   weights in registers. Unaligned loads of each tap instead (two in three
+//   splitting a cache line) ran 1.7x slower with AVX-512;
+// - a chunk that runs past the row's end is stored whole (its extra lanes land
+//   on chunks still to be stored), except at the end of the result, where
+//   only its valid lanes are written.
+//
+// The input gradient is the same correlation with the kernel turned 180
+// degrees, over the output gradient padded by (K - 1) * dilation - padding;
+// the weight gradient keeps one accumulator per tap over a plane and adds the
+// plane's sums into per-channel running sums in scratch. Nothing allocates.
+// Measured in bench/kernels/conv.cpp (bench/results/conv_kernels.md).
+
+#include <tapeless/simd/conv2d_shape.hpp>
+#include <tapeless/simd/detail/im2col.hpp>
+#include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
+#include <tapeless/simd/detail/xsimd.hpp>
+#include <tapeless/simd/epilogue.hpp>
+#include <tapeless/simd/lanes.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <type_traits>
+#include <utility>
+
+namespace tapeless::simd::detail {
+
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
+
+// The row kernels take S: depthwise (one input and one output channel per
+// group), stride 1, and padding no larger than the dilated kernel's reach,
+// so that the input gradient's padding (K - 1) * dilation - padding is not
+// negative.
+template <conv2d_shape S>
+inline constexpr bool depthwise_rows_apply =
+    S.group_in_channels() == 1 && S.group_out_channels() == 1 && S.stride == 1 &&
+    S.padding <= (S.kernel_height - 1) * S.dilation && S.padding <= (S.kernel_width - 1) * S.dilation;
+
+// One plane's correlation: a source plane H x W, zero-padded by PH rows and PW
+// columns, read by a KH x KW kernel dilated by D, gives a result plane OH x OW.
+struct plane_stencil {
+  std::size_t H, W, PH, PW, KH, KW, D;
+  constexpr std::size_t OH() const { return H + 2 * PH - (KH - 1) * D; }
+  constexpr std::size_t OW() const { return W + 2 * PW - (KW - 1) * D; }
+};
+
+template <conv2d_shape S>
+inline constexpr plane_stencil forward_stencil{S.height, S.width, S.padding, S.padding, S.kernel_height,
+                                               S.kernel_width, S.dilation};
+// The input gradient: the output gradient, padded so that each input position
+// sees every output it fed, read by the turned kernel.
+template <conv2d_shape S>
+inline constexpr plane_stencil input_gradient_stencil{S.out_height(),
+                                                      S.out_width(),
+                                                      (S.kernel_height - 1) * S.dilation - S.padding,
+                                                      (S.kernel_width - 1) * S.dilation - S.padding,
+                                                      S.kernel_height,
+                                                      S.kernel_width,
+                                                      S.dilation};
+
+// The zero-bordered buffer of one source plane, in elements of T: row i is
+// the padded plane's row i (source row i - PH), padded column 0 at column 0,
+// so that a result chunk's registers start aligned (when scratch is).
+template <plane_stencil P, std::size_t L>
+struct padded_plane_layout {
+  static constexpr std::size_t source_chunks = (P.W + L - 1) / L, result_chunks = (P.OW() + L - 1) / L;
+  // Registers of a row one result chunk's taps read: lanes up to L - 1 + (KW - 1) * D past the chunk's start.
+  static constexpr std::size_t registers = ((P.KW - 1) * P.D + L - 1) / L + 1;
+  static constexpr std::size_t row_stride =
+      (std::max(P.PW + source_chunks * L, (result_chunks - 1 + registers) * L) + L - 1) / L * L;
+  static constexpr std::size_t rows = P.H + 2 * P.PH;
+  static constexpr std::size_t size = rows * row_stride;
+};
+
+// Scratch of the row kernels for S, in elements of T: two buffers of each
+// pass's padded plane, and the weight gradient's running sums (a register per tap and channel).
+template <conv2d_shape S, class T, class Arch>
+inline constexpr std::size_t depthwise_rows_scratch = [] {
+  constexpr std::size_t L = lanes<T, Arch>;
+  constexpr std::size_t plane = std::max(padded_plane_layout<forward_stencil<S>, L>::size,
+                                         padded_plane_layout<input_gradient_stencil<S>, L>::size);
+  return 2 * plane + S.in_channels * S.kernel_height * S.kernel_width * L;
+}();
+
+// L elements from p, those from lane `valid` on zero. Reads a whole register
+// when it stays before `end`; else only the valid ones.
+template <class Batch, class T>
+[[gnu::always_inline]] inline Batch load_first_lanes(const T* p, std::size_t valid, const T* end,
+                                                     const typename Batch::batch_bool_type& keep) noexcept {
+  if (p + Batch::size <= end) [[likely]]
+    return xsimd::select(keep, Batch::load_unaligned(p), Batch(T(0)));
+  alignas(64) T part[Batch::size] = {};
+  for (std::size_t i = 0; i < valid; ++i) part[i] = p[i];
+  return Batch::load_aligned(part);
+}
+
+// The source plane `src` (H x W) into the padded buffer's data rows. The
+// borders are zero from the start of the call and never written.
+template <plane_stencil P, class Layout, class Batch, class T>
+[[gnu::always_inline]] inline void pad_plane(const T* src, T* buffer, const T* end,
+                                             const typename Batch::batch_bool_type& keep) noexcept {
+  constexpr std::size_t L = Batch::size, whole = P.W / L, tail = P.W % L;
+  for (std::size_t r = 0; r < P.H; ++r) {
+    const T* in = src + r * P.W;
+    T* out = buffer + (r + P.PH) * Layout::row_stride + P.PW;
+    for (std::size_t k = 0; k < whole; ++k) Batch::load_unaligned(in + k * L).store_unaligned(out + k * L);
+    if constexpr (tail != 0)
+      load_first_lanes<Batch>(in + whole * L, tail, end, keep).store_unaligned(out + whole * L);
+  }
+}
+
+// Lanes [0, n) of a batch, as a mask.
+template <class Batch>
+[[gnu::always_inline]] inline typename Batch::batch_bool_type first_lanes(std::size_t n) noexcept {
+  using T = typename Batch::value_type;
+  return lane_indices<typename Batch::arch_type, T>() < Batch(T(n));
+}
+
+// Lanes [S, S + L) of the registers lo, hi side by side (0 <= S < L): the
+// register a tap reads when it starts S lanes past an aligned one. One
+// valignd with AVX-512, two instructions with AVX2.
+template <std::size_t S, class Batch>
+[[gnu::always_inline]] inline Batch lanes_from(const Batch& lo, const Batch& hi) noexcept {
+  using T = typename Batch::value_type;
+  using A = typename Batch::arch_type;
+  if constexpr (S == 0)
+    return lo;
+#if XSIMD_WITH_AVX512F
+  else if constexpr (std::is_base_of_v<xsimd::avx512f, A> && std::is_same_v<T, float>)
+    return Batch(_mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(hi), _mm512_castps_si512(lo), S)));
+#endif
+#if XSIMD_WITH_AVX2
+  else if constexpr (std::is_base_of_v<xsimd::avx2, A> && std::is_same_v<T, float>) {
+    const __m256 middle = _mm256_permute2f128_ps(lo, hi, 0x21);  // lo's high half, hi's low half
+    if constexpr (S == 4)
+      return Batch(middle);
+    else if constexpr (S < 4)
+      return Batch(_mm256_castsi256_ps(
+          _mm256_alignr_epi8(_mm256_castps_si256(middle), _mm256_castps_si256(lo), S * sizeof(float))));
+    else
+      return Batch(_mm256_castsi256_ps(
+          _mm256_alignr_epi8(_mm256_castps_si256(hi), _mm256_castps_si256(middle), (S - 4) * sizeof(float))));
+  }
+#endif
+  else {  // other instruction sets and double: through memory
+    alignas(64) T both[2 * Batch::size];
+    lo.store_aligned(both);
+    hi.store_aligned(both + Batch::size);
+    return Batch::load_unaligned(both + S);
+  }
+}
+
+// The copy of a padded row's registers v starting At lanes past v[0].
+template <std::size_t At, class Batch>
+[[gnu::always_inline]] inline Batch shifted_copy(const Batch* v) noexcept {
+  constexpr std::size_t L = Batch::size;
+  if constexpr (At % L == 0)
+    return v[At / L];
+  else
+    return lanes_from<At % L>(v[At / L], v[At / L + 1]);
+}
+
+template <std::size_t N>
+using index_constant = std::integral_constant<std::size_t, N>;
+
+// Tap (kh, kw) of padded row I of a tile feeds result row I - kh D, if the tile has it.
+template <plane_stencil P, std::size_t Rows, std::size_t I, std::size_t KW, class Batch, class F, std::size_t... KH>
+[[gnu::always_inline]] inline void feed_rows(const Batch& copy, F& f, std::index_sequence<KH...>) noexcept {
+  (
+      [&] {
+        if constexpr (I >= KH * P.D && I - KH * P.D < Rows)
+          f(index_constant<I - KH * P.D>{}, index_constant<KH>{}, index_constant<KW>{}, copy);
+      }(),
+      ...);
+}
+
+template <plane_stencil P, class Layout, std::size_t Rows, std::size_t I, class Batch, class T, class F,
+          std::size_t... KW>
+[[gnu::always_inline]] inline void feed_padded_row(const T* row, F& f, std::index_sequence<KW...>) noexcept {
+  Batch v[Layout::registers];
+  for (std::size_t j = 0; j < Layout::registers; ++j) v[j] = Batch::load_unaligned(row + j * Batch::size);
+  (feed_rows<P, Rows, I, KW>(shifted_copy<KW * P.D>(v), f, std::make_index_sequence<P.KH>{}), ...);
+}
+
+template <plane_stencil P, class Layout, class Batch, std::size_t Rows, class T, class F, std::size_t... I>
+[[gnu::always_inline]] inline void feed_padded_rows(const T* first, F& f, std::index_sequence<I...>) noexcept {
+  (feed_padded_row<P, Layout, Rows, I, Batch>(first + I * Layout::row_stride, f, std::make_index_sequence<P.KW>{}),
+   ...);
+}
+
+// The taps of result chunk k on rows [oh0, oh0 + Rows): each padded row the
+// rows read is loaded once (its aligned registers), its KW shifted copies
+// made in registers, and each copy handed to every row it feeds:
+// f(r, kh, kw, copy) for result row oh0 + r, the indices as integral constants.
+template <plane_stencil P, class Layout, class Batch, std::size_t Rows, class T, class F>
+[[gnu::always_inline]] inline void over_tile(const T* buffer, std::size_t oh0, std::size_t k, F&& f) noexcept {
+  feed_padded_rows<P, Layout, Batch, Rows>(buffer + oh0 * Layout::row_stride + k * Batch::size, f,
+                                           std::make_index_sequence<Rows + (P.KH - 1) * P.D>{});
+}
+
+// The result chunk (oh, k) of a plane into dst (the result plane, OH x OW),
+// through the epilogue (row: the plane's row of the output matrix). Chunks
+// are stored in increasing order, so a whole store's extra lanes are
+// overwritten by the next row; at the end of the result, only the valid lanes.
+template <plane_stencil P, class Batch, class T, class Epilogue>
+[[gnu::always_inline]] inline void store_chunk(const Batch& v, T* dst, const T* end, std::size_t row, std::size_t oh,
+                                               std::size_t k, Epilogue& epilogue) noexcept {
+  constexpr std::size_t L = Batch::size, OW = P.OW();
+  const std::size_t col = oh * OW + k * L;
+  T* p = dst + col;
+  if (k * L + L <= OW) {
+    static_cast<Batch>(epilogue(v, output_at<T, Batch>{p, row, col})).store_unaligned(p);
+  } else if (std::is_same_v<std::remove_cvref_t<Epilogue>, epilogue::store> && p + L <= end) {
+    v.store_unaligned(p);
+  } else {
+    alignas(64) T part[L];
+    v.store_aligned(part);
+    for (std::size_t i = 0; i < OW - k * L; ++i)
+      p[i] = static_cast<T>(epilogue(part[i], output_at<T, T>{p + i, row, col + i}));
+  }
+}
+
+// Rows of a tile: independent FMA chains, enough to cover the FMA latency on
+// both pipes, and each loaded row feeds up to KH of them; fewer with AVX2's
+// 16 registers. The weight gradient's chains are its taps; its rows share
+// each shifted copy. (Tried 1-8 on the bench's 14 x 14 layer: 8 and 4 rows
+// forward, 8 and 2 for the weight gradient measured fastest, by 5-20%.)
+template <class Batch>
+inline constexpr std::size_t tile_rows = Batch::size >= 16 ? 8 : 4;
+template <class Batch>
+inline constexpr std::size_t weight_gradient_tile_rows = Batch::size >= 16 ? 8 : 2;
+
+// Every result chunk of one plane, a tile of rows at a time.
+template <plane_stencil P, class Layout, class Batch, class T, class Epilogue>
+[[gnu::always_inline]] inline void stencil_plane(const T* buffer, const Batch* w, T* dst, const T* end,
+                                                 std::size_t row, Epilogue& epilogue) noexcept {
+  constexpr std::size_t OH = P.OH(), R = std::min(tile_rows<Batch>, OH);
+  auto tile = [&]<std::size_t Rows>(std::size_t oh0) {
+    // Last chunk first: a whole store past a row's end then lands on chunks still to be stored.
+    for (std::size_t k = Layout::result_chunks; k-- > 0;) {
+      Batch acc[Rows];
+      for (std::size_t r = 0; r < Rows; ++r) acc[r] = Batch(T(0));
+      over_tile<P, Layout, Batch, Rows>(buffer, oh0, k, [&](std::size_t r, std::size_t kh, std::size_t kw, const Batch& v) {
+        acc[r] = xsimd::fma(w[kh * P.KW + kw], v, acc[r]);
+      });
+      for (std::size_t r = 0; r < Rows; ++r) store_chunk<P, Batch>(acc[r], dst, end, row, oh0 + r, k, epilogue);
+    }
+  };
+  std::size_t oh0 = 0;
+  for (; oh0 + R <= OH; oh0 += R) tile.template operator()<R>(oh0);
+  if constexpr (OH % R != 0) tile.template operator()<OH % R>(oh0);
+}
+
+// Every plane's correlation: planes of `source` (H x W each) into planes of
+// `result` (OH x OW each); plane p reads the weights of channel p % channels
+// (turned 180 degrees when Turned).
+template <plane_stencil P, bool Turned, std::size_t Planes, std::size_t Channels, class Arch, class T, class Epilogue>
+inline void depthwise_stencil(const T* source, const T* weight, T* result, T* scratch, Epilogue& epilogue) noexcept {
+  using batch = xsimd::batch<T, Arch>;
+  using layout = padded_plane_layout<P, batch::size>;
+  constexpr std::size_t taps = P.KH * P.KW, source_plane = P.H * P.W, result_plane = P.OH() * P.OW();
+  const T* const source_end = source + Planes * source_plane;
+  const T* const result_end = result + Planes * result_plane;
+  T* buffers[2] = {scratch, scratch + layout::size};
+  fill_zero(scratch, 2 * layout::size);
+  const auto keep = first_lanes<batch>(P.W % batch::size);
+  pad_plane<P, layout, batch>(source, buffers[0], source_end, keep);
+  for (std::size_t p = 0; p < Planes; ++p) {
+    if (p + 1 < Planes) pad_plane<P, layout, batch>(source + (p + 1) * source_plane, buffers[(p + 1) % 2], source_end, keep);
+    const T* w = weight + (p % Channels) * taps;
+    batch wv[taps];
+    for (std::size_t t = 0; t < taps; ++t) wv[t] = batch(w[Turned ? taps - 1 - t : t]);
+    stencil_plane<P, layout, batch>(buffers[p % 2], wv, result + p * result_plane, result_end, p, epilogue);
+  }
+}
+
+template <conv2d_shape S, class Arch, class T, class Epilogue>
+inline void conv2d_depthwise_rows(const T* input, const T* weight, T* output, T* scratch,
+                                  Epilogue& epilogue) noexcept {
+  depthwise_stencil<forward_stencil<S>, false, S.batch * S.in_channels, S.in_channels, Arch>(input, weight, output,
+                                                                                             scratch, epilogue);
+}
+
+template <conv2d_shape S, class Arch, class T>
+inline void conv2d_input_gradient_depthwise_rows(const T* output_gradient, const T* weight, T* input_gradient,
+                                                 T* scratch) noexcept {
+  epilogue::store store;
+  depthwise_stencil<input_gradient_stencil<S>, true, S.batch * S.in_channels, S.in_channels, Arch>(
+      output_gradient, weight, input_gradient, scratch, store);
+}
+
+// dW(c, kh, kw) = sum over images and positions of dY(oh, ow) * padded X(oh + kh D, ow + kw D).
+template <conv2d_shape S, class Arch, class T>
+inline void conv2d_weight_gradient_depthwise_rows(const T* input, const T* output_gradient, T* weight_gradient,
+                                                  T* scratch) noexcept {
+  using batch = xsimd::batch<T, Arch>;
+  constexpr plane_stencil P = forward_stencil<S>;
+  using layout = padded_plane_layout<P, batch::size>;
+  constexpr std::size_t L = batch::size, C = S.in_channels, KW = S.kernel_width, taps = S.kernel_height * KW;
+  constexpr std::size_t planes = S.batch * C;
+  constexpr std::size_t OH = P.OH(), OW = P.OW(), chunks = layout::result_chunks, tail = OW % L;
+  constexpr std::size_t source_plane = P.H * P.W, result_plane = OH * OW, R = std::min(weight_gradient_tile_rows<batch>, OH);
+  const T* const source_end = input + planes * source_plane;
+  const T* const gradient_end = output_gradient + planes * result_plane;
+  T* buffers[2] = {scratch, scratch + layout::size};
+  T* sums = scratch + 2 * layout::size;  // [C][taps] registers
+  fill_zero(scratch, 2 * layout::size + C * taps * L);
+  const auto keep_source = first_lanes<batch>(P.W % L);
+  const auto keep_gradient = first_lanes<batch>(tail);
+  pad_plane<P, layout, batch>(input, buffers[0], source_end, keep_source);
+  for (std::size_t p = 0; p < planes; ++p) {
+    if (p + 1 < planes) pad_plane<P, layout, batch>(input + (p + 1) * source_plane, buffers[(p + 1) % 2], source_end, keep_source);
+    const T* buffer = buffers[p % 2];
+    const T* dy = output_gradient + p * result_plane;
+    batch acc[taps];
+    for (std::size_t t = 0; t < taps; ++t) acc[t] = batch(T(0));
+    auto tile = [&]<std::size_t Rows>(std::size_t oh0) {
+      for (std::size_t k = 0; k < chunks; ++k) {
+        batch d[Rows];
+        for (std::size_t r = 0; r < Rows; ++r) {
+          const T* at = dy + (oh0 + r) * OW + k * L;
+          d[r] = (tail == 0 || k + 1 < chunks) ? batch::load_unaligned(at)
+                                               : load_first_lanes<batch>(at, tail, gradient_end, keep_gradient);
+        }
+        over_tile<P, layout, batch, Rows>(buffer, oh0, k, [&](std::size_t r, std::size_t kh, std::size_t kw, const batch& v) {
+          acc[kh * KW + kw] = xsimd::fma(d[r], v, acc[kh * KW + kw]);
+        });
+      }
+    };
+    std::size_t oh0 = 0;
+    for (; oh0 + R <= OH; oh0 += R) tile.template operator()<R>(oh0);
+    if constexpr (OH % R != 0) tile.template operator()<OH % R>(oh0);
+    T* s = sums + (p % C) * taps * L;
+    for (std::size_t t = 0; t < taps; ++t) (batch::load_unaligned(s + t * L) + acc[t]).store_unaligned(s + t * L);
+  }
+  for (std::size_t i = 0; i < C * taps; ++i) weight_gradient[i] = xsimd::hadd(batch::load_unaligned(sums + i * L));
+}
+
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
+
+}  // namespace tapeless::simd::detail
