@@ -56,8 +56,20 @@ buffer random_buffer(std::size_t n, unsigned seed) {
 }
 
 // The memory rooflines: dst = src (the bytes of a forward pass or an input
-// gradient; where the sizes differ, the larger tensor's rest is zeroed), and
-// the sum of a and b (those of a weight gradient).
+// gradient; where the sizes differ, the rest of the larger tensor is zeroed
+// or summed), and the sum of a and b (those of a weight gradient).
+template <class Arch>
+float sum_of(const float* p, std::size_t n) {
+  using batch = xsimd::batch<float, Arch>;
+  batch acc[4] = {batch(0.f), batch(0.f), batch(0.f), batch(0.f)};
+  float tail = 0;
+  std::size_t i = 0;
+  for (; i + 4 * batch::size <= n; i += 4 * batch::size)
+    for (std::size_t u = 0; u < 4; ++u) acc[u] += batch::load_unaligned(p + i + u * batch::size);
+  for (; i < n; ++i) tail += p[i];
+  return xsimd::hadd(acc[0] + acc[1] + acc[2] + acc[3]) + tail;
+}
+
 template <class Arch>
 void copy(const float* src, std::size_t src_size, float* dst, std::size_t dst_size) {
   using batch = xsimd::batch<float, Arch>;
@@ -65,24 +77,14 @@ void copy(const float* src, std::size_t src_size, float* dst, std::size_t dst_si
   std::size_t i = 0;
   for (; i + batch::size <= n; i += batch::size) batch::load_unaligned(src + i).store_unaligned(dst + i);
   for (; i < n; ++i) dst[i] = src[i];
+  for (; i + batch::size <= dst_size; i += batch::size) batch(0.f).store_unaligned(dst + i);
   for (; i < dst_size; ++i) dst[i] = 0;
-  float rest = 0;
-  for (std::size_t j = n; j < src_size; ++j) rest += src[j];
-  do_not_optimize(rest);
+  if (src_size > n) do_not_optimize(sum_of<Arch>(src + n, src_size - n));
 }
 
 template <class Arch>
 float read_two(const float* a, std::size_t a_size, const float* b, std::size_t b_size) {
-  using batch = xsimd::batch<float, Arch>;
-  batch acc[4] = {batch(0.f), batch(0.f), batch(0.f), batch(0.f)};
-  float tail = 0;
-  for (const auto& [p, n] : {std::pair{a, a_size}, std::pair{b, b_size}}) {
-    std::size_t i = 0;
-    for (; i + 4 * batch::size <= n; i += 4 * batch::size)
-      for (std::size_t u = 0; u < 4; ++u) acc[u] += batch::load_unaligned(p + i + u * batch::size);
-    for (; i < n; ++i) tail += p[i];
-  }
-  return xsimd::hadd(acc[0] + acc[1] + acc[2] + acc[3]) + tail;
+  return sum_of<Arch>(a, a_size) + sum_of<Arch>(b, b_size);
 }
 
 enum class pass { forward, input_gradient, weight_gradient };

@@ -137,7 +137,7 @@ template <class Batch>
 template <std::size_t S, class Batch>
 [[gnu::always_inline]] inline Batch lanes_from(const Batch& lo, const Batch& hi) noexcept {
   using T = typename Batch::value_type;
-  using A = typename Batch::arch_type;
+  using A [[maybe_unused]] = typename Batch::arch_type;  // read only where the build enables AVX2 or AVX-512
   if constexpr (S == 0)
     return lo;
 #if XSIMD_WITH_AVX512F
