@@ -18,6 +18,8 @@
 //
 //   taskset -c 0 ./kernels_conv
 //   TAPELESS_BENCH_ARCH=avx2 ...   (the AVX2 + FMA kernels on an AVX-512 machine)
+//   TAPELESS_BENCH_LAYERS=depthwise ...   (only the layers whose name contains it)
+//   bench/kernels/run_conv.sh <build dir>   (both, as bench/results/conv_kernels.md reports them)
 
 #include "fma_peak.hpp"
 #include "harness.hpp"
@@ -87,6 +89,12 @@ float read_two(const float* a, std::size_t a_size, const float* b, std::size_t b
   return sum_of<Arch>(a, a_size) + sum_of<Arch>(b, b_size);
 }
 
+// TAPELESS_BENCH_LAYERS=depthwise (any part of a layer's name): only those layers, no pooling.
+bool wanted(const char* layer) {
+  const char* only = std::getenv("TAPELESS_BENCH_LAYERS");
+  return only == nullptr || std::string_view(layer).find(only) != std::string_view::npos;
+}
+
 enum class pass { forward, input_gradient, weight_gradient };
 const char* pass_name(pass p) {
   return p == pass::forward ? "forward" : p == pass::input_gradient ? "input gradient" : "weight gradient";
@@ -95,6 +103,7 @@ const char* pass_name(pass p) {
 // One table row per pass and kernel of the shape.
 template <simd::conv2d_shape S, class Arch>
 void measure(const char* layer) {
+  if (!wanted(layer)) return;
   using peak = fma_peak<Arch>;
   const buffer x = random_buffer(S.input_size(), 1), w = random_buffer(S.weight_size(), 2),
                dy = random_buffer(S.output_size(), 3);
@@ -216,6 +225,7 @@ void run_all() {
   measure<simd::conv2d_shape{.batch = 64, .in_channels = 32, .height = 14, .width = 14, .out_channels = 32,
                              .kernel_height = 3, .kernel_width = 3, .padding = 1, .groups = 32},
           Arch>("depthwise 32 3x3 pad 1, 14x14");
+  if (std::getenv("TAPELESS_BENCH_LAYERS") != nullptr) return;
   std::printf("\n| pooling (batch 64) | pass | us (min-max) | input elements per ns |\n|---|---|---:|---:|\n");
   measure_pool<simd::pool2d_shape{.batch = 64, .channels = 32, .height = 28, .width = 28, .kernel = 2}, Arch>(
       "32 x 28x28, window 2");

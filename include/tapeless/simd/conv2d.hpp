@@ -60,9 +60,9 @@ struct conv2d_plan {
                                      : Algorithm == conv2d_algorithm::im2col_gemm;
 
   // Depthwise with stride 1: the row kernels (detail/conv2d_depthwise.hpp),
-  // which keep a plane in L1 and read each tap as one load along the row,
-  // where the general direct loops spend more on each plane's copies than on
-  // its arithmetic (2.2-3.4x, bench/results/conv_kernels.md).
+  // which load each input row once and make its taps' shifted copies in
+  // registers, where the general direct loops spend more on each plane's
+  // copies than on its arithmetic (2-4x faster, bench/results/conv_kernels.md).
   static constexpr bool depthwise_rows = Algorithm == conv2d_algorithm::automatic
                                              ? !im2col && detail::depthwise_rows_apply<S>
                                              : Algorithm == conv2d_algorithm::depthwise_rows;
@@ -77,8 +77,8 @@ struct conv2d_plan {
   // output gradient (input gradient); the unrolled input, the output gradient
   // transposed and the transposed weight gradient (weight gradient). Direct:
   // one phase-split copy of a group's input planes and one output plane
-  // (detail/conv2d_direct.hpp), in every pass; the depthwise row kernels: two
-  // padded planes and the weight gradient's sums (detail/conv2d_depthwise.hpp).
+  // (detail/conv2d_direct.hpp), in every pass; the depthwise row kernels: the
+  // weight gradient's sums (detail/conv2d_depthwise.hpp).
   static constexpr std::size_t direct_scratch = depthwise_rows ? detail::depthwise_rows_scratch<S, T, Arch>
                                                                : detail::direct_layout<S, T, Arch>::scratch;
   static constexpr std::size_t forward_scratch = im2col ? S.group_depth() * padded_plane : direct_scratch;
