@@ -8,8 +8,18 @@
 // peak loop (on a shared machine, the least disturbed figure). FLOP: 2 per multiply-add of the forward pass; each
 // gradient does as many.
 //
+// Beside each pass, in the same rounds, a memory roofline: a loop that moves
+// the bytes the pass must move and does nothing else (forward and input
+// gradient: one tensor of the input's size read and one of the output's size
+// written, a copy; weight gradient: the input and the output gradient read, a
+// sum). Its row gives its time, its GB/s, and the % of the FMA peak the pass
+// could reach if it ran at that speed; each kernel's last column says how
+// close it comes to it (the roofline loop's time over the kernel's).
+//
 //   taskset -c 0 ./kernels_conv
 //   TAPELESS_BENCH_ARCH=avx2 ...   (the AVX2 + FMA kernels on an AVX-512 machine)
+//   TAPELESS_BENCH_LAYERS=depthwise ...   (only the layers whose name contains it)
+//   bench/kernels/run_conv.sh <build dir>   (both, as bench/results/conv_kernels.md reports them)
 
 #include "fma_peak.hpp"
 #include "harness.hpp"
@@ -17,12 +27,15 @@
 #include <tapeless/simd/conv2d.hpp>
 #include <tapeless/simd/pool2d.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace simd = tapeless::simd;
 using simd::conv2d_algorithm;
@@ -44,6 +57,44 @@ buffer random_buffer(std::size_t n, unsigned seed) {
   return b;
 }
 
+// The memory rooflines: dst = src (the bytes of a forward pass or an input
+// gradient; where the sizes differ, the rest of the larger tensor is zeroed
+// or summed), and the sum of a and b (those of a weight gradient).
+template <class Arch>
+float sum_of(const float* p, std::size_t n) {
+  using batch = xsimd::batch<float, Arch>;
+  batch acc[4] = {batch(0.f), batch(0.f), batch(0.f), batch(0.f)};
+  float tail = 0;
+  std::size_t i = 0;
+  for (; i + 4 * batch::size <= n; i += 4 * batch::size)
+    for (std::size_t u = 0; u < 4; ++u) acc[u] += batch::load_unaligned(p + i + u * batch::size);
+  for (; i < n; ++i) tail += p[i];
+  return xsimd::hadd(acc[0] + acc[1] + acc[2] + acc[3]) + tail;
+}
+
+template <class Arch>
+void copy(const float* src, std::size_t src_size, float* dst, std::size_t dst_size) {
+  using batch = xsimd::batch<float, Arch>;
+  const std::size_t n = std::min(src_size, dst_size);
+  std::size_t i = 0;
+  for (; i + batch::size <= n; i += batch::size) batch::load_unaligned(src + i).store_unaligned(dst + i);
+  for (; i < n; ++i) dst[i] = src[i];
+  for (; i + batch::size <= dst_size; i += batch::size) batch(0.f).store_unaligned(dst + i);
+  for (; i < dst_size; ++i) dst[i] = 0;
+  if (src_size > n) do_not_optimize(sum_of<Arch>(src + n, src_size - n));
+}
+
+template <class Arch>
+float read_two(const float* a, std::size_t a_size, const float* b, std::size_t b_size) {
+  return sum_of<Arch>(a, a_size) + sum_of<Arch>(b, b_size);
+}
+
+// TAPELESS_BENCH_LAYERS=depthwise (any part of a layer's name): only those layers, no pooling.
+bool wanted(const char* layer) {
+  const char* only = std::getenv("TAPELESS_BENCH_LAYERS");
+  return only == nullptr || std::string_view(layer).find(only) != std::string_view::npos;
+}
+
 enum class pass { forward, input_gradient, weight_gradient };
 const char* pass_name(pass p) {
   return p == pass::forward ? "forward" : p == pass::input_gradient ? "input gradient" : "weight gradient";
@@ -52,12 +103,17 @@ const char* pass_name(pass p) {
 // One table row per pass and kernel of the shape.
 template <simd::conv2d_shape S, class Arch>
 void measure(const char* layer) {
+  if (!wanted(layer)) return;
   using peak = fma_peak<Arch>;
   const buffer x = random_buffer(S.input_size(), 1), w = random_buffer(S.weight_size(), 2),
                dy = random_buffer(S.output_size(), 3);
   buffer y = random_buffer(S.output_size(), 4), dx = random_buffer(S.input_size(), 5),
          dw = random_buffer(S.weight_size(), 6);
-  constexpr std::size_t scratch_bytes = simd::conv2d_scratch_bytes<S, float, Arch, conv2d_algorithm::im2col_gemm>();
+  constexpr bool rows = simd::detail::depthwise_rows_apply<S>;
+  constexpr std::size_t scratch_bytes = std::max(
+      {simd::conv2d_scratch_bytes<S, float, Arch, conv2d_algorithm::im2col_gemm>(),
+       simd::conv2d_scratch_bytes<S, float, Arch, conv2d_algorithm::direct>(),
+       simd::conv2d_scratch_bytes<S, float, Arch, rows ? conv2d_algorithm::depthwise_rows : conv2d_algorithm::direct>()});
   const buffer scratch = random_buffer(scratch_bytes / sizeof(float) + 1, 7);
 
   for (pass p : {pass::forward, pass::input_gradient, pass::weight_gradient}) {
@@ -75,22 +131,47 @@ void measure(const char* layer) {
     };
     add.template operator()<conv2d_algorithm::im2col_gemm>("im2col");
     add.template operator()<conv2d_algorithm::direct>("direct");
+    if constexpr (rows) add.template operator()<conv2d_algorithm::depthwise_rows>("depthwise rows");
     bench.add("fma peak", peak{});
+    const bool reads_two = p == pass::weight_gradient;
+    const char* roofline = reads_two ? "memory: read x, dy" : "memory: copy";
+    const std::size_t bytes = sizeof(float) * (S.input_size() + S.output_size());
+    bench.add(roofline, [&](std::uint64_t) {
+      if (reads_two)
+        do_not_optimize(read_two<Arch>(x.get(), S.input_size(), dy.get(), S.output_size()));
+      else if (p == pass::forward)
+        copy<Arch>(x.get(), S.input_size(), y.get(), S.output_size());
+      else
+        copy<Arch>(dy.get(), S.output_size(), dx.get(), S.input_size());
+      clobber_memory();
+    });
     bench.run();
-    const bool chosen_im2col = simd::conv2d_plan<S, float, Arch>::im2col;
-    for (const char* kernel : {"im2col", "direct"}) {
+    using plan = simd::conv2d_plan<S, float, Arch>;
+    const std::string_view chosen = plan::im2col ? "im2col" : plan::depthwise_rows ? "depthwise rows" : "direct";
+    const double scale = 100 * S.flop() / peak::flop;
+    const double best_peak = peak::flop / bench.time("fma peak").min;
+    std::vector<const char*> kernels{"im2col", "direct"};
+    if (rows) kernels.push_back("depthwise rows");
+    for (const char* kernel : kernels) {
       const summary t = bench.time(kernel);
       summary share = bench.ratio("fma peak", kernel);
-      const double scale = 100 * S.flop() / peak::flop;
       share = {share.median * scale, share.min * scale, share.max * scale};
-      const bool chosen = chosen_im2col == (std::string_view(kernel) == "im2col");
+      const summary over_roofline = bench.ratio(kernel, roofline);  // kernel time / roofline time, round by round
       // Best rounds: the fastest round of each against the fastest round of
       // the peak loop, the figure least disturbed by other work on the core.
-      const double best = 100 * (S.flop() / t.min) / (peak::flop / bench.time("fma peak").min);
-      std::printf("| %s | %s | %s%s | %9.1f | %6.1f | %s | %5.1f | %3.0f |\n", layer, pass_name(p), kernel,
-                  chosen ? " (plan)" : "", t.median / 1e3, S.flop() / t.median, share.format(0).c_str(),
-                  S.flop() / t.min, best);
+      const double best = 100 * (S.flop() / t.min) / best_peak;
+      std::printf("| %s | %s | %s%s | %9.1f | %6.1f | %s | %5.1f | %3.0f | %3.0f |\n", layer, pass_name(p), kernel,
+                  kernel == chosen ? " (plan)" : "", t.median / 1e3, S.flop() / t.median, share.format(0).c_str(),
+                  S.flop() / t.min, best, 100 / over_roofline.median);
     }
+    // The roofline row: GB/s where the kernels have GFLOP/s, and the % of the
+    // FMA peak this pass would reach at the roofline's speed.
+    const summary t = bench.time(roofline);
+    summary share = bench.ratio("fma peak", roofline);
+    share = {share.median * scale, share.min * scale, share.max * scale};
+    std::printf("| %s | %s | %s, %.1f MB | %9.1f | %5.1f GB/s | %s | %5.1f GB/s | %3.0f | 100 |\n", layer,
+                pass_name(p), roofline, bytes / 1e6, t.median / 1e3, bytes / t.median, share.format(0).c_str(),
+                bytes / t.min, 100 * (S.flop() / t.min) / best_peak);
     std::fflush(stdout);
   }
 }
@@ -134,7 +215,7 @@ void run_all() {
   const summary p = fma_peak_gflops<Arch>("fma peak");
   std::printf("float32 FMA peak alone (%s): %s GFLOP/s\n\n", Arch::name(), p.format(1).c_str());
   std::printf("| layer (batch 64) | pass | kernel | us | GFLOP/s | %% of FMA peak | best round GFLOP/s | "
-              "best, %% of best peak |\n|---|---|---|---:|---:|---:|---:|---:|\n");
+              "best, %% of best peak | %% of memory roofline |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n");
   measure<simd::conv2d_shape{.batch = 64, .in_channels = 1, .height = 28, .width = 28, .out_channels = 32,
                              .kernel_height = 3, .kernel_width = 3, .padding = 1},
           Arch>("conv1 1->32 3x3 pad 1, 28x28");
@@ -144,6 +225,7 @@ void run_all() {
   measure<simd::conv2d_shape{.batch = 64, .in_channels = 32, .height = 14, .width = 14, .out_channels = 32,
                              .kernel_height = 3, .kernel_width = 3, .padding = 1, .groups = 32},
           Arch>("depthwise 32 3x3 pad 1, 14x14");
+  if (std::getenv("TAPELESS_BENCH_LAYERS") != nullptr) return;
   std::printf("\n| pooling (batch 64) | pass | us (min-max) | input elements per ns |\n|---|---|---:|---:|\n");
   measure_pool<simd::pool2d_shape{.batch = 64, .channels = 32, .height = 28, .width = 28, .kernel = 2}, Arch>(
       "32 x 28x28, window 2");

@@ -42,6 +42,15 @@ CONV_CASES = {
     # input gradient and the forward product band by band.
     "conv_first_layer": (2, 1, 6, 10, 24, 3, 3, 1, 1, 1, 1),
     "conv_first_layer_groups2": (1, 2, 5, 9, 32, 3, 3, 1, 1, 1, 2),
+    # Depthwise, one output channel per group: the row kernels at stride 1
+    # (rows narrower than, as wide as and wider than a register of 4, 8 or
+    # 16 lanes; odd widths; dilation; no padding), the direct loops at stride 2.
+    "conv_depthwise_14x14": (3, 4, 14, 14, 4, 3, 3, 1, 1, 1, 4),
+    "conv_depthwise_odd_7x13": (2, 5, 7, 13, 5, 3, 3, 1, 1, 1, 5),
+    "conv_depthwise_5x3_dilation2": (1, 3, 9, 17, 3, 5, 3, 1, 2, 2, 3),
+    "conv_depthwise_pad0_narrow": (2, 3, 6, 5, 3, 3, 3, 1, 0, 1, 3),
+    "conv_depthwise_7x7_wide": (1, 2, 4, 70, 2, 7, 7, 1, 3, 1, 2),
+    "conv_depthwise_stride2_odd": (2, 6, 9, 11, 6, 3, 3, 2, 1, 1, 6),
 }
 
 # name: (kind, batch, channels, height, width, kernel, stride, padding, integer_inputs).

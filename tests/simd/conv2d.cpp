@@ -27,7 +27,13 @@ using namespace conv2d_reference;
 using conv_cases = std::tuple<conv_3x3_pad1, conv_stride2_pad1, conv_dilation2, conv_groups2, conv_depthwise_stride2,
                               conv_kernel_2x4, conv_wide_rows, conv_depthwise_wide, conv_deep_8x8,
                               conv_1x1_stride2, conv_groups3_dilation2_stride2, conv_first_layer,
-                              conv_first_layer_groups2>;
+                              conv_first_layer_groups2, conv_depthwise_14x14, conv_depthwise_odd_7x13,
+                              conv_depthwise_5x3_dilation2, conv_depthwise_pad0_narrow, conv_depthwise_7x7_wide,
+                              conv_depthwise_stride2_odd>;
+// The cases the depthwise row kernels take (one channel per group, stride 1).
+using depthwise_rows_cases = std::tuple<conv_depthwise_wide, conv_depthwise_14x14, conv_depthwise_odd_7x13,
+                                        conv_depthwise_5x3_dilation2, conv_depthwise_pad0_narrow,
+                                        conv_depthwise_7x7_wide>;
 
 // Worst |got - expected|, as a multiple of 1e-5 * (1 + the largest |expected|):
 // float rounding of these sums stays well below 1, a wrong element is about
@@ -52,7 +58,7 @@ void check_against_pytorch() {
   constexpr simd::conv2d_shape s = Case::shape;
   using plan = simd::conv2d_plan<s, float, Arch, Algorithm>;
   const std::string label = std::string(Case::name) + " on " + Arch::name() +
-                            (plan::im2col ? " (im2col + GEMM)" : " (direct)");
+                            (plan::im2col ? " (im2col + GEMM)" : plan::depthwise_rows ? " (depthwise rows)" : " (direct)");
   std::vector<float> scratch(simd::conv2d_scratch_bytes<s, float, Arch, Algorithm>() / sizeof(float) + 1);
 
   auto output = poisoned(s.output_size());
@@ -82,11 +88,11 @@ void check_against_pytorch() {
   BOOST_TEST(worst_error(bias_gradient, Case::bias_gradient) < 1, "bias gradient " << label);
 }
 
-template <class Arch, conv2d_algorithm Algorithm>
+template <class Arch, conv2d_algorithm Algorithm, class Cases = conv_cases>
 void check_all_cases() {
   [&]<class... Case>(std::tuple<Case...>*) {
     (check_against_pytorch<Case, Arch, Algorithm>(), ...);
-  }(static_cast<conv_cases*>(nullptr));
+  }(static_cast<Cases*>(nullptr));
 }
 
 }  // namespace
@@ -100,11 +106,42 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(conv2d_and_its_gradients_match_pytorch_with_direct
   check_all_cases<Arch, conv2d_algorithm::direct>();
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(depthwise_convolutions_and_their_gradients_match_pytorch_with_the_row_kernels, Arch,
+                              archs) {
+  check_all_cases<Arch, conv2d_algorithm::depthwise_rows, depthwise_rows_cases>();
+}
+
+// Run inside a larger buffer, the row kernels write nothing outside their
+// result, whatever the row width (their whole-register stores stop at its end).
+BOOST_AUTO_TEST_CASE_TEMPLATE(the_depthwise_row_kernels_write_only_their_result, Arch, archs) {
+  using Case = conv_depthwise_odd_7x13;
+  constexpr simd::conv2d_shape s = Case::shape;
+  constexpr std::size_t guard = 64;
+  std::vector<float> scratch(simd::conv2d_scratch_bytes<s, float, Arch>() / sizeof(float) + 1);
+  auto check = [&](std::size_t size, auto&& run) {
+    std::vector<float> buffer(size + 2 * guard, 7.f);
+    run(buffer.data() + guard);
+    bool untouched = true;
+    for (std::size_t i = 0; i < guard; ++i) untouched = untouched && buffer[i] == 7.f && buffer[guard + size + i] == 7.f;
+    return untouched;
+  };
+  BOOST_TEST(check(s.output_size(), [&](float* y) {
+    simd::conv2d<s, Arch>(Case::input.data(), Case::weight.data(), y, scratch.data());
+  }));
+  BOOST_TEST(check(s.input_size(), [&](float* dx) {
+    simd::conv2d_input_gradient<s, Arch>(Case::output_gradient.data(), Case::weight.data(), dx, scratch.data());
+  }));
+}
+
 BOOST_AUTO_TEST_CASE(the_plan_takes_direct_loops_for_depthwise_and_gemm_for_many_output_channels) {
   using depthwise = simd::conv2d_plan<conv_depthwise_stride2::shape, float>;
+  using depthwise_stride1 = simd::conv2d_plan<conv_depthwise_14x14::shape, float>;
+  using depthwise_stride2 = simd::conv2d_plan<conv_depthwise_stride2_odd::shape, float>;
   using wide = simd::conv2d_plan<conv_wide_rows::shape, float>;
-  BOOST_TEST(!depthwise::im2col);
-  BOOST_TEST(wide::im2col);
+  BOOST_TEST((!depthwise::im2col && !depthwise::depthwise_rows));  // two output channels per group
+  BOOST_TEST((!depthwise_stride1::im2col && depthwise_stride1::depthwise_rows));
+  BOOST_TEST((!depthwise_stride2::im2col && !depthwise_stride2::depthwise_rows));
+  BOOST_TEST((wide::im2col && !wide::depthwise_rows));
 }
 
 // A second, independent check of the gradients: central differences of

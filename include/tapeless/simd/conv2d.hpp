@@ -27,6 +27,7 @@
 // allocates, throws or calls through a pointer.
 
 #include <tapeless/simd/conv2d_shape.hpp>
+#include <tapeless/simd/detail/conv2d_depthwise.hpp>
 #include <tapeless/simd/detail/conv2d_direct.hpp>
 #include <tapeless/simd/detail/conv2d_gemm.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
@@ -39,8 +40,10 @@
 namespace tapeless::simd {
 
 // How a convolution is computed; `automatic` takes conv2d_plan's choice,
-// the others force one (for tests and benchmarks).
-enum class conv2d_algorithm { automatic, direct, im2col_gemm };
+// the others force one (for tests and benchmarks). `depthwise_rows` applies
+// to depthwise convolutions of stride 1 with padding at most
+// (kernel size - 1) * dilation (detail/conv2d_depthwise.hpp).
+enum class conv2d_algorithm { automatic, direct, im2col_gemm, depthwise_rows };
 
 template <conv2d_shape S, class T, class Arch = xsimd::default_arch,
           conv2d_algorithm Algorithm = conv2d_algorithm::automatic>
@@ -56,6 +59,17 @@ struct conv2d_plan {
                                      ? S.group_out_channels() >= 8
                                      : Algorithm == conv2d_algorithm::im2col_gemm;
 
+  // Depthwise with stride 1: the row kernels (detail/conv2d_depthwise.hpp),
+  // which load each input row once and make its taps' shifted copies in
+  // registers, where the general direct loops spend more on each plane's
+  // copies than on its arithmetic (2-4x faster, bench/results/conv_kernels.md).
+  static constexpr bool depthwise_rows = Algorithm == conv2d_algorithm::automatic
+                                             ? !im2col && detail::depthwise_rows_apply<S>
+                                             : Algorithm == conv2d_algorithm::depthwise_rows;
+  static_assert(!depthwise_rows || detail::depthwise_rows_apply<S>,
+                "tl::simd::conv2d: conv2d_algorithm::depthwise_rows needs groups == in_channels == out_channels, "
+                "stride 1 and padding <= (kernel size - 1) * dilation; use conv2d_algorithm::direct for this shape");
+
   static constexpr std::size_t padded_plane = detail::padded_plane<S, T, Arch>;
 
   // Scratch of each pass, in elements of T. im2col: the unrolled input
@@ -63,8 +77,10 @@ struct conv2d_plan {
   // output gradient (input gradient); the unrolled input, the output gradient
   // transposed and the transposed weight gradient (weight gradient). Direct:
   // one phase-split copy of a group's input planes and one output plane
-  // (detail/conv2d_direct.hpp), in every pass.
-  static constexpr std::size_t direct_scratch = detail::direct_layout<S, T, Arch>::scratch;
+  // (detail/conv2d_direct.hpp), in every pass; the depthwise row kernels: the
+  // weight gradient's sums (detail/conv2d_depthwise.hpp).
+  static constexpr std::size_t direct_scratch = depthwise_rows ? detail::depthwise_rows_scratch<S, T, Arch>
+                                                               : detail::direct_layout<S, T, Arch>::scratch;
   static constexpr std::size_t forward_scratch = im2col ? S.group_depth() * padded_plane : direct_scratch;
   static constexpr std::size_t input_gradient_scratch =
       im2col ? (S.group_depth() + S.group_out_channels()) * padded_plane : direct_scratch;
@@ -104,6 +120,8 @@ template <conv2d_shape S, class Arch = xsimd::default_arch, conv2d_algorithm Alg
     return;  // stop at the one message above
   else if constexpr (conv2d_plan<S, T, Arch, Algorithm>::im2col)
     detail::conv2d_im2col<S, Arch>(input, weight, output, static_cast<T*>(scratch), epilogue);
+  else if constexpr (conv2d_plan<S, T, Arch, Algorithm>::depthwise_rows)
+    detail::conv2d_depthwise_rows<S, Arch>(input, weight, output, static_cast<T*>(scratch), epilogue);
   else
     detail::conv2d_direct<S, Arch>(input, weight, output, static_cast<T*>(scratch), epilogue);
 }
@@ -117,6 +135,8 @@ template <conv2d_shape S, class Arch = xsimd::default_arch, conv2d_algorithm Alg
     return;
   else if constexpr (conv2d_plan<S, T, Arch, Algorithm>::im2col)
     detail::conv2d_input_gradient_im2col<S, Arch>(output_gradient, weight, input_gradient, static_cast<T*>(scratch));
+  else if constexpr (conv2d_plan<S, T, Arch, Algorithm>::depthwise_rows)
+    detail::conv2d_input_gradient_depthwise_rows<S, Arch>(output_gradient, weight, input_gradient, static_cast<T*>(scratch));
   else
     detail::conv2d_input_gradient_direct<S, Arch>(output_gradient, weight, input_gradient, static_cast<T*>(scratch));
 }
@@ -130,6 +150,8 @@ template <conv2d_shape S, class Arch = xsimd::default_arch, conv2d_algorithm Alg
     return;
   else if constexpr (conv2d_plan<S, T, Arch, Algorithm>::im2col)
     detail::conv2d_weight_gradient_im2col<S, Arch>(input, output_gradient, weight_gradient, static_cast<T*>(scratch));
+  else if constexpr (conv2d_plan<S, T, Arch, Algorithm>::depthwise_rows)
+    detail::conv2d_weight_gradient_depthwise_rows<S, Arch>(input, output_gradient, weight_gradient, static_cast<T*>(scratch));
   else
     detail::conv2d_weight_gradient_direct<S, Arch>(input, output_gradient, weight_gradient, static_cast<T*>(scratch));
 }

@@ -1,0 +1,375 @@
+#pragma once
+// Depthwise convolution kernels (one input and one output channel per group,
+// stride 1), plane by plane, vectorized along the rows. Each (image, channel)
+// plane is its own convolution of one small plane (a 14 x 14 plane is 784
+// bytes), so the general direct loops' per-plane work (the phase split, the
+// output copied out element by element when a row is narrower than a
+// register) cost more than the arithmetic. Here, for a tile of output rows:
+//
+// - each source row the tile reads is loaded once, straight from the input,
+//   in whole registers (the lanes past the row's end set to zero; the
+//   padding's registers and rows are zeros, never loaded);
+// - its KW shifted copies are made in registers (valignd with AVX-512, two
+//   instructions with AVX2), and each copy feeds the KH output rows it
+//   belongs to: KH * KW FMAs per loaded row, the weights in registers.
+//   Unaligned loads of each tap from a zero-bordered copy of the plane
+//   instead (two in three splitting a cache line) ran 1.7x slower with
+//   AVX-512, and the copy itself cost 1.3x (bench/kernels/conv.cpp);
+// - a chunk that runs past the row's end is stored whole (its extra lanes land
+//   on chunks still to be stored: the last chunk of a row first), except at
+//   the end of the result, where only its valid lanes are written. No load
+//   reaches past the end of its tensor either.
+//
+// The input gradient is the same correlation with the kernel turned 180
+// degrees, over the output gradient padded by (K - 1) * dilation - padding;
+// the weight gradient keeps one accumulator per tap over a plane and adds the
+// plane's sums into per-channel running sums in scratch. Nothing allocates.
+// Measured in bench/kernels/conv.cpp (bench/results/conv_kernels.md).
+
+#include <tapeless/simd/conv2d_shape.hpp>
+#include <tapeless/simd/detail/im2col.hpp>
+#include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
+#include <tapeless/simd/detail/xsimd.hpp>
+#include <tapeless/simd/epilogue.hpp>
+#include <tapeless/simd/lanes.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <type_traits>
+#include <utility>
+
+namespace tapeless::simd::detail {
+
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
+
+// The row kernels take S: depthwise (one input and one output channel per
+// group), stride 1, and padding no larger than the dilated kernel's reach,
+// so that the input gradient's padding (K - 1) * dilation - padding is not
+// negative.
+template <conv2d_shape S>
+inline constexpr bool depthwise_rows_apply =
+    S.group_in_channels() == 1 && S.group_out_channels() == 1 && S.stride == 1 &&
+    S.padding <= (S.kernel_height - 1) * S.dilation && S.padding <= (S.kernel_width - 1) * S.dilation;
+
+// One plane's correlation: a source plane H x W, zero-padded by PH rows and PW
+// columns, read by a KH x KW kernel dilated by D, gives a result plane OH x OW.
+struct plane_stencil {
+  std::size_t H, W, PH, PW, KH, KW, D;
+  constexpr std::size_t OH() const { return H + 2 * PH - (KH - 1) * D; }
+  constexpr std::size_t OW() const { return W + 2 * PW - (KW - 1) * D; }
+};
+
+template <conv2d_shape S>
+inline constexpr plane_stencil forward_stencil{S.height, S.width, S.padding, S.padding, S.kernel_height,
+                                               S.kernel_width, S.dilation};
+// The input gradient: the output gradient, padded so that each input position
+// sees every output it fed, read by the turned kernel.
+template <conv2d_shape S>
+inline constexpr plane_stencil input_gradient_stencil{S.out_height(),
+                                                      S.out_width(),
+                                                      (S.kernel_height - 1) * S.dilation - S.padding,
+                                                      (S.kernel_width - 1) * S.dilation - S.padding,
+                                                      S.kernel_height,
+                                                      S.kernel_width,
+                                                      S.dilation};
+
+// How a result chunk reads a source row: chunk K's tap kw starts at source
+// column K L + kw D - PW; in registers of the row (register j: columns
+// [j L, j L + L), zero outside the row), that is `registers` registers from
+// first_register(K), starting lane_offset(K) + kw D lanes into them.
+template <plane_stencil P, std::size_t L>
+struct row_registers {
+  static constexpr std::size_t source_chunks = (P.W + L - 1) / L, result_chunks = (P.OW() + L - 1) / L;
+  static constexpr long first_register(std::size_t K) {
+    const long column = long(K * L) - long(P.PW);
+    return column >= 0 ? column / long(L) : -((-column + long(L) - 1) / long(L));
+  }
+  static constexpr std::size_t lane_offset(std::size_t K) {
+    return std::size_t(long(K * L) - long(P.PW) - first_register(K) * long(L));
+  }
+  static constexpr std::size_t registers = (L - 1 + (P.KW - 1) * P.D + L - 1) / L + 1;
+};
+
+// Scratch of the row kernels for S, in elements of T: the weight gradient's
+// running sums (a register per tap and channel).
+template <conv2d_shape S, class T, class Arch>
+inline constexpr std::size_t depthwise_rows_scratch = S.in_channels * S.kernel_height * S.kernel_width * lanes<T, Arch>;
+
+// L elements from p, those from lane `valid` on zero. Reads a whole register
+// when it stays before `end`; else only the valid ones.
+template <class Batch, class T>
+[[gnu::always_inline]] inline Batch load_first_lanes(const T* p, std::size_t valid, const T* end,
+                                                     const typename Batch::batch_bool_type& keep) noexcept {
+  if (p + Batch::size <= end) [[likely]]
+    return xsimd::select(keep, Batch::load_unaligned(p), Batch(T(0)));
+  alignas(64) T part[Batch::size] = {};
+  for (std::size_t i = 0; i < valid; ++i) part[i] = p[i];
+  return Batch::load_aligned(part);
+}
+
+// Lanes [0, n) of a batch, as a mask.
+template <class Batch>
+[[gnu::always_inline]] inline typename Batch::batch_bool_type first_lanes(std::size_t n) noexcept {
+  using T = typename Batch::value_type;
+  return lane_indices<typename Batch::arch_type, T>() < Batch(T(n));
+}
+
+// Lanes [S, S + L) of the registers lo, hi side by side (0 <= S < L): the
+// register a tap reads when it starts S lanes past an aligned one. One
+// valignd with AVX-512, two instructions with AVX2.
+template <std::size_t S, class Batch>
+[[gnu::always_inline]] inline Batch lanes_from(const Batch& lo, const Batch& hi) noexcept {
+  using T = typename Batch::value_type;
+  using A [[maybe_unused]] = typename Batch::arch_type;  // read only where the build enables AVX2 or AVX-512
+  if constexpr (S == 0)
+    return lo;
+#if XSIMD_WITH_AVX512F
+  else if constexpr (std::is_base_of_v<xsimd::avx512f, A> && std::is_same_v<T, float>)
+    return Batch(_mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(hi), _mm512_castps_si512(lo), S)));
+#endif
+#if XSIMD_WITH_AVX2
+  else if constexpr (std::is_base_of_v<xsimd::avx2, A> && std::is_same_v<T, float>) {
+    const __m256 middle = _mm256_permute2f128_ps(lo, hi, 0x21);  // lo's high half, hi's low half
+    if constexpr (S == 4)
+      return Batch(middle);
+    else if constexpr (S < 4)
+      return Batch(_mm256_castsi256_ps(
+          _mm256_alignr_epi8(_mm256_castps_si256(middle), _mm256_castps_si256(lo), S * sizeof(float))));
+    else
+      return Batch(_mm256_castsi256_ps(
+          _mm256_alignr_epi8(_mm256_castps_si256(hi), _mm256_castps_si256(middle), (S - 4) * sizeof(float))));
+  }
+#endif
+  else {  // other instruction sets and double: through memory
+    alignas(64) T both[2 * Batch::size];
+    lo.store_aligned(both);
+    hi.store_aligned(both + Batch::size);
+    return Batch::load_unaligned(both + S);
+  }
+}
+
+// The copy of registers v starting At lanes past v[0].
+template <std::size_t At, class Batch>
+[[gnu::always_inline]] inline Batch shifted_copy(const Batch* v) noexcept {
+  constexpr std::size_t L = Batch::size;
+  if constexpr (At % L == 0)
+    return v[At / L];
+  else
+    return lanes_from<At % L>(v[At / L], v[At / L + 1]);
+}
+
+template <std::size_t N>
+using index_constant = std::integral_constant<std::size_t, N>;
+
+// What a tile reads: its source plane, where the source tensor ends (no load
+// reaches past it), and which lanes of a row's last register are in the row.
+template <class T, class Batch>
+struct source_rows {
+  const T* plane;
+  const T* end;
+  typename Batch::batch_bool_type last_lanes;
+};
+
+// Register J of source row `row`: zero outside the row, the lanes past W zero.
+template <plane_stencil P, class Batch, long J, class T>
+[[gnu::always_inline]] inline Batch source_register(const T* row, const source_rows<T, Batch>& s) noexcept {
+  constexpr std::size_t L = Batch::size;
+  if constexpr (J < 0 || J >= long((P.W + L - 1) / L))
+    return Batch(T(0));
+  else if constexpr ((std::size_t(J) + 1) * L <= P.W)
+    return Batch::load_unaligned(row + J * L);
+  else
+    return load_first_lanes<Batch>(row + J * L, P.W % L, s.end, s.last_lanes);
+}
+
+// Tap (kh, kw) of padded row I of a tile feeds result row I - kh D, if the tile has it.
+template <plane_stencil P, std::size_t Rows, std::size_t I, std::size_t KW, class Batch, class F, std::size_t... KH>
+[[gnu::always_inline]] inline void feed_rows(const Batch& copy, F& f, std::index_sequence<KH...>) noexcept {
+  (
+      [&] {
+        if constexpr (I >= KH * P.D && I - KH * P.D < Rows)
+          f(index_constant<I - KH * P.D>{}, index_constant<KH>{}, index_constant<KW>{}, copy);
+      }(),
+      ...);
+}
+
+template <plane_stencil P, std::size_t K, std::size_t Rows, std::size_t I, class Batch, class T, class F,
+          std::size_t... J, std::size_t... KW>
+[[gnu::always_inline]] inline void feed_padded_row(const T* row, const source_rows<T, Batch>& s, F& f,
+                                                   std::index_sequence<J...>, std::index_sequence<KW...>) noexcept {
+  using layout = row_registers<P, Batch::size>;
+  const Batch v[] = {source_register<P, Batch, layout::first_register(K) + long(J)>(row, s)...};
+  (feed_rows<P, Rows, I, KW>(shifted_copy<layout::lane_offset(K) + KW * P.D>(v), f, std::make_index_sequence<P.KH>{}),
+   ...);
+}
+
+template <plane_stencil P, std::size_t K, class Batch, std::size_t Rows, class T, class F, std::size_t... I>
+[[gnu::always_inline]] inline void feed_padded_rows(const source_rows<T, Batch>& s, std::size_t oh0, F& f,
+                                                    std::index_sequence<I...>) noexcept {
+  (
+      [&] {
+        // Padded row oh0 + I is source row oh0 + I - PH; rows of the padding feed nothing.
+        const std::size_t r = oh0 + I;
+        if (r >= P.PH && r - P.PH < P.H)
+          feed_padded_row<P, K, Rows, I>(s.plane + (r - P.PH) * P.W, s, f,
+                                         std::make_index_sequence<row_registers<P, Batch::size>::registers>{},
+                                         std::make_index_sequence<P.KW>{});
+      }(),
+      ...);
+}
+
+// The taps of result chunk K on rows [oh0, oh0 + Rows): each source row the
+// rows read is loaded once (whole registers, zero where the padding is), its
+// KW shifted copies made in registers, and each copy handed to every row it
+// feeds: f(r, kh, kw, copy) for result row oh0 + r, the indices as integral
+// constants.
+template <plane_stencil P, std::size_t K, class Batch, std::size_t Rows, class T, class F>
+[[gnu::always_inline]] inline void over_tile(const source_rows<T, Batch>& s, std::size_t oh0, F&& f) noexcept {
+  feed_padded_rows<P, K, Batch, Rows>(s, oh0, f, std::make_index_sequence<Rows + (P.KH - 1) * P.D>{});
+}
+
+// The result chunk (oh, k) of a plane into dst (the result plane, OH x OW),
+// through the epilogue (row: the plane's row of the output matrix). A whole
+// store's extra lanes are overwritten by chunks stored later (see
+// stencil_plane); at the end of the result, only the valid lanes are written.
+template <plane_stencil P, class Batch, class T, class Epilogue>
+[[gnu::always_inline]] inline void store_chunk(const Batch& v, T* dst, const T* end, std::size_t row, std::size_t oh,
+                                               std::size_t k, Epilogue& epilogue) noexcept {
+  constexpr std::size_t L = Batch::size, OW = P.OW();
+  const std::size_t col = oh * OW + k * L;
+  T* p = dst + col;
+  if (k * L + L <= OW) {
+    static_cast<Batch>(epilogue(v, output_at<T, Batch>{p, row, col})).store_unaligned(p);
+  } else if (std::is_same_v<std::remove_cvref_t<Epilogue>, epilogue::store> && p + L <= end) {
+    v.store_unaligned(p);
+  } else {
+    alignas(64) T part[L];
+    v.store_aligned(part);
+    for (std::size_t i = 0; i < OW - k * L; ++i)
+      p[i] = static_cast<T>(epilogue(part[i], output_at<T, T>{p + i, row, col + i}));
+  }
+}
+
+// Rows of a tile: independent FMA chains, enough to cover the FMA latency on
+// both pipes, and each loaded row feeds up to KH of them; fewer with AVX2's
+// 16 registers. The weight gradient's chains are its taps; its rows share
+// each shifted copy. (Tried 2-8 on the bench's 14 x 14 layer, AVX-512 and
+// AVX2: 8 and 6 rows forward, 8 and 4 for the weight gradient measured
+// fastest, by 5-20%.)
+template <class Batch>
+inline constexpr std::size_t tile_rows = Batch::size >= 16 ? 8 : 6;
+template <class Batch>
+inline constexpr std::size_t weight_gradient_tile_rows = Batch::size >= 16 ? 8 : 4;
+
+// Every result chunk of one plane, a tile of rows at a time.
+template <plane_stencil P, class Batch, class T, class Epilogue>
+[[gnu::always_inline]] inline void stencil_plane(const source_rows<T, Batch>& s, const Batch* w, T* dst, const T* end,
+                                                 std::size_t row, Epilogue& epilogue) noexcept {
+  constexpr std::size_t OH = P.OH(), R = std::min(tile_rows<Batch>, OH);
+  constexpr std::size_t chunks = row_registers<P, Batch::size>::result_chunks;
+  auto tile = [&]<std::size_t Rows>(std::size_t oh0) {
+    // Last chunk first: a whole store past a row's end then lands on chunks still to be stored.
+    [&]<std::size_t... C>(std::index_sequence<C...>) {
+      (
+          [&] {
+            constexpr std::size_t k = chunks - 1 - C;
+            Batch acc[Rows];
+            for (std::size_t r = 0; r < Rows; ++r) acc[r] = Batch(T(0));
+            over_tile<P, k, Batch, Rows>(s, oh0, [&](std::size_t r, std::size_t kh, std::size_t kw, const Batch& v) {
+              acc[r] = xsimd::fma(w[kh * P.KW + kw], v, acc[r]);
+            });
+            for (std::size_t r = 0; r < Rows; ++r) store_chunk<P, Batch>(acc[r], dst, end, row, oh0 + r, k, epilogue);
+          }(),
+          ...);
+    }(std::make_index_sequence<chunks>{});
+  };
+  std::size_t oh0 = 0;
+  for (; oh0 + R <= OH; oh0 += R) tile.template operator()<R>(oh0);
+  if constexpr (OH % R != 0) tile.template operator()<OH % R>(oh0);
+}
+
+// Every plane's correlation: planes of `source` (H x W each) into planes of
+// `result` (OH x OW each); plane p reads the weights of channel p % channels
+// (turned 180 degrees when Turned).
+template <plane_stencil P, bool Turned, std::size_t Planes, std::size_t Channels, class Arch, class T, class Epilogue>
+inline void depthwise_stencil(const T* source, const T* weight, T* result, Epilogue& epilogue) noexcept {
+  using batch = xsimd::batch<T, Arch>;
+  constexpr std::size_t taps = P.KH * P.KW, source_plane = P.H * P.W, result_plane = P.OH() * P.OW();
+  const T* const source_end = source + Planes * source_plane;
+  const T* const result_end = result + Planes * result_plane;
+  const auto last_lanes = first_lanes<batch>(P.W % batch::size);
+  for (std::size_t p = 0; p < Planes; ++p) {
+    const T* w = weight + (p % Channels) * taps;
+    batch wv[taps];
+    for (std::size_t t = 0; t < taps; ++t) wv[t] = batch(w[Turned ? taps - 1 - t : t]);
+    const source_rows<T, batch> s{source + p * source_plane, source_end, last_lanes};
+    stencil_plane<P, batch>(s, wv, result + p * result_plane, result_end, p, epilogue);
+  }
+}
+
+template <conv2d_shape S, class Arch, class T, class Epilogue>
+inline void conv2d_depthwise_rows(const T* input, const T* weight, T* output, T*,
+                                  Epilogue& epilogue) noexcept {
+  depthwise_stencil<forward_stencil<S>, false, S.batch * S.in_channels, S.in_channels, Arch>(input, weight, output,
+                                                                                             epilogue);
+}
+
+template <conv2d_shape S, class Arch, class T>
+inline void conv2d_input_gradient_depthwise_rows(const T* output_gradient, const T* weight, T* input_gradient,
+                                                 T*) noexcept {
+  epilogue::store store;
+  depthwise_stencil<input_gradient_stencil<S>, true, S.batch * S.in_channels, S.in_channels, Arch>(
+      output_gradient, weight, input_gradient, store);
+}
+
+// dW(c, kh, kw) = sum over images and positions of dY(oh, ow) * padded X(oh + kh D, ow + kw D).
+template <conv2d_shape S, class Arch, class T>
+inline void conv2d_weight_gradient_depthwise_rows(const T* input, const T* output_gradient, T* weight_gradient,
+                                                  T* scratch) noexcept {
+  using batch = xsimd::batch<T, Arch>;
+  constexpr plane_stencil P = forward_stencil<S>;
+  constexpr std::size_t L = batch::size, C = S.in_channels, KW = S.kernel_width, taps = S.kernel_height * KW;
+  constexpr std::size_t planes = S.batch * C, OH = P.OH(), OW = P.OW(), tail = OW % L;
+  constexpr std::size_t chunks = row_registers<P, L>::result_chunks;
+  constexpr std::size_t source_plane = P.H * P.W, result_plane = OH * OW, R = std::min(weight_gradient_tile_rows<batch>, OH);
+  const T* const source_end = input + planes * source_plane;
+  const T* const gradient_end = output_gradient + planes * result_plane;
+  T* sums = scratch;  // [C][taps] registers
+  fill_zero(sums, C * taps * L);
+  const auto last_source_lanes = first_lanes<batch>(P.W % L);
+  const auto last_gradient_lanes = first_lanes<batch>(tail);
+  for (std::size_t p = 0; p < planes; ++p) {
+    const source_rows<T, batch> s{input + p * source_plane, source_end, last_source_lanes};
+    const T* dy = output_gradient + p * result_plane;
+    batch acc[taps];
+    for (std::size_t t = 0; t < taps; ++t) acc[t] = batch(T(0));
+    auto tile = [&]<std::size_t Rows>(std::size_t oh0) {
+      [&]<std::size_t... K>(std::index_sequence<K...>) {
+        (
+            [&] {
+              batch d[Rows];
+              for (std::size_t r = 0; r < Rows; ++r) {
+                const T* at = dy + (oh0 + r) * OW + K * L;
+                d[r] = (tail == 0 || K + 1 < chunks)
+                           ? batch::load_unaligned(at)
+                           : load_first_lanes<batch>(at, tail, gradient_end, last_gradient_lanes);
+              }
+              over_tile<P, K, batch, Rows>(s, oh0, [&](std::size_t r, std::size_t kh, std::size_t kw, const batch& v) {
+                acc[kh * KW + kw] = xsimd::fma(d[r], v, acc[kh * KW + kw]);
+              });
+            }(),
+            ...);
+      }(std::make_index_sequence<chunks>{});
+    };
+    std::size_t oh0 = 0;
+    for (; oh0 + R <= OH; oh0 += R) tile.template operator()<R>(oh0);
+    if constexpr (OH % R != 0) tile.template operator()<OH % R>(oh0);
+    T* sum = sums + (p % C) * taps * L;
+    for (std::size_t t = 0; t < taps; ++t) (batch::load_unaligned(sum + t * L) + acc[t]).store_unaligned(sum + t * L);
+  }
+  for (std::size_t i = 0; i < C * taps; ++i) weight_gradient[i] = xsimd::hadd(batch::load_unaligned(sums + i * L));
+}
+
+TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
+
+}  // namespace tapeless::simd::detail
