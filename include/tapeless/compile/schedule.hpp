@@ -80,7 +80,7 @@ schedule_of_lists<Order, Params, T, Arch> lists_of(type_list<Order, Params, T, A
 template <class Key>
 struct keyed_schedule {
  private:
-  using lists = decltype(lists_of(scheduled_lists_of<Key>{}));
+  using lists = decltype(detail::lists_of(scheduled_lists_of<Key>{}));  // qualified: no ADL (core/type_list.hpp)
   using Order = typename lists::order;
   using Params = typename lists::params;
   using T = typename lists::value_type;
