@@ -7,11 +7,13 @@
 // register) cost more than the arithmetic. Here, for a tile of output rows:
 //
 // - each source row the tile reads is loaded once, straight from the input,
-//   in whole registers (the lanes past the row's end set to zero; the
-//   padding's registers and rows are zeros, never loaded);
-// - its KW shifted copies are made in registers (valignd with AVX-512, two
-//   instructions with AVX2), and each copy feeds the KH output rows it
-//   belongs to: KH * KW FMAs per loaded row, the weights in registers.
+//   in whole registers (with AVX2 the lanes past the row's end set to zero;
+//   the padding's registers and rows are zeros, never loaded);
+// - its KW shifted copies are made in registers (a zero-masking valignd with
+//   AVX-512, which also clears the lanes past the row; two shuffles with AVX2,
+//   which loads the taps lying inside the row straight from it instead), and
+//   each copy feeds the KH output rows it belongs to: KH * KW FMAs per loaded
+//   row, the weights in registers.
 //   Unaligned loads of each tap from a zero-bordered copy of the plane
 //   instead (two in three splitting a cache line) ran 1.7x slower with
 //   AVX-512, and the copy itself cost 1.3x (bench/kernels/conv.cpp);
