@@ -51,6 +51,9 @@ CONV_CASES = {
     "conv_depthwise_pad0_narrow": (2, 3, 6, 5, 3, 3, 3, 1, 0, 1, 3),
     "conv_depthwise_7x7_wide": (1, 2, 4, 70, 2, 7, 7, 1, 3, 1, 2),
     "conv_depthwise_stride2_odd": (2, 6, 9, 11, 6, 3, 3, 2, 1, 1, 6),
+    # Rows of 9: with AVX2, two chunks (8 + 1), taps loaded straight from the
+    # row beside shifted ones; with AVX-512, one chunk past the row's end.
+    "conv_depthwise_9_wide": (2, 3, 6, 9, 3, 3, 3, 1, 1, 1, 3),
 }
 
 # name: (kind, batch, channels, height, width, kernel, stride, padding, integer_inputs).

@@ -29,11 +29,11 @@ using conv_cases = std::tuple<conv_3x3_pad1, conv_stride2_pad1, conv_dilation2, 
                               conv_1x1_stride2, conv_groups3_dilation2_stride2, conv_first_layer,
                               conv_first_layer_groups2, conv_depthwise_14x14, conv_depthwise_odd_7x13,
                               conv_depthwise_5x3_dilation2, conv_depthwise_pad0_narrow, conv_depthwise_7x7_wide,
-                              conv_depthwise_stride2_odd>;
+                              conv_depthwise_stride2_odd, conv_depthwise_9_wide>;
 // The cases the depthwise row kernels take (one channel per group, stride 1).
 using depthwise_rows_cases = std::tuple<conv_depthwise_wide, conv_depthwise_14x14, conv_depthwise_odd_7x13,
                                         conv_depthwise_5x3_dilation2, conv_depthwise_pad0_narrow,
-                                        conv_depthwise_7x7_wide>;
+                                        conv_depthwise_7x7_wide, conv_depthwise_9_wide>;
 
 // Worst |got - expected|, as a multiple of 1e-5 * (1 + the largest |expected|):
 // float rounding of these sums stays well below 1, a wrong element is about

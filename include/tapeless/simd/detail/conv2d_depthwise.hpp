@@ -7,11 +7,13 @@
 // register) cost more than the arithmetic. Here, for a tile of output rows:
 //
 // - each source row the tile reads is loaded once, straight from the input,
-//   in whole registers (the lanes past the row's end set to zero; the
-//   padding's registers and rows are zeros, never loaded);
-// - its KW shifted copies are made in registers (valignd with AVX-512, two
-//   instructions with AVX2), and each copy feeds the KH output rows it
-//   belongs to: KH * KW FMAs per loaded row, the weights in registers.
+//   in whole registers (with AVX2 the lanes past the row's end set to zero;
+//   the padding's registers and rows are zeros, never loaded);
+// - its KW shifted copies are made in registers (a zero-masking valignd with
+//   AVX-512, which also clears the lanes past the row; two shuffles with AVX2,
+//   which loads the taps lying inside the row straight from it instead), and
+//   each copy feeds the KH output rows it belongs to: KH * KW FMAs per loaded
+//   row, the weights in registers.
 //   Unaligned loads of each tap from a zero-bordered copy of the plane
 //   instead (two in three splitting a cache line) ran 1.7x slower with
 //   AVX-512, and the copy itself cost 1.3x (bench/kernels/conv.cpp);
@@ -161,6 +163,28 @@ template <std::size_t At, class Batch>
 template <std::size_t N>
 using index_constant = std::integral_constant<std::size_t, N>;
 
+// With AVX-512 a row's last register is loaded whole (no blend: the blends
+// and the shifts share the FMA pipes, measured the limit of these kernels) and
+// the copies zero what they must in the shift itself; results and products in
+// lanes past a row's end are then junk, never stored past the row nor summed.
+template <class Batch>
+inline constexpr bool masked_copies =
+#if XSIMD_WITH_AVX512F
+    std::is_base_of_v<xsimd::avx512f, typename Batch::arch_type> && std::is_same_v<typename Batch::value_type, float>;
+#else
+    false;
+#endif
+
+// L elements from p, whole when that stays before `end` (the lanes past the
+// valid ones then hold what follows); else the valid ones and zeros.
+template <class Batch, class T>
+[[gnu::always_inline]] inline Batch load_whole_or_first_lanes(const T* p, std::size_t valid, const T* end,
+                                                              const typename Batch::batch_bool_type& keep) noexcept {
+  if (p + Batch::size <= end) [[likely]]
+    return Batch::load_unaligned(p);
+  return load_first_lanes<Batch>(p, valid, end, keep);
+}
+
 // What a tile reads: its source plane, where the source tensor ends (no load
 // reaches past it), and which lanes of a row's last register are in the row.
 template <class T, class Batch>
@@ -178,8 +202,54 @@ template <plane_stencil P, class Batch, long J, class T>
     return Batch(T(0));
   else if constexpr ((std::size_t(J) + 1) * L <= P.W)
     return Batch::load_unaligned(row + J * L);
+  else if constexpr (masked_copies<Batch>)  // the lanes past W zeroed in the copies that need it
+    return load_whole_or_first_lanes<Batch>(row + J * L, P.W % L, s.end, s.last_lanes);
   else
     return load_first_lanes<Batch>(row + J * L, P.W % L, s.end, s.last_lanes);
+}
+
+// Tap kw of result chunk K with masked copies: the lanes of its copy that must
+// be zero are those whose source column is at or past W in the row's last
+// register (left unmasked); only the lanes of result columns below OW count.
+template <plane_stencil P, std::size_t L>
+struct copy_lanes {
+  // Lanes whose source column is before W, as a mask (the zero registers give the rest).
+  static constexpr unsigned long long keep(std::size_t K, std::size_t kw) {
+    const long start = long(K * L + kw * P.D) - long(P.PW);
+    unsigned long long bits = 0;
+    for (std::size_t i = 0; i < L; ++i)
+      if (start + long(i) < long(P.W)) bits |= 1ull << i;
+    return bits;
+  }
+  // Whether some lane of a result column below OW reads a column in [W, source_chunks L).
+  static constexpr bool needs_zeroing(std::size_t K, std::size_t kw) {
+    const long start = long(K * L + kw * P.D) - long(P.PW), loaded = long((P.W + L - 1) / L * L);
+    for (std::size_t i = 0; i < L && K * L + i < P.OW(); ++i)
+      if (start + long(i) >= long(P.W) && start + long(i) < loaded) return true;
+    return false;
+  }
+};
+
+// The copy of registers v starting At lanes past v[0], for chunk K's tap kw,
+// when the row's last register is left unmasked: a valignd zeroes the lanes
+// past the row for free (its zero-masking form); an unshifted copy is masked
+// only when a result lane would read past the row.
+template <plane_stencil P, std::size_t K, std::size_t KW, std::size_t At, class Batch>
+[[gnu::always_inline]] inline Batch masked_shifted_copy(const Batch* v) noexcept {
+#if XSIMD_WITH_AVX512F
+  if constexpr (masked_copies<Batch>) {
+    constexpr std::size_t L = Batch::size;
+    constexpr auto keep = __mmask16(copy_lanes<P, L>::keep(K, KW));
+    if constexpr (At % L != 0)
+      return Batch(_mm512_castsi512_ps(_mm512_maskz_alignr_epi32(keep, _mm512_castps_si512(v[At / L + 1]),
+                                                                 _mm512_castps_si512(v[At / L]), At % L)));
+    else if constexpr (copy_lanes<P, L>::needs_zeroing(K, KW))
+      return Batch(_mm512_maskz_mov_ps(keep, v[At / L]));
+    else
+      return v[At / L];
+  } else
+#endif
+    return shifted_copy<At>(v);
 }
 
 // Tap (kh, kw) of padded row I of a tile feeds result row I - kh D, if the tile has it.
@@ -193,17 +263,55 @@ template <plane_stencil P, std::size_t Rows, std::size_t I, std::size_t KW, clas
       ...);
 }
 
-template <plane_stencil P, std::size_t K, std::size_t Rows, std::size_t I, class Batch, class T, class F,
-          std::size_t... J, std::size_t... KW>
+// Chunk K's tap kw loaded straight from the row (Direct) instead of shifted:
+// with AVX2, where a shift costs two shuffles, when the source columns of the
+// chunk's result columns all fall inside the row. The lanes past the result's
+// columns read what follows the row: junk in result lanes past the row's end,
+// never stored. (Also loading the taps that reach into the padding, with a
+// blend to zero them, measured 1.2x slower on the bench's 14 x 14 layer.)
+template <plane_stencil P, class Batch, std::size_t K, std::size_t KW>
+struct direct_tap {
+  static constexpr std::size_t L = Batch::size;
+  static constexpr long start = long(K * L + KW * P.D) - long(P.PW);
+  static constexpr long needed = long(std::min(L, P.OW() - K * L));
+  static constexpr bool applies(bool direct) {
+    bool avx2_float = false;
+#if XSIMD_WITH_AVX2
+    avx2_float = std::is_base_of_v<xsimd::avx2, typename Batch::arch_type> &&
+                 std::is_same_v<typename Batch::value_type, float> && L == 8;
+#endif
+    return direct && avx2_float && (row_registers<P, L>::lane_offset(K) + KW * P.D) % L != 0 &&
+           start >= 0 && start + needed <= long(P.W);
+  }
+};
+
+template <plane_stencil P, std::size_t K, std::size_t Rows, std::size_t I, bool Direct, class Batch, class T,
+          class F, std::size_t... J, std::size_t... KW>
 [[gnu::always_inline]] inline void feed_padded_row(const T* row, const source_rows<T, Batch>& s, F& f,
                                                    std::index_sequence<J...>, std::index_sequence<KW...>) noexcept {
   using layout = row_registers<P, Batch::size>;
   const Batch v[] = {source_register<P, Batch, layout::first_register(K) + long(J)>(row, s)...};
-  (feed_rows<P, Rows, I, KW>(shifted_copy<layout::lane_offset(K) + KW * P.D>(v), f, std::make_index_sequence<P.KH>{}),
-   ...);
+  (
+      [&] {
+        constexpr std::size_t at = layout::lane_offset(K) + KW * P.D;
+#if XSIMD_WITH_AVX2
+        using tap = direct_tap<P, Batch, K, KW>;
+        if constexpr (tap::applies(Direct)) {
+          // At the end of the tensor, the shifts instead.
+          const T* p = row + tap::start;
+          const Batch copy = p + Batch::size <= s.end ? Batch::load_unaligned(p) : shifted_copy<at>(v);
+          feed_rows<P, Rows, I, KW>(copy, f, std::make_index_sequence<P.KH>{});
+        } else
+#endif
+        {
+          feed_rows<P, Rows, I, KW>(masked_shifted_copy<P, K, KW, at>(v), f, std::make_index_sequence<P.KH>{});
+        }
+      }(),
+      ...);
 }
 
-template <plane_stencil P, std::size_t K, class Batch, std::size_t Rows, class T, class F, std::size_t... I>
+template <plane_stencil P, std::size_t K, class Batch, std::size_t Rows, bool Direct, class T, class F,
+          std::size_t... I>
 [[gnu::always_inline]] inline void feed_padded_rows(const source_rows<T, Batch>& s, std::size_t oh0, F& f,
                                                     std::index_sequence<I...>) noexcept {
   (
@@ -211,7 +319,7 @@ template <plane_stencil P, std::size_t K, class Batch, std::size_t Rows, class T
         // Padded row oh0 + I is source row oh0 + I - PH; rows of the padding feed nothing.
         const std::size_t r = oh0 + I;
         if (r >= P.PH && r - P.PH < P.H)
-          feed_padded_row<P, K, Rows, I>(s.plane + (r - P.PH) * P.W, s, f,
+          feed_padded_row<P, K, Rows, I, Direct>(s.plane + (r - P.PH) * P.W, s, f,
                                          std::make_index_sequence<row_registers<P, Batch::size>::registers>{},
                                          std::make_index_sequence<P.KW>{});
       }(),
@@ -222,10 +330,11 @@ template <plane_stencil P, std::size_t K, class Batch, std::size_t Rows, class T
 // rows read is loaded once (whole registers, zero where the padding is), its
 // KW shifted copies made in registers, and each copy handed to every row it
 // feeds: f(r, kh, kw, copy) for result row oh0 + r, the indices as integral
-// constants.
-template <plane_stencil P, std::size_t K, class Batch, std::size_t Rows, class T, class F>
+// constants. Direct: copies may hold junk in lanes past the row's end (see
+// direct_tap).
+template <plane_stencil P, std::size_t K, class Batch, std::size_t Rows, bool Direct = false, class T, class F>
 [[gnu::always_inline]] inline void over_tile(const source_rows<T, Batch>& s, std::size_t oh0, F&& f) noexcept {
-  feed_padded_rows<P, K, Batch, Rows>(s, oh0, f, std::make_index_sequence<Rows + (P.KH - 1) * P.D>{});
+  feed_padded_rows<P, K, Batch, Rows, Direct>(s, oh0, f, std::make_index_sequence<Rows + (P.KH - 1) * P.D>{});
 }
 
 // The result chunk (oh, k) of a plane into dst (the result plane, OH x OW),
@@ -260,6 +369,11 @@ template <class Batch>
 inline constexpr std::size_t tile_rows = Batch::size >= 16 ? 8 : 6;
 template <class Batch>
 inline constexpr std::size_t weight_gradient_tile_rows = Batch::size >= 16 ? 8 : 4;
+// Accumulators per tap of the weight gradient: consecutive rows' products of a
+// tap go to different ones, so that the chains are not one FMA latency per row
+// (with AVX-512's two FMAs a cycle, 9 chains of a 3 x 3 kernel were too few).
+template <class Batch>
+inline constexpr std::size_t weight_gradient_chains = Batch::size >= 16 ? 2 : 1;
 
 // Every result chunk of one plane, a tile of rows at a time.
 template <plane_stencil P, class Batch, class T, class Epilogue>
@@ -275,7 +389,7 @@ template <plane_stencil P, class Batch, class T, class Epilogue>
             constexpr std::size_t k = chunks - 1 - C;
             Batch acc[Rows];
             for (std::size_t r = 0; r < Rows; ++r) acc[r] = Batch(T(0));
-            over_tile<P, k, Batch, Rows>(s, oh0, [&](std::size_t r, std::size_t kh, std::size_t kw, const Batch& v) {
+            over_tile<P, k, Batch, Rows, true>(s, oh0, [&](std::size_t r, std::size_t kh, std::size_t kw, const Batch& v) {
               acc[r] = xsimd::fma(w[kh * P.KW + kw], v, acc[r]);
             });
             for (std::size_t r = 0; r < Rows; ++r) store_chunk<P, Batch>(acc[r], dst, end, row, oh0 + r, k, epilogue);
@@ -322,6 +436,18 @@ inline void conv2d_input_gradient_depthwise_rows(const T* output_gradient, const
       output_gradient, weight, input_gradient, store);
 }
 
+// a * b + c in lanes [0, N), c in the others (with masked copies, the lanes
+// past a row's end hold junk that must not be summed).
+template <std::size_t N, class Batch>
+[[gnu::always_inline]] inline Batch fma_first_lanes(const Batch& a, const Batch& b, const Batch& c) noexcept {
+#if XSIMD_WITH_AVX512F
+  if constexpr (masked_copies<Batch> && N < Batch::size)
+    return Batch(_mm512_mask3_fmadd_ps(a, b, c, __mmask16((1u << N) - 1)));
+  else
+#endif
+    return xsimd::fma(a, b, c);
+}
+
 // dW(c, kh, kw) = sum over images and positions of dY(oh, ow) * padded X(oh + kh D, ow + kw D).
 template <conv2d_shape S, class Arch, class T>
 inline void conv2d_weight_gradient_depthwise_rows(const T* input, const T* output_gradient, T* weight_gradient,
@@ -341,8 +467,10 @@ inline void conv2d_weight_gradient_depthwise_rows(const T* input, const T* outpu
   for (std::size_t p = 0; p < planes; ++p) {
     const source_rows<T, batch> s{input + p * source_plane, source_end, last_source_lanes};
     const T* dy = output_gradient + p * result_plane;
-    batch acc[taps];
-    for (std::size_t t = 0; t < taps; ++t) acc[t] = batch(T(0));
+    constexpr std::size_t chains = weight_gradient_chains<batch>;
+    batch acc[chains][taps];
+    for (std::size_t c = 0; c < chains; ++c)
+      for (std::size_t t = 0; t < taps; ++t) acc[c][t] = batch(T(0));
     auto tile = [&]<std::size_t Rows>(std::size_t oh0) {
       [&]<std::size_t... K>(std::index_sequence<K...>) {
         (
@@ -350,12 +478,16 @@ inline void conv2d_weight_gradient_depthwise_rows(const T* input, const T* outpu
               batch d[Rows];
               for (std::size_t r = 0; r < Rows; ++r) {
                 const T* at = dy + (oh0 + r) * OW + K * L;
-                d[r] = (tail == 0 || K + 1 < chunks)
-                           ? batch::load_unaligned(at)
-                           : load_first_lanes<batch>(at, tail, gradient_end, last_gradient_lanes);
+                if constexpr (tail == 0 || K + 1 < chunks)
+                  d[r] = batch::load_unaligned(at);
+                else if constexpr (masked_copies<batch>)
+                  d[r] = load_whole_or_first_lanes<batch>(at, tail, gradient_end, last_gradient_lanes);
+                else
+                  d[r] = load_first_lanes<batch>(at, tail, gradient_end, last_gradient_lanes);
               }
               over_tile<P, K, batch, Rows>(s, oh0, [&](std::size_t r, std::size_t kh, std::size_t kw, const batch& v) {
-                acc[kh * KW + kw] = xsimd::fma(d[r], v, acc[kh * KW + kw]);
+                batch& a = acc[r % chains][kh * KW + kw];
+                a = fma_first_lanes<(tail == 0 || K + 1 < chunks) ? L : tail>(d[r], v, a);
               });
             }(),
             ...);
@@ -365,7 +497,11 @@ inline void conv2d_weight_gradient_depthwise_rows(const T* input, const T* outpu
     for (; oh0 + R <= OH; oh0 += R) tile.template operator()<R>(oh0);
     if constexpr (OH % R != 0) tile.template operator()<OH % R>(oh0);
     T* sum = sums + (p % C) * taps * L;
-    for (std::size_t t = 0; t < taps; ++t) (batch::load_unaligned(sum + t * L) + acc[t]).store_unaligned(sum + t * L);
+    for (std::size_t t = 0; t < taps; ++t) {
+      batch a = acc[0][t];
+      for (std::size_t c = 1; c < chains; ++c) a += acc[c][t];
+      (batch::load_unaligned(sum + t * L) + a).store_unaligned(sum + t * L);
+    }
   }
   for (std::size_t i = 0; i < C * taps; ++i) weight_gradient[i] = xsimd::hadd(batch::load_unaligned(sums + i * L));
 }
