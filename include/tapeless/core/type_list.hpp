@@ -59,8 +59,9 @@ struct front<type_list<T, Ts...>> {
 // an unqualified pick over a program's node list did that for the whole graph
 // at each of the schedule's hundreds of lookups (a three-block residual and
 // layer-norm training program: over 300 s with clang 14, 5.6 s qualified).
-// Calls in the library's metaprograms whose arguments spell a graph are
-// qualified for the same reason.
+// A call whose arguments spell a graph should be qualified for the same
+// reason (the derivative rules' make_* calls are not yet:
+// bench/results/compile_cost.md).
 template <std::size_t I, class T>
 struct indexed_type {
   using type = T;
