@@ -57,8 +57,9 @@ struct front<type_list<T, Ts...>> {
 // off argument-dependent lookup: clang 14 gathers the associated classes of
 // an argument through every template argument of every class it reaches, and
 // an unqualified pick over a program's node list did that for the whole graph
-// at each of the schedule's hundreds of lookups (a three-block residual and
-// layer-norm training program: over 300 s with clang 14, 5.6 s qualified).
+// at each of the schedule's hundreds of lookups (three residual
+// layer-norm levels, bench/compile/residual_norms.cpp: over 300 s with clang
+// 14 at -O0, 5.6 s qualified).
 // A call whose arguments spell a graph should be qualified for the same
 // reason (the derivative rules' make_* calls are not yet:
 // bench/results/compile_cost.md).
