@@ -24,7 +24,8 @@
 //
 // The input gradient is the same correlation with the kernel turned 180
 // degrees, over the output gradient padded by (K - 1) * dilation - padding;
-// the weight gradient keeps one accumulator per tap over a plane and adds the
+// the weight gradient keeps accumulators per tap over a plane (two sets,
+// alternating rows, with 16 lanes: weight_gradient_chains) and adds the
 // plane's sums into per-channel running sums in scratch. Nothing allocates.
 // Measured in bench/kernels/conv.cpp (bench/results/conv_kernels.md).
 
