@@ -104,6 +104,29 @@ BOOST_AUTO_TEST_CASE(streaming_a_sample_allocates_nothing) {
   BOOST_TEST(std::isfinite(sum));
 }
 
+// The packed copies live inside the program: making them again after a write
+// the store announces allocates nothing either.
+BOOST_AUTO_TEST_CASE(streaming_with_packed_weights_allocates_nothing) {
+  constexpr auto sample = tl::input<"x", float, 1, 1, F>;
+  auto params = tl::parameters_of(whole);
+  fill_params(params);
+  auto streaming = tl::stream<tl::inline_storage>(model<1>(sample));
+  tl::tensor<float, 1, 1, F> one;
+  one.fill(0.5f);
+  float sum = 0;
+  const std::size_t before = allocations.load();
+  streaming.pack_weights(params);
+  for (int i = 0; i < 100; ++i) {
+    if (i == 50) params.mark_changed();  // the next call makes the copies again
+    one[0] = float(i) * 0.01f;
+    sum += streaming(params, sample = one)[0];
+  }
+  const std::size_t after = allocations.load();
+  BOOST_TEST(streaming.packs_weights());
+  BOOST_TEST(after == before, (after - before) << " allocations while streaming with packed weights");
+  BOOST_TEST(std::isfinite(sum));
+}
+
 BOOST_AUTO_TEST_CASE(streaming_a_batch_of_sequences_keeps_each_one_state) {
   constexpr auto sequences = tl::input<"x", float, 2, T, F>;
   constexpr auto samples = tl::input<"x", float, 2, 1, F>;
