@@ -60,8 +60,8 @@ struct front<type_list<T, Ts...>> {
 // at each of the schedule's hundreds of lookups (three residual
 // layer-norm levels, bench/compile/residual_norms.cpp: over 300 s with clang
 // 14 at -O0, 5.6 s qualified).
-// A call whose arguments spell a graph should be qualified for the same
-// reason (the derivative rules' make_* calls are not yet:
+// Every call whose arguments spell a graph is qualified for the same reason
+// (the derivative rules' and the simplifier's make_* calls too:
 // bench/results/compile_cost.md).
 template <std::size_t I, class T>
 struct indexed_type {

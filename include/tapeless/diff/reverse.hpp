@@ -38,7 +38,7 @@ constexpr term<E> operator+(term<E>, no_term) {
 }
 template <class A, class B>
 constexpr auto operator+(term<A>, term<B>) {
-  return term<decltype(make_add(A{}, B{}))>{};
+  return term<decltype(detail::make_add(A{}, B{}))>{};
 }
 
 template <class Order, class Root, class K>

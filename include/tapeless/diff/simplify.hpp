@@ -15,7 +15,7 @@ struct simplified {
 };
 template <class Op, class... Operands>
 struct simplified<node<Op, Operands...>> {
-  using type = decltype(make_node<Op>(typename simplified<Operands>::type{}...));
+  using type = decltype(detail::make_node<Op>(typename simplified<Operands>::type{}...));
 };
 
 }  // namespace detail

@@ -40,25 +40,25 @@ struct neg_op : elementwise_operation {
 template <operand A, operand B>
   requires(expression<A> || expression<B>)
 constexpr auto operator+(const A& a, const B& b) {
-  return make_elementwise<add_op, '+'>(a, b);
+  return tapeless::make_elementwise<add_op, '+'>(a, b);
 }
 
 template <operand A, operand B>
   requires(expression<A> || expression<B>)
 constexpr auto operator-(const A& a, const B& b) {
-  return make_elementwise<sub_op, '-'>(a, b);
+  return tapeless::make_elementwise<sub_op, '-'>(a, b);
 }
 
 template <operand A, operand B>
   requires(expression<A> || expression<B>)
 constexpr auto operator*(const A& a, const B& b) {
-  return make_elementwise<mul_op, '*'>(a, b);
+  return tapeless::make_elementwise<mul_op, '*'>(a, b);
 }
 
 template <operand A, operand B>
   requires(expression<A> || expression<B>)
 constexpr auto operator/(const A& a, const B& b) {
-  return make_elementwise<div_op, '/'>(a, b);
+  return tapeless::make_elementwise<div_op, '/'>(a, b);
 }
 
 template <expression A>

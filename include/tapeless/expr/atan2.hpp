@@ -22,7 +22,7 @@ struct atan2_op : elementwise_operation {
 template <operand Y, operand X>
   requires(expression<Y> || expression<X>)
 constexpr auto atan2(const Y& y, const X& x) {
-  return make_elementwise<atan2_op, 'a'>(y, x);
+  return tapeless::make_elementwise<atan2_op, 'a'>(y, x);
 }
 template <class Y, class X>
   requires(std::is_arithmetic_v<Y> && std::is_arithmetic_v<X>)

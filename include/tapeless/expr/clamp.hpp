@@ -23,7 +23,7 @@ struct clamp_op : elementwise_operation {
 template <operand X, operand Lo, operand Hi>
   requires(expression<X> || expression<Lo> || expression<Hi>)
 constexpr auto clamp(const X& x, const Lo& lo, const Hi& hi) {
-  return make_elementwise<clamp_op, 'c'>(x, lo, hi);
+  return tapeless::make_elementwise<clamp_op, 'c'>(x, lo, hi);
 }
 
 }  // namespace tapeless

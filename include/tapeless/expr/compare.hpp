@@ -71,37 +71,37 @@ struct greater_equal_op : comparison_operation {
 template <operand A, operand B>
   requires(expression<A> || expression<B>)
 constexpr auto equal(const A& a, const B& b) {
-  return make_elementwise<equal_op, '='>(a, b);
+  return tapeless::make_elementwise<equal_op, '='>(a, b);
 }
 
 template <operand A, operand B>
   requires(expression<A> || expression<B>)
 constexpr auto not_equal(const A& a, const B& b) {
-  return make_elementwise<not_equal_op, '!'>(a, b);
+  return tapeless::make_elementwise<not_equal_op, '!'>(a, b);
 }
 
 template <operand A, operand B>
   requires(expression<A> || expression<B>)
 constexpr auto operator<(const A& a, const B& b) {
-  return make_elementwise<less_op, '<'>(a, b);
+  return tapeless::make_elementwise<less_op, '<'>(a, b);
 }
 
 template <operand A, operand B>
   requires(expression<A> || expression<B>)
 constexpr auto operator>(const A& a, const B& b) {
-  return make_elementwise<greater_op, '>'>(a, b);
+  return tapeless::make_elementwise<greater_op, '>'>(a, b);
 }
 
 template <operand A, operand B>
   requires(expression<A> || expression<B>)
 constexpr auto operator<=(const A& a, const B& b) {
-  return make_elementwise<less_equal_op, 'l'>(a, b);
+  return tapeless::make_elementwise<less_equal_op, 'l'>(a, b);
 }
 
 template <operand A, operand B>
   requires(expression<A> || expression<B>)
 constexpr auto operator>=(const A& a, const B& b) {
-  return make_elementwise<greater_equal_op, 'g'>(a, b);
+  return tapeless::make_elementwise<greater_equal_op, 'g'>(a, b);
 }
 
 }  // namespace tapeless

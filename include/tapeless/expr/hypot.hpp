@@ -22,7 +22,7 @@ struct hypot_op : elementwise_operation {
 template <operand A, operand B>
   requires(expression<A> || expression<B>)
 constexpr auto hypot(const A& a, const B& b) {
-  return make_elementwise<hypot_op, 'h'>(a, b);
+  return tapeless::make_elementwise<hypot_op, 'h'>(a, b);
 }
 template <class A, class B>
   requires(std::is_arithmetic_v<A> && std::is_arithmetic_v<B>)

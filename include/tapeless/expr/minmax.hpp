@@ -26,13 +26,13 @@ struct min_op : elementwise_operation {
 template <operand A, operand B>
   requires(expression<A> || expression<B>)
 constexpr auto max(const A& a, const B& b) {
-  return make_elementwise<max_op, 'M'>(a, b);
+  return tapeless::make_elementwise<max_op, 'M'>(a, b);
 }
 
 template <operand A, operand B>
   requires(expression<A> || expression<B>)
 constexpr auto min(const A& a, const B& b) {
-  return make_elementwise<min_op, 'm'>(a, b);
+  return tapeless::make_elementwise<min_op, 'm'>(a, b);
 }
 
 }  // namespace tapeless

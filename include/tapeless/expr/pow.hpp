@@ -77,7 +77,7 @@ struct pow_op : elementwise_operation {
 
 template <expression A, operand K>
 constexpr auto pow(const A& a, const K& k) {
-  return make_elementwise<pow_op, '^'>(a, k);
+  return tapeless::make_elementwise<pow_op, '^'>(a, k);
 }
 
 }  // namespace tapeless

@@ -23,7 +23,7 @@ struct where_op : elementwise_operation {
 template <operand C, operand A, operand B>
   requires(expression<C> || expression<A> || expression<B>)
 constexpr auto where(const C& cond, const A& a, const B& b) {
-  return make_elementwise<where_op, 'w'>(cond, a, b);
+  return tapeless::make_elementwise<where_op, 'w'>(cond, a, b);
 }
 
 }  // namespace tapeless

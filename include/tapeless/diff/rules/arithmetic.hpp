@@ -23,7 +23,7 @@ struct vjp_rule<sub_op> {
     if constexpr (I == 0)
       return g;
     else
-      return make_neg(g);
+      return detail::make_neg(g);
   }
 };
 
@@ -33,9 +33,9 @@ struct vjp_rule<mul_op> {
   template <std::size_t I, class A, class B, class G>
   static constexpr auto partial(node<mul_op, A, B>, G g) {
     if constexpr (I == 0)
-      return make_mul(B{}, g);
+      return detail::make_mul(B{}, g);
     else
-      return make_mul(A{}, g);
+      return detail::make_mul(A{}, g);
   }
 };
 
@@ -46,9 +46,9 @@ struct vjp_rule<div_op> {
   template <std::size_t I, class A, class B, class G>
   static constexpr auto partial(node<div_op, A, B> self, G g) {
     if constexpr (I == 0)
-      return make_div(g, B{});
+      return detail::make_div(g, B{});
     else
-      return make_neg(make_mul(self, make_div(g, B{})));
+      return detail::make_neg(detail::make_mul(self, detail::make_div(g, B{})));
   }
 };
 
@@ -57,7 +57,7 @@ template <>
 struct vjp_rule<neg_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<neg_op, A>, G g) {
-    return make_neg(g);
+    return detail::make_neg(g);
   }
 };
 

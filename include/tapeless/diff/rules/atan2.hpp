@@ -13,11 +13,11 @@ struct vjp_rule<atan2_op> {
   template <std::size_t I, class Y, class X, class G>
   static constexpr auto partial(node<atan2_op, Y, X>, G g) {
     constexpr exact<rational{2, 1}> two{};
-    const auto radius_squared = make_add(make_pow(X{}, two), make_pow(Y{}, two));
+    const auto radius_squared = detail::make_add(detail::make_pow(X{}, two), detail::make_pow(Y{}, two));
     if constexpr (I == 0)
-      return make_mul(make_div(X{}, radius_squared), g);
+      return detail::make_mul(detail::make_div(X{}, radius_squared), g);
     else
-      return make_neg(make_mul(make_div(Y{}, radius_squared), g));
+      return detail::make_neg(detail::make_mul(detail::make_div(Y{}, radius_squared), g));
   }
 };
 
@@ -27,9 +27,9 @@ struct vjp_rule<hypot_op> {
   template <std::size_t I, class A, class B, class G>
   static constexpr auto partial(node<hypot_op, A, B> self, G g) {
     if constexpr (I == 0)
-      return make_mul(make_div(A{}, self), g);
+      return detail::make_mul(detail::make_div(A{}, self), g);
     else
-      return make_mul(make_div(B{}, self), g);
+      return detail::make_mul(detail::make_div(B{}, self), g);
   }
 };
 

@@ -23,7 +23,7 @@ struct vjp_rule<batch_mean_op<Momentum>> {
     if constexpr (I != 0 || is_zero<G>)
       return zero_adjoint{};
     else
-      return make_mul(g, exact<rational{1, elements_per_channel<shape_of<X>>}>{});
+      return detail::make_mul(g, exact<rational{1, elements_per_channel<shape_of<X>>}>{});
   }
 };
 
@@ -34,7 +34,7 @@ struct vjp_rule<batch_variance_op<Momentum>> {
     if constexpr (I != 0 || is_zero<G>)
       return zero_adjoint{};
     else
-      return make_mul(make_mul(g, exact<rational{2, elements_per_channel<shape_of<X>>}>{}), make_sub(X{}, Mean{}));
+      return detail::make_mul(detail::make_mul(g, exact<rational{2, elements_per_channel<shape_of<X>>}>{}), detail::make_sub(X{}, Mean{}));
   }
 };
 

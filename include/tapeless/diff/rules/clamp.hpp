@@ -20,14 +20,14 @@ struct vjp_rule<clamp_op> {
     if constexpr (is_zero<G>)
       return zero;
     else if constexpr (I == 0)
-      return make_where(make_mul(make_node<greater_equal_op>(X{}, Lo{}),
-                                 make_node<less_equal_op>(X{}, Hi{})),
+      return detail::make_where(detail::make_mul(detail::make_node<greater_equal_op>(X{}, Lo{}),
+                                 detail::make_node<less_equal_op>(X{}, Hi{})),
                         g, zero);
     else if constexpr (I == 1)
-      return make_where(make_mul(make_node<less_op>(X{}, Lo{}), make_node<less_op>(Lo{}, Hi{})),
+      return detail::make_where(detail::make_mul(detail::make_node<less_op>(X{}, Lo{}), detail::make_node<less_op>(Lo{}, Hi{})),
                         g, zero);
     else
-      return make_where(make_add(make_node<greater_op>(X{}, Hi{}), make_node<less_op>(Hi{}, Lo{})),
+      return detail::make_where(detail::make_add(detail::make_node<greater_op>(X{}, Hi{}), detail::make_node<less_op>(Hi{}, Lo{})),
                         g, zero);
   }
 };

@@ -15,7 +15,7 @@ template <>
 struct vjp_rule<exp_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<exp_op, A> self, G g) {
-    return make_mul(self, g);
+    return detail::make_mul(self, g);
   }
 };
 
@@ -24,7 +24,7 @@ template <>
 struct vjp_rule<log_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<log_op, A>, G g) {
-    return make_div(g, A{});
+    return detail::make_div(g, A{});
   }
 };
 
@@ -33,7 +33,7 @@ template <>
 struct vjp_rule<sin_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<sin_op, A>, G g) {
-    return make_mul(make_function<cos_op>(A{}), g);
+    return detail::make_mul(detail::make_function<cos_op>(A{}), g);
   }
 };
 
@@ -42,7 +42,7 @@ template <>
 struct vjp_rule<cos_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<cos_op, A>, G g) {
-    return make_neg(make_mul(make_function<sin_op>(A{}), g));
+    return detail::make_neg(detail::make_mul(detail::make_function<sin_op>(A{}), g));
   }
 };
 
@@ -51,7 +51,7 @@ template <>
 struct vjp_rule<tan_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<tan_op, A> self, G g) {
-    return make_mul(make_add(make_pow(self, exact_two), exact_one), g);
+    return detail::make_mul(detail::make_add(detail::make_pow(self, exact_two), exact_one), g);
   }
 };
 
@@ -60,7 +60,7 @@ template <>
 struct vjp_rule<tanh_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<tanh_op, A> self, G g) {
-    return make_mul(make_sub(exact_one, make_pow(self, exact_two)), g);
+    return detail::make_mul(detail::make_sub(exact_one, detail::make_pow(self, exact_two)), g);
   }
 };
 
@@ -69,7 +69,7 @@ template <>
 struct vjp_rule<sigmoid_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<sigmoid_op, A> self, G g) {
-    return make_mul(make_mul(self, make_sub(exact_one, self)), g);
+    return detail::make_mul(detail::make_mul(self, detail::make_sub(exact_one, self)), g);
   }
 };
 
@@ -80,7 +80,7 @@ template <>
 struct vjp_rule<relu_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<relu_op, A> self, G g) {
-    return make_mul(make_function<step_op>(self), g);
+    return detail::make_mul(detail::make_function<step_op>(self), g);
   }
 };
 
@@ -89,7 +89,7 @@ template <>
 struct vjp_rule<sqrt_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<sqrt_op, A> self, G g) {
-    return make_div(g, make_mul(exact_two, self));
+    return detail::make_div(g, detail::make_mul(exact_two, self));
   }
 };
 
@@ -98,7 +98,7 @@ template <>
 struct vjp_rule<abs_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<abs_op, A>, G g) {
-    return make_mul(make_function<sign_op>(A{}), g);
+    return detail::make_mul(detail::make_function<sign_op>(A{}), g);
   }
 };
 
@@ -107,7 +107,7 @@ template <>
 struct vjp_rule<square_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<square_op, A>, G g) {
-    return make_mul(make_mul(exact_two, A{}), g);
+    return detail::make_mul(detail::make_mul(exact_two, A{}), g);
   }
 };
 
@@ -116,7 +116,7 @@ template <>
 struct vjp_rule<atan_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<atan_op, A>, G g) {
-    return make_div(g, make_add(exact_one, make_pow(A{}, exact_two)));
+    return detail::make_div(g, detail::make_add(exact_one, detail::make_pow(A{}, exact_two)));
   }
 };
 
@@ -125,7 +125,7 @@ template <>
 struct vjp_rule<asin_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<asin_op, A>, G g) {
-    return make_div(g, make_function<sqrt_op>(make_sub(exact_one, make_pow(A{}, exact_two))));
+    return detail::make_div(g, detail::make_function<sqrt_op>(detail::make_sub(exact_one, detail::make_pow(A{}, exact_two))));
   }
 };
 
@@ -134,8 +134,8 @@ template <>
 struct vjp_rule<acos_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<acos_op, A>, G g) {
-    return make_neg(
-        make_div(g, make_function<sqrt_op>(make_sub(exact_one, make_pow(A{}, exact_two)))));
+    return detail::make_neg(
+        detail::make_div(g, detail::make_function<sqrt_op>(detail::make_sub(exact_one, detail::make_pow(A{}, exact_two)))));
   }
 };
 
@@ -144,7 +144,7 @@ template <>
 struct vjp_rule<sinh_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<sinh_op, A>, G g) {
-    return make_mul(make_function<cosh_op>(A{}), g);
+    return detail::make_mul(detail::make_function<cosh_op>(A{}), g);
   }
 };
 
@@ -153,7 +153,7 @@ template <>
 struct vjp_rule<cosh_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<cosh_op, A>, G g) {
-    return make_mul(make_function<sinh_op>(A{}), g);
+    return detail::make_mul(detail::make_function<sinh_op>(A{}), g);
   }
 };
 
@@ -162,7 +162,7 @@ template <>
 struct vjp_rule<asinh_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<asinh_op, A>, G g) {
-    return make_div(g, make_function<sqrt_op>(make_add(make_pow(A{}, exact_two), exact_one)));
+    return detail::make_div(g, detail::make_function<sqrt_op>(detail::make_add(detail::make_pow(A{}, exact_two), exact_one)));
   }
 };
 
@@ -171,7 +171,7 @@ template <>
 struct vjp_rule<log1p_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<log1p_op, A>, G g) {
-    return make_div(g, make_add(exact_one, A{}));
+    return detail::make_div(g, detail::make_add(exact_one, A{}));
   }
 };
 
@@ -180,7 +180,7 @@ template <>
 struct vjp_rule<expm1_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<expm1_op, A> self, G g) {
-    return make_mul(make_add(self, exact_one), g);
+    return detail::make_mul(detail::make_add(self, exact_one), g);
   }
 };
 
@@ -189,7 +189,7 @@ template <>
 struct vjp_rule<cbrt_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<cbrt_op, A> self, G g) {
-    return make_div(g, make_mul(exact<rational{3, 1}>{}, make_pow(self, exact_two)));
+    return detail::make_div(g, detail::make_mul(exact<rational{3, 1}>{}, detail::make_pow(self, exact_two)));
   }
 };
 

@@ -11,11 +11,11 @@ namespace tapeless::detail {
 // exp(-a^2) and exp(-a^2/2)
 template <class A>
 constexpr auto gaussian_of(A a) {
-  return make_function<exp_op>(make_neg(make_pow(a, exact<rational{2, 1}>{})));
+  return detail::make_function<exp_op>(detail::make_neg(detail::make_pow(a, exact<rational{2, 1}>{})));
 }
 template <class A>
 constexpr auto half_gaussian_of(A a) {
-  return make_function<exp_op>(make_mul(exact<rational{-1, 2}>{}, make_pow(a, exact<rational{2, 1}>{})));
+  return detail::make_function<exp_op>(detail::make_mul(exact<rational{-1, 2}>{}, detail::make_pow(a, exact<rational{2, 1}>{})));
 }
 
 // d erf(a) = 2/sqrt(pi) exp(-a^2) da
@@ -23,7 +23,7 @@ template <>
 struct vjp_rule<erf_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<erf_op, A>, G g) {
-    return make_mul(make_mul(math_constant<constant_tags::two_over_sqrt_pi>{}, gaussian_of(A{})), g);
+    return detail::make_mul(detail::make_mul(math_constant<constant_tags::two_over_sqrt_pi>{}, gaussian_of(A{})), g);
   }
 };
 
@@ -32,8 +32,8 @@ template <>
 struct vjp_rule<erfc_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<erfc_op, A>, G g) {
-    return make_neg(
-        make_mul(make_mul(math_constant<constant_tags::two_over_sqrt_pi>{}, gaussian_of(A{})), g));
+    return detail::make_neg(
+        detail::make_mul(detail::make_mul(math_constant<constant_tags::two_over_sqrt_pi>{}, gaussian_of(A{})), g));
   }
 };
 
@@ -42,8 +42,8 @@ template <>
 struct vjp_rule<normal_cdf_op> {
   template <std::size_t I, class A, class G>
   static constexpr auto partial(node<normal_cdf_op, A>, G g) {
-    return make_mul(
-        make_mul(math_constant<constant_tags::one_over_sqrt_two_pi>{}, half_gaussian_of(A{})), g);
+    return detail::make_mul(
+        detail::make_mul(math_constant<constant_tags::one_over_sqrt_two_pi>{}, half_gaussian_of(A{})), g);
   }
 };
 

@@ -12,9 +12,9 @@ struct vjp_rule<max_op> {
   template <std::size_t I, class A, class B, class G>
   static constexpr auto partial(node<max_op, A, B>, G g) {
     if constexpr (I == 0)
-      return make_mul(make_function<heaviside_op>(make_sub(A{}, B{})), g);
+      return detail::make_mul(detail::make_function<heaviside_op>(detail::make_sub(A{}, B{})), g);
     else
-      return make_mul(make_function<heaviside_op>(make_sub(B{}, A{})), g);
+      return detail::make_mul(detail::make_function<heaviside_op>(detail::make_sub(B{}, A{})), g);
   }
 };
 
@@ -24,9 +24,9 @@ struct vjp_rule<min_op> {
   template <std::size_t I, class A, class B, class G>
   static constexpr auto partial(node<min_op, A, B>, G g) {
     if constexpr (I == 0)
-      return make_mul(make_function<heaviside_op>(make_sub(B{}, A{})), g);
+      return detail::make_mul(detail::make_function<heaviside_op>(detail::make_sub(B{}, A{})), g);
     else
-      return make_mul(make_function<heaviside_op>(make_sub(A{}, B{})), g);
+      return detail::make_mul(detail::make_function<heaviside_op>(detail::make_sub(A{}, B{})), g);
   }
 };
 

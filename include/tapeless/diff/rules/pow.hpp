@@ -13,11 +13,11 @@ struct vjp_rule<pow_op> {
   static constexpr auto partial(node<pow_op, A, B> self, G g) {
     if constexpr (I == 0) {
       if constexpr (is_exact<B>)
-        return make_mul(make_mul(B{}, make_pow(A{}, exact<B::value - rational{1, 1}>{})), g);
+        return detail::make_mul(detail::make_mul(B{}, detail::make_pow(A{}, exact<B::value - rational{1, 1}>{})), g);
       else
-        return make_mul(make_mul(B{}, make_pow(A{}, make_sub(B{}, exact<rational{1, 1}>{}))), g);
+        return detail::make_mul(detail::make_mul(B{}, detail::make_pow(A{}, detail::make_sub(B{}, exact<rational{1, 1}>{}))), g);
     } else
-      return make_mul(make_mul(self, make_function<log_op>(A{})), g);
+      return detail::make_mul(detail::make_mul(self, detail::make_function<log_op>(A{})), g);
   }
 };
 

@@ -72,7 +72,7 @@ struct vjp_rule<reduce_op<max_reduction, In, Out>> {
     if constexpr (is_zero<G>)
       return zero_adjoint{};
     else
-      return make_mul(g, node<equal_op, A, decltype(self)>{});
+      return detail::make_mul(g, node<equal_op, A, decltype(self)>{});
   }
 };
 
@@ -84,7 +84,7 @@ struct vjp_rule<reduce_op<logsumexp_reduction, In, Out>> {
     if constexpr (is_zero<G>)
       return zero_adjoint{};
     else
-      return make_mul(g, make_function<exp_op>(make_sub(A{}, self)));
+      return detail::make_mul(g, detail::make_function<exp_op>(detail::make_sub(A{}, self)));
   }
 };
 
@@ -118,9 +118,9 @@ struct vjp_rule<gather_op<B, C>> {
     if constexpr (I == 1 || is_zero<G>)
       return zero_adjoint{};
     else if constexpr (shape_of<G>::size == 1)
-      return make_mul(node<one_hot_op<B, C>, L>{}, g);
+      return detail::make_mul(node<one_hot_op<B, C>, L>{}, g);
     else
-      return make_mul(node<one_hot_op<B, C>, L>{}, reshape_to<shape<B, 1>>(as_shape<shape<B>>(g)));
+      return detail::make_mul(node<one_hot_op<B, C>, L>{}, reshape_to<shape<B, 1>>(as_shape<shape<B>>(g)));
   }
 };
 
@@ -226,7 +226,7 @@ constexpr auto fit_adjoint(C c) {
   if constexpr (std::is_same_v<broadcast_shape<S, Target>, Target>)
     return c;
   else
-    return make_node<reduce_op<sum_reduction, S, typename unbroadcast_shape<S, Target>::type>>(c);
+    return detail::make_node<reduce_op<sum_reduction, S, typename unbroadcast_shape<S, Target>::type>>(c);
 }
 
 }  // namespace tapeless::detail

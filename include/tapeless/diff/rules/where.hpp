@@ -44,7 +44,7 @@ template <>
 struct rewrite<where_op> {
   template <class C, class A, class B>
   static constexpr auto make(C c, A a, B b) {
-    return make_where(c, a, b);
+    return detail::make_where(c, a, b);
   }
 };
 
@@ -56,9 +56,9 @@ struct vjp_rule<where_op> {
     if constexpr (I == 0 || is_zero<G>)
       return zero;
     else if constexpr (I == 1)
-      return make_where(C{}, g, zero);
+      return detail::make_where(C{}, g, zero);
     else
-      return make_where(C{}, zero, g);
+      return detail::make_where(C{}, zero, g);
   }
 };
 

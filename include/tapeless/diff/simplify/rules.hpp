@@ -89,12 +89,12 @@ constexpr auto neg_rule(node<neg_op, A>, priority<2>) {
 // -(c*a) -> (-c)*a
 template <rational C, class A>
 constexpr auto neg_rule(node<mul_op, exact<C>, A>, priority<2>) {
-  return make_mul(exact<-C>{}, A{});
+  return detail::make_mul(exact<-C>{}, A{});
 }
 // -(a - b) -> b - a
 template <class A, class B>
 constexpr auto neg_rule(node<sub_op, A, B>, priority<2>) {
-  return make_sub(B{}, A{});
+  return detail::make_sub(B{}, A{});
 }
 // -a
 template <class A>
@@ -130,53 +130,53 @@ constexpr auto add_rule(A, B, priority<7>) {
 // a + (-b) -> a - b
 template <class A, class B>
 constexpr auto add_rule(A, node<neg_op, B>, priority<6>) {
-  return make_sub(A{}, B{});
+  return detail::make_sub(A{}, B{});
 }
 // (-a) + b -> b - a
 template <class A, class B>
 constexpr auto add_rule(node<neg_op, A>, B, priority<5>) {
-  return make_sub(B{}, A{});
+  return detail::make_sub(B{}, A{});
 }
 // c1*a + c2*a -> (c1 + c2)*a   (also a + a -> 2*a, a + 3*a -> 4*a)
 template <class A, class B>
   requires like_terms<A, B>
 constexpr auto add_rule(A, B, priority<4>) {
-  return make_mul(exact<term_split<A>::coefficient::value + term_split<B>::coefficient::value>{},
+  return detail::make_mul(exact<term_split<A>::coefficient::value + term_split<B>::coefficient::value>{},
                   typename term_split<A>::rest{});
 }
 // a + (-c)*b -> a - c*b
 template <class A, rational C, class B>
   requires(C < rational{0, 1})
 constexpr auto add_rule(A, node<mul_op, exact<C>, B>, priority<3>) {
-  return make_sub(A{}, make_mul(exact<-C>{}, B{}));
+  return detail::make_sub(A{}, detail::make_mul(exact<-C>{}, B{}));
 }
 // a/c + b/c -> (a + b)/c   (one division instead of two)
 template <class A, class B, class C>
 constexpr auto add_rule(node<div_op, A, C>, node<div_op, B, C>, priority<3>) {
-  return make_div(make_add(A{}, B{}), C{});
+  return detail::make_div(detail::make_add(A{}, B{}), C{});
 }
 // c*a + c*b -> c*(a + b)   (one product instead of two)
 template <class C, class A, class B>
   requires(!is_exact_constant<C>)
 constexpr auto add_rule(node<mul_op, C, A>, node<mul_op, C, B>, priority<3>) {
-  return make_mul(C{}, make_add(A{}, B{}));
+  return detail::make_mul(C{}, detail::make_add(A{}, B{}));
 }
 // a*c + b*c -> (a + b)*c
 template <class A, class B, class C>
   requires(!is_exact_constant<C>)
 constexpr auto add_rule(node<mul_op, A, C>, node<mul_op, B, C>, priority<2>) {
-  return make_mul(make_add(A{}, B{}), C{});
+  return detail::make_mul(detail::make_add(A{}, B{}), C{});
 }
 // (a + c1) + c2 -> a + (c1 + c2)
 template <class A, rational C1, rational C2>
   requires(sum_representable(C1, C2))
 constexpr auto add_rule(node<add_op, A, exact<C1>>, exact<C2>, priority<2>) {
-  return make_add(A{}, exact<C1 + C2>{});
+  return detail::make_add(A{}, exact<C1 + C2>{});
 }
 // c + a -> a + c   (constants last in sums, as in x + 1)
 template <rational C, class A>
 constexpr auto add_rule(exact<C>, A, priority<1>) {
-  return make_add(A{}, exact<C>{});
+  return detail::make_add(A{}, exact<C>{});
 }
 // a + b
 template <class A, class B>
@@ -207,52 +207,52 @@ constexpr auto sub_rule(A, B, priority<8>) {
 template <class A, class B>
   requires is_zero<A>
 constexpr auto sub_rule(A, B, priority<7>) {
-  return make_neg(B{});
+  return detail::make_neg(B{});
 }
 // a - (-b) -> a + b
 template <class A, class B>
 constexpr auto sub_rule(A, node<neg_op, B>, priority<6>) {
-  return make_add(A{}, B{});
+  return detail::make_add(A{}, B{});
 }
 // c1*a - c2*a -> (c1 - c2)*a   (also a - a -> 0)
 template <class A, class B>
   requires like_terms<A, B>
 constexpr auto sub_rule(A, B, priority<5>) {
-  return make_mul(exact<term_split<A>::coefficient::value - term_split<B>::coefficient::value>{},
+  return detail::make_mul(exact<term_split<A>::coefficient::value - term_split<B>::coefficient::value>{},
                   typename term_split<A>::rest{});
 }
 // a - (-c)*b -> a + c*b
 template <class A, rational C, class B>
   requires(C < rational{0, 1})
 constexpr auto sub_rule(A, node<mul_op, exact<C>, B>, priority<4>) {
-  return make_add(A{}, make_mul(exact<-C>{}, B{}));
+  return detail::make_add(A{}, detail::make_mul(exact<-C>{}, B{}));
 }
 // a/c - b/c -> (a - b)/c
 template <class A, class B, class C>
 constexpr auto sub_rule(node<div_op, A, C>, node<div_op, B, C>, priority<4>) {
-  return make_div(make_sub(A{}, B{}), C{});
+  return detail::make_div(detail::make_sub(A{}, B{}), C{});
 }
 // c*a - c*b -> c*(a - b)
 template <class C, class A, class B>
   requires(!is_exact_constant<C>)
 constexpr auto sub_rule(node<mul_op, C, A>, node<mul_op, C, B>, priority<4>) {
-  return make_mul(C{}, make_sub(A{}, B{}));
+  return detail::make_mul(C{}, detail::make_sub(A{}, B{}));
 }
 // a*c - b*c -> (a - b)*c
 template <class A, class B, class C>
   requires(!is_exact_constant<C>)
 constexpr auto sub_rule(node<mul_op, A, C>, node<mul_op, B, C>, priority<3>) {
-  return make_mul(make_sub(A{}, B{}), C{});
+  return detail::make_mul(detail::make_sub(A{}, B{}), C{});
 }
 // a - c -> a + (-c)   (so constants fold through sums)
 template <class A, rational C>
 constexpr auto sub_rule(A, exact<C>, priority<3>) {
-  return make_add(A{}, exact<-C>{});
+  return detail::make_add(A{}, exact<-C>{});
 }
 // (-a) - b -> -(a + b)   (so that a sum of negated terms is one negation of a sum)
 template <class A, class B>
 constexpr auto sub_rule(node<neg_op, A>, B, priority<2>) {
-  return make_neg(make_add(A{}, B{}));
+  return detail::make_neg(detail::make_add(A{}, B{}));
 }
 // a - b
 template <class A, class B>
@@ -295,88 +295,88 @@ constexpr auto mul_rule(A, B, priority<10>) {
 template <class A, class B>
   requires is_minus_one<A>
 constexpr auto mul_rule(A, B, priority<9>) {
-  return make_neg(B{});
+  return detail::make_neg(B{});
 }
 // a * c -> c * a   (constants first in products, as in 3*x)
 template <class A, rational C>
 constexpr auto mul_rule(A, exact<C>, priority<8>) {
-  return make_mul(exact<C>{}, A{});
+  return detail::make_mul(exact<C>{}, A{});
 }
 // (-a) * (-b) -> a*b
 template <class A, class B>
 constexpr auto mul_rule(node<neg_op, A>, node<neg_op, B>, priority<8>) {
-  return make_mul(A{}, B{});
+  return detail::make_mul(A{}, B{});
 }
 // (-a) * b -> -(a*b)
 template <class A, class B>
 constexpr auto mul_rule(node<neg_op, A>, B, priority<7>) {
-  return make_neg(make_mul(A{}, B{}));
+  return detail::make_neg(detail::make_mul(A{}, B{}));
 }
 // a * (-b) -> -(a*b)
 template <class A, class B>
 constexpr auto mul_rule(A, node<neg_op, B>, priority<7>) {
-  return make_neg(make_mul(A{}, B{}));
+  return detail::make_neg(detail::make_mul(A{}, B{}));
 }
 // c1 * (c2*a) -> (c1*c2)*a
 template <rational C1, rational C2, class A>
   requires(product_representable(C1, C2))
 constexpr auto mul_rule(exact<C1>, node<mul_op, exact<C2>, A>, priority<6>) {
-  return make_mul(exact<C1 * C2>{}, A{});
+  return detail::make_mul(exact<C1 * C2>{}, A{});
 }
 // (c1*a) * (c2*b) -> (c1*c2)*(a*b)   (the constants fold; other products keep
 // their factors, so that a shared factor such as an adjoint -2*(y - t) stays shared)
 template <rational C1, class A, rational C2, class B>
   requires(product_representable(C1, C2))
 constexpr auto mul_rule(node<mul_op, exact<C1>, A>, node<mul_op, exact<C2>, B>, priority<5>) {
-  return make_mul(exact<C1 * C2>{}, make_mul(A{}, B{}));
+  return detail::make_mul(exact<C1 * C2>{}, detail::make_mul(A{}, B{}));
 }
 // a^m * a^n -> a^(m + n)   (also a * a -> a^2)
 template <class A, class B>
   requires like_factors<A, B>
 constexpr auto mul_rule(A, B, priority<4>) {
-  return make_pow(typename factor_split<A>::base{},
+  return detail::make_pow(typename factor_split<A>::base{},
                   exact<factor_split<A>::exponent::value + factor_split<B>::exponent::value>{});
 }
 // a * (b*c) -> (a*b)*c when a and b are powers of one base (y*(y*s) -> y^2*s)
 template <class A, class B, class C>
   requires(like_factors<A, B> && !is_exact_constant<B>)
 constexpr auto mul_rule(A, node<mul_op, B, C>, priority<3>) {
-  return make_mul(make_mul(A{}, B{}), C{});
+  return detail::make_mul(detail::make_mul(A{}, B{}), C{});
 }
 // a * (b*c) -> (a*c)*b when a and c are powers of one base (y*(s*y) -> y^2*s)
 template <class A, class B, class C>
   requires(like_factors<A, C> && !like_factors<A, B>)
 constexpr auto mul_rule(A, node<mul_op, B, C>, priority<3>) {
-  return make_mul(make_mul(A{}, C{}), B{});
+  return detail::make_mul(detail::make_mul(A{}, C{}), B{});
 }
 // (a*b) * c -> (a*c)*b when a and c are powers of one base
 template <class A, class B, class C>
   requires(like_factors<A, C> && !is_exact_constant<A>)
 constexpr auto mul_rule(node<mul_op, A, B>, C, priority<2>) {
-  return make_mul(make_mul(A{}, C{}), B{});
+  return detail::make_mul(detail::make_mul(A{}, C{}), B{});
 }
 // (a*b) * c -> a*(b*c) when b and c are powers of one base
 template <class A, class B, class C>
   requires(like_factors<B, C> && !like_factors<A, C>)
 constexpr auto mul_rule(node<mul_op, A, B>, C, priority<2>) {
-  return make_mul(A{}, make_mul(B{}, C{}));
+  return detail::make_mul(A{}, detail::make_mul(B{}, C{}));
 }
 // a * (b/c) -> (a*b)/c when a and b are powers of one base (y*(y/s) -> y^2/s)
 template <class A, class B, class C>
   requires like_factors<A, B>
 constexpr auto mul_rule(A, node<div_op, B, C>, priority<3>) {
-  return make_div(make_mul(A{}, B{}), C{});
+  return detail::make_div(detail::make_mul(A{}, B{}), C{});
 }
 // (a/c) * b -> (a*b)/c when a and b are powers of one base
 template <class A, class B, class C>
   requires like_factors<A, B>
 constexpr auto mul_rule(node<div_op, A, C>, B, priority<2>) {
-  return make_div(make_mul(A{}, B{}), C{});
+  return detail::make_div(detail::make_mul(A{}, B{}), C{});
 }
 // a * (1/b) -> a/b
 template <class A, class B>
 constexpr auto mul_rule(A, node<div_op, exact<rational{1, 1}>, B>, priority<1>) {
-  return make_div(A{}, B{});
+  return detail::make_div(A{}, B{});
 }
 // a * b
 template <class A, class B>
@@ -420,34 +420,34 @@ constexpr auto div_rule(A, B, priority<9>) {
 template <class A, rational C>
   requires(C.num != 0)
 constexpr auto div_rule(A, exact<C>, priority<8>) {
-  return make_mul(exact<rational{1, 1} / C>{}, A{});
+  return detail::make_mul(exact<rational{1, 1} / C>{}, A{});
 }
 // (-a) / (-b) -> a/b
 template <class A, class B>
 constexpr auto div_rule(node<neg_op, A>, node<neg_op, B>, priority<8>) {
-  return make_div(A{}, B{});
+  return detail::make_div(A{}, B{});
 }
 // (-a) / b -> -(a/b)
 template <class A, class B>
 constexpr auto div_rule(node<neg_op, A>, B, priority<7>) {
-  return make_neg(make_div(A{}, B{}));
+  return detail::make_neg(detail::make_div(A{}, B{}));
 }
 // a / (-b) -> -(a/b)
 template <class A, class B>
 constexpr auto div_rule(A, node<neg_op, B>, priority<7>) {
-  return make_neg(make_div(A{}, B{}));
+  return detail::make_neg(detail::make_div(A{}, B{}));
 }
 // a^m / a^n -> a^(m - n)   (also a / a -> 1)
 template <class A, class B>
   requires like_factors<A, B>
 constexpr auto div_rule(A, B, priority<6>) {
-  return make_pow(typename factor_split<A>::base{},
+  return detail::make_pow(typename factor_split<A>::base{},
                   exact<factor_split<A>::exponent::value - factor_split<B>::exponent::value>{});
 }
 // (c*a) / b -> c*(a/b)
 template <rational C, class A, class B>
 constexpr auto div_rule(node<mul_op, exact<C>, A>, B, priority<5>) {
-  return make_mul(exact<C>{}, make_div(A{}, B{}));
+  return detail::make_mul(exact<C>{}, detail::make_div(A{}, B{}));
 }
 // a / b
 template <class A, class B>
@@ -484,13 +484,13 @@ constexpr auto pow_rule(exact<rational{1, 1}>, K, priority<6>) {
 template <rational C, class B, rational N>
   requires(N.den == 1 && N.num >= 1 && N.num <= 16 && power_representable(C, N.num))
 constexpr auto pow_rule(node<div_op, exact<C>, B>, exact<N>, priority<5>) {
-  return make_div(exact<power(C, N.num)>{}, make_pow(B{}, exact<N>{}));
+  return detail::make_div(exact<power(C, N.num)>{}, detail::make_pow(B{}, exact<N>{}));
 }
 // (a^m)^n -> a^(m*n) for integer n
 template <class A, rational M, rational N>
   requires(N.den == 1 && product_representable(M, N))
 constexpr auto pow_rule(node<pow_op, A, exact<M>>, exact<N>, priority<5>) {
-  return make_pow(A{}, exact<M * N>{});
+  return detail::make_pow(A{}, exact<M * N>{});
 }
 // a^k
 template <class A, class K>
@@ -617,7 +617,7 @@ constexpr auto function_rule(exact<C>, priority<4>) {
 template <class Op, class A>
   requires std::is_same_v<Op, square_op>
 constexpr auto function_rule(A, priority<3>) {
-  return make_pow(A{}, exact<rational{2, 1}>{});
+  return detail::make_pow(A{}, exact<rational{2, 1}>{});
 }
 // exp(log(a)) -> a
 template <class Op, class A>
@@ -658,22 +658,22 @@ constexpr auto make_function(A a);
 template <class Op, class A, class S>
   requires(full_sum<Op> && rank_zero<S> && !rank_zero<A>)
 constexpr auto function_rule(node<div_op, A, S>, priority<3>) {
-  return make_div(make_function<Op>(A{}), S{});
+  return detail::make_div(detail::make_function<Op>(A{}), S{});
 }
 template <class Op, class S, class A>
   requires(full_sum<Op> && rank_zero<S> && !rank_zero<A>)
 constexpr auto function_rule(node<mul_op, S, A>, priority<3>) {
-  return make_mul(S{}, make_function<Op>(A{}));
+  return detail::make_mul(S{}, detail::make_function<Op>(A{}));
 }
 template <class Op, class A, class S>
   requires(full_sum<Op> && rank_zero<S> && !rank_zero<A>)
 constexpr auto function_rule(node<mul_op, A, S>, priority<3>) {
-  return make_mul(make_function<Op>(A{}), S{});
+  return detail::make_mul(detail::make_function<Op>(A{}), S{});
 }
 template <class Op, class A>
   requires(full_sum<Op> && !rank_zero<A>)
 constexpr auto function_rule(node<neg_op, A>, priority<3>) {
-  return make_neg(make_function<Op>(A{}));
+  return detail::make_neg(detail::make_function<Op>(A{}));
 }
 
 template <class Op, class A>
@@ -685,21 +685,21 @@ constexpr auto make_function(A a) {
 template <class Op, class... Operands>
 constexpr auto make_node(Operands... operands) {
   if constexpr (std::is_same_v<Op, add_op>)
-    return make_add(operands...);
+    return detail::make_add(operands...);
   else if constexpr (std::is_same_v<Op, sub_op>)
-    return make_sub(operands...);
+    return detail::make_sub(operands...);
   else if constexpr (std::is_same_v<Op, mul_op>)
-    return make_mul(operands...);
+    return detail::make_mul(operands...);
   else if constexpr (std::is_same_v<Op, div_op>)
-    return make_div(operands...);
+    return detail::make_div(operands...);
   else if constexpr (std::is_same_v<Op, neg_op>)
-    return make_neg(operands...);
+    return detail::make_neg(operands...);
   else if constexpr (std::is_same_v<Op, pow_op>)
-    return make_pow(operands...);
+    return detail::make_pow(operands...);
   else if constexpr (requires { rewrite<Op>::make(operands...); })
     return rewrite<Op>::make(operands...);
   else if constexpr (sizeof...(Operands) == 1)
-    return make_function<Op>(operands...);
+    return detail::make_function<Op>(operands...);
   else
     return node<Op, Operands...>{};
 }
