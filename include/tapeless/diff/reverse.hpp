@@ -27,18 +27,35 @@ struct term {
   using type = E;
 };
 
-constexpr no_term operator+(no_term, no_term) { return {}; }
+// Terms are added by named, qualified calls, not by operator+ in a fold: an
+// operator is found by argument-dependent lookup, which walks every node of
+// the graph in term<E>'s argument (clang 14 spent minutes there:
+// core/type_list.hpp).
+constexpr no_term add_terms(no_term, no_term) { return {}; }
 template <class E>
-constexpr term<E> operator+(no_term, term<E>) {
+constexpr term<E> add_terms(no_term, term<E>) {
   return {};
 }
 template <class E>
-constexpr term<E> operator+(term<E>, no_term) {
+constexpr term<E> add_terms(term<E>, no_term) {
   return {};
 }
 template <class A, class B>
-constexpr auto operator+(term<A>, term<B>) {
+constexpr auto add_terms(term<A>, term<B>) {
   return term<decltype(detail::make_add(A{}, B{}))>{};
+}
+
+// no_term + t0 + t1 + ..., added from the left (the order fixes the sum's type).
+template <class Sum, class... Terms>
+struct sum_of_terms {
+  using type = Sum;
+};
+template <class Sum, class T, class... Terms>
+struct sum_of_terms<Sum, T, Terms...> : sum_of_terms<decltype(detail::add_terms(Sum{}, T{})), Terms...> {};
+
+template <class... Terms>
+constexpr auto sum_terms(Terms...) {
+  return typename sum_of_terms<no_term, Terms...>::type{};
 }
 
 template <class Order, class Root, class K>
@@ -49,14 +66,13 @@ template <class K, class P, class G>
 constexpr auto partials_to(P self, G g) {
   return [&]<class Op, class... Operands>(std::type_identity<node<Op, Operands...>>) {
     return [&]<std::size_t... Is>(std::index_sequence<Is...>) {
-      return (no_term{} + ... +
-              [&] {
+      return detail::sum_terms([&] {
                 if constexpr (__is_same(std::tuple_element_t<Is, std::tuple<Operands...>>, K))
-                  return term<decltype(fit_adjoint<shape_of<K>>(
+                  return term<decltype(detail::fit_adjoint<shape_of<K>>(
                       vjp_rule<Op>::template partial<Is>(self, g)))>{};
                 else
                   return no_term{};
-              }());
+              }()...);
     }(std::index_sequence_for<Operands...>{});
   }(std::type_identity<P>{});
 }
@@ -154,7 +170,7 @@ struct parents_at {
 };
 template <class Table, std::size_t K>
 struct parents_at<Table, K, true> {
-  using type = decltype(gather_parents<Table, Table::table.first[K]>(
+  using type = decltype(detail::gather_parents<Table, Table::table.first[K]>(
       std::make_index_sequence<Table::table.first[K + 1] - Table::table.first[K]>{}));
 };
 
@@ -169,9 +185,8 @@ template <class Order, class Root, class K, class Parents>
 struct adjoint_sum;
 template <class Order, class Root, class K, class... Parents>
 struct adjoint_sum<Order, Root, K, gathered<Parents...>> {
-  using type = typename term_value<decltype((
-      no_term{} + ... +
-      partials_to<K>(Parents{}, typename adjoint<Order, Root, Parents>::type{})))>::type;
+  using type = typename term_value<decltype(detail::sum_terms(
+      detail::partials_to<K>(Parents{}, typename adjoint<Order, Root, Parents>::type{})...))>::type;
 };
 
 template <class Order, class Root, class K>
