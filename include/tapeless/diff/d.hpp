@@ -188,7 +188,7 @@ constexpr auto d(const F& f, const X&) {
       if constexpr (detail::check_graph_size<S>()) {
         using D = detail::derivative_t<S, X>;
         if constexpr (detail::check_graph_size<D>())
-          return keep_labelled<D>(labelled_f.constants);
+          return tapeless::keep_labelled<D>(labelled_f.constants);
         else
           return exact_constant<rational{0, 1}>{};  // after the one message, no more
       } else

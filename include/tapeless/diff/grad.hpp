@@ -56,13 +56,13 @@ struct gradient<Structure, Table, detail::type_list<Symbols...>, detail::type_li
     if constexpr (detail::contains<X, detail::type_list<Symbols...>>) {
       constexpr std::size_t i = detail::index_of_v<X, detail::type_list<Symbols...>>;
       using partial = std::tuple_element_t<i, std::tuple<Partials...>>;
-      return keep_labelled<partial>(constants);
+      return tapeless::keep_labelled<partial>(constants);
     } else
       return detail::not_a_variable_of_this_gradient<X, detail::type_list<Symbols...>>::ok;
   }
 
   // The differentiated function itself, simplified.
-  constexpr auto function() const { return keep_labelled<Structure>(constants); }
+  constexpr auto function() const { return tapeless::keep_labelled<Structure>(constants); }
 
   // f and every partial at one point, in one pass: g(x = 0.5, y = 2.0).
   template <class... Bindings>

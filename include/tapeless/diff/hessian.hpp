@@ -91,7 +91,7 @@ struct hessian_of<Structure, Table, detail::type_list<Symbols...>, detail::type_
   constexpr auto at(const X&, const Y&) const {
     constexpr std::size_t k = detail::upper_triangle_index(detail::hessian_index<X, Symbols...>(),
                                                            detail::hessian_index<Y, Symbols...>(), n);
-    return keep_labelled<std::tuple_element_t<k, std::tuple<Seconds...>>>(constants);
+    return tapeless::keep_labelled<std::tuple_element_t<k, std::tuple<Seconds...>>>(constants);
   }
 
   template <class... Bindings>

@@ -90,7 +90,7 @@ struct jacobian_of<Table, detail::type_list<Roots...>, detail::type_list<Symbols
   constexpr auto at(const X&) const {
     static_assert(Row < rows, "tapeless::jacobian: at<Row>: Row is past the last function");
     constexpr std::size_t k = Row * cols + detail::hessian_index<X, Symbols...>();
-    return keep_labelled<std::tuple_element_t<k, std::tuple<Partials...>>>(constants);
+    return tapeless::keep_labelled<std::tuple_element_t<k, std::tuple<Partials...>>>(constants);
   }
 
   template <class... Bindings>

@@ -114,7 +114,7 @@ constexpr auto jvp(const F& f, const Tangents&... tangents) {
     for (std::size_t i = 0; i < count; ++i) table[i] = labelled_f.constants[i];
     std::size_t next = count;
     ((table[next++] = static_cast<double>(tangents.value)), ...);
-    return keep_labelled<at_zero>(table);
+    return tapeless::keep_labelled<at_zero>(table);
   }
 }
 

@@ -27,19 +27,31 @@ struct term {
   using type = E;
 };
 
-constexpr no_term operator+(no_term, no_term) { return {}; }
+// Terms are added by named, qualified calls, not by operator+ in a fold: an
+// operator is found by argument-dependent lookup, which walks every node of
+// the graph in term<E>'s argument (clang 14 spent minutes there:
+// core/type_list.hpp).
+constexpr no_term add_terms(no_term, no_term) { return {}; }
 template <class E>
-constexpr term<E> operator+(no_term, term<E>) {
+constexpr term<E> add_terms(no_term, term<E>) {
   return {};
 }
 template <class E>
-constexpr term<E> operator+(term<E>, no_term) {
+constexpr term<E> add_terms(term<E>, no_term) {
   return {};
 }
 template <class A, class B>
-constexpr auto operator+(term<A>, term<B>) {
+constexpr auto add_terms(term<A>, term<B>) {
   return term<decltype(detail::make_add(A{}, B{}))>{};
 }
+
+// no_term + t0 + t1 + ..., added from the left (the order fixes the sum's type).
+template <class Sum, class... Terms>
+struct sum_of_terms {
+  using type = Sum;
+};
+template <class Sum, class T, class... Terms>
+struct sum_of_terms<Sum, T, Terms...> : sum_of_terms<decltype(detail::add_terms(Sum{}, T{})), Terms...> {};
 
 template <class Order, class Root, class K>
 struct adjoint;
@@ -55,7 +67,7 @@ struct partial_term {
 };
 template <std::size_t I, class Op, class... Operands, class G, class K>
 struct partial_term<true, I, node<Op, Operands...>, G, K> {
-  using type = term<decltype(fit_adjoint<shape_of<K>>(
+  using type = term<decltype(detail::fit_adjoint<shape_of<K>>(
       vjp_rule<Op>::template partial<I>(node<Op, Operands...>{}, G{})))>;
 };
 
@@ -63,8 +75,8 @@ template <class K, class P, class G, class Indices>
 struct partials_over;
 template <class K, class Op, class... Operands, class G, std::size_t... Is>
 struct partials_over<K, node<Op, Operands...>, G, std::index_sequence<Is...>> {
-  using type = decltype((no_term{} + ... +
-                         typename partial_term<__is_same(Operands, K), Is, node<Op, Operands...>, G, K>::type{}));
+  using type = typename sum_of_terms<
+      no_term, typename partial_term<__is_same(Operands, K), Is, node<Op, Operands...>, G, K>::type...>::type;
 };
 template <class K, class P, class G>
 struct partials_to;
@@ -165,7 +177,7 @@ struct parents_at {
 };
 template <class Table, std::size_t K>
 struct parents_at<Table, K, true> {
-  using type = decltype(gather_parents<Table, Table::table.first[K]>(
+  using type = decltype(detail::gather_parents<Table, Table::table.first[K]>(
       std::make_index_sequence<Table::table.first[K + 1] - Table::table.first[K]>{}));
 };
 
@@ -180,9 +192,8 @@ template <class Order, class Root, class K, class Parents>
 struct adjoint_sum;
 template <class Order, class Root, class K, class... Parents>
 struct adjoint_sum<Order, Root, K, gathered<Parents...>> {
-  using type = typename term_value<decltype((
-      no_term{} + ... +
-      typename partials_to<K, Parents, typename adjoint<Order, Root, Parents>::type>::type{}))>::type;
+  using type = typename term_value<typename sum_of_terms<
+      no_term, typename partials_to<K, Parents, typename adjoint<Order, Root, Parents>::type>::type...>::type>::type;
 };
 
 template <class Order, class Root, class K>

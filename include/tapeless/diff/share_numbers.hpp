@@ -174,7 +174,7 @@ struct number_gathering<Slots, node<Op, Operands...>, false> {
   template <class Gathered>
   static constexpr void gather(Gathered& gathered, const node<Op, Operands...>& n) {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (gather_operand<I>(gathered, operand_at<I>(n)), ...);
+      (gather_operand<I>(gathered, tapeless::operand_at<I>(n)), ...);
     }(std::index_sequence_for<Operands...>{});
   }
 };
@@ -249,11 +249,12 @@ struct number_classification<Positions, node<Op, Operands...>, false> {
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (
           [&] {
-            using operand = std::remove_cvref_t<decltype(operand_at<I>(n))>;
+            using operand = std::remove_cvref_t<decltype(tapeless::operand_at<I>(n))>;
             if constexpr (is_constant<operand>)
-              own.push_back(static_cast<double>(operand_at<I>(n).value));
+              own.push_back(static_cast<double>(tapeless::operand_at<I>(n).value));
             else
-              candidate.operands[I] = number_classification<Positions, operand>::classify(progress, operand_at<I>(n));
+              candidate.operands[I] =
+                  number_classification<Positions, operand>::classify(progress, tapeless::operand_at<I>(n));
           }(),
           ...);
     }(std::index_sequence_for<Operands...>{});

@@ -99,9 +99,10 @@ template <expression A>
 constexpr auto batch_transpose(const A& a) {
   using S = shape_of<A>;
   if constexpr (detail::is_batch_transpose<A>)
-    return operand_at<0>(a);
+    return tapeless::operand_at<0>(a);
   else if constexpr (detail::is_batch_matmul<A>)
-    return batch_matmul(batch_transpose(operand_at<1>(a)), batch_transpose(operand_at<0>(a)));
+    return batch_matmul(tapeless::batch_transpose(tapeless::operand_at<1>(a)),
+                        tapeless::batch_transpose(tapeless::operand_at<0>(a)));
   else if constexpr (S::rank == 3)
     return node<batch_transpose_op<S::dims[0], S::dims[1], S::dims[2]>, A>{a};
   else

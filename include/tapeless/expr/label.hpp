@@ -117,7 +117,7 @@ struct node_labelling<Next, node<Op, Operands...>, std::index_sequence<I...>> {
   static constexpr std::size_t count = constant_count<node<Op, Operands...>>::value;
   template <class Table>
   static constexpr void fill(Table& table, const node<Op, Operands...>& n) {
-    (labelling<offset(I), Operands>::fill(table, operand_at<I>(n)), ...);
+    (labelling<offset(I), Operands>::fill(table, tapeless::operand_at<I>(n)), ...);
   }
 };
 

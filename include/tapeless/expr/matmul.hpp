@@ -97,9 +97,9 @@ template <expression A>
 constexpr auto transpose(const A& a) {
   using S = shape_of<A>;
   if constexpr (detail::is_transpose<A>)
-    return operand_at<0>(a);
+    return tapeless::operand_at<0>(a);
   else if constexpr (detail::is_matmul<A>)
-    return matmul(transpose(operand_at<1>(a)), transpose(operand_at<0>(a)));
+    return matmul(tapeless::transpose(tapeless::operand_at<1>(a)), tapeless::transpose(tapeless::operand_at<0>(a)));
   else if constexpr (S::rank == 2)
     return node<transpose_op<S::dims[0], S::dims[1]>, A>{a};
   else

@@ -95,11 +95,11 @@ constexpr auto reduce_axis(const A& a) {
   constexpr std::size_t axis = normalized_axis<Axis, S>();
   using kept = typename reduced_shape<S, axis, true>::type;
   if constexpr (Keep)
-    return reduce_to<Kind, kept>(a);
+    return detail::reduce_to<Kind, kept>(a);
   else if constexpr (axis == 0)  // the remaining dimensions broadcast to S as they are
-    return reduce_to<Kind, typename reduced_shape<S, 0, false>::type>(a);
+    return detail::reduce_to<Kind, typename reduced_shape<S, 0, false>::type>(a);
   else
-    return reshape_to<typename reduced_shape<S, axis, false>::type>(reduce_to<Kind, kept>(a));
+    return detail::reshape_to<typename reduced_shape<S, axis, false>::type>(detail::reduce_to<Kind, kept>(a));
 }
 
 template <class Kind, class A>
@@ -107,7 +107,7 @@ constexpr auto reduce_all(const A& a) {
   if constexpr (shape_of<A>::rank == 0)
     return a;
   else
-    return reduce_to<Kind, shape<>>(a);
+    return detail::reduce_to<Kind, shape<>>(a);
 }
 
 // 1/n as an exact constant.

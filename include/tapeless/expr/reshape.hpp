@@ -64,7 +64,7 @@ constexpr auto reshape_to(const A& a) {
   if constexpr (std::is_same_v<shape_of<A>, To>)
     return a;
   else if constexpr (is_reshape<A>)
-    return reshape_to<To>(operand_at<0>(a));
+    return detail::reshape_to<To>(tapeless::operand_at<0>(a));
   else
     return node<reshape_op<shape_of<A>, To>, A>{a};
 }
@@ -75,7 +75,7 @@ constexpr auto broadcast_to(const A& a) {
   if constexpr (std::is_same_v<shape_of<A>, To>)
     return a;
   else if constexpr (is_broadcast<A>)
-    return broadcast_to<To>(operand_at<0>(a));
+    return detail::broadcast_to<To>(tapeless::operand_at<0>(a));
   else
     return node<broadcast_to_op<To>, A>{a};
 }

@@ -100,14 +100,14 @@ constexpr auto multihead_attention(const X& x) {
     constexpr auto out_bias = param<Name + fixed_string(".out_proj.bias"), T, E>;
 
     // [N * L, 3E] -> [N, L, 3, H, D] -> [3, N, H, L, D]: the heads join the batch.
-    const auto projected = permute<2, 0, 3, 1, 4>(
-        reshape<N, L, 3, Heads, D>(matmul(reshape<N * L, E>(x), transpose(in_weight)) + in_bias));
+    const auto projected = tapeless::permute<2, 0, 3, 1, 4>(
+        reshape<N, L, 3, Heads, D>(matmul(reshape<N * L, E>(x), tapeless::transpose(in_weight)) + in_bias));
     const auto q = detail::heads_of<0, N, Heads, L, D>(projected);
     const auto k = detail::heads_of<1, N, Heads, L, D>(projected);
     const auto v = detail::heads_of<2, N, Heads, L, D>(projected);
 
     constexpr exact_constant<detail::inverse_square_root<D>()> scale{};
-    const auto scores = batch_matmul(q, batch_transpose(k)) * scale;  // [N * H, L, L]
+    const auto scores = batch_matmul(q, tapeless::batch_transpose(k)) * scale;  // [N * H, L, L]
     const auto weights = [&] {
       if constexpr (Options.causal)
         return softmax<-1>(causal_mask(scores));
@@ -115,8 +115,8 @@ constexpr auto multihead_attention(const X& x) {
         return softmax<-1>(scores);
     }();
     // [N * H, L, D] -> [N, H, L, D] -> [N, L, H, D]: the heads side by side again.
-    const auto heads = permute<0, 2, 1, 3>(reshape<N, Heads, L, D>(batch_matmul(weights, v)));
-    return reshape<N, L, E>(matmul(reshape<N * L, E>(heads), transpose(out_weight)) + out_bias);
+    const auto heads = tapeless::permute<0, 2, 1, 3>(reshape<N, Heads, L, D>(batch_matmul(weights, v)));
+    return reshape<N, L, E>(matmul(reshape<N * L, E>(heads), tapeless::transpose(out_weight)) + out_bias);
   }
 }
 

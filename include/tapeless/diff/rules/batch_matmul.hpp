@@ -18,11 +18,12 @@ struct vjp_rule<batch_matmul_op<Bt, M, K, N>> {
     if constexpr (is_zero<G>)
       return zero_adjoint{};
     else if constexpr (I == 0)
-      return node<batch_matmul_op<Bt, M, N, K>, decltype(as_shape<shape<Bt, M, N>>(g)),
-                  decltype(batch_transpose(as_shape<shape<Bt, K, N>>(B{})))>{};
+      return node<batch_matmul_op<Bt, M, N, K>, decltype(detail::as_shape<shape<Bt, M, N>>(g)),
+                  decltype(tapeless::batch_transpose(detail::as_shape<shape<Bt, K, N>>(B{})))>{};
     else
-      return node<batch_matmul_op<Bt, K, M, N>, decltype(batch_transpose(as_shape<shape<Bt, M, K>>(A{}))),
-                  decltype(as_shape<shape<Bt, M, N>>(g))>{};
+      return node<batch_matmul_op<Bt, K, M, N>,
+                  decltype(tapeless::batch_transpose(detail::as_shape<shape<Bt, M, K>>(A{}))),
+                  decltype(detail::as_shape<shape<Bt, M, N>>(g))>{};
   }
 };
 
@@ -34,7 +35,7 @@ struct vjp_rule<batch_transpose_op<Bt, R, C>> {
     if constexpr (is_zero<G>)
       return zero_adjoint{};
     else
-      return batch_transpose(as_shape<shape<Bt, C, R>>(g));
+      return tapeless::batch_transpose(detail::as_shape<shape<Bt, C, R>>(g));
   }
 };
 

@@ -17,7 +17,7 @@ struct vjp_rule<causal_mask_op<Length, Fill>> {
     if constexpr (is_zero<G>)
       return zero_adjoint{};
     else
-      return causal_fill<masked_entry::zero>(as_shape<shape_of<A>>(g));
+      return detail::causal_fill<masked_entry::zero>(detail::as_shape<shape_of<A>>(g));
   }
 };
 

@@ -20,9 +20,9 @@ struct vjp_rule<conv2d_op<O>> {
     if constexpr (is_zero<G>)
       return zero_adjoint{};
     else if constexpr (I == 0)
-      return node<conv2d_input_gradient_op<O, shape_of<X>>, decltype(as_shape<Y>(g)), W>{};
+      return node<conv2d_input_gradient_op<O, shape_of<X>>, decltype(detail::as_shape<Y>(g)), W>{};
     else
-      return node<conv2d_weight_gradient_op<O, shape_of<W>>, X, decltype(as_shape<Y>(g))>{};
+      return node<conv2d_weight_gradient_op<O, shape_of<W>>, X, decltype(detail::as_shape<Y>(g))>{};
   }
 };
 

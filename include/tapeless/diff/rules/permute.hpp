@@ -20,7 +20,7 @@ struct vjp_rule<permute_op<In, Axes...>> {
       constexpr auto inverse = inverse_order<Axes...>();
       using Out = shape_of<node<permute_op<In, Axes...>, A>>;
       return [&]<std::size_t... K>(std::index_sequence<K...>) {
-        return permute<inverse[K]...>(as_shape<Out>(g));
+        return tapeless::permute<inverse[K]...>(detail::as_shape<Out>(g));
       }(std::make_index_sequence<sizeof...(Axes)>{});
     }
   }

@@ -19,7 +19,7 @@ struct vjp_rule<max_pool2d_op<Window>> {
     if constexpr (is_zero<G>)
       return zero_adjoint{};
     else
-      return node<max_pool2d_backward_op<Window, shape_of<X>>, decltype(as_shape<shape_of<Self>>(g)), Self>{};
+      return node<max_pool2d_backward_op<Window, shape_of<X>>, decltype(detail::as_shape<shape_of<Self>>(g)), Self>{};
   }
 };
 
@@ -30,7 +30,8 @@ struct vjp_rule<avg_pool2d_op<Window>> {
     if constexpr (is_zero<G>)
       return zero_adjoint{};
     else
-      return node<avg_pool2d_backward_op<Window, shape_of<X>>, decltype(as_shape<shape_of<decltype(self)>>(g))>{};
+      return node<avg_pool2d_backward_op<Window, shape_of<X>>,
+                  decltype(detail::as_shape<shape_of<decltype(self)>>(g))>{};
   }
 };
 

@@ -22,7 +22,7 @@ struct vjp_rule<scan_op<Body, Carry, Step, InitialCarry, KeepsState, TimeMajor>>
     if constexpr (is_zero<G>) {
       return zero_adjoint{};
     } else {
-      using adjoint = decltype(as_shape<shape_of<self_type>>(g));
+      using adjoint = decltype(detail::as_shape<shape_of<self_type>>(g));
       using reverse = node<scan_gradient_op<self_type>, X, self_type, adjoint, Rest...>;
       // Operand I's gradient starts after those of the operands before it.
       constexpr std::size_t offset = [] {

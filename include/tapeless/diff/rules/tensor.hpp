@@ -22,7 +22,7 @@ using zero_adjoint = exact<rational{0, 1}>;
 // g read at shape S (S is g's shape, or one g broadcasts to).
 template <class S, class G>
 constexpr auto as_shape(G g) {
-  return broadcast_to<S>(g);
+  return detail::broadcast_to<S>(g);
 }
 
 // d(A B) = dA B^T ... : A gets G B^T, B gets A^T G.
@@ -33,11 +33,11 @@ struct vjp_rule<matmul_op<M, K, N>> {
     if constexpr (is_zero<G>)
       return zero_adjoint{};
     else if constexpr (I == 0)
-      return node<matmul_op<M, N, K>, decltype(as_shape<shape<M, N>>(g)),
-                  decltype(transpose(as_shape<shape<K, N>>(B{})))>{};
+      return node<matmul_op<M, N, K>, decltype(detail::as_shape<shape<M, N>>(g)),
+                  decltype(tapeless::transpose(detail::as_shape<shape<K, N>>(B{})))>{};
     else
-      return node<matmul_op<K, M, N>, decltype(transpose(as_shape<shape<M, K>>(A{}))),
-                  decltype(as_shape<shape<M, N>>(g))>{};
+      return node<matmul_op<K, M, N>, decltype(tapeless::transpose(detail::as_shape<shape<M, K>>(A{}))),
+                  decltype(detail::as_shape<shape<M, N>>(g))>{};
   }
 };
 
@@ -49,7 +49,7 @@ struct vjp_rule<transpose_op<R, C>> {
     if constexpr (is_zero<G>)
       return zero_adjoint{};
     else
-      return transpose(as_shape<shape<C, R>>(g));
+      return tapeless::transpose(detail::as_shape<shape<C, R>>(g));
   }
 };
 
@@ -96,7 +96,7 @@ struct vjp_rule<reshape_op<From, To>> {
     if constexpr (shape_of<G>::size == 1)
       return g;  // one value: it broadcasts to any shape
     else
-      return reshape_to<From>(as_shape<To>(g));
+      return detail::reshape_to<From>(detail::as_shape<To>(g));
   }
 };
 
@@ -120,7 +120,8 @@ struct vjp_rule<gather_op<B, C>> {
     else if constexpr (shape_of<G>::size == 1)
       return detail::make_mul(node<one_hot_op<B, C>, L>{}, g);
     else
-      return detail::make_mul(node<one_hot_op<B, C>, L>{}, reshape_to<shape<B, 1>>(as_shape<shape<B>>(g)));
+      return detail::make_mul(node<one_hot_op<B, C>, L>{},
+                              detail::reshape_to<shape<B, 1>>(detail::as_shape<shape<B>>(g)));
   }
 };
 
@@ -133,7 +134,7 @@ struct vjp_rule<take_rows_op<V, D, Ids>> {
     if constexpr (I == 1 || is_zero<G>)
       return zero_adjoint{};
     else
-      return node<scatter_rows_op<V, D, Ids>, decltype(as_shape<shape_of<decltype(self)>>(g)), L>{};
+      return node<scatter_rows_op<V, D, Ids>, decltype(detail::as_shape<shape_of<decltype(self)>>(g)), L>{};
   }
 };
 
@@ -145,7 +146,7 @@ struct vjp_rule<dropout_op<Salt, P>> {
     if constexpr (is_zero<G>)
       return zero_adjoint{};
     else
-      return node<dropout_op<Salt, P>, decltype(as_shape<shape_of<A>>(g))>{};
+      return node<dropout_op<Salt, P>, decltype(detail::as_shape<shape_of<A>>(g))>{};
   }
 };
 
@@ -157,7 +158,7 @@ struct vjp_rule<slice_op<In, Axis, Begin, End>> {
     if constexpr (is_zero<G>)
       return zero_adjoint{};
     else
-      return pad_to<In, Axis, Begin>(as_shape<typename with_dim<In, Axis, End - Begin>::type>(g));
+      return detail::pad_to<In, Axis, Begin>(detail::as_shape<typename with_dim<In, Axis, End - Begin>::type>(g));
   }
 };
 
@@ -169,7 +170,7 @@ struct vjp_rule<pad_op<Full, Axis, Begin>> {
     if constexpr (is_zero<G>)
       return zero_adjoint{};
     else
-      return slice_of<Axis, Begin, Begin + shape_of<A>::dims[Axis]>(as_shape<Full>(g));
+      return detail::slice_of<Axis, Begin, Begin + shape_of<A>::dims[Axis]>(detail::as_shape<Full>(g));
   }
 };
 
@@ -182,9 +183,9 @@ struct vjp_rule<concat_op<SA, SB, Axis>> {
     if constexpr (is_zero<G>)
       return zero_adjoint{};
     else if constexpr (I == 0)
-      return slice_of<Axis, 0, na>(as_shape<shape_of<decltype(self)>>(g));
+      return detail::slice_of<Axis, 0, na>(detail::as_shape<shape_of<decltype(self)>>(g));
     else
-      return slice_of<Axis, na, na + nb>(as_shape<shape_of<decltype(self)>>(g));
+      return detail::slice_of<Axis, na, na + nb>(detail::as_shape<shape_of<decltype(self)>>(g));
   }
 };
 

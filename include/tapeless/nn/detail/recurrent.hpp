@@ -51,7 +51,7 @@ constexpr auto time_major(const X& x) {
   if constexpr (a == 1 || b == 1)
     return reshape<b, a, w>(x);
   else
-    return permute<1, 0, 2>(x);
+    return tapeless::permute<1, 0, 2>(x);
 }
 
 // The layer's parameters, named as torch.nn.RNN / GRU / LSTM name those of
@@ -72,18 +72,18 @@ struct recurrent_parameters {
   template <class X>
   static constexpr auto projected(const X& x) {
     constexpr std::size_t n = shape_of<X>::dims[0], t = shape_of<X>::dims[1];
-    return reshape<n, t, Gates * H>(matmul(reshape<n * t, F>(x), transpose(weight_ih)) + bias_ih);
+    return reshape<n, t, Gates * H>(matmul(reshape<n * t, F>(x), tapeless::transpose(weight_ih)) + bias_ih);
   }
   // The same in time-major order, [T, N, Gates * H], from x [N, T, F].
   template <class X>
   static constexpr auto projected_time_major(const X& x) {
     constexpr std::size_t n = shape_of<X>::dims[0], t = shape_of<X>::dims[1];
-    return reshape<t, n, Gates * H>(matmul(reshape<t * n, F>(time_major(x)), transpose(weight_ih)) + bias_ih);
+    return reshape<t, n, Gates * H>(matmul(reshape<t * n, F>(time_major(x)), tapeless::transpose(weight_ih)) + bias_ih);
   }
   // h W_hh^T + b_hh, the carry's part of the gates: [N, Gates * H].
   template <class Hidden>
   static constexpr auto recurrent(const Hidden& h) {
-    return matmul(h, transpose(weight_hh)) + bias_hh;
+    return matmul(h, tapeless::transpose(weight_hh)) + bias_hh;
   }
 };
 
