@@ -2,7 +2,7 @@
 """Compile time and memory of tl::d against derivative order and formula size.
 
     /usr/bin/python3 bench/compile/derivative_orders.py [--sizes 10 20 30 40] [--orders 1 2 3]
-        [--formulas 2] [--repetitions 2] [--flags "-O1"]
+        [--formulas 2] [--repetitions 2] [--flags "-O1"] [--header tapeless/symbolic.hpp]
 
 For every (size, order) it draws --formulas seeded random formulas of x and y
 of that many nodes as written (tests/reference/random_formulas.py's
@@ -12,7 +12,10 @@ d3f/dx2dy) at a run-time point, and compiles it with g++ -std=c++20 --flags.
 Each figure is the least over --repetitions compilations of CPU time
 (user + sys) and of peak resident memory (/usr/bin/time); the cell reports the
 worst formula. A probe without any derivative (the header and one evaluation)
-is measured the same way, as the floor.
+is measured the same way, as the floor. The probes include --header
+(default <tapeless/symbolic.hpp>, what scalar symbolic work needs); the
+floor with <tapeless/tapeless.hpp>, the whole library, is measured too, for
+comparison (a probe with the full header costs about that difference more).
 
 Writes bench/results/derivative_orders.md (the table, with the load average
 before and after) and bench/results/derivative_orders.svg (the plot, drawn
@@ -35,7 +38,8 @@ sys.path.insert(0, str(root / "tests/reference"))
 import random_formulas as rf  # noqa: E402
 
 SEED = 20261207
-PROBE = """#include <tapeless/tapeless.hpp>
+FULL_HEADER = "tapeless/tapeless.hpp"
+PROBE = """#include <{header}>
 namespace tl = tapeless;
 using namespace tl::literals;
 double probe(double u, double v) {{
@@ -127,6 +131,8 @@ def main():
     parser.add_argument("--repetitions", type=int, default=2)
     parser.add_argument("--compiler", default=os.environ.get("CXX", "g++"))
     parser.add_argument("--flags", default="-O1")
+    parser.add_argument("--header", default="tapeless/symbolic.hpp",
+                        help="what the probes include (default: the scalar symbolic header)")
     parser.add_argument("--output", default=None,
                         help="where to write the .md and .svg (default: bench/results/derivative_orders "
                              "for the full default grid; a subset is only printed unless given)")
@@ -141,11 +147,18 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc)
     results = {}
     with tempfile.TemporaryDirectory() as out:
-        floor = compile_cost(PROBE.format(formula=formulas[args.sizes[0]][0][0], derivative="f"), args, out)
-        print(f"floor (no derivative): {floor[0]:.2f} s {floor[1]:.0f} MiB", flush=True)
+        first = formulas[args.sizes[0]][0][0]
+        floor = compile_cost(PROBE.format(header=args.header, formula=first, derivative="f"), args, out)
+        print(f"floor (no derivative), {args.header}: {floor[0]:.2f} s {floor[1]:.0f} MiB", flush=True)
+        full_floor = floor
+        if args.header != FULL_HEADER:
+            full_floor = compile_cost(PROBE.format(header=FULL_HEADER, formula=first, derivative="f"), args, out)
+            print(f"floor (no derivative), {FULL_HEADER}: {full_floor[0]:.2f} s {full_floor[1]:.0f} MiB",
+                  flush=True)
         for order in args.orders:
             for s in args.sizes:
-                costs = [compile_cost(PROBE.format(formula=text, derivative=DERIVATIVE[order]), args, out)
+                costs = [compile_cost(PROBE.format(header=args.header, formula=text,
+                                                   derivative=DERIVATIVE[order]), args, out)
                          for text, _ in formulas[s]]
                 results[order, s] = (max(c[0] for c in costs), max(c[1] for c in costs))
                 print(f"order {order}, {s} nodes: " + ", ".join(f"{c[0]:.2f} s {c[1]:.0f} MiB" for c in costs),
@@ -156,12 +169,15 @@ def main():
     lines = [f"# Compile cost of derivatives by order and formula size",
              "",
              f"Measured by bench/compile/derivative_orders.py on {started:%Y-%m-%d %H:%M} UTC: "
-             f"{args.compiler} -std=c++20 {args.flags}, {args.formulas} seeded formulas (seed {SEED}) "
+             f"{args.compiler} -std=c++20 {args.flags}, probes including <{args.header}>, "
+             f"{args.formulas} seeded formulas (seed {SEED}) "
              f"per cell, each the least of {args.repetitions} compilations; a cell is its worst formula. "
              f"Load average {load_before[0]:.1f} before, {load_after[0]:.1f} after (CPU time, not wall "
              "time, but it still grows with the load).",
              "",
-             f"Floor (the header and one evaluation, no derivative): {floor[0]:.2f} s, {floor[1]:.0f} MiB.",
+             f"Floor (the header and one evaluation, no derivative): {floor[0]:.2f} s, {floor[1]:.0f} MiB; "
+             f"with <{FULL_HEADER}> instead: {full_floor[0]:.2f} s, {full_floor[1]:.0f} MiB (a probe "
+             "including the whole library costs about the difference more).",
              "",
              "| order | " + " | ".join(f"{s} nodes: CPU s" for s in args.sizes) + " | "
              + " | ".join(f"{s} nodes: MiB" for s in args.sizes) + " |",

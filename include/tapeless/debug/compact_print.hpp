@@ -27,7 +27,8 @@
 #include <vector>
 
 #include <tapeless/debug/to_string.hpp>
-#include <tapeless/expr.hpp>
+#include <tapeless/expr/elementary.hpp>
+#include <tapeless/expr/pow.hpp>
 
 namespace tapeless {
 

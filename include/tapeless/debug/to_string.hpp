@@ -8,7 +8,15 @@
 #include <type_traits>
 #include <utility>
 
-#include <tapeless/expr.hpp>
+// The expression vocabulary only (printing is generic over operations), not
+// <tapeless/expr.hpp>, whose tensors and thread pool cost a scalar user
+// (tapeless/symbolic.hpp) more than half its compile time.
+#include <tapeless/expr/arithmetic.hpp>
+#include <tapeless/expr/constant.hpp>
+#include <tapeless/expr/label.hpp>
+#include <tapeless/expr/math_constant.hpp>
+#include <tapeless/expr/node.hpp>
+#include <tapeless/expr/symbol.hpp>
 
 namespace tapeless {
 
