@@ -377,12 +377,14 @@ template <plane_stencil P, class Batch, class T, class Epilogue>
   }
 }
 
-// Rows of a tile: independent FMA chains, enough to cover the FMA latency on
-// both pipes, and each loaded row feeds up to KH of them; fewer with AVX2's
-// 16 registers. The weight gradient's chains are its taps; its rows share
+// Rows of a tile, at most: independent FMA chains, enough to cover the FMA
+// latency on both pipes, and each loaded row feeds up to KH of them; fewer
+// with AVX2's 16 registers (with 7 rows, some weights are FMA memory
+// operands there). The weight gradient's chains are its taps; its rows share
 // each shifted copy. (Tried 2-8 on the bench's 14 x 14 layer, AVX-512 and
-// AVX2: 8 and 6 rows forward, 8 and 4 for the weight gradient measured
-// fastest, by 5-20%.)
+// AVX2: 8 and 7 rows forward (as 7 + 7, see even_tile_rows), 8 and 4 for
+// the weight gradient measured fastest, by 5-20%; AVX2's 6 + 6 + 2 forward
+// was 1.3x slower than 7 + 7.)
 template <class Batch>
 inline constexpr std::size_t tile_rows = Batch::size >= 16 ? 8 : 7;
 template <class Batch>
