@@ -98,23 +98,42 @@ struct row_registers {
 template <conv2d_shape S, class T, class Arch>
 inline constexpr std::size_t depthwise_rows_scratch = S.in_channels * S.kernel_height * S.kernel_width * lanes<T, Arch>;
 
-// L elements from p, those from lane `valid` on zero. Reads a whole register
-// when it stays before `end`; else only the valid ones.
-template <class Batch, class T>
-[[gnu::always_inline]] inline Batch load_first_lanes(const T* p, std::size_t valid, const T* end,
-                                                     const typename Batch::batch_bool_type& keep) noexcept {
-  if (p + Batch::size <= end) [[likely]]
-    return xsimd::select(keep, Batch::load_unaligned(p), Batch(T(0)));
-  alignas(64) T part[Batch::size] = {};
-  for (std::size_t i = 0; i < valid; ++i) part[i] = p[i];
-  return Batch::load_aligned(part);
-}
-
 // Lanes [0, n) of a batch, as a mask.
 template <class Batch>
 [[gnu::always_inline]] inline typename Batch::batch_bool_type first_lanes(std::size_t n) noexcept {
   using T = typename Batch::value_type;
   return lane_indices<typename Batch::arch_type, T>() < Batch(T(n));
+}
+
+// x with the lanes from Valid on zero: one blend with an immediate mask
+// (with AVX2, a mask in a register would be rebuilt by a compare per row).
+template <std::size_t Valid, class Batch>
+[[gnu::always_inline]] inline Batch keep_first_lanes(const Batch& x) noexcept {
+  using T = typename Batch::value_type;
+  using A [[maybe_unused]] = typename Batch::arch_type;
+  if constexpr (Valid >= Batch::size)
+    return x;
+#if XSIMD_WITH_AVX512F
+  else if constexpr (std::is_base_of_v<xsimd::avx512f, A> && std::is_same_v<T, float>)
+    return Batch(_mm512_maskz_mov_ps(__mmask16((1u << Valid) - 1), x));
+#endif
+#if XSIMD_WITH_AVX2
+  else if constexpr (std::is_base_of_v<xsimd::avx2, A> && std::is_same_v<T, float>)
+    return Batch(_mm256_blend_ps(x, _mm256_setzero_ps(), 0xff & ~((1 << Valid) - 1)));
+#endif
+  else
+    return xsimd::select(first_lanes<Batch>(Valid), x, Batch(T(0)));
+}
+
+// L elements from p, those from lane Valid on zero. Reads a whole register
+// when it stays before `end`; else only the valid ones.
+template <class Batch, std::size_t Valid, class T>
+[[gnu::always_inline]] inline Batch load_first_lanes(const T* p, const T* end) noexcept {
+  if (p + Batch::size <= end) [[likely]]
+    return keep_first_lanes<Valid>(Batch::load_unaligned(p));
+  alignas(64) T part[Batch::size] = {};
+  for (std::size_t i = 0; i < Valid; ++i) part[i] = p[i];
+  return Batch::load_aligned(part);
 }
 
 // Lanes [S, S + L) of the registers lo, hi side by side (0 <= S < L): the
@@ -178,21 +197,19 @@ inline constexpr bool masked_copies =
 
 // L elements from p, whole when that stays before `end` (the lanes past the
 // valid ones then hold what follows); else the valid ones and zeros.
-template <class Batch, class T>
-[[gnu::always_inline]] inline Batch load_whole_or_first_lanes(const T* p, std::size_t valid, const T* end,
-                                                              const typename Batch::batch_bool_type& keep) noexcept {
+template <class Batch, std::size_t Valid, class T>
+[[gnu::always_inline]] inline Batch load_whole_or_first_lanes(const T* p, const T* end) noexcept {
   if (p + Batch::size <= end) [[likely]]
     return Batch::load_unaligned(p);
-  return load_first_lanes<Batch>(p, valid, end, keep);
+  return load_first_lanes<Batch, Valid>(p, end);
 }
 
-// What a tile reads: its source plane, where the source tensor ends (no load
-// reaches past it), and which lanes of a row's last register are in the row.
+// What a tile reads: its source plane, and where the source tensor ends (no
+// load reaches past it).
 template <class T, class Batch>
 struct source_rows {
   const T* plane;
   const T* end;
-  typename Batch::batch_bool_type last_lanes;
 };
 
 // Register J of source row `row`: zero outside the row, the lanes past W zero.
@@ -204,9 +221,9 @@ template <plane_stencil P, class Batch, long J, class T>
   else if constexpr ((std::size_t(J) + 1) * L <= P.W)
     return Batch::load_unaligned(row + J * L);
   else if constexpr (masked_copies<Batch>)  // the lanes past W zeroed in the copies that need it
-    return load_whole_or_first_lanes<Batch>(row + J * L, P.W % L, s.end, s.last_lanes);
+    return load_whole_or_first_lanes<Batch, P.W % L>(row + J * L, s.end);
   else
-    return load_first_lanes<Batch>(row + J * L, P.W % L, s.end, s.last_lanes);
+    return load_first_lanes<Batch, P.W % L>(row + J * L, s.end);
 }
 
 // Tap kw of result chunk K with masked copies: the lanes of its copy that must
@@ -360,14 +377,16 @@ template <plane_stencil P, class Batch, class T, class Epilogue>
   }
 }
 
-// Rows of a tile: independent FMA chains, enough to cover the FMA latency on
-// both pipes, and each loaded row feeds up to KH of them; fewer with AVX2's
-// 16 registers. The weight gradient's chains are its taps; its rows share
+// Rows of a tile, at most: independent FMA chains, enough to cover the FMA
+// latency on both pipes, and each loaded row feeds up to KH of them; fewer
+// with AVX2's 16 registers (with 7 rows, some weights are FMA memory
+// operands there). The weight gradient's chains are its taps; its rows share
 // each shifted copy. (Tried 2-8 on the bench's 14 x 14 layer, AVX-512 and
-// AVX2: 8 and 6 rows forward, 8 and 4 for the weight gradient measured
-// fastest, by 5-20%.)
+// AVX2: 8 and 7 rows forward (as 7 + 7, see even_tile_rows), 8 and 4 for
+// the weight gradient measured fastest, by 5-20%; AVX2's 6 + 6 + 2 forward
+// was 1.3x slower than 7 + 7.)
 template <class Batch>
-inline constexpr std::size_t tile_rows = Batch::size >= 16 ? 8 : 6;
+inline constexpr std::size_t tile_rows = Batch::size >= 16 ? 8 : 7;
 template <class Batch>
 inline constexpr std::size_t weight_gradient_tile_rows = Batch::size >= 16 ? 8 : 4;
 // Accumulators per tap of the weight gradient: consecutive rows' products of a
@@ -376,11 +395,18 @@ inline constexpr std::size_t weight_gradient_tile_rows = Batch::size >= 16 ? 8 :
 template <class Batch>
 inline constexpr std::size_t weight_gradient_chains = Batch::size >= 16 ? 2 : 1;
 
+// Rows per tile for OH rows, at most Most: as few tiles as that allows, as
+// even as can be. A short last tile has too few chains to cover the FMA
+// latency and loads and shifts its source rows for little work (14 rows as
+// 7 + 7 rather than 6 + 6 + 2 measured 1.3x faster with AVX2).
+template <std::size_t OH, std::size_t Most>
+inline constexpr std::size_t even_tile_rows = (OH + (OH + Most - 1) / Most - 1) / ((OH + Most - 1) / Most);
+
 // Every result chunk of one plane, a tile of rows at a time.
 template <plane_stencil P, class Batch, class T, class Epilogue>
 [[gnu::always_inline]] inline void stencil_plane(const source_rows<T, Batch>& s, const Batch* w, T* dst, const T* end,
                                                  std::size_t row, Epilogue& epilogue) noexcept {
-  constexpr std::size_t OH = P.OH(), R = std::min(tile_rows<Batch>, OH);
+  constexpr std::size_t OH = P.OH(), R = even_tile_rows<OH, tile_rows<Batch>>;
   constexpr std::size_t chunks = row_registers<P, Batch::size>::result_chunks;
   auto tile = [&]<std::size_t Rows>(std::size_t oh0) {
     // Last chunk first: a whole store past a row's end then lands on chunks still to be stored.
@@ -412,12 +438,11 @@ inline void depthwise_stencil(const T* source, const T* weight, T* result, Epilo
   constexpr std::size_t taps = P.KH * P.KW, source_plane = P.H * P.W, result_plane = P.OH() * P.OW();
   const T* const source_end = source + Planes * source_plane;
   const T* const result_end = result + Planes * result_plane;
-  const auto last_lanes = first_lanes<batch>(P.W % batch::size);
   for (std::size_t p = 0; p < Planes; ++p) {
     const T* w = weight + (p % Channels) * taps;
     batch wv[taps];
     for (std::size_t t = 0; t < taps; ++t) wv[t] = batch(w[Turned ? taps - 1 - t : t]);
-    const source_rows<T, batch> s{source + p * source_plane, source_end, last_lanes};
+    const source_rows<T, batch> s{source + p * source_plane, source_end};
     stencil_plane<P, batch>(s, wv, result + p * result_plane, result_end, p, epilogue);
   }
 }
@@ -458,15 +483,13 @@ inline void conv2d_weight_gradient_depthwise_rows(const T* input, const T* outpu
   constexpr std::size_t L = batch::size, C = S.in_channels, KW = S.kernel_width, taps = S.kernel_height * KW;
   constexpr std::size_t planes = S.batch * C, OH = P.OH(), OW = P.OW(), tail = OW % L;
   constexpr std::size_t chunks = row_registers<P, L>::result_chunks;
-  constexpr std::size_t source_plane = P.H * P.W, result_plane = OH * OW, R = std::min(weight_gradient_tile_rows<batch>, OH);
+  constexpr std::size_t source_plane = P.H * P.W, result_plane = OH * OW, R = even_tile_rows<OH, weight_gradient_tile_rows<batch>>;
   const T* const source_end = input + planes * source_plane;
   const T* const gradient_end = output_gradient + planes * result_plane;
   T* sums = scratch;  // [C][taps] registers
   fill_zero(sums, C * taps * L);
-  const auto last_source_lanes = first_lanes<batch>(P.W % L);
-  const auto last_gradient_lanes = first_lanes<batch>(tail);
   for (std::size_t p = 0; p < planes; ++p) {
-    const source_rows<T, batch> s{input + p * source_plane, source_end, last_source_lanes};
+    const source_rows<T, batch> s{input + p * source_plane, source_end};
     const T* dy = output_gradient + p * result_plane;
     constexpr std::size_t chains = weight_gradient_chains<batch>;
     batch acc[chains][taps];
@@ -482,9 +505,9 @@ inline void conv2d_weight_gradient_depthwise_rows(const T* input, const T* outpu
                 if constexpr (tail == 0 || K + 1 < chunks)
                   d[r] = batch::load_unaligned(at);
                 else if constexpr (masked_copies<batch>)
-                  d[r] = load_whole_or_first_lanes<batch>(at, tail, gradient_end, last_gradient_lanes);
+                  d[r] = load_whole_or_first_lanes<batch, tail>(at, gradient_end);
                 else
-                  d[r] = load_first_lanes<batch>(at, tail, gradient_end, last_gradient_lanes);
+                  d[r] = load_first_lanes<batch, tail>(at, gradient_end);
               }
               over_tile<P, K, batch, Rows>(s, oh0, [&](std::size_t r, std::size_t kh, std::size_t kw, const batch& v) {
                 batch& a = acc[r % chains][kh * KW + kw];
