@@ -451,7 +451,7 @@ namespace detail {
 
 template <class Storage, class Arch, class E>
 auto compile_expression(const E& e) {
-  const auto labelled_e = label(e);
+  const auto labelled_e = tapeless::label(e);
   using S = simplified_t<typename decltype(labelled_e)::structure>;
   using symbols = typename collect_parameters<type_list<>, topological_order<S>>::type;
   using params = std::conditional_t<shape_of<S>::rank == 0, symbols, type_list<>>;
@@ -464,12 +464,12 @@ auto compile_expression(const E& e) {
 // the same type in both and computed once.
 template <class Storage, class Arch, class E, class O>
 auto compile_with_step_output(const E& e, const O& output) {
-  const auto labelled_e = label(e);
+  const auto labelled_e = tapeless::label(e);
   using S = simplified_t<typename decltype(labelled_e)::structure>;
   static_assert(shape_of<S>::rank == 0,
                 "tl::compile(loss, tl::step_output(z)): the first expression must be a scalar loss");
   constexpr std::size_t loss_constants = std::tuple_size_v<decltype(labelled_e.constants)>;
-  const auto labelled_o = label(output);
+  const auto labelled_o = tapeless::label(output);
   constexpr std::size_t output_constants = std::tuple_size_v<decltype(labelled_o.constants)>;
   using O_structure = simplified_t<typename shifted_slots<typename decltype(labelled_o)::structure, loss_constants>::type>;
   std::array<double, loss_constants + output_constants> table{};

@@ -164,7 +164,7 @@ class streaming_program<Program, detail::gathered<States...>> {
 // differentiated), its states zero.
 template <storage_policy Storage = automatic_storage, simd_architecture Arch = xsimd::default_arch, expression E>
 auto stream(const E& e) {
-  const auto labelled_e = label(e);
+  const auto labelled_e = tapeless::label(e);
   using S = typename decltype(labelled_e)::structure;
   using order = detail::topological_order<S>;
   using T = floating_element_t<S>;

@@ -97,7 +97,7 @@ printed print(const E& e) {
     return {std::string(E::name), E::name.find('/') != E::name.npos ? strength::product : strength::atom,
             E::name.find('/') != E::name.npos};
   } else if constexpr (is_with_constants<E>) {
-    return print(unlabel<typename E::structure>(e.constants));
+    return print(tapeless::unlabel<typename E::structure>(e.constants));
   } else if constexpr (is_slot<E>) {
     return {"c" + std::to_string(E::slot), strength::atom};
   } else {

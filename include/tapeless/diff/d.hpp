@@ -183,7 +183,7 @@ template <class F, class X>
 constexpr auto d(const F& f, const X&) {
   if constexpr (detail::check_function<F>() && detail::check_variable<X>()) {
     if constexpr (detail::check_sharing<F>()) {
-      const auto labelled_f = label(f);
+      const auto labelled_f = tapeless::label(f);
       using S = simplified_t<typename decltype(labelled_f)::structure>;
       if constexpr (detail::check_graph_size<S>()) {
         using D = detail::derivative_t<S, X>;

@@ -72,7 +72,7 @@ struct gradient<Structure, Table, detail::type_list<Symbols...>, detail::type_li
     if constexpr (check_evaluation<detail::type_list<Structure, Partials...>, Bindings...>()) {
       // Built from the values in place: zeroing it first and copying in was a
       // second write of every partial.
-      const auto values = evaluate_structures<V, Structure, Partials...>(constants, bindings...);
+      const auto values = tapeless::evaluate_structures<V, Structure, Partials...>(constants, bindings...);
       return [&]<std::size_t... I>(std::index_sequence<I...>) {
         return result{values[0], {values[I + 1]...}};
       }(std::index_sequence_for<Symbols...>{});
@@ -85,7 +85,7 @@ template <class F, class... Xs>
 constexpr auto grad(const F& f, const Xs&...) {
   if constexpr (detail::check_function<F>() && (detail::check_variable<Xs>() && ...) &&
                 detail::check_sharing<F>()) {
-    const auto labelled_f = label(f);
+    const auto labelled_f = tapeless::label(f);
     using S = simplified_t<typename decltype(labelled_f)::structure>;
     if constexpr (detail::check_graph_size<S>())
       return gradient<S, decltype(labelled_f.constants), detail::type_list<Xs...>,

@@ -100,7 +100,7 @@ struct hessian_of<Structure, Table, detail::type_list<Symbols...>, detail::type_
     hessian_values<V, Symbols...> result{};
     if constexpr (check_evaluation<detail::type_list<Structure, Firsts..., Seconds...>, Bindings...>()) {
       const auto values =
-          evaluate_structures<V, Structure, Firsts..., Seconds...>(constants, bindings...);
+          tapeless::evaluate_structures<V, Structure, Firsts..., Seconds...>(constants, bindings...);
       result.value = values[0];
       for (std::size_t i = 0; i < n; ++i) result.gradient[i] = values[1 + i];
       for (std::size_t i = 0; i < n; ++i)
@@ -115,7 +115,7 @@ template <class F, class... Xs>
 constexpr auto hessian(const F& f, const Xs&...) {
   if constexpr (detail::check_function<F>() && (detail::check_variable<Xs>() && ...) &&
                 detail::check_sharing<F>()) {
-    const auto labelled_f = label(f);
+    const auto labelled_f = tapeless::label(f);
     using S = simplified_t<typename decltype(labelled_f)::structure>;
     if constexpr (detail::check_graph_size<S>()) {
       using firsts = std::tuple<detail::derivative_t<S, Xs>...>;

@@ -98,7 +98,7 @@ struct jacobian_of<Table, detail::type_list<Roots...>, detail::type_list<Symbols
     using V = evaluation_type<Bindings...>;
     jacobian_values<V, rows, Symbols...> result{};
     if constexpr (check_evaluation<detail::type_list<Roots..., Partials...>, Bindings...>()) {
-      const auto values = evaluate_structures<V, Roots..., Partials...>(constants, bindings...);
+      const auto values = tapeless::evaluate_structures<V, Roots..., Partials...>(constants, bindings...);
       for (std::size_t i = 0; i < rows; ++i) result.values[i] = values[i];
       for (std::size_t k = 0; k < rows * cols; ++k) result.partials[k] = values[rows + k];
     }
@@ -111,7 +111,7 @@ constexpr auto jacobian(const F& functions, const Xs&...) {
   if constexpr (detail::check_function_tuple<F>() && (detail::check_variable<Xs>() && ...)) {
     return std::apply(
         [](const auto&... fs) {
-          const auto labelled = label(node<detail::roots_op, std::remove_cvref_t<decltype(fs)>...>{fs...});
+          const auto labelled = tapeless::label(node<detail::roots_op, std::remove_cvref_t<decltype(fs)>...>{fs...});
           using all = typename decltype(labelled)::structure;
           return [&]<class... Ss>(std::type_identity<node<detail::roots_op, Ss...>>) {
             using partials =

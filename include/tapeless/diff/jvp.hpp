@@ -103,7 +103,7 @@ template <class F, class... Tangents>
 constexpr auto jvp(const F& f, const Tangents&... tangents) {
   if constexpr (detail::check_function<F>() && (detail::check_tangent<Tangents>() && ...) &&
                 detail::check_sharing<F>()) {
-    const auto labelled_f = label(f);
+    const auto labelled_f = tapeless::label(f);
     constexpr std::size_t count = decltype(labelled_f.constants){}.size();
     using S = simplified_t<typename decltype(labelled_f)::structure>;
     using moved = typename detail::substituted_tangents<S, count, Tangents...>::type;

@@ -26,8 +26,8 @@ using simplified_t = typename detail::simplified<S>::type;
 // The simplified form of an expression, as an ordinary expression.
 template <expression E>
 constexpr auto simplify(const E& e) {
-  const auto labelled_e = label(e);
-  return unlabel<simplified_t<typename decltype(labelled_e)::structure>>(labelled_e.constants);
+  const auto labelled_e = tapeless::label(e);
+  return tapeless::unlabel<simplified_t<typename decltype(labelled_e)::structure>>(labelled_e.constants);
 }
 
 }  // namespace tapeless

@@ -372,14 +372,14 @@ constexpr bool check_evaluation() {
 template <expression E, class... Bindings>
 constexpr auto evaluate(const E& e, const Bindings&... bindings) {
   using V = evaluation_type<Bindings...>;
-  const auto labelled_e = label(e);
+  const auto labelled_e = tapeless::label(e);
   using S = typename decltype(labelled_e)::structure;
   if constexpr (shape_of<E>::rank != 0)
     return detail::tensor_evaluation_needs_compile<E>::ok;
   else if constexpr (!check_evaluation<detail::type_list<S>, Bindings...>())
     return V{};
   else
-    return evaluate_structures<V, S>(labelled_e.constants, bindings...)[0];
+    return tapeless::evaluate_structures<V, S>(labelled_e.constants, bindings...)[0];
 }
 
 }  // namespace tapeless
