@@ -128,4 +128,11 @@ int main() {
   compare<32, 32, 32, op::none, op::transpose>("tiny");
   compare<32, 32, 32, op::none, op::none>("tiny");
   compare<32, 32, 32, op::transpose, op::none>("tiny");
+  // The tiny transformer's products whose B^T is packed by block transposes
+  // (k short): its projections at batch 32 x 64 positions and at 64 positions,
+  // and one head's scores Q K^T.
+  compare<2048, 64, 128, op::none, op::transpose>("transformer X W^T");
+  compare<2048, 64, 64, op::none, op::transpose>("transformer X W^T");
+  compare<64, 64, 128, op::none, op::transpose>("transformer X W^T");
+  compare<64, 16, 64, op::none, op::transpose>("transformer Q K^T");
 }

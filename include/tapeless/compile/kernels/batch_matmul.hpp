@@ -20,31 +20,32 @@ struct batch_matmul_family : kernel_family_defaults {
   static constexpr bool writes_output_in_place = true;
 
   template <class Sched, int I, class N, class Ctx>
-  static void run(const Ctx& c) noexcept {
-    run_outlined<Sched, N>(c);
-  }
-
- private:
-  // A function of its own: the batch loop around an inlined GEMM keeps the
-  // tiles' accumulators in registers (see compile/kernels/matmul.hpp).
-  template <class Sched, class N, class Ctx>
-  [[gnu::noinline]] static void run_outlined(const Ctx& c) noexcept {
+  [[gnu::always_inline]] static void run(const Ctx& c) noexcept {
     using Op = typename N::operation;
     using operands = typename operands_of<N>::type::template apply<std::tuple>;
     using A = std::tuple_element_t<0, operands>;
     using B = std::tuple_element_t<1, operands>;
     static_assert(!family_of<A>::in_register && !family_of<B>::in_register,
                   "tapeless::compile: a batch_matmul operand simplified to a constant");
-    constexpr std::size_t m = Op::rows, k = Op::inner, n = Op::columns;
     constexpr auto op_a = Sched::template is_transpose_view<A> ? simd::op::transpose : simd::op::none;
     constexpr auto op_b = Sched::template is_transpose_view<B> ? simd::op::transpose : simd::op::none;
-    const auto* a = Sched::template pointer<A>(c);
-    const auto* b = Sched::template pointer<B>(c);
-    auto* out = Sched::template destination<N>(c);
-    // Either operand's entry holds m*k (or k*n) elements, transposed or not.
-    for (std::size_t entry = 0; entry < Op::batch; ++entry)
-      simd::gemm_inlined<m, k, n, op_a, op_b, typename Sched::arch>(a + entry * m * k, b + entry * k * n,
-                                                                    out + entry * m * n);
+    gemms<Op::rows, Op::inner, Op::columns, op_a, op_b, typename Sched::arch>(
+        Sched::template pointer<A>(c), Sched::template pointer<B>(c), Sched::template destination<N>(c), Op::batch);
+  }
+
+ private:
+  // The GEMMs of `entries` batch entries, each over its slices of a, b and
+  // out (either operand's entry holds M*K, or K*N, elements, transposed or
+  // not). A function of its own: the batch loop around an inlined GEMM keeps
+  // the tiles' accumulators in registers (see compile/kernels/matmul.hpp).
+  // Named by the entry's shape only, with the number of entries a run-time
+  // bound: the programs of one model (training, evaluation, a sampler at
+  // batch 1) share one copy per shape, where one per node and program was a
+  // sixth of a transformer example's -O0 code (bench/results/compile_cost.md).
+  template <std::size_t M, std::size_t K, std::size_t N, simd::op OpA, simd::op OpB, class Arch, class T>
+  [[gnu::noinline]] static void gemms(const T* a, const T* b, T* out, std::size_t entries) noexcept {
+    for (std::size_t entry = 0; entry < entries; ++entry)
+      simd::gemm_inlined<M, K, N, OpA, OpB, Arch>(a + entry * M * K, b + entry * K * N, out + entry * M * N);
   }
 };
 

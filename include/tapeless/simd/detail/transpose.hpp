@@ -2,12 +2,11 @@
 // transpose(rows): the W x W block held in W batches (row r in rows[r]),
 // transposed in place by the classic exchange network: at level h, rows r
 // and r + h (bit h of r clear) swap their off-diagonal h x h blocks, with two
-// blends and two permutes; log2(W) levels, 2 W log2(W) instructions for W^2
-// elements (128 for a 16 x 16 float block with AVX-512, about half an
-// instruction per element). pack_transposed copies an N x K matrix into a
-// K x N one block by block with it.
+// two-source shuffles; log2(W) levels, W log2(W) shuffles for W^2 elements
+// (64 for a 16 x 16 float block with AVX-512, a quarter of an instruction
+// per element). pack_transposed copies an N x K matrix into a K x N one
+// block by block with it.
 
-#include <tapeless/simd/detail/lane_permutes.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 
@@ -20,14 +19,25 @@ namespace tapeless::simd::detail {
 TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 
 // Rows r and r + H exchange lanes: r keeps its lanes with bit H clear and
-// takes r + H's lanes l - H for the others; r + H the converse.
+// takes r + H's lanes l - H for the others; r + H the converse. Each result
+// is one shuffle of the two rows with constant indices (the compiler's
+// builtin, which g++ and clang lower to the instruction set's shuffles:
+// vpermt2ps, or in-lane vshufps and vshuff32x4 where the indices allow, on
+// AVX-512). xsimd's select under a mask loaded from a constant table and
+// swizzle cost four instructions where this costs two, and g++ took twice as
+// long to compile a GEMM that packs B^T with them: each load of the mask
+// table was traced back through every store of the packing (as fast,
+// bench/kernels/gemm.cpp's transformer rows; bench/results/compile_cost.md).
+template <std::size_t H, class Batch, std::size_t... L>
+[[gnu::always_inline]] inline void exchange(Batch& upper, Batch& lower, std::index_sequence<L...>) noexcept {
+  constexpr std::size_t w = sizeof...(L);
+  const Batch u = __builtin_shufflevector(upper.data, lower.data, ((L & H) == 0 ? L : w + L - H)...);
+  lower = __builtin_shufflevector(upper.data, lower.data, ((L & H) == 0 ? L + H : w + L)...);
+  upper = u;
+}
 template <std::size_t H, class Batch>
 [[gnu::always_inline]] inline void exchange(Batch& upper, Batch& lower) noexcept {
-  const auto low = low_lanes<Batch, H>();
-  constexpr auto swap = swap_lanes<Batch, H>();
-  const Batch u = xsimd::select(low, upper, xsimd::swizzle(lower, swap));
-  lower = xsimd::select(low, xsimd::swizzle(upper, swap), lower);
-  upper = u;
+  exchange<H>(upper, lower, std::make_index_sequence<Batch::size>{});
 }
 
 TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
