@@ -3,10 +3,10 @@
 // the scores Q K^T (K read transposed in place) and the weighted values P V,
 // forward and one training step (both operands' gradients: the other
 // batch_matmul shapes and transposes). For a before/after comparison of the
-// batch_matmul kernel, build it against each tree and run the binaries in turn:
+// batch_matmul kernel, build it against each tree and run the binaries in turn
+// (bench/kernels/meson.build builds it too, as kernels_attention_products):
 //
-//   g++ -std=c++20 -O2 -march=native -DNDEBUG -I<tree>/include -Ibench \
-//       bench/kernels/attention_products.cpp -o attention_products
+//   g++ -std=c++20 -O2 -march=native -DNDEBUG -I<tree>/include -Ibench bench/kernels/attention_products.cpp -o attention_products
 //   TAPELESS_BENCH_CLOCK=cpu ./attention_products
 
 #include <tapeless/tapeless.hpp>
