@@ -139,12 +139,24 @@ void check_net() {
   const float lr = 0.1f;
   auto expected = as_double(params, "fc1.weight");
   for (std::size_t i = 0; i < expected.size(); ++i) expected[i] -= double(lr) * r.gw1[i];
+  auto expected2 = as_double(params, "fc2.weight");
+  for (std::size_t i = 0; i < expected2.size(); ++i) expected2[i] -= double(lr) * r.gw2[i];
   auto expected3 = as_double(params, "fc3.weight");
   for (std::size_t i = 0; i < expected3.size(); ++i) expected3[i] -= double(lr) * r.gw3[i];
+  // With momentum too: its first step is the same update (the buffer starts
+  // as the gradient), run by the GEMM's epilogue where plain SGD at batch 1
+  // takes -lr into the outer product (kernels/matmul.hpp).
+  auto with_momentum = params;
   auto trainer = tl::compile<Arch>(N::loss, tl::optim::sgd{.lr = lr});
   trainer.step(params, N::X = x, N::T = t);
   check_close("fc1.weight after the fused update", params.template get<"fc1.weight">(), expected, tol);
+  check_close("fc2.weight after the fused update", params.template get<"fc2.weight">(), expected2, tol);
   check_close("fc3.weight after the fused update", params.template get<"fc3.weight">(), expected3, tol);
+  auto momentum_trainer = tl::compile<Arch>(N::loss, tl::optim::sgd{.lr = lr, .momentum = 0.9f});
+  momentum_trainer.step(with_momentum, N::X = x, N::T = t);
+  check_close("fc1.weight after the fused momentum update", with_momentum.template get<"fc1.weight">(), expected, tol);
+  check_close("fc2.weight after the fused momentum update", with_momentum.template get<"fc2.weight">(), expected2, tol);
+  check_close("fc3.weight after the fused momentum update", with_momentum.template get<"fc3.weight">(), expected3, tol);
 
   // A weight written through a reference between calls is what the next call reads.
   auto& w3 = params.template get<"fc3.weight">();
@@ -168,6 +180,7 @@ void check_all() {
   check_net<Arch, 2, 12, 20, 3>();
   check_net<Arch, 3, 12, 20, 3>();
   check_net<Arch, 1, 64, 64, 16>();  // the largest inlined product, 64x64
+  check_net<Arch, 1, 16, 16, 16>();  // one batch of outputs per k (AVX-512: splats of x in registers)
 }
 
 }  // namespace

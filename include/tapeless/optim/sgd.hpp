@@ -90,6 +90,13 @@ struct sgd {
       simd::store(b_at, b_next);
       return nesterov ? p + V(scalars[0]) * (d + V(scalars[2]) * b_next) : p + V(scalars[0]) * b_next;
     }
+
+    // Plain SGD is linear in the gradient, p + (-lr) g: where g is one outer
+    // product a b^T (a weight's gradient at batch 1), -lr goes into a, and
+    // each element takes one FMA, p + (-lr a_i) b_j, where the GEMM and this
+    // epilogue take a multiply and an FMA (compile/kernels/matmul.hpp). The
+    // factor -lr, or nullptr when the update is not that.
+    const T* linear_factor() const noexcept { return !momentum && !decay && !frozen ? scalars : nullptr; }
   };
   template <class T>
   epilogue_update<T> epilogue(const T* scalars, T* buffer, std::size_t columns, bool frozen) const noexcept {

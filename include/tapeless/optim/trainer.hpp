@@ -63,16 +63,13 @@ struct gemm_update {
 
   Optimizer& optimizer;
   // As many as the rule says it fills, per store entry (each has its own
-  // hyperparameters and step count).
-  float scalars[Optimizer::entry_count][scalar_count]{};
+  // hyperparameters and step count); filled by epilogue(), for the entries
+  // whose update a GEMM runs (a W1 step at batch 1 computed them for its
+  // biases too, which are updated after the backward pass).
+  float scalars[Optimizer::entry_count][scalar_count];
 
   // After optimizer.begin_step().
-  explicit gemm_update(Optimizer& o) : optimizer(o) {
-    if constexpr (rule_fuses)
-      for (std::size_t i = 0; i < Optimizer::entry_count; ++i)
-        if (trainable_positions<typename Optimizer::entries>::trainable[i] && !optimizer.entry_frozen(i))
-          optimizer.entry_rule(i).fill_epilogue_scalars(optimizer.entry_constants(i), scalars[i]);
-  }
+  explicit gemm_update(Optimizer& o) : optimizer(o) {}
 
   template <std::size_t Param>
   static constexpr bool fuses = rule_fuses;
@@ -83,6 +80,7 @@ struct gemm_update {
     static_assert(std::is_same_v<T, float>, "tl::compile(loss, rule): fused updates are for float parameters");
     // Param counts the program's params; the optimizer's state is per store entry (buffers included).
     constexpr std::size_t entry = trainable_positions<typename Optimizer::entries>::store_index(Param);
+    optimizer.entry_rule(entry).fill_epilogue_scalars(optimizer.entry_constants(entry), scalars[entry]);
     return optimizer.entry_rule(entry).epilogue(static_cast<const T*>(scalars[entry]),
                                                 optimizer.template state_at<entry>()[0].data(),
                                                 Tensor::size() / Tensor::extent(0), optimizer.entry_frozen(entry));

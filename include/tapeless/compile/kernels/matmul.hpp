@@ -142,9 +142,45 @@ struct matmul_family : kernel_family_defaults {
                   Ctx::update_type::template fuses<static_cast<std::size_t>(param)>) {
       // C is the parameter's value; the update turns the gradient into the new value.
       auto& value = Sched::template parameter_value<static_cast<std::size_t>(param)>(c);
-      gemm<Sched, N>(c, value.data(), c.update->template epilogue<static_cast<std::size_t>(param)>(value));
+      const auto update = c.update->template epilogue<static_cast<std::size_t>(param)>(value);
+      if (!updated_as_outer_product<Sched, N>(c, value.data(), update)) gemm<Sched, N>(c, value.data(), update);
     } else {
       gemm<Sched, N>(c, Sched::template destination<N>(c));
+    }
+  }
+
+  // A weight's gradient at batch 1 is one outer product, op(A) [m, 1] times
+  // op(B) [1, n] (dY^T x). When the update is linear in it, p + f g (plain
+  // SGD: f = -lr; Update::linear_factor), f goes into A's elements and each
+  // vector of the weight takes one FMA, p + (f a_i) b, where the GEMM and
+  // its epilogue take a multiply and an FMA: W1's step at batch 1 runs 96
+  // multiplies fewer (bench/results/batch1.md). A [m, 1] and B [1, n] lie in
+  // memory as vectors whichever way they are read. Returns false, having
+  // written nothing, where that does not apply.
+  template <class Sched, class Gradient, class Ctx, class T, class Update>
+  [[gnu::always_inline]] static bool updated_as_outer_product(const Ctx& c, T* w, const Update& update) noexcept {
+    using operands = typename operands_of<Gradient>::type::template apply<std::tuple>;
+    using A = std::tuple_element_t<0, operands>;
+    using B = std::tuple_element_t<1, operands>;
+    constexpr std::size_t m = shape_of<A>::dims[0], k = shape_of<A>::dims[1], n = shape_of<B>::dims[1];
+    using arch = typename Sched::arch;
+    using V = xsimd::batch<T, arch>;
+    if constexpr (k == 1 && n % V::size == 0 && m * n <= inlined_gemm_bound &&
+                  requires { update.linear_factor(); }) {
+      const T* factor = update.linear_factor();
+      if (factor == nullptr) return false;
+      const T f = *factor;
+      const T* a = Sched::template pointer<A>(c);
+      const T* b = Sched::template pointer<B>(c);
+      for (std::size_t i = 0; i < m; ++i) {
+        const V scaled(f * a[i]);
+        T* row = w + i * n;
+        for (std::size_t j = 0; j < n; j += V::size)
+          xsimd::fma(scaled, V::load_unaligned(b + j), V::load_unaligned(row + j)).store_unaligned(row + j);
+      }
+      return true;
+    } else {
+      return false;
     }
   }
 
