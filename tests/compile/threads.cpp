@@ -99,6 +99,7 @@ BOOST_AUTO_TEST_CASE(gemm_shares_write_what_one_gemm_writes) {
     check_shares<64, 784, 256, simd::op::none, simd::op::transpose>(parts);  // dot products (forward)
     check_shares<64, 256, 784, simd::op::none, simd::op::none>(parts);       // outer products (input gradient)
     check_shares<256, 64, 784, simd::op::transpose, simd::op::none>(parts);  // A read transposed (weight gradient)
+    check_shares<100, 24, 70, simd::op::transpose, simd::op::none>(parts);   // by rows, with rest rows and columns
     check_shares<37, 29, 83, simd::op::transpose, simd::op::transpose>(parts);  // C written transposed
     check_shares<48, 16, 96, simd::op::none, simd::op::transpose>(parts);    // B^T packed on the stack
     check_shares<13, 7, 5, simd::op::none, simd::op::none>(parts);           // fewer blocks than shares

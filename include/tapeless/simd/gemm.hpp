@@ -67,8 +67,10 @@ struct gemm_output {
 //   A'(i, k) = a[i * ARowStride + k * AKStride],  B'(k, j) = b[k * Ldb + j].
 // Column blocks outside, rows inside: a block of B stays in cache while A
 // streams past it.
+//
+// Shares split the columns, or with SplitRows the rows (whole tiles each).
 template <class Plan, std::size_t Rows, std::size_t K, std::size_t Columns, std::size_t Ldb,
-          std::size_t ARowStride, std::size_t AKStride>
+          std::size_t ARowStride, std::size_t AKStride, bool SplitRows = false>
 struct outer_product_gemm {
   using batch = typename Plan::batch;
   static constexpr std::size_t w = Plan::lanes;
@@ -82,13 +84,18 @@ struct outer_product_gemm {
   template <std::size_t R, std::size_t Vs, class V>
   using tile = outer_product_tile<R, Vs, V, K, ARowStride, AKStride, Ldb, Plan::unrolled>;
 
-  // Every row of P for the columns j0 .. j0 + Vs pieces of V.
+  static constexpr std::size_t whole_tile_rows = Rows / tile_rows * tile_rows;
+
+  // Rows [first, last) of P (whole tiles), and the rows after the whole
+  // tiles when with_rest, for the columns j0 .. j0 + Vs pieces of V.
   template <std::size_t Vs, class V, class T, class Output>
-  [[gnu::always_inline]] static void column_block(const T* a, const T* b, const Output& out, std::size_t j0) noexcept {
-    std::size_t i0 = 0;
-    for (; i0 + tile_rows <= Rows; i0 += tile_rows)
+  [[gnu::always_inline]] static void column_block(const T* a, const T* b, const Output& out, std::size_t j0,
+                                                  std::size_t first = 0, std::size_t last = whole_tile_rows,
+                                                  bool with_rest = true) noexcept {
+    for (std::size_t i0 = first; i0 < last; i0 += tile_rows)
       tile<tile_rows, Vs, V>::run(a + i0 * ARowStride, b + j0, out, i0, j0);
-    if constexpr (rest_rows > 0) tile<rest_rows, Vs, V>::run(a + i0 * ARowStride, b + j0, out, i0, j0);
+    if constexpr (rest_rows > 0)
+      if (with_rest) tile<rest_rows, Vs, V>::run(a + whole_tile_rows * ARowStride, b + j0, out, whole_tile_rows, j0);
   }
 
   template <class T, class Output>
@@ -97,20 +104,32 @@ struct outer_product_gemm {
   }
 
   // Share `part` of `parts`: a run of whole panels, the last share also the
-  // columns after them. Each column is computed as run() computes it.
+  // columns after them; with SplitRows, a run of whole row tiles over every
+  // column, the last share also the rows after them. Each element is
+  // computed as run() computes it.
   template <class T, class Output>
   [[gnu::always_inline]] static void run_share(const T* a, const T* b, const Output& out, std::size_t part,
                                                std::size_t parts) noexcept {
     constexpr std::size_t panel = tile_vectors * w, panels = panel_columns / panel;
-    const std::size_t first = panels * part / parts, last = panels * (part + 1) / parts;
-    for (std::size_t p = first; p < last; ++p) column_block<tile_vectors, batch>(a, b, out, p * panel);
-    if (part + 1 != parts) return;
-    if constexpr (rest_vectors > 0) column_block<rest_vectors, batch>(a, b, out, panel_columns);
-    for (std::size_t j = vector_columns; j < Columns; ++j) column_block<1, T>(a, b, out, j);  // scalar tail
+    if constexpr (SplitRows) {
+      constexpr std::size_t tiles = Rows / tile_rows;
+      const std::size_t first = tiles * part / parts * tile_rows, last = tiles * (part + 1) / parts * tile_rows;
+      const bool with_rest = part + 1 == parts;
+      for (std::size_t p = 0; p < panels; ++p)
+        column_block<tile_vectors, batch>(a, b, out, p * panel, first, last, with_rest);
+      if constexpr (rest_vectors > 0) column_block<rest_vectors, batch>(a, b, out, panel_columns, first, last, with_rest);
+      for (std::size_t j = vector_columns; j < Columns; ++j) column_block<1, T>(a, b, out, j, first, last, with_rest);
+    } else {
+      const std::size_t first = panels * part / parts, last = panels * (part + 1) / parts;
+      for (std::size_t p = first; p < last; ++p) column_block<tile_vectors, batch>(a, b, out, p * panel);
+      if (part + 1 != parts) return;
+      if constexpr (rest_vectors > 0) column_block<rest_vectors, batch>(a, b, out, panel_columns);
+      for (std::size_t j = vector_columns; j < Columns; ++j) column_block<1, T>(a, b, out, j);  // scalar tail
+    }
   }
 
-  // Shares worth making: there are whole panels to split.
-  static constexpr std::size_t max_shares = panel_columns / (tile_vectors * w);
+  // Shares worth making: there are whole panels (or row tiles) to split.
+  static constexpr std::size_t max_shares = SplitRows ? Rows / tile_rows : panel_columns / (tile_vectors * w);
 };
 
 // C = A B^T by dot-product tiles: A is M x K, B is stored N x K. Column
@@ -193,6 +212,11 @@ struct panel_packed_gemm {
 
 // The kernel the plan chose for one shape, run in shares of its column blocks
 // (of C, or of C^T where C is written transposed): gemm is the one share of one.
+// A^T B (a weight's gradient, dY^T X) is shared by rows instead: each thread
+// then updates the rows of W it read in the forward product X W^T (shared by
+// W's rows), so a layer's weights and optimizer state stay in one core's cache
+// from step to step instead of moving between cores twice a step
+// (bench/results/threads.md).
 template <std::size_t M, std::size_t K, std::size_t N, op OpA, op OpB, class Arch, class T>
 struct gemm_variant {
   using plan = gemm_plan<T, Arch, M, K, N, OpA, OpB>;
@@ -206,7 +230,7 @@ struct gemm_variant {
                   plan::transposed_output, outer_product_gemm<plan, N, K, M, M, K, 1>,
                   std::conditional_t<plan::transposed_output_for_width, outer_product_gemm<plan, N, K, M, M, 1, N>,
                                      std::conditional_t<OpA == op::none, outer_product_gemm<plan, M, K, N, N, K, 1>,
-                                                        outer_product_gemm<plan, M, K, N, N, 1, M>>>>>>>;
+                                                        outer_product_gemm<plan, M, K, N, N, 1, M, true>>>>>>>;
   // How many shares the shape splits into (1: not worth splitting).
   static constexpr std::size_t max_shares = kernel::max_shares < 1 ? 1 : kernel::max_shares;
 
