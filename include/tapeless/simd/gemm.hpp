@@ -110,22 +110,20 @@ struct outer_product_gemm {
   template <class T, class Output>
   [[gnu::always_inline]] static void run_share(const T* a, const T* b, const Output& out, std::size_t part,
                                                std::size_t parts) noexcept {
-    constexpr std::size_t panel = tile_vectors * w, panels = panel_columns / panel;
-    if constexpr (SplitRows) {
-      constexpr std::size_t tiles = Rows / tile_rows;
-      const std::size_t first = tiles * part / parts * tile_rows, last = tiles * (part + 1) / parts * tile_rows;
-      const bool with_rest = part + 1 == parts;
-      for (std::size_t p = 0; p < panels; ++p)
-        column_block<tile_vectors, batch>(a, b, out, p * panel, first, last, with_rest);
-      if constexpr (rest_vectors > 0) column_block<rest_vectors, batch>(a, b, out, panel_columns, first, last, with_rest);
-      for (std::size_t j = vector_columns; j < Columns; ++j) column_block<1, T>(a, b, out, j, first, last, with_rest);
-    } else {
-      const std::size_t first = panels * part / parts, last = panels * (part + 1) / parts;
-      for (std::size_t p = first; p < last; ++p) column_block<tile_vectors, batch>(a, b, out, p * panel);
-      if (part + 1 != parts) return;
-      if constexpr (rest_vectors > 0) column_block<rest_vectors, batch>(a, b, out, panel_columns);
-      for (std::size_t j = vector_columns; j < Columns; ++j) column_block<1, T>(a, b, out, j);  // scalar tail
-    }
+    constexpr std::size_t panel = tile_vectors * w, panels = panel_columns / panel, tiles = Rows / tile_rows;
+    // By columns: a run of panels, every row. By rows: every panel, a run of row tiles.
+    const std::size_t first_panel = SplitRows ? 0 : panels * part / parts;
+    const std::size_t end_panel = SplitRows ? panels : panels * (part + 1) / parts;
+    const std::size_t first_row = SplitRows ? tiles * part / parts * tile_rows : 0;
+    const std::size_t end_row = SplitRows ? tiles * (part + 1) / parts * tile_rows : whole_tile_rows;
+    const bool last_share = part + 1 == parts, rest_rows_here = !SplitRows || last_share;
+    for (std::size_t p = first_panel; p < end_panel; ++p)
+      column_block<tile_vectors, batch>(a, b, out, p * panel, first_row, end_row, rest_rows_here);
+    if (!SplitRows && !last_share) return;
+    if constexpr (rest_vectors > 0)
+      column_block<rest_vectors, batch>(a, b, out, panel_columns, first_row, end_row, rest_rows_here);
+    for (std::size_t j = vector_columns; j < Columns; ++j)  // scalar tail
+      column_block<1, T>(a, b, out, j, first_row, end_row, rest_rows_here);
   }
 
   // Shares worth making: there are whole panels (or row tiles) to split.
