@@ -226,6 +226,43 @@ BOOST_AUTO_TEST_CASE(a_frozen_layer_stays_bit_identical_in_a_trainer_with_fused_
   BOOST_TEST(a.get<"fc2.weight">()(0, 0) != mlp_initial[20]);
 }
 
+// Plain SGD on a small model: the trainer runs a step whose fused updates
+// test no flag, but only while every one of them is plain and not frozen;
+// a frozen layer sends it back to the general step.
+BOOST_AUTO_TEST_CASE(a_small_plain_sgd_trainer_leaves_a_frozen_layer_and_keeps_a_group_lr) {
+  auto trainer = tl::compile(loss, tl::optim::sgd{.lr = 0.1f});
+  using trainer_type = decltype(trainer);
+  static_assert(trainer_type::updates_in_gemm<0> && trainer_type::updates_in_gemm<1> &&
+                trainer_type::updates_in_gemm<2> && trainer_type::updates_in_gemm<3>);
+  auto program = tl::compile(loss);
+  auto opt = tl::optim::optimizer(tl::parameters_of(loss), tl::optim::sgd{.lr = 0.1f});
+  trainer.optimizer().set_group<"fc2.bias">(tl::optim::sgd{.lr = 0.3f});
+  opt.set_group<"fc2.bias">(tl::optim::sgd{.lr = 0.3f});
+  auto a = tl::parameters_of(loss);
+  load_values(a, mlp_initial);
+  auto b = a;
+  const auto step_both = [&](std::size_t m) {
+    trainer.step(a, X = features_at<rows>(m * rows), Y = labels_at<rows>(m * rows));
+    program.step(b, X = features_at<rows>(m * rows), Y = labels_at<rows>(m * rows));
+    opt.step(b);
+  };
+  step_both(0);  // every update plain
+  check_close(flat_of(a, false), flat_of(b, false), "plain steps");
+  BOOST_TEST(a.get<"fc1.weight">()(0, 0) != mlp_initial[0]);
+  trainer.optimizer().freeze<"fc1">();
+  opt.freeze<"fc1">();
+  const auto fc1_weight = a.get<"fc1.weight">();
+  const auto fc1_bias = a.get<"fc1.bias">();
+  for (std::size_t m = 1; m < 4; ++m) step_both(m);
+  BOOST_TEST(std::memcmp(fc1_weight.data(), a.get<"fc1.weight">().data(), sizeof(fc1_weight)) == 0);
+  BOOST_TEST(std::memcmp(fc1_bias.data(), a.get<"fc1.bias">().data(), sizeof(fc1_bias)) == 0);
+  trainer.optimizer().unfreeze<"fc1">();
+  opt.unfreeze<"fc1">();
+  for (std::size_t m = 4; m < 7; ++m) step_both(m);  // plain again
+  check_close(flat_of(a, false), flat_of(b, false), "trainer vs program + optimizer");
+  BOOST_TEST(std::memcmp(fc1_weight.data(), a.get<"fc1.weight">().data(), sizeof(fc1_weight)) != 0);
+}
+
 BOOST_AUTO_TEST_CASE(accumulation_masked_steps_groups_and_frozen_parameters_allocate_nothing) {
   auto masked = tl::compile(weighted_loss_expression);
   auto params = tl::parameters_of(weighted_loss_expression);

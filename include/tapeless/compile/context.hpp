@@ -17,6 +17,8 @@ namespace tapeless::detail {
 struct no_fused_update {
   template <std::size_t Param>
   static constexpr bool fuses = false;
+  // Never a step of plain updates (optim/trainer.hpp's gemm_update).
+  static constexpr bool plain_capable = false;
 };
 
 template <class T, class Store, class Update, class... Bindings>

@@ -19,6 +19,7 @@
 #include <tapeless/simd/map.hpp>
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -98,9 +99,27 @@ struct sgd {
     // factor -lr, or nullptr when the update is not that.
     const T* linear_factor() const noexcept { return !momentum && !decay && !frozen ? scalars : nullptr; }
   };
+  // x != 0 (true for NaN) by its bits: one integer test where a float
+  // comparison takes a compare and two flag tests for the unordered case;
+  // the flags are made for every fused update of every step.
+  static constexpr bool nonzero(float x) noexcept { return (std::bit_cast<std::uint32_t>(x) << 1) != 0; }
+  // Plain SGD, p - lr g (no momentum, no weight decay), as a kernel's
+  // epilogue with nothing tested: a small model's trainer checks plain()
+  // once per step and then runs a step built on this one (optim/trainer.hpp).
+  constexpr bool plain() const noexcept { return !nonzero(momentum) && !nonzero(weight_decay); }
+  template <class T>
+  struct plain_update {
+    const T* neg_lr;
+    template <class V, class At>
+    [[gnu::always_inline]] V operator()(const V& g, const At& at) const noexcept {
+      return at.c() + V(*neg_lr) * g;
+    }
+    const T* linear_factor() const noexcept { return neg_lr; }
+  };
+
   template <class T>
   epilogue_update<T> epilogue(const T* scalars, T* buffer, std::size_t columns, bool frozen) const noexcept {
-    return {scalars, momentum != 0, nesterov, weight_decay != 0, buffer, columns, frozen};
+    return {scalars, nonzero(momentum), nesterov, nonzero(weight_decay), buffer, columns, frozen};
   }
 
   // Always inlined: a small model's trainer step (W1's three bias updates)

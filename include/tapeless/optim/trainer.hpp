@@ -12,11 +12,13 @@
 // With sgd, a weight whose gradient comes out of a GEMM (a linear layer's) is
 // updated in that GEMM's epilogue, while the gradient is in registers: it is
 // never stored (params.grad of such weights is left as it was), and the
-// momentum buffer is read and written in the same pass. The compiler does
-// this only where no later kernel of the step reads the weight. Every other
-// parameter (biases; all of them with other rules) is updated after the
-// backward pass, one fused loop per tensor. The result is the same as
-// program.step followed by optimizer.step.
+// momentum buffer is read and written in the same pass. Likewise a
+// parameter whose gradient is a sum (a bias's, over the batch) is updated
+// where that sum ends (compile/kernels/reduce.hpp). The compiler does this
+// only where no later kernel of the step reads the parameter. Every other
+// parameter (all of them with other rules) is updated after the backward
+// pass, one fused loop per tensor. The result is the same as program.step
+// followed by optimizer.step.
 
 #include <cstddef>
 #include <cstdint>
@@ -53,7 +55,11 @@ inline constexpr std::size_t epilogue_scalar_count = [] {
     return std::size_t{1};
 }();
 
-template <class Optimizer>
+// PlainCapable: a small model's step, which may be told (plain) that every
+// update a kernel runs is the rule's plain_update (sgd without momentum or
+// weight decay, on a parameter not frozen); its update kernels then take a
+// branch that tests nothing else, built beside the general one.
+template <class Optimizer, bool PlainCapable = false>
 struct gemm_update {
   using rule_type = typename Optimizer::rule_type;
   static constexpr bool rule_fuses = requires(const rule_type& rule, const float* s, float* p) {
@@ -61,11 +67,13 @@ struct gemm_update {
   };
   static constexpr std::size_t scalar_count = epilogue_scalar_count<rule_type>;
 
+  static constexpr bool plain_capable = PlainCapable;
+
   Optimizer& optimizer;
+  bool plain = false;
   // As many as the rule says it fills, per store entry (each has its own
   // hyperparameters and step count); filled by epilogue(), for the entries
-  // whose update a GEMM runs (a W1 step at batch 1 computed them for its
-  // biases too, which are updated after the backward pass).
+  // whose update a kernel runs, when that kernel asks for it.
   float scalars[Optimizer::entry_count][scalar_count];
 
   // After optimizer.begin_step().
@@ -84,6 +92,15 @@ struct gemm_update {
     return optimizer.entry_rule(entry).epilogue(static_cast<const T*>(scalars[entry]),
                                                 optimizer.template state_at<entry>()[0].data(),
                                                 Tensor::size() / Tensor::extent(0), optimizer.entry_frozen(entry));
+  }
+
+  // The same update when plain is set: p - lr g, with only lr to read.
+  template <std::size_t Param, class Tensor>
+  auto plain_epilogue(Tensor&) noexcept {
+    using T = typename Tensor::value_type;
+    constexpr std::size_t entry = trainable_positions<typename Optimizer::entries>::store_index(Param);
+    scalars[entry][0] = -optimizer.entry_rule(entry).lr;
+    return typename rule_type::template plain_update<T>{scalars[entry]};
   }
 };
 
@@ -141,10 +158,28 @@ class trainer {
   [[gnu::always_inline]] value_type step_here(Store& params, const Bindings&... bindings) noexcept {
     if (program_.check(params, bindings...)) return std::numeric_limits<value_type>::quiet_NaN();
     optimizer_.begin_step();
-    detail::gemm_update<Optimizer> update(optimizer_);
+    constexpr bool plain_capable =
+        detail::small_store<Store> && requires(const typename Optimizer::rule_type& r) { r.plain(); };
+    detail::gemm_update<Optimizer, plain_capable> update(optimizer_);
+    if constexpr (plain_capable) {
+      // Checked once here, off the backward pass: its update kernels then
+      // test one flag, where making each update's flags and scalars between
+      // them was about 5% of W1's step at batch 1.
+      update.plain = fused_updates_plain<decltype(update), Store>(std::make_index_sequence<Store::count>{});
+    }
     const value_type loss = program_.step_with_update(update, params, bindings...);
     update_rest<decltype(update)>(params, std::make_index_sequence<Store::count>{});
     return loss;
+  }
+
+  // Is every update the program runs plain SGD on a parameter not frozen?
+  template <class Update, class Store, std::size_t... I>
+  [[gnu::always_inline]] bool fused_updates_plain(std::index_sequence<I...>) const noexcept {
+    using positions = detail::trainable_positions<typename Store::entries>;
+    return ((!(positions::trainable[I] &&
+               Program::training_schedule::template fuses_update<positions::program_index(I), Update>) ||
+             (optimizer_.entry_rule(I).plain() && !optimizer_.entry_frozen(I))) &&
+            ...);
   }
 
   // Store entry I is the program's param program_index(I) when it is

@@ -3,6 +3,11 @@
 // (reduce_op<Kind, In, Out>). The operand's elementwise tree is computed
 // inside the reduction's loop over In; Out's element for a loop position is
 // found with Out's strides over In (0 along the reduced dimensions).
+//
+// A sum that is a parameter's gradient (a bias's: dY summed over the batch)
+// may apply the optimizer's update itself, as a GEMM does for a weight
+// (kernels/matmul.hpp): the new value is written where the reduction ends,
+// and no pass after the backward pass reads the gradient back.
 
 #include <cmath>
 #include <cstddef>
@@ -12,6 +17,7 @@
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/compile/kernels/loop.hpp>
 #include <tapeless/expr/reduce.hpp>
+#include <tapeless/simd/epilogue.hpp>
 #include <tapeless/simd/exp.hpp>
 #include <tapeless/simd/fold.hpp>
 #include <tapeless/simd/fused_loop.hpp>
@@ -26,6 +32,8 @@ struct reduce_family : kernel_family_defaults {
   static constexpr bool hosts_fused_operands = true;
   // Its result is a whole buffer: an output that is its only user takes it there.
   static constexpr bool writes_output_in_place = true;
+  // A sum computing a parameter's gradient updates the parameter.
+  static constexpr bool takes_update = true;
 
   template <class N, class T>
   static constexpr std::size_t loop_size() {
@@ -97,7 +105,43 @@ struct reduce_family : kernel_family_defaults {
     };
     auto identity = [](auto v, std::size_t, std::size_t) { return v; };
 
-    if constexpr (!is_lse) {
+    constexpr int param = Sched::template gradient_of<I>;
+    if constexpr (std::is_same_v<Kind, sum_reduction> && param >= 0 &&
+                  Sched::template update_fusable<I, param> &&
+                  Ctx::update_type::template fuses<static_cast<std::size_t>(param)>) {
+      auto& value = Sched::template parameter_value<static_cast<std::size_t>(param)>(c);
+      static_assert(std::remove_reference_t<decltype(value)>::size() == Out::size,
+                    "tapeless::compile: a parameter's gradient has the parameter's size");
+      T* p = value.data();
+      // The update reads the parameter (and its optimizer state) as one row:
+      // element j at row 0, column j, whatever the parameter's shape.
+      auto sum_and_update = [&](const auto& update) {
+        if constexpr (columns_kept && rows == 1) {
+          // One row (a bias at batch 1): the row is the gradient, never stored.
+          simd::fused_loop<V::size>(columns, [&](std::size_t i, auto step, auto) {
+            using U = std::conditional_t<decltype(step)::value == 1, T, V>;
+            const U g = F::template value<A, U>(c, 0, i);
+            simd::store(p + i, static_cast<U>(update(g, simd::output_at<T, U>{p + i, 0, i})));
+          });
+        } else {
+          pass(out, std::false_type{}, identity);
+          simd::fused_loop<V::size>(Out::size, [&](std::size_t j, auto step, auto) {
+            using U = std::conditional_t<decltype(step)::value == 1, T, V>;
+            simd::store(p + j,
+                        static_cast<U>(update(simd::load<U>(out + j), simd::output_at<T, U>{p + j, 0, j})));
+          });
+        }
+      };
+      constexpr auto index = static_cast<std::size_t>(param);
+      if constexpr (Ctx::update_type::plain_capable) {
+        // A small model's plain SGD step (optim/trainer.hpp): one flag tested.
+        if (c.update->plain) {
+          sum_and_update(c.update->template plain_epilogue<index>(value));
+          return;
+        }
+      }
+      sum_and_update(c.update->template epilogue<index>(value));
+    } else if constexpr (!is_lse) {
       pass(out, std::bool_constant<is_max>{}, identity);
     } else {
       // logsumexp = m + log(sum(exp(a - m))), m the maximum: exp never overflows.
