@@ -80,8 +80,10 @@ void train(const processes& world, tl::train::fashion_mnist_batches<batch_size>&
   const tl::optim::cosine_annealing schedule{.t_max = epochs};
   tl::train::early_stopping<decltype(params)> stop({.patience = 3});
 #if TAPELESS_EXAMPLE_MPI
-  // Gives every rank rank 0's weights; each step averages the ranks' gradients.
-  tl::dist::data_parallel ddp(world, trainer, opt, params);
+  // Gives every rank rank 0's weights; each step averages the ranks' gradients,
+  // and each rank updates its part of the weights (the optimizer's state is
+  // not saved here, so each rank keeping its part current is enough).
+  tl::dist::data_parallel ddp(world, trainer, opt, params, {.shard_update = true});
   auto step = [&](const auto& b) { return ddp.step(params, X<R> = b.features, Y<R> = b.targets); };
 #else
   auto step = [&](const auto& b) {
