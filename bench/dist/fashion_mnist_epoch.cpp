@@ -134,8 +134,8 @@ void run(const tl::dist::communicator& world, const tl::train::dataset<784>& dat
   if (world.is_root()) {
     std::sort(step_seconds.begin(), step_seconds.end());
     const double p10 = step_seconds[step_seconds.size() / 10];
-    std::printf("ranks %d, %s batch: step p10 %.1f us, median %.1f us; p10 x %zu steps = %.3f s per epoch\n",
-                world.size(), mode, 1e6 * p10, 1e6 * median(step_seconds), train.batches(),
+    std::printf("ranks %d, %s batch%s: step p10 %.1f us, median %.1f us; p10 x %zu steps = %.3f s per epoch\n",
+                world.size(), mode, ddp.shards_update() ? ", sharded update" : "", 1e6 * p10, 1e6 * median(step_seconds), train.batches(),
                 p10 * double(train.batches()));
   }
   if (!tl::dist::parameters_agree(world, params)) std::fprintf(stderr, "rank %d: parameters drifted\n", world.rank());
