@@ -216,6 +216,24 @@ BOOST_FIXTURE_TEST_CASE(bad_data_on_one_rank_stops_a_sharded_step_everywhere_and
   BOOST_TEST(tl::dist::parameters_agree(world, params));
 }
 
+BOOST_FIXTURE_TEST_CASE(a_sharded_update_leaves_frozen_parameters_alone, two_ranks) {
+  const auto data = clusters(16);
+  auto program = tl::compile(classifier_loss<shard_rows>());
+  auto params = tl::parameters_of(classifier_loss<shard_rows>());
+  tl::init::he_uniform(params, /*seed*/ 3);
+  auto opt = tl::optim::optimizer(params, tl::optim::adam{.lr = 1e-2f});
+  opt.freeze<"hidden">();  // hidden.weight is most of the block: both ranks' parts hold some of it
+  tl::dist::data_parallel ddp(world, program, opt, params, {.shard_update = true});
+  const auto before = params;
+  auto shard = tl::dist::training_batches<shard_rows>(world, data, /*seed*/ 2);
+  for (const auto& b : shard.epoch(0)) ddp.step(params, X4 = b.features, Y4 = b.targets);
+  BOOST_TEST(std::memcmp(params.get<"hidden.weight">().data(), before.get<"hidden.weight">().data(),
+                         params.get<"hidden.weight">().size() * sizeof(float)) == 0);
+  BOOST_TEST(params.get<"out.weight">()[0] != before.get<"out.weight">()[0]);
+  BOOST_TEST(opt.steps_of<"hidden.weight">() == 0u);
+  BOOST_TEST(tl::dist::parameters_agree(world, params));
+}
+
 // A store with buffers (batch norm's running statistics): the gradients and
 // the buffers go through one buffer, and a sharded update is refused.
 template <std::size_t B>
