@@ -162,6 +162,12 @@ class data_parallel {
   // Scalars reduced per step: gradients, same-typed buffers, the loss and the failure flag.
   static constexpr std::size_t reduced_count = layout::reduced_count + 2;
   static constexpr std::size_t reduced_bytes = reduced_count * sizeof(gradient_type);
+  // Can the update be shared (tl::optim::optimizer_for can: it updates a part of a parameter)?
+  static constexpr bool can_shard_update =
+      layout::only_parameters && requires(Optimizer& o, Store& p, const gradient_type* g) {
+        o.begin_step();
+        o.template update_entry_part<0>(p, std::size_t{}, std::size_t{}, g);
+      };
 
   // Collective: see the top of this file. The program and optimizer must
   // outlive this object (the communicator is copied: a handle).
@@ -175,6 +181,9 @@ class data_parallel {
     if (options.shard_update && !in_place_)
       throw error("tl::dist::data_parallel: shard_update needs a parameter store of trainable parameters alone "
                   "(this one holds buffers, such as batch norm's running statistics)");
+    if (options.shard_update && !can_shard_update)
+      throw error("tl::dist::data_parallel: shard_update needs an optimizer that updates part of a parameter "
+                  "(tl::optim::optimizer_for::update_entry_part)");
     if (options.shard_update && comm.size() > 1) share_out_parts();
     if (!in_place_) reduced_.assign(reduced_count, gradient_type(0));
   }
@@ -242,7 +251,7 @@ class data_parallel {
                     MPI_SUM, comm_.native());
       scale(gradients, block_count_);
       optimizer_.step(params);
-    } else {
+    } else if constexpr (can_shard_update) {
       reduce_part(gradients);
       optimizer_.begin_step();
       update_part(params, gradients + part_start_, std::make_index_sequence<layout::count>{});
