@@ -29,24 +29,28 @@
 //     buffers, allocates the one buffer every step reduces).
 // step(), also collective: the program's step on this rank's data, then
 //   - for a store of trainable parameters alone (an MLP, a CNN without batch
-//     norm): an MPI_Allreduce of the loss and a failure flag, then one
-//     MPI_Allreduce (summing, in place) of the gradients where the store
-//     keeps them, one block of memory (no copy into a buffer and back), their
-//     scaling by 1 / N, and the optimizer's step on every rank;
+//     norm): an MPI_Allreduce of the loss and a failure flag, then the
+//     gradients averaged where the store keeps them, one block of memory (no
+//     copy into a buffer and back): each rank sums and scales its 1/N of the
+//     block in a ring of N - 1 MPI_Sendrecv, then MPI_Allgatherv gives every
+//     rank every part (the bytes of a ring allreduce; measured faster than
+//     Open MPI's MPI_Allreduce and scaling pass), and the optimizer steps on
+//     every rank;
 //   - for a store with buffers: one MPI_Allreduce of a buffer that holds every
 //     trainable gradient, every floating-point buffer (batch norm's running
 //     statistics: averaged, so that the ranks keep one copy), the loss and
 //     the failure flag; the averages are written back and the optimizer steps.
 // Every rank steps with the same gradients from the same state, so parameters
-// and optimizer state stay equal bit for bit (Open MPI's sum gives every rank
-// the same bits; parameters_agree checks it). It allocates nothing and throws nothing.
+// and optimizer state stay equal bit for bit (each part of the block is summed
+// on one rank and copied to the others; through the buffer, Open MPI's sum
+// gives every rank the same bits; parameters_agree checks it). It allocates
+// nothing and throws nothing.
 //
 // With data_parallel_options{.shard_update = true} (ZeRO stage 1, stores of
-// trainable parameters alone), each rank instead receives the average of its
-// 1/N of the gradients (a ring of MPI_Sendrecv, each part summed on one rank),
-// updates that part of the parameters and of the optimizer's state, and the
-// ranks then gather the parameters (MPI_Allgatherv): the bytes of one
-// allreduce, and 1/N of the update on each rank. The parameters stay equal
+// trainable parameters alone), each rank instead updates its averaged 1/N of
+// the block (that part of the parameters and of the optimizer's state), and
+// the ranks gather the parameters rather than the gradients (MPI_Allgatherv):
+// the same bytes, and 1/N of the update on each rank. The parameters stay equal
 // bit for bit; the optimizer's state is current only in each rank's part
 // until gather_optimizer_state() (collective: before saving it).
 //
@@ -142,10 +146,10 @@ struct store_layout<parameter_store<Storage, Entries...>> {
 
 // How the ranks share a step's work after the backward pass.
 struct data_parallel_options {
-  // ZeRO stage 1's sharded update: each of N ranks updates 1/N of the
-  // parameters (MPI_Reduce_scatter of the gradients, then MPI_Allgatherv of
-  // the parameters: the bytes of one allreduce) instead of every rank
-  // repeating the whole update. The parameters stay equal bit for bit on
+  // ZeRO stage 1's sharded update: each of N ranks updates its 1/N of the
+  // parameters from its averaged part of the gradients, then the ranks
+  // gather the parameters (MPI_Allgatherv), instead of gathering the
+  // gradients and every rank repeating the whole update. The parameters stay equal bit for bit on
   // every rank; the optimizer's state is current only in each rank's part
   // (gather_optimizer_state() brings it together, for a checkpoint). Needs a
   // store of trainable parameters alone (no batch-norm buffers).
@@ -184,7 +188,8 @@ class data_parallel {
     if (options.shard_update && !can_shard_update)
       throw error("tl::dist::data_parallel: shard_update needs an optimizer that updates part of a parameter "
                   "(tl::optim::optimizer_for::update_entry_part)");
-    if (options.shard_update && comm.size() > 1) share_out_parts();
+    if (in_place_ && comm.size() > 1) share_out_parts();
+    shard_update_ = options.shard_update && comm.size() > 1;
     if (!in_place_) reduced_.assign(reduced_count, gradient_type(0));
   }
   // From a trainer (tl::compile(loss, rule)): its program and its optimizer.
@@ -221,9 +226,9 @@ class data_parallel {
   // Allocates the counts it sends.
   void gather_optimizer_state() {
     if constexpr (layout::only_parameters)
-      if (!parts_.empty()) gather_state(std::make_index_sequence<layout::count>{});
+      if (shard_update_) gather_state(std::make_index_sequence<layout::count>{});
   }
-  bool shards_update() const noexcept { return !parts_.empty(); }
+  bool shards_update() const noexcept { return shard_update_; }
   // Are the gradients reduced where the store keeps them (a store of trainable
   // parameters alone), rather than copied to a buffer and back?
   bool reduces_in_place() const noexcept { return in_place_; }
@@ -246,13 +251,13 @@ class data_parallel {
     // reduction reads and writes in place (the padding between tensors is
     // summed too, and never read).
     gradient_type* gradients = block_of(params.template grad_at<0>());
-    if (parts_.empty()) {
-      MPI_Allreduce(MPI_IN_PLACE, gradients, static_cast<int>(block_count_), detail::mpi_type<gradient_type>(),
-                    MPI_SUM, comm_.native());
-      scale(gradients, block_count_);
+    reduce_part(gradients);  // this rank's part of the block: the ranks' average
+    if (!shard_update_) {
+      // Every rank's averaged part to every rank, and the whole update on each.
+      MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, gradients, parts_.data(), part_starts_.data(),
+                     detail::mpi_type<gradient_type>(), comm_.native());
       optimizer_.step(params);
     } else if constexpr (can_shard_update) {
-      reduce_part(gradients);
       optimizer_.begin_step();
       update_part(params, gradients + part_start_, std::make_index_sequence<layout::count>{});
       // Every rank's updated part to every rank; then the store is told of the writes.
@@ -333,8 +338,9 @@ class data_parallel {
     return const_cast<gradient_type*>(first.data()) - offsets_[0];
   }
 
-  // Rank r updates block values [part_starts_[r], + parts_[r]): parts of
-  // equal size, in whole cache lines, the last shorter.
+  // Rank r averages (and with shard_update, updates) block values
+  // [part_starts_[r], + parts_[r]): parts of equal size, in whole cache
+  // lines, the last shorter.
   void share_out_parts() {
     constexpr std::size_t line = 64 / sizeof(gradient_type);
     const std::size_t ranks = static_cast<std::size_t>(comm_.size());
@@ -404,11 +410,6 @@ class data_parallel {
         ...);
   }
 
-  void scale(gradient_type* values, std::size_t n) const noexcept {
-    const gradient_type s = inverse_size_;
-    simd::map(n, [s](auto g) { return g * s; }, simd::in(values), simd::out(values));
-  }
-
   template <std::size_t... I>
   void broadcast_from_root(Store& params, std::index_sequence<I...>) {
     (broadcast_bytes(params.template value_at<I>()), ...);
@@ -465,9 +466,10 @@ class data_parallel {
   bool in_place_ = false;
   std::size_t offsets_[layout::count] = {};  // in the blocks of values and of gradients
   std::size_t block_count_ = 0;              // values in a block, padding included
-  std::vector<int> parts_, part_starts_;     // sharded update: every rank's part of a block
+  bool shard_update_ = false;
+  std::vector<int> parts_, part_starts_;     // every rank's part of a block
   std::size_t part_start_ = 0, part_count_ = 0;  // this rank's
-  std::vector<gradient_type> scratch_;       // sharded update: a part received from another rank
+  std::vector<gradient_type> scratch_;       // a part received from another rank
   std::vector<gradient_type> reduced_;       // stores with buffers: made once, in the constructor
 };
 
