@@ -2,8 +2,8 @@
 // 128-10, ReLU, softmax cross-entropy, Adam) trained data-parallel with
 // tl::dist on `mpirun -np N`, N = 1 or 2, timed per epoch.
 //
-//   mpirun -np 1 ./build-bench/bench/dist/dist_fashion_mnist [global|per-rank|half] [epochs] [data directory]
-//   mpirun -np 2 ./build-bench/bench/dist/dist_fashion_mnist [global|per-rank|half] [epochs] [data directory]
+//   mpirun -np 1 ./build-bench/bench/dist/dist_fashion_mnist [global|per-rank|half][-sharded] [epochs] [data directory]
+//   mpirun -np 2 ./build-bench/bench/dist/dist_fashion_mnist [global|per-rank|half][-sharded] [epochs] [data directory]
 //   bench/dist/run.sh  (both, interleaved)
 //
 // global (the default): a global batch of 64, 64 / N rows per rank, so N
@@ -11,6 +11,8 @@
 // summation order). per-rank: 64 rows per rank, a global batch of 64 * N
 // (fewer, larger steps per epoch). half: 32 rows per rank (on -np 1: what
 // each rank computes in the global run on 2, without the communication).
+// A mode ending in -sharded (per-rank-sharded) steps with data_parallel's
+// sharded update: each rank updates its part of the parameters.
 // Rank 0 prints, per epoch, the wall time of
 // the training loop alone (a barrier before and after; the data loader's
 // copies included), the mean loss, and this rank's CPU time; then the median
@@ -30,6 +32,7 @@
 #include <cstdlib>
 #include <exception>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tl = tapeless;
@@ -66,14 +69,14 @@ double median(std::vector<double> v) {
 // prints on rank 0.
 template <std::size_t B>
 void run(const tl::dist::communicator& world, const tl::train::dataset<784>& data, std::size_t epochs,
-         const char* mode, std::size_t shards) {
+         const char* mode, std::size_t shards, bool shard_update) {
   constexpr auto X = tl::input<"X", float, B, 784>;
   constexpr auto Y = tl::input<"Y", std::int32_t, B>;
   auto program = tl::compile(mlp_loss<B>());
   auto params = tl::parameters_of(mlp_loss<B>());
   tl::init::he_uniform(params, /*seed*/ 1);
   auto opt = tl::optim::optimizer(params, tl::optim::adam{.lr = 1e-3f});
-  tl::dist::data_parallel ddp(world, program, opt, params);
+  tl::dist::data_parallel ddp(world, program, opt, params, {.shard_update = shard_update});
   // tl::dist::training_batches<B>(world, data, 42) but for the shard count,
   // which half mode fixes at 2 on one rank too.
   auto train = tl::train::batch_loader<B, 784>(
@@ -81,18 +84,31 @@ void run(const tl::dist::communicator& world, const tl::train::dataset<784>& dat
 
   if (world.is_root())
     std::printf("ranks %d, %s batch: %zu rows per rank, %zu global; %zu steps per epoch; %zu parameters, %zu KiB "
-                "reduced per step\n",
+                "reduced per step; gradients reduced %s, update %s\n",
                 world.size(), mode, B, B * shards, train.batches(),
-                decltype(params)::scalar_count, decltype(ddp)::reduced_bytes / 1024);
+                decltype(params)::scalar_count, decltype(ddp)::reduced_bytes / 1024,
+                ddp.reduces_in_place() ? "in place" : "through a buffer",
+                ddp.shards_update() ? "sharded (each rank its part)" : "whole on every rank");
   // With one rank, each epoch is followed by one of the program and optimizer
   // stepping without tl::dist: the cost of data_parallel's copies alone.
   std::vector<double> seconds, cpu_seconds_per_epoch, local_seconds, local_cpu;
+  // Every step's wall time (the loader's copy included): on a busy machine
+  // the fastest tenth are the steps both ranks ran undisturbed, so the 10th
+  // percentile times the steps estimates a quiet machine's epoch.
+  std::vector<double> step_seconds;
+  step_seconds.reserve(epochs * train.batches());
   for (std::size_t epoch = 0; epoch < epochs; ++epoch) {
     world.barrier();
     double cpu0 = cpu_seconds();
     auto t0 = std::chrono::steady_clock::now();
     double loss = 0;
-    for (const auto& b : train.epoch(epoch)) loss += ddp.step(params, X = b.features, Y = b.targets);
+    auto t_step = std::chrono::steady_clock::now();
+    for (const auto& b : train.epoch(epoch)) {
+      loss += ddp.step(params, X = b.features, Y = b.targets);
+      const auto now = std::chrono::steady_clock::now();
+      step_seconds.push_back(std::chrono::duration<double>(now - t_step).count());
+      t_step = now;
+    }
     world.barrier();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double cpu = cpu_seconds() - cpu0;
@@ -115,6 +131,13 @@ void run(const tl::dist::communicator& world, const tl::train::dataset<784>& dat
   if (world.is_root() && !local_seconds.empty())
     std::printf("without tl::dist (program.step + opt.step): median epoch %.3f s, CPU %.3f s; with: %.3f s, CPU %.3f s\n",
                 median(local_seconds), median(local_cpu), median(seconds), median(cpu_seconds_per_epoch));
+  if (world.is_root()) {
+    std::sort(step_seconds.begin(), step_seconds.end());
+    const double p10 = step_seconds[step_seconds.size() / 10];
+    std::printf("ranks %d, %s batch%s: step p10 %.1f us, median %.1f us; p10 x %zu steps = %.3f s per epoch\n",
+                world.size(), mode, ddp.shards_update() ? ", sharded update" : "", 1e6 * p10, 1e6 * median(step_seconds), train.batches(),
+                p10 * double(train.batches()));
+  }
   if (!tl::dist::parameters_agree(world, params)) std::fprintf(stderr, "rank %d: parameters drifted\n", world.rank());
 
   // Allreduces of the step's buffer alone, each timed: the minimum is what
@@ -140,7 +163,10 @@ void run(const tl::dist::communicator& world, const tl::train::dataset<784>& dat
 int main(int argc, char** argv) try {
   tl::dist::environment mpi(argc, argv);
   tl::dist::communicator world;
-  const std::string mode = argc > 1 ? argv[1] : "global";
+  std::string mode = argc > 1 ? argv[1] : "global";
+  // A mode ending in -sharded: data_parallel's sharded update (shard_update).
+  const bool sharded = mode.ends_with("-sharded");
+  if (sharded) mode.resize(mode.size() - std::string_view("-sharded").size());
   const std::size_t epochs = argc > 2 ? std::stoul(argv[2]) : 3;
   const std::filesystem::path directory =
       argc > 3 ? std::filesystem::path(argv[3]) : tl::train::fashion_mnist_debian_directory();
@@ -149,15 +175,15 @@ int main(int argc, char** argv) try {
 
   const std::size_t ranks = std::size_t(world.size());
   if (mode == "per-rank")
-    run<global_batch>(world, data, epochs, "per-rank", ranks);
+    run<global_batch>(world, data, epochs, "per-rank", ranks, sharded);
   else if (mode == "half")  // one rank's share of the global batch on 2 ranks; on -np 1, that work alone
-    run<global_batch / 2>(world, data, epochs, "half", std::max<std::size_t>(ranks, 2));
+    run<global_batch / 2>(world, data, epochs, "half", std::max<std::size_t>(ranks, 2), sharded);
   else if (mode != "global")
     throw std::invalid_argument("the mode is global, per-rank or half, not " + mode);
   else if (ranks == 1)
-    run<global_batch>(world, data, epochs, "global", 1);
+    run<global_batch>(world, data, epochs, "global", 1, sharded);
   else if (ranks == 2)
-    run<global_batch / 2>(world, data, epochs, "global", 2);
+    run<global_batch / 2>(world, data, epochs, "global", 2, sharded);
   else
     throw std::invalid_argument("global batch mode is built for 1 or 2 ranks (add run<64 / N> for N)");
   return 0;

@@ -1,14 +1,18 @@
 #!/bin/sh
-# The Fashion-MNIST epoch on mpirun -np 1 and -np 2, interleaved (1 2 1 2 ...),
-# in each batch mode (bench/dist/fashion_mnist_epoch.cpp). Run on a quiet
-# machine with two free cores: a rank waiting in MPI_Allreduce for a rank the
-# scheduler has put off costs milliseconds.
+# The Fashion-MNIST epoch on mpirun -np 1 and -np 2, interleaved (1 2 1 2 ...,
+# and the modes in turn) (bench/dist/fashion_mnist_epoch.cpp); the modes ending in
+# -sharded step with data_parallel's sharded update, on 2 ranks only (on one
+# rank it is the same step). Run on a quiet machine with two free cores: a
+# rank waiting in MPI_Allreduce for a rank the scheduler has put off costs
+# milliseconds. On a busy one, read the "step p10" lines (the fastest tenth
+# of the steps, times the steps: an estimate of the quiet epoch).
 #
 #   meson setup build-bench -Dbench=true -Dtests=false -Dexamples=false
 #   meson compile -C build-bench dist_fashion_mnist
 #   bench/dist/run.sh [build-bench] [rounds] [epochs]
 #
-# Environment: MPIRUN_ARGS, default "--bind-to core --mca btl_vader_single_copy_mechanism none":
+# Environment: MODES, default "per-rank per-rank-sharded global global-sharded".
+# MPIRUN_ARGS, default "--bind-to core --mca btl_vader_single_copy_mechanism none":
 # Open MPI's shared-memory transport copied the 918 KiB allreduce in 100 us
 # (minimum of 300) through its own segments, 160 us with its default
 # single-copy mechanism (CMA), on the 2-core VM of BENCHMARKING.md. On a busy
@@ -20,15 +24,17 @@ epochs=${3:-3}
 program="$build/bench/dist/dist_fashion_mnist"
 mpirun_args=${MPIRUN_ARGS:---bind-to core --mca btl_vader_single_copy_mechanism none}
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
-for mode in global per-rank; do
-  round=1
-  while [ "$round" -le "$rounds" ]; do
-    for np in 1 2; do
+# Rounds outside, modes inside: every mode sees the same stretch of the machine's load.
+round=1
+while [ "$round" -le "$rounds" ]; do
+  for mode in ${MODES:-per-rank per-rank-sharded global global-sharded}; do
+    case "$mode" in *-sharded) ranks="2" ;; *) ranks="1 2" ;; esac
+    for np in $ranks; do
       # --oversubscribe and --allow-run-as-root let it run in containers and CI.
       mpirun -np "$np" --oversubscribe --allow-run-as-root $mpirun_args "$program" "$mode" "$epochs" |
         grep -E '^(ranks|without)'
     done
-    round=$((round + 1))
   done
+  round=$((round + 1))
 done
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"

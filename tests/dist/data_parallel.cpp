@@ -103,7 +103,9 @@ struct adam_classifier : two_ranks {
 // about 1e-7 of a value (measured: 1.6e-7), the losses by less.
 constexpr double tolerance = 1e-5;
 
-BOOST_FIXTURE_TEST_CASE(two_ranks_train_as_one_process_on_the_global_batch, two_ranks) {
+// Two ranks with batches of 4 against one process with batches of 8.
+static void train_as_one_process_on_the_global_batch(const tl::dist::communicator& world,
+                                                     tl::dist::data_parallel_options options) {
   const auto data = clusters(60);  // 60 = 7 global batches and 4 rows: the last batch wraps
 
   // One process, batches of 8.
@@ -120,7 +122,9 @@ BOOST_FIXTURE_TEST_CASE(two_ranks_train_as_one_process_on_the_global_batch, two_
   static_assert(std::is_same_v<decltype(params), decltype(reference)>);
   tl::init::he_uniform(params, /*seed*/ 1 + world.rank());
   auto opt = tl::optim::optimizer(params, tl::optim::sgd{.lr = 0.1f, .momentum = 0.9f});
-  tl::dist::data_parallel ddp(world, program, opt, params);
+  tl::dist::data_parallel ddp(world, program, opt, params, options);
+  BOOST_TEST(ddp.reduces_in_place());  // trainable parameters alone: no buffer to copy through
+  BOOST_TEST(ddp.shards_update() == options.shard_update);
   BOOST_TEST(largest_difference(params, reference) == 0.0);
   auto shard = tl::dist::training_batches<shard_rows>(world, data, /*seed*/ 42);
   BOOST_TEST(shard.batches() == whole.batches());
@@ -142,6 +146,126 @@ BOOST_FIXTURE_TEST_CASE(two_ranks_train_as_one_process_on_the_global_batch, two_
   BOOST_TEST(worst <= tolerance);
   BOOST_TEST(worst > 0.0);  // the sums did run in another order: the comparison is not of one computation with itself
   BOOST_TEST(opt.steps() == reference_opt.steps());
+  BOOST_TEST(tl::dist::parameters_agree(world, params));
+  // The momentum buffers: each rank's own part, then (gathered) all of it, as one process's.
+  ddp.gather_optimizer_state();
+  BOOST_TEST(same_bytes_as_root(world, opt.state<"hidden.weight">()[0]));
+  BOOST_TEST(same_bytes_as_root(world, opt.state<"out.bias">()[0]));
+  double worst_state = 0;
+  for (std::size_t i = 0; i < opt.state<"hidden.weight">()[0].size(); ++i)
+    worst_state = std::max(worst_state, std::abs(double(opt.state<"hidden.weight">()[0].data()[i]) -
+                                                 reference_opt.state<"hidden.weight">()[0].data()[i]));
+  BOOST_TEST(worst_state <= tolerance);
+}
+
+BOOST_FIXTURE_TEST_CASE(two_ranks_train_as_one_process_on_the_global_batch, two_ranks) {
+  train_as_one_process_on_the_global_batch(world, {});
+}
+
+// ZeRO-1: each rank updates half the parameters, then they gather them.
+BOOST_FIXTURE_TEST_CASE(two_ranks_sharing_the_update_train_as_one_process_on_the_global_batch, two_ranks) {
+  train_as_one_process_on_the_global_batch(world, {.shard_update = true});
+}
+
+BOOST_FIXTURE_TEST_CASE(a_sharded_update_keeps_the_parameters_of_the_whole_update, two_ranks) {
+  // The same Adam steps, once each rank updating everything, once half: the
+  // same gradients and the same elementwise rule give the same parameters.
+  const auto data = clusters(40);
+  auto run = [&](bool shard) {
+    auto program = tl::compile(classifier_loss<shard_rows>());
+    auto params = tl::parameters_of(classifier_loss<shard_rows>());
+    tl::init::he_uniform(params, /*seed*/ 4);
+    auto opt = tl::optim::optimizer(params, tl::optim::adam{.lr = 1e-2f});
+    tl::dist::data_parallel ddp(world, program, opt, params, {.shard_update = shard});
+    auto shard_rows_of = tl::dist::training_batches<shard_rows>(world, data, /*seed*/ 9);
+    for (std::size_t epoch = 0; epoch < 3; ++epoch)
+      for (const auto& b : shard_rows_of.epoch(epoch)) ddp.step(params, X4 = b.features, Y4 = b.targets);
+    BOOST_TEST(tl::dist::parameters_agree(world, params));
+    ddp.gather_optimizer_state();
+    return std::pair{params, opt.state<"hidden.weight">()[1]};  // the second moment
+  };
+  const auto [whole, whole_moment] = run(false);
+  const auto [shared, shared_moment] = run(true);
+  const double worst = largest_difference(shared, whole);
+  BOOST_TEST_MESSAGE("sharded against whole update: largest relative difference " << worst);
+  BOOST_TEST(worst <= tolerance);
+  double worst_moment = 0;
+  for (std::size_t i = 0; i < whole_moment.size(); ++i)
+    worst_moment = std::max(worst_moment, std::abs(double(shared_moment.data()[i]) - whole_moment.data()[i]));
+  BOOST_TEST(worst_moment <= tolerance);
+  BOOST_TEST(same_bytes_as_root(world, shared_moment));
+}
+
+BOOST_FIXTURE_TEST_CASE(bad_data_on_one_rank_stops_a_sharded_step_everywhere_and_changes_nothing, two_ranks) {
+  const auto data = clusters(8);
+  auto program = tl::compile(classifier_loss<shard_rows>());
+  auto params = tl::parameters_of(classifier_loss<shard_rows>());
+  tl::init::he_uniform(params, /*seed*/ 2);
+  auto opt = tl::optim::optimizer(params, tl::optim::adam{.lr = 1e-2f});
+  tl::dist::data_parallel ddp(world, program, opt, params, {.shard_update = true});
+  auto shard = tl::dist::training_batches<shard_rows>(world, data, /*seed*/ 1);
+  const auto& b = *shard.epoch(0).begin();
+  ddp.step(params, X4 = b.features, Y4 = b.targets);
+  const auto before = params;
+  tl::tensor<std::int32_t, shard_rows> labels = b.targets;
+  if (world.rank() == 0) labels[1] = 7;  // no class 7 among 3
+  BOOST_TEST(std::isnan(ddp.step(params, X4 = b.features, Y4 = labels)));
+  BOOST_TEST(largest_difference(params, before) == 0.0);
+  BOOST_TEST(opt.steps() == 1u);
+  BOOST_TEST(std::isfinite(ddp.step(params, X4 = b.features, Y4 = b.targets)));
+  BOOST_TEST(tl::dist::parameters_agree(world, params));
+}
+
+BOOST_FIXTURE_TEST_CASE(a_sharded_update_leaves_frozen_parameters_alone, two_ranks) {
+  const auto data = clusters(16);
+  auto program = tl::compile(classifier_loss<shard_rows>());
+  auto params = tl::parameters_of(classifier_loss<shard_rows>());
+  tl::init::he_uniform(params, /*seed*/ 3);
+  auto opt = tl::optim::optimizer(params, tl::optim::adam{.lr = 1e-2f});
+  opt.freeze<"hidden">();  // hidden.weight is most of the block: both ranks' parts hold some of it
+  tl::dist::data_parallel ddp(world, program, opt, params, {.shard_update = true});
+  const auto before = params;
+  auto shard = tl::dist::training_batches<shard_rows>(world, data, /*seed*/ 2);
+  for (const auto& b : shard.epoch(0)) ddp.step(params, X4 = b.features, Y4 = b.targets);
+  BOOST_TEST(std::memcmp(params.get<"hidden.weight">().data(), before.get<"hidden.weight">().data(),
+                         params.get<"hidden.weight">().size() * sizeof(float)) == 0);
+  BOOST_TEST(params.get<"out.weight">()[0] != before.get<"out.weight">()[0]);
+  BOOST_TEST(opt.steps_of<"hidden.weight">() == 0u);
+  BOOST_TEST(tl::dist::parameters_agree(world, params));
+}
+
+// A store with buffers (batch norm's running statistics): the gradients and
+// the buffers go through one buffer, and a sharded update is refused.
+template <std::size_t B>
+constexpr auto normalized_loss() {
+  constexpr auto X = tl::input<"X", float, B, features>;
+  constexpr auto Y = tl::input<"Y", std::int32_t, B>;
+  return tl::cross_entropy(
+      tl::nn::linear<"out", classes>(tl::tanh(tl::nn::batch_norm1d<"bn">(tl::nn::linear<"hidden", 16>(X)))), Y);
+}
+
+BOOST_FIXTURE_TEST_CASE(batch_norm_statistics_are_averaged_and_a_sharded_update_is_refused, two_ranks) {
+  const auto data = clusters(40);
+  auto program = tl::compile(normalized_loss<shard_rows>());
+  auto params = tl::parameters_of(normalized_loss<shard_rows>());
+  tl::init::he_uniform(params, /*seed*/ 6);
+  auto opt = tl::optim::optimizer(params, tl::optim::sgd{.lr = 0.05f});
+  std::string message = "no error";
+  try {
+    tl::dist::data_parallel refused(world, program, opt, params, {.shard_update = true});
+  } catch (const tl::dist::error& e) {
+    message = e.what();
+  }
+  BOOST_TEST(message.find("shard_update needs a parameter store of trainable parameters alone") != std::string::npos,
+             message);
+  tl::dist::data_parallel ddp(world, program, opt, params);
+  BOOST_TEST(!ddp.reduces_in_place());
+  auto shard = tl::dist::training_batches<shard_rows>(world, data, /*seed*/ 5);
+  for (const auto& b : shard.epoch(0)) BOOST_TEST(std::isfinite(ddp.step(params, X4 = b.features, Y4 = b.targets)));
+  // Each rank normalised its own rows; the running statistics are the ranks' average, the same everywhere.
+  BOOST_TEST(tl::dist::parameters_agree(world, params));
+  BOOST_TEST(same_bytes_as_root(world, params.get<"bn.running_mean">()));
+  BOOST_TEST(params.get<"bn.running_mean">()[0] != 0.0f);
 }
 
 BOOST_FIXTURE_TEST_CASE(ranks_hold_identical_parameters_and_optimizer_state_after_steps, two_ranks) {

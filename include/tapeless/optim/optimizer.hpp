@@ -129,6 +129,24 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   }
   // The constants of entry i's update in the step begun.
   auto entry_constants(std::size_t i) const noexcept { return entries_[i].rule.constants(entries_[i].steps); }
+  // Parameter I's update, in the step begun, of its elements [first, first +
+  // count) alone, from their gradients at `grad` (count values): processes
+  // that share a step each update a part (tl::dist's sharded update). Every
+  // rule updates element by element, so the parts make the whole update.
+  template <std::size_t I, class S, class T>
+  void update_entry_part(parameter_store<S, Entries...>& params, std::size_t first, std::size_t count,
+                         const T* grad) noexcept {
+    static_assert(std::is_same_v<T, typename type_at_t<I>::element_type>,
+                  "tl::optim::optimizer_for::update_entry_part: the gradients' type is not the parameter's");
+    if constexpr (type_at_t<I>::trainable) {
+      if (entries_[I].frozen) return;
+      auto& state = std::get<I>(holder_.get());
+      std::array<T*, state_tensors> buffers;
+      for (std::size_t k = 0; k < state_tensors; ++k) buffers[k] = state[k].data() + first;
+      entries_[I].rule.template update<Arch>(entry_constants(I), count, params.template value_at<I>().data() + first,
+                                             grad, buffers);
+    }
+  }
 
   // The learning rate the next step uses, and the one the rule was made with
   // (of the parameters in no group of their own).
