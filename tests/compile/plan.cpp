@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <type_traits>
 
 namespace tl = tapeless;
 
@@ -70,6 +71,45 @@ BOOST_AUTO_TEST_CASE(perceptron_training_program_has_the_documented_kernels) {
   BOOST_TEST(dot.find("16 kernels") != std::string::npos);
   BOOST_TEST(dot.find("subgraph cluster_15") != std::string::npos);
   BOOST_TEST(dot.find("subgraph cluster_16") == std::string::npos);
+}
+
+namespace {
+// The epilogue that schedule S gives the GEMM of matmul node Mm, as the GEMM
+// functions are instantiated over it (compile/kernels/shared_epilogue.hpp).
+struct no_context {};
+template <class S, class Mm>
+struct gemm_epilogue_in {
+  // The kernel that runs Mm's GEMM: the root whose loop is its epilogue.
+  static constexpr int root = S::plan.owner[S::template index<Mm>];
+  static_assert(root >= 0 && S::plan.epilogue_of[static_cast<std::size_t>(root)] == int(S::template index<Mm>),
+                "the GEMM has no epilogue in this schedule");
+  using Root = typename S::template node_at<static_cast<std::size_t>(root)>;
+  using loop = tl::detail::fused_values<S, no_context, root, tl::shape_of<Root>, false>;
+  static constexpr bool canonical = tl::detail::epilogue_form<loop, Root>::canonical;
+  using type = tl::detail::shared_epilogue_of<loop, Root>;
+};
+}  // namespace
+
+// A layer computed by the training program and by a forward-only program of
+// the same model runs one GEMM function: its epilogue (bias, activation) is
+// typed by what it computes, not by the program (the examples' second
+// programs compiled every such GEMM again).
+BOOST_AUTO_TEST_CASE(a_layer_in_two_programs_instantiates_one_gemm) {
+  using trainer = decltype(tl::compile(mlp_loss));
+  using predict = decltype(tl::compile(logits));
+  using first = std::remove_cvref_t<decltype(tl::matmul(X, tl::transpose(W1)))>;
+  using last = std::remove_cvref_t<decltype(tl::matmul(h2, tl::transpose(W3)))>;
+  using first_training = gemm_epilogue_in<trainer::training_schedule, first>;
+  using first_inference = gemm_epilogue_in<predict::forward_schedule, first>;
+  using last_training = gemm_epilogue_in<trainer::training_schedule, last>;
+  using last_inference = gemm_epilogue_in<predict::forward_schedule, last>;
+  BOOST_TEST(first_training::canonical);
+  BOOST_TEST(last_inference::canonical);
+  // relu(X W1^T + b1) in both; X W3^T + b3 as the loss's operand and as the program's output.
+  BOOST_TEST((std::is_same_v<typename first_training::type, typename first_inference::type>));
+  BOOST_TEST((std::is_same_v<typename last_training::type, typename last_inference::type>));
+  // Different layers, different epilogues.
+  BOOST_TEST((!std::is_same_v<typename first_training::type, typename last_training::type>));
 }
 
 BOOST_AUTO_TEST_CASE(training_step_never_allocates) {

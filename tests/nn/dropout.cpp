@@ -6,6 +6,7 @@
 #include <tapeless/tapeless.hpp>
 
 #include <cmath>
+#include <type_traits>
 
 namespace tl = tapeless;
 
@@ -50,6 +51,15 @@ BOOST_FIXTURE_TEST_CASE(evaluation_is_the_identity, fixture) {
   double expected = 0;
   for (std::size_t i = 0; i < x.size(); ++i) expected += params.get<"W">()[i] * x[i];
   BOOST_TEST(std::abs(program(params, X = x) - expected) < 1e-9 * expected);
+}
+
+// A forward call never draws masks: its schedule leaves dropout out, so the
+// layers before it are the same kernels as in a model without it.
+BOOST_AUTO_TEST_CASE(a_forward_call_is_planned_without_dropout) {
+  using with = decltype(tl::compile(loss));
+  using without = decltype(tl::compile(tl::sum(W * X)));
+  BOOST_TEST(with::forward_kernels == without::forward_kernels);
+  BOOST_TEST((std::is_same_v<with::forward_schedule, without::forward_schedule>));
 }
 
 BOOST_FIXTURE_TEST_CASE(each_step_draws_a_new_mask_and_a_seed_repeats_them, fixture) {

@@ -9,6 +9,7 @@
 
 #include <tapeless/expr/arithmetic.hpp>
 #include <tapeless/expr/constant.hpp>
+#include <tapeless/expr/dropout.hpp>
 #include <tapeless/expr/node.hpp>
 
 namespace tapeless::detail {
@@ -30,5 +31,27 @@ struct kernel_form<node<div_op, A, B>> {
 };
 template <class E>
 using kernel_form_t = typename kernel_form<E>::type;
+
+// The graph a forward-only call computes: dropout is the identity there (a
+// program's forward calls never draw masks), so it is left out. The layer
+// before it is then the same subgraph as in the training step, and its GEMM
+// and epilogue the same functions (compile/kernels/shared_epilogue.hpp); in
+// a CNN's inference program the dropout after fc1 kept a second copy of the
+// largest GEMM, with the mask code compiled in and never run.
+template <class E>
+struct forward_form {
+  using type = E;
+};
+template <class Op, class... Operands>
+struct forward_form<node<Op, Operands...>> {
+  using type = node<Op, typename forward_form<Operands>::type...>;
+};
+// dropout(a) -> a
+template <std::uint64_t Salt, structural_double P, class A>
+struct forward_form<node<dropout_op<Salt, P>, A>> {
+  using type = typename forward_form<A>::type;
+};
+template <class E>
+using forward_form_t = typename forward_form<E>::type;
 
 }  // namespace tapeless::detail

@@ -113,6 +113,14 @@ struct step_output_nodes<no_step_output> {
 template <class... As, class... Bs>
 type_list<As..., Bs...> concatenated(type_list<As...>, type_list<Bs...>);
 
+// Each output of a list in forward_form (kernel_form.hpp).
+template <class List>
+struct forward_forms;
+template <class... Outputs>
+struct forward_forms<type_list<Outputs...>> {
+  using type = type_list<forward_form_t<Outputs>...>;
+};
+
 template <class S>
 struct step_output_tensor {
   template <class T>
@@ -160,8 +168,10 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
 
  private:
   using extra_outputs = typename detail::step_output_nodes<StepOutput>::type;
+  // Without dropout (kernel_form.hpp's forward_form): a forward call is evaluation.
   using forward_outputs = decltype(detail::concatenated(
-      detail::type_list<node<output_op<0, output_shape>, detail::kernel_form_t<Structure>>>{}, extra_outputs{}));
+      detail::type_list<node<output_op<0, output_shape>, detail::forward_form_t<detail::kernel_form_t<Structure>>>>{},
+      typename detail::forward_forms<extra_outputs>::type{}));
   using training_outputs = decltype(detail::concatenated(
       typename detail::output_nodes<Structure, typename detail::partials_of<params_list, Structure>::type,
                                     params_list>::type{},

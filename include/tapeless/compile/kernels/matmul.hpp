@@ -16,6 +16,7 @@
 
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/compile/kernels/loop.hpp>
+#include <tapeless/compile/kernels/shared_epilogue.hpp>
 #include <tapeless/compile/packed_weights.hpp>
 #include <tapeless/core/thread_pool.hpp>
 #include <tapeless/expr/matmul.hpp>
@@ -209,15 +210,22 @@ struct matmul_family : kernel_family_defaults {
   [[gnu::always_inline]] static void run_with_epilogue_here(const Ctx& c) noexcept {
     using T = typename Sched::value_type;
     T* out = Sched::template destination<Root>(c);
-    gemm<Sched, Mm>(c, out, loop_epilogue<Sched, I, Ctx>{c});
+    // Named by what it computes where it can be (shared_epilogue.hpp), so
+    // that programs computing the same layer share its GEMM.
+    using form = epilogue_form<fused_values<Sched, Ctx, I, shape_of<Root>, false>, Root>;
+    if constexpr (form::canonical)
+      gemm<Sched, Mm>(c, out, form::template make<Sched>(c));
+    else
+      gemm<Sched, Mm>(c, out, loop_epilogue<Sched, I, Ctx>{c});
   }
 
  private:
-  // The loop of the root at node index I, as a GEMM's epilogue. A class
-  // named by the schedule and the index, not a lambda: every function of the
-  // GEMM is a template over its epilogue, and a lambda's name would spell
-  // out the root's and the product's whole expressions in each of their
-  // symbol names (compile/schedule_key.hpp says what that costs).
+  // The loop of the root at node index I, as a GEMM's epilogue, where it has
+  // no canonical form (shared_epilogue.hpp: it reads the context inside the
+  // loop, as dropout does). A class named by the schedule and the index, not
+  // a lambda: every function of the GEMM is a template over its epilogue,
+  // and a lambda's name would spell out the root's and the product's whole
+  // expressions in each of their symbol names (compile/schedule_key.hpp).
   template <class Sched, int I, class Ctx>
   struct loop_epilogue {
     const Ctx& c;
