@@ -105,7 +105,8 @@ struct sgd {
   static constexpr bool nonzero(float x) noexcept { return (std::bit_cast<std::uint32_t>(x) << 1) != 0; }
   // Plain SGD, p - lr g (no momentum, no weight decay), as a kernel's
   // epilogue with nothing tested: a small model's trainer checks plain()
-  // once per step and then runs a step built on this one (optim/trainer.hpp).
+  // once per step, and its update kernels then take this one
+  // (optim/trainer.hpp).
   constexpr bool plain() const noexcept { return !nonzero(momentum) && !nonzero(weight_decay); }
   template <class T>
   struct plain_update {
