@@ -143,6 +143,14 @@ void check_net() {
   for (std::size_t i = 0; i < expected2.size(); ++i) expected2[i] -= double(lr) * r.gw2[i];
   auto expected3 = as_double(params, "fc3.weight");
   for (std::size_t i = 0; i < expected3.size(); ++i) expected3[i] -= double(lr) * r.gw3[i];
+  // The biases, updated where their gradients' sums end (kernels/reduce.hpp).
+  const auto updated = [&](const char* name, const std::vector<double>& g) {
+    auto e = as_double(params, name);
+    for (std::size_t i = 0; i < e.size(); ++i) e[i] -= double(lr) * g[i];
+    return e;
+  };
+  const auto expected_b1 = updated("fc1.bias", r.gb1), expected_b2 = updated("fc2.bias", r.gb2),
+             expected_b3 = updated("fc3.bias", r.gb3);
   // With momentum too: its first step is the same update (the buffer starts
   // as the gradient), run by the GEMM's epilogue where plain SGD at batch 1
   // takes -lr into the outer product (kernels/matmul.hpp).
@@ -152,11 +160,17 @@ void check_net() {
   check_close("fc1.weight after the fused update", params.template get<"fc1.weight">(), expected, tol);
   check_close("fc2.weight after the fused update", params.template get<"fc2.weight">(), expected2, tol);
   check_close("fc3.weight after the fused update", params.template get<"fc3.weight">(), expected3, tol);
+  check_close("fc1.bias after the fused update", params.template get<"fc1.bias">(), expected_b1, tol);
+  check_close("fc2.bias after the fused update", params.template get<"fc2.bias">(), expected_b2, tol);
+  check_close("fc3.bias after the fused update", params.template get<"fc3.bias">(), expected_b3, tol);
   auto momentum_trainer = tl::compile<Arch>(N::loss, tl::optim::sgd{.lr = lr, .momentum = 0.9f});
   momentum_trainer.step(with_momentum, N::X = x, N::T = t);
   check_close("fc1.weight after the fused momentum update", with_momentum.template get<"fc1.weight">(), expected, tol);
   check_close("fc2.weight after the fused momentum update", with_momentum.template get<"fc2.weight">(), expected2, tol);
   check_close("fc3.weight after the fused momentum update", with_momentum.template get<"fc3.weight">(), expected3, tol);
+  check_close("fc1.bias after the fused momentum update", with_momentum.template get<"fc1.bias">(), expected_b1, tol);
+  check_close("fc2.bias after the fused momentum update", with_momentum.template get<"fc2.bias">(), expected_b2, tol);
+  check_close("fc3.bias after the fused momentum update", with_momentum.template get<"fc3.bias">(), expected_b3, tol);
 
   // A weight written through a reference between calls is what the next call reads.
   auto& w3 = params.template get<"fc3.weight">();
