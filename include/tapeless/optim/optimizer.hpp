@@ -138,14 +138,9 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
                          const T* grad) noexcept {
     static_assert(std::is_same_v<T, typename type_at_t<I>::element_type>,
                   "tl::optim::optimizer_for::update_entry_part: the gradients' type is not the parameter's");
-    if constexpr (type_at_t<I>::trainable) {
-      if (entries_[I].frozen) return;
-      auto& state = std::get<I>(holder_.get());
-      std::array<T*, state_tensors> buffers;
-      for (std::size_t k = 0; k < state_tensors; ++k) buffers[k] = state[k].data() + first;
-      entries_[I].rule.template update<Arch>(entry_constants(I), count, params.template value_at<I>().data() + first,
-                                             grad, buffers);
-    }
+    if constexpr (type_at_t<I>::trainable)
+      if (!entries_[I].frozen)
+        update_range<I>(params.template value_at<I>().data(), grad, first, count, entry_constants(I));
   }
 
   // The learning rate the next step uses, and the one the rule was made with
@@ -353,11 +348,17 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   // step (trainer.hpp) the bias updates then run with their sizes known.
   template <std::size_t I, class Tensor, class Constants>
   [[gnu::always_inline]] void update_one(Tensor& value, const Tensor& grad, const Constants& constants) noexcept {
-    using T = typename Tensor::value_type;
+    update_range<I>(value.data(), grad.data(), 0, Tensor::size(), constants);
+  }
+  // Parameter I's elements [first, first + count) (values at value + first,
+  // with their optimizer state), from their gradients at grad.
+  template <std::size_t I, class T, class Constants>
+  [[gnu::always_inline]] void update_range(T* value, const T* grad, std::size_t first, std::size_t count,
+                                           const Constants& constants) noexcept {
     auto& state = std::get<I>(holder_.get());
     std::array<T*, state_tensors> buffers;
-    for (std::size_t k = 0; k < state_tensors; ++k) buffers[k] = state[k].data();
-    entries_[I].rule.template update<Arch>(constants, Tensor::size(), value.data(), grad.data(), buffers);
+    for (std::size_t k = 0; k < state_tensors; ++k) buffers[k] = state[k].data() + first;
+    entries_[I].rule.template update<Arch>(constants, count, value + first, grad, buffers);
   }
 
   void initialize_state() noexcept {

@@ -172,26 +172,29 @@ class trainer {
     return loss;
   }
 
+  // Does a kernel of the program update store entry I? Entry I is the
+  // program's param program_index(I) when it is trainable.
+  template <class Update, class Store, std::size_t I>
+  static constexpr bool updated_by_a_kernel = [] {
+    using positions = detail::trainable_positions<typename Store::entries>;
+    if constexpr (positions::trainable[I])
+      return Program::training_schedule::template fuses_update<positions::program_index(I), Update>;
+    else
+      return false;
+  }();
+
   // Is every update the program runs plain SGD on a parameter not frozen?
   template <class Update, class Store, std::size_t... I>
   [[gnu::always_inline]] bool fused_updates_plain(std::index_sequence<I...>) const noexcept {
-    using positions = detail::trainable_positions<typename Store::entries>;
-    return ((!(positions::trainable[I] &&
-               Program::training_schedule::template fuses_update<positions::program_index(I), Update>) ||
+    return ((!updated_by_a_kernel<Update, Store, I> ||
              (optimizer_.entry_rule(I).plain() && !optimizer_.entry_frozen(I))) &&
             ...);
   }
 
-  // Store entry I is the program's param program_index(I) when it is
-  // trainable; buffers are not updated (update_entry skips them).
+  // The entries no kernel updated; buffers are not updated (update_entry skips them).
   template <class Update, class Store, std::size_t... I>
   void update_rest(Store& params, std::index_sequence<I...>) noexcept {
-    using positions = detail::trainable_positions<typename Store::entries>;
-    ((positions::trainable[I] &&
-              Program::training_schedule::template fuses_update<positions::program_index(I), Update>
-          ? void()
-          : optimizer_.template update_entry<I>(params)),
-     ...);
+    ((updated_by_a_kernel<Update, Store, I> ? void() : optimizer_.template update_entry<I>(params)), ...);
   }
 
   Program program_;
