@@ -261,6 +261,27 @@ BOOST_AUTO_TEST_CASE(a_small_plain_sgd_trainer_leaves_a_frozen_layer_and_keeps_a
   for (std::size_t m = 4; m < 7; ++m) step_both(m);  // plain again
   check_close(flat_of(a, false), flat_of(b, false), "trainer vs program + optimizer");
   BOOST_TEST(std::memcmp(fc1_weight.data(), a.get<"fc1.weight">().data(), sizeof(fc1_weight)) != 0);
+
+  // The optimizer keeps what the trainer asks each step (all_plain) up to
+  // date: fc1 given momentum by set_group after plain steps must take it
+  // (a flag kept from before would run plain SGD on fc1)...
+  trainer.optimizer().set_group<"fc1">(tl::optim::sgd{.lr = 0.1f, .momentum = 0.9f});
+  opt.set_group<"fc1">(tl::optim::sgd{.lr = 0.1f, .momentum = 0.9f});
+  for (std::size_t m = 7; m < 10; ++m) step_both(m % 8);
+  check_close(flat_of(a, false), flat_of(b, false), "after set_group gave fc1 momentum");
+  // ... and so must a parameter frozen by position, as loading a checkpoint does.
+  trainer.optimizer().set_group<"fc1">(tl::optim::sgd{.lr = 0.1f});
+  opt.set_group<"fc1">(tl::optim::sgd{.lr = 0.1f});
+  trainer.optimizer().set_entry_frozen(0, true);
+  opt.set_entry_frozen(0, true);
+  const auto entry_0 = a.value_at<0>();
+  for (std::size_t m = 10; m < 13; ++m) step_both(m % 8);
+  BOOST_TEST(std::memcmp(entry_0.data(), a.value_at<0>().data(), sizeof(entry_0)) == 0);
+  check_close(flat_of(a, false), flat_of(b, false), "after set_entry_frozen(0)");
+  // Each parameter counts the steps it was not frozen in.
+  for (std::size_t i = 0; i < 4; ++i) BOOST_TEST(trainer.optimizer().entry_steps(i) == opt.entry_steps(i));
+  BOOST_TEST(trainer.optimizer().steps_of<"fc1.weight">() == 7u);
+  BOOST_TEST(trainer.optimizer().steps_of<"fc2.weight">() == 13u);
 }
 
 BOOST_AUTO_TEST_CASE(accumulation_masked_steps_groups_and_frozen_parameters_allocate_nothing) {

@@ -106,7 +106,8 @@ BOOST_AUTO_TEST_CASE(heap_stores_keep_heap_state_and_match_torch_too) {
   using heap_store = two_parameters<tl::heap_storage>;
   using opt_type = decltype(tl::optim::optimizer(std::declval<const heap_store&>(), tl::optim::adam{}));
   static_assert(std::is_same_v<opt_type::storage, tl::heap_storage>);
-  static_assert(sizeof(opt_type) < 128, "heap state lives behind one pointer");
+  // Smaller than its state (208 bytes for adam here): the state is not inside the object.
+  static_assert(sizeof(opt_type) < opt_type::bytes, "heap state lives behind one pointer");
   check_against_torch<tl::heap_storage>(adam_cases);
   check_against_torch<tl::heap_storage>(rmsprop_cases);
 }

@@ -256,6 +256,18 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
     }
     return result()[0];
   }
+  // The same for a caller that has just called check() on these params and
+  // bindings and been told nothing: the checks (labels in range, span
+  // sizes) are not made twice. The trainer's step, which checks first so
+  // that a refused step counts no optimizer step.
+  template <class Update, class Store, class... Bindings>
+    requires(output_shape::rank == 0)
+  value_type step_with_update_after_check(Update& update, Store& params, const Bindings&... bindings) noexcept {
+    if constexpr (bound<Bindings...>()) {
+      if (run<training_schedule, false, true>(true, update, params, bindings...)) ++steps_taken;
+    }
+    return result()[0];
+  }
 
   // The checks a step makes of its data before it runs, alone: what
   // last_error() would say after a step on these bindings.
@@ -385,19 +397,20 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
   // Packed: read the transposed copies of pack_weights (one function each
   // way, so neither carries the other's code). Bindings come by value: each
   // is a reference or a span, so a one-function step gets them in registers.
-  template <class Schedule, bool Packed = false, class Update, class Store, class... Bindings>
+  // Checked: the caller has just run check() and been told nothing.
+  template <class Schedule, bool Packed = false, bool Checked = false, class Update, class Store, class... Bindings>
     requires(!step_in_one_function<Schedule>)
   bool run(bool training, Update& update, Store& params, const Bindings&... bindings) noexcept {
-    return run_checked<Schedule, Packed>(training, update, params, bindings...);
+    return run_checked<Schedule, Packed, Checked>(training, update, params, bindings...);
   }
-  template <class Schedule, bool Packed = false, class Update, class Store, class... Bindings>
+  template <class Schedule, bool Packed = false, bool Checked = false, class Update, class Store, class... Bindings>
     requires(step_in_one_function<Schedule>)
   TAPELESS_ONE_FUNCTION_STEP bool run(bool training, Update& update, Store& params,
                                       const Bindings... bindings) noexcept {
-    return run_checked<Schedule, Packed>(training, update, params, bindings...);
+    return run_checked<Schedule, Packed, Checked>(training, update, params, bindings...);
   }
 
-  template <class Schedule, bool Packed, class Update, class Store, class... Bindings>
+  template <class Schedule, bool Packed, bool Checked, class Update, class Store, class... Bindings>
   [[gnu::always_inline]] bool run_checked(bool training, Update& update, Store& params,
                                           const Bindings&... bindings) noexcept {
     // One context, with the packed copies' address beside it when Packed
@@ -414,14 +427,17 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
     const base_context& c = full;
     // last_error_ written only when there is something to say or to clear:
     // at batch 1 the stores of a whole run_error per call were measurable.
-    if (const run_error error = validate<Schedule>(c); error.what != run_error::kind::none) [[unlikely]] {
-      last_error_ = error;
-      buffers_.get().result.fill(std::numeric_limits<value_type>::quiet_NaN());
-      if constexpr (has_step_output) buffers_.get().step_output.fill(std::numeric_limits<value_type>::quiet_NaN());
-      return false;
+    if constexpr (!Checked) {
+      if (const run_error error = validate<Schedule>(c); error.what != run_error::kind::none) [[unlikely]] {
+        last_error_ = error;
+        buffers_.get().result.fill(std::numeric_limits<value_type>::quiet_NaN());
+        if constexpr (has_step_output)
+          buffers_.get().step_output.fill(std::numeric_limits<value_type>::quiet_NaN());
+        return false;
+      }
+      if (last_error_.what != run_error::kind::none) [[unlikely]]
+        last_error_ = {};
     }
-    if (last_error_.what != run_error::kind::none) [[unlikely]]
-      last_error_ = {};
     if constexpr (Packed) {
       using packing = detail::packed_weights<forward_schedule>;
       auto& area = buffers_.get().packed;

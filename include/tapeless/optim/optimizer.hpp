@@ -93,6 +93,7 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   explicit optimizer_for(const Rule& rule) : rule_(checked(rule)), base_lr_(rule.lr) {
     for (auto& e : entries_) e.rule = rule_, e.base_lr = base_lr_;
     initialize_state();
+    refresh_flags();
   }
 
   // One update of every parameter that is not frozen, from its gradient.
@@ -115,8 +116,26 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   // parameter I alone, with entry_constants(I).
   void begin_step() noexcept {
     ++steps_;
-    for (std::size_t i = 0; i < entry_count; ++i)
-      if (trainable[i] && !entries_[i].frozen) ++entries_[i].steps;
+    if (!any_frozen_) [[likely]] {
+      for (std::size_t i = 0; i < entry_count; ++i)
+        if (trainable[i]) ++entries_[i].steps;
+    } else {
+      for (std::size_t i = 0; i < entry_count; ++i)
+        if (trainable[i] && !entries_[i].frozen) ++entries_[i].steps;
+    }
+  }
+
+  // Is every entry Which selects updated by plain SGD (its rule's plain(),
+  // and not frozen)? Kept up to date by set_group and freezing, the only
+  // changes that can alter it (plain() reads no lr), so a small model's
+  // trainer asks once per step in a few instructions where testing each
+  // entry's rule took about 50 (W1, bench/results/batch1.md).
+  template <std::array<bool, sizeof...(Entries)> Which>
+    requires requires(const Rule& r) { r.plain(); }
+  [[gnu::always_inline]] bool all_plain() const noexcept {
+    return [&]<std::size_t... W>(std::index_sequence<W...>) {
+      return (((not_plain_[W] & word_of<Which>(W)) == 0) && ...);
+    }(std::make_index_sequence<flag_words>{});
   }
   // Always inlined: a small model's trainer step is flattened, but in a
   // translation unit with several trainers of one store g++ 12 left these
@@ -194,6 +213,7 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
     constexpr auto chosen = matching<Names...>();
     for (std::size_t i = 0; i < entry_count; ++i)
       if (chosen[i]) entries_[i].rule = rule, entries_[i].base_lr = rule.lr, entries_[i].grouped = true;
+    refresh_flags();
   }
 
   // Frozen parameters are left exactly as they are by step(): no update, no
@@ -225,7 +245,10 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   bool entry_frozen(std::size_t i) const noexcept { return entries_[i].frozen; }
   void set_entry_steps(std::size_t i, std::uint64_t steps) noexcept { entries_[i].steps = steps; }
   void set_entry_lr(std::size_t i, float lr) noexcept { entries_[i].rule.lr = lr; }
-  void set_entry_frozen(std::size_t i, bool frozen) noexcept { entries_[i].frozen = frozen; }
+  void set_entry_frozen(std::size_t i, bool frozen) noexcept {
+    entries_[i].frozen = frozen;
+    refresh_flags();
+  }
 
   // Parameter Name's (a full name): its learning rate now, and its updates.
   template <fixed_string Name>
@@ -323,6 +346,29 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
     constexpr auto chosen = matching<Names...>();
     for (std::size_t i = 0; i < entry_count; ++i)
       if (chosen[i]) entries_[i].frozen = frozen;
+    refresh_flags();
+  }
+
+  // Entries' flags as bits, 64 a word: all_plain's.
+  static constexpr std::size_t flag_words =
+      requires(const Rule& r) { r.plain(); } ? (sizeof...(Entries) + 63) / 64 : 0;
+  template <std::array<bool, sizeof...(Entries)> Which>
+  static constexpr std::uint64_t word_of(std::size_t w) noexcept {
+    std::uint64_t bits = 0;
+    for (std::size_t i = 64 * w; i < entry_count && i < 64 * (w + 1); ++i)
+      if (Which[i]) bits |= std::uint64_t{1} << (i % 64);
+    return bits;
+  }
+  // What begin_step and all_plain read, made again after each change of an
+  // entry's rule or frozen flag.
+  void refresh_flags() noexcept {
+    any_frozen_ = false;
+    not_plain_ = {};
+    for (std::size_t i = 0; i < entry_count; ++i) {
+      any_frozen_ = any_frozen_ || entries_[i].frozen;
+      if constexpr (requires(const Rule& r) { r.plain(); })
+        if (entries_[i].frozen || !entries_[i].rule.plain()) not_plain_[i / 64] |= std::uint64_t{1} << (i % 64);
+    }
   }
 
   template <class S, class Constants, std::size_t... I>
@@ -389,8 +435,11 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
 
   Rule rule_;
   float base_lr_;
+  bool any_frozen_ = false;  // beside base_lr_, in what was padding
   std::uint64_t steps_ = 0;
   std::array<entry_settings, sizeof...(Entries)> entries_{};
+  // Entry i is bit i % 64 of word i / 64; no words for rules without plain().
+  [[no_unique_address]] std::array<std::uint64_t, flag_words> not_plain_{};
   tapeless::detail::storage_holder<storage, state_data> holder_{};
 };
 

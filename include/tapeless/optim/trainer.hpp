@@ -20,6 +20,7 @@
 // pass, one fused loop per tensor. The result is the same as program.step
 // followed by optimizer.step.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -167,7 +168,7 @@ class trainer {
       // them was about 5% of W1's step at batch 1.
       update.plain = fused_updates_plain<decltype(update), Store>(std::make_index_sequence<Store::count>{});
     }
-    const value_type loss = program_.step_with_update(update, params, bindings...);
+    const value_type loss = program_.step_with_update_after_check(update, params, bindings...);
     update_rest<decltype(update)>(params, std::make_index_sequence<Store::count>{});
     return loss;
   }
@@ -186,9 +187,7 @@ class trainer {
   // Is every update the program runs plain SGD on a parameter not frozen?
   template <class Update, class Store, std::size_t... I>
   [[gnu::always_inline]] bool fused_updates_plain(std::index_sequence<I...>) const noexcept {
-    return ((!updated_by_a_kernel<Update, Store, I> ||
-             (optimizer_.entry_rule(I).plain() && !optimizer_.entry_frozen(I))) &&
-            ...);
+    return optimizer_.template all_plain<std::array<bool, Store::count>{updated_by_a_kernel<Update, Store, I>...}>();
   }
 
   // The entries no kernel updated; buffers are not updated (update_entry skips them).
