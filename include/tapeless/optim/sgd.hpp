@@ -108,14 +108,17 @@ struct sgd {
   // once per step, and its update kernels then take this one
   // (optim/trainer.hpp).
   constexpr bool plain() const noexcept { return !nonzero(momentum) && !nonzero(weight_decay); }
+  // -lr by value, not by pointer as epilogue_update's scalars: nothing is
+  // stored for the kernel to load again, and linear_factor() is never null,
+  // which the kernel's test of it can see.
   template <class T>
   struct plain_update {
-    const T* neg_lr;
+    T neg_lr;
     template <class V, class At>
     [[gnu::always_inline]] V operator()(const V& g, const At& at) const noexcept {
-      return at.c() + V(*neg_lr) * g;
+      return at.c() + V(neg_lr) * g;
     }
-    const T* linear_factor() const noexcept { return neg_lr; }
+    const T* linear_factor() const noexcept { return &neg_lr; }
   };
 
   template <class T>

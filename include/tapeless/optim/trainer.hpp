@@ -100,8 +100,7 @@ struct gemm_update {
   auto plain_epilogue(Tensor&) noexcept {
     using T = typename Tensor::value_type;
     constexpr std::size_t entry = trainable_positions<typename Optimizer::entries>::store_index(Param);
-    scalars[entry][0] = -optimizer.entry_rule(entry).lr;
-    return typename rule_type::template plain_update<T>{scalars[entry]};
+    return typename rule_type::template plain_update<T>{-optimizer.entry_rule(entry).lr};
   }
 };
 
