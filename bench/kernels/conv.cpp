@@ -1,5 +1,5 @@
 // tl::simd::conv2d and its gradients, float32, one thread, on the
-// convolution layers of a LeNet-like CNN at batch 64 (and a depthwise layer),
+// convolution layers of a LeNet-like CNN at batch 64 (and a depthwise layer, also at batch 8),
 // each with both kernels (im2col + GEMM tiles, direct loops) so that
 // conv2d_plan's choice can be checked against the clock. Prints a markdown
 // table: time per call, GFLOP/s, and the percentage of the single-core FMA
@@ -214,7 +214,7 @@ void run_all() {
   std::printf("arch: %s. Medians over interleaved repetitions, (min-max) over the rounds.\n", Arch::name());
   const summary p = fma_peak_gflops<Arch>("fma peak");
   std::printf("float32 FMA peak alone (%s): %s GFLOP/s\n\n", Arch::name(), p.format(1).c_str());
-  std::printf("| layer (batch 64) | pass | kernel | us | GFLOP/s | %% of FMA peak | best round GFLOP/s | "
+  std::printf("| layer (batch 64 unless named) | pass | kernel | us | GFLOP/s | %% of FMA peak | best round GFLOP/s | "
               "best, %% of best peak | %% of memory roofline |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n");
   measure<simd::conv2d_shape{.batch = 64, .in_channels = 1, .height = 28, .width = 28, .out_channels = 32,
                              .kernel_height = 3, .kernel_width = 3, .padding = 1},
