@@ -77,6 +77,9 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   using store_type = parameter_store<Storage, Entries...>;
   // Most rules start from zero state; adagrad starts from initial_accumulator_value.
   static constexpr bool has_initial_state = requires(const Rule& r) { r.initial_state(std::size_t{}); };
+  // sgd has a plain case (no momentum, no weight decay) that a small model's
+  // trainer runs with nothing tested (all_plain).
+  static constexpr bool has_plain_case = requires(const Rule& r) { r.plain(); };
   using state_data = std::tuple<std::array<typename Entries::tensor_type, Rule::state_tensors>...>;
 
  public:
@@ -131,7 +134,7 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   // trainer asks once per step in a few instructions where testing each
   // entry's rule took about 50 (W1, bench/results/batch1.md).
   template <std::array<bool, sizeof...(Entries)> Which>
-    requires requires(const Rule& r) { r.plain(); }
+    requires has_plain_case
   [[gnu::always_inline]] bool all_plain() const noexcept {
     return [&]<std::size_t... W>(std::index_sequence<W...>) {
       return (((not_plain_[W] & word_of<Which>(W)) == 0) && ...);
@@ -350,8 +353,7 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   }
 
   // Entries' flags as bits, 64 a word: all_plain's.
-  static constexpr std::size_t flag_words =
-      requires(const Rule& r) { r.plain(); } ? (sizeof...(Entries) + 63) / 64 : 0;
+  static constexpr std::size_t flag_words = has_plain_case ? (sizeof...(Entries) + 63) / 64 : 0;
   template <std::array<bool, sizeof...(Entries)> Which>
   static constexpr std::uint64_t word_of(std::size_t w) noexcept {
     std::uint64_t bits = 0;
@@ -366,7 +368,7 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
     not_plain_ = {};
     for (std::size_t i = 0; i < entry_count; ++i) {
       any_frozen_ = any_frozen_ || entries_[i].frozen;
-      if constexpr (requires(const Rule& r) { r.plain(); })
+      if constexpr (has_plain_case)
         if (entries_[i].frozen || !entries_[i].rule.plain()) not_plain_[i / 64] |= std::uint64_t{1} << (i % 64);
     }
   }
