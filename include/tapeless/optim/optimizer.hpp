@@ -440,8 +440,11 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   bool any_frozen_ = false;  // beside base_lr_, in what was padding
   std::uint64_t steps_ = 0;
   std::array<entry_settings, sizeof...(Entries)> entries_{};
-  // Entry i is bit i % 64 of word i / 64; no words for rules without plain().
-  [[no_unique_address]] std::array<std::uint64_t, flag_words> not_plain_{};
+  // Entry i is bit i % 64 of word i / 64; nothing for rules without plain()
+  // (an empty std::array still takes 8 bytes here).
+  struct no_flags {};
+  [[no_unique_address]] std::conditional_t<(flag_words > 0), std::array<std::uint64_t, flag_words>, no_flags>
+      not_plain_{};
   tapeless::detail::storage_holder<storage, state_data> holder_{};
 };
 
