@@ -77,13 +77,13 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   using store_type = parameter_store<Storage, Entries...>;
   // Most rules start from zero state; adagrad starts from initial_accumulator_value.
   static constexpr bool has_initial_state = requires(const Rule& r) { r.initial_state(std::size_t{}); };
-  // sgd has a plain case (no momentum, no weight decay) that a small model's
-  // trainer runs with nothing tested (all_plain).
-  static constexpr bool has_plain_case = requires(const Rule& r) { r.plain(); };
   using state_data = std::tuple<std::array<typename Entries::tensor_type, Rule::state_tensors>...>;
 
  public:
   using rule_type = Rule;
+  // sgd has a plain case (no momentum, no weight decay) that a small model's
+  // trainer runs with nothing tested (all_plain).
+  static constexpr bool has_plain_case = requires(const Rule& r) { r.plain(); };
   using storage = typename store_type::storage;
   using entries = typename store_type::entries;
 

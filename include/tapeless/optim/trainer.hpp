@@ -158,8 +158,7 @@ class trainer {
   [[gnu::always_inline]] value_type step_here(Store& params, const Bindings&... bindings) noexcept {
     if (program_.check(params, bindings...)) return std::numeric_limits<value_type>::quiet_NaN();
     optimizer_.begin_step();
-    constexpr bool plain_capable =
-        detail::small_store<Store> && requires(const typename Optimizer::rule_type& r) { r.plain(); };
+    constexpr bool plain_capable = detail::small_store<Store> && Optimizer::has_plain_case;
     detail::gemm_update<Optimizer, plain_capable> update(optimizer_);
     if constexpr (plain_capable) {
       // Checked once here, off the backward pass: its update kernels then
