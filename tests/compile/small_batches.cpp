@@ -195,6 +195,10 @@ void check_all() {
   check_net<Arch, 3, 12, 20, 3>();
   check_net<Arch, 1, 64, 64, 16>();  // the largest inlined product, 64x64
   check_net<Arch, 1, 16, 16, 16>();  // one batch of outputs per k (AVX-512: splats of x in registers)
+  // Plain SGD's outer-product update held in registers a few vectors of x at
+  // a time: rows of 48 (3 vectors on AVX-512, 6 on AVX2: two runs of 3) and
+  // of 40 (5 on AVX2: five runs of 1).
+  check_net<Arch, 1, 48, 40, 2>();
 }
 
 }  // namespace

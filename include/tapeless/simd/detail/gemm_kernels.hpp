@@ -178,7 +178,10 @@ struct dot_product_tile {
   template <std::size_t... R>
   [[gnu::always_inline]] static void column(const Batch* ak, const T* b, Batch* acc, std::index_sequence<R...>) noexcept {
     Batch bk = Batch::load_unaligned(b);
-    keep_in_register(bk);
+    // Only where the batch feeds several FMAs: a batch used once is best
+    // folded into its FMA (one row of A, e.g. a layer at batch 1, where the
+    // hint made 200 separate loads of W1's training step on AVX2).
+    if constexpr (Rows > 1) keep_in_register(bk);
     ((acc[R] = xsimd::fma(ak[R], bk, acc[R])), ...);
   }
 
