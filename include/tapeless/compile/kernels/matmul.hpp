@@ -190,11 +190,12 @@ struct matmul_family : kernel_family_defaults {
       const V f(*factor);
       const T* a = Sched::template pointer<A>(c);
       const T* b = Sched::template pointer<B>(c);
-      // f b a few vectors at a time, held in registers for every row: the
+      // f b a few vectors at a time, held in registers for every row (the
       // weight does not alias B, but the compiler cannot know it and would
-      // load B again per row; a_i is then broadcast straight from memory
-      // (f a_i per row was a scalar multiply and a register broadcast each:
-      // about 150 of W1's 1256 instructions per step on AVX-512).
+      // load B again per row), and a_i broadcast straight from memory. With
+      // f a_i per row (a scalar multiply and a register broadcast) and B
+      // loaded per row, this update was 454 of W1's 1291 instructions per
+      // step on AVX-512; 347 now (bench/results/batch1.md, round 7).
       constexpr std::size_t vectors = n / V::size;
       constexpr std::size_t held = vectors % 4 == 0 ? 4 : vectors % 3 == 0 ? 3 : vectors % 2 == 0 ? 2 : 1;
       for (std::size_t j0 = 0; j0 < n; j0 += held * V::size) {
