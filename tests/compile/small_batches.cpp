@@ -201,6 +201,18 @@ void check_all() {
   check_net<Arch, 1, 48, 40, 2>();
 }
 
+#if XSIMD_WITH_AVX512F
+// With AVX-512, pack_weights keeps a transposed copy only where reading it by
+// broadcasts costs less than the dot products (k <= n: packed_weights.hpp).
+template <std::size_t In, std::size_t Out>
+constexpr std::size_t packed_bytes_avx512 =
+    decltype(tl::compile<xsimd::avx512f>(tl::nn::linear<"dense", Out>(tl::input<"X", float, 1, In>)))::packed_weight_bytes;
+static_assert(packed_bytes_avx512<16, 16> == 16 * 16 * sizeof(float));
+static_assert(packed_bytes_avx512<32, 32> == 32 * 32 * sizeof(float));
+static_assert(packed_bytes_avx512<64, 16> == 0);
+static_assert(packed_bytes_avx512<32, 16> == 0);
+#endif
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(small_batches_match_a_double_reference_with_the_widest_instruction_set) {

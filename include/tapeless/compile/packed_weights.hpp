@@ -77,8 +77,17 @@ constexpr bool reads_packed_weight() {
     using B = typename type_at<1, typename operands_of<Mm>::type>::type;
     constexpr std::size_t m = shape_of<A>::dims[0], k = shape_of<A>::dims[1], n = shape_of<B>::dims[1];
     constexpr std::size_t lanes = simd::lanes<typename Sched::value_type, typename Sched::arch>;
+    // The transposed copy is read by broadcasting x, a load (or two
+    // shuffles) per k, where the weight as stored is read by dot products
+    // and a lane-sum tree per batch of outputs. With AVX-512 the broadcasts
+    // pay up to k = n: packed, 16 -> 16 ran 0.73x and 32 -> 64 0.89x the
+    // time of the dot products, but 64 -> 16 1.65-1.69x (32 -> 16 1.01x).
+    // With AVX2 packing won only for 16 -> 24 and 16 -> 32 of eight shapes
+    // tried, and lost up to 1.5x (bench/results/batch1.md, round 7); W1's
+    // 16 -> 32 -> 32 -> 1 gained as a whole, so it stays as it was there.
+    constexpr bool broadcasts_cost_more = lanes * sizeof(typename Sched::value_type) >= 64 && k > n;
     if constexpr (m * k * n > inlined_gemm_bound || m >= 8 || n % lanes != 0 || Sched::template is_transpose_view<A> ||
-                  !Sched::template is_transpose_view<B> || !is_transpose_node<B>)
+                  !Sched::template is_transpose_view<B> || !is_transpose_node<B> || broadcasts_cost_more)
       return false;
     else
       return is_parameter_symbol<typename front<typename operands_of<B>::type>::type>;
