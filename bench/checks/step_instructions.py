@@ -8,9 +8,9 @@ functions are stepped too and counted with the caller.
     python3 bench/checks/step_instructions.py BINARY REGEX [--hit N] [--lines K] -- ARGS...
 
 REGEX picks the function among the binary's (mangled) symbols: the first
-match is used, and the others are listed. The count starts at the N-th entry
+match is used (how many matched is printed). The count starts at the N-th entry
 into it (default 3, past the first calls' cold paths) and ends when it
-returns. --lines K also prints the K source lines (outermost tapeless frame
+returns. --lines K also prints the K source lines (innermost tapeless frame
 first, inlined frames joined by '<') that execute the most instructions.
 Build the binary with -g for lines. Example, W1's training step of
 bench/checks/batch1_quiet.cpp built with -g -march=native:
