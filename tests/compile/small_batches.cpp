@@ -201,16 +201,23 @@ void check_all() {
   check_net<Arch, 1, 48, 40, 2>();
 }
 
+// pack_weights keeps a transposed copy only where reading it by broadcasts
+// measured faster than the dot products (packed_weights.hpp): with AVX-512
+// where k <= n, with AVX2 where the outputs are three batches or more.
+template <class Arch, std::size_t In, std::size_t Out>
+constexpr std::size_t packed_bytes =
+    decltype(tl::compile<Arch>(tl::nn::linear<"dense", Out>(tl::input<"X", float, 1, In>)))::packed_weight_bytes;
 #if XSIMD_WITH_AVX512F
-// With AVX-512, pack_weights keeps a transposed copy only where reading it by
-// broadcasts costs less than the dot products (k <= n: packed_weights.hpp).
-template <std::size_t In, std::size_t Out>
-constexpr std::size_t packed_bytes_avx512 =
-    decltype(tl::compile<xsimd::avx512f>(tl::nn::linear<"dense", Out>(tl::input<"X", float, 1, In>)))::packed_weight_bytes;
-static_assert(packed_bytes_avx512<16, 16> == 16 * 16 * sizeof(float));
-static_assert(packed_bytes_avx512<32, 32> == 32 * 32 * sizeof(float));
-static_assert(packed_bytes_avx512<64, 16> == 0);
-static_assert(packed_bytes_avx512<32, 16> == 0);
+static_assert(packed_bytes<xsimd::avx512f, 16, 16> == 16 * 16 * sizeof(float));
+static_assert(packed_bytes<xsimd::avx512f, 32, 32> == 32 * 32 * sizeof(float));
+static_assert(packed_bytes<xsimd::avx512f, 64, 16> == 0);
+static_assert(packed_bytes<xsimd::avx512f, 32, 16> == 0);
+#endif
+#if XSIMD_WITH_AVX2 && XSIMD_WITH_FMA3_AVX2
+static_assert(packed_bytes<xsimd::fma3<xsimd::avx2>, 16, 24> == 16 * 24 * sizeof(float));
+static_assert(packed_bytes<xsimd::fma3<xsimd::avx2>, 32, 32> == 32 * 32 * sizeof(float));
+static_assert(packed_bytes<xsimd::fma3<xsimd::avx2>, 16, 16> == 0);
+static_assert(packed_bytes<xsimd::fma3<xsimd::avx2>, 64, 16> == 0);
 #endif
 
 }  // namespace

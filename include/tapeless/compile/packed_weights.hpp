@@ -82,10 +82,13 @@ constexpr bool reads_packed_weight() {
     // and a lane-sum tree per batch of outputs. With AVX-512 the broadcasts
     // pay up to k = n: packed, 16 -> 16 ran 0.73x and 32 -> 64 0.89x the
     // time of the dot products, but 64 -> 16 1.65-1.69x (32 -> 16 1.01x).
-    // With AVX2 packing won only for 16 -> 24 and 16 -> 32 of eight shapes
-    // tried, and lost up to 1.5x (bench/results/batch1.md, round 7); W1's
-    // 16 -> 32 -> 32 -> 1 gained as a whole, so it stays as it was there.
-    constexpr bool broadcasts_cost_more = lanes * sizeof(typename Sched::value_type) >= 64 && k > n;
+    // With AVX2 packing lost 1.1-1.5x wherever the outputs were one or two
+    // batches (16 -> 8, 16 -> 16, 32 -> 16, 64 -> 16) and won at 16 -> 24 and
+    // 16 -> 32; at 32 -> 32 and 32 -> 64 alone it lost 1.1x, but W1's
+    // 16 -> 32 -> 32 -> 1 ran 11% slower with its 32 -> 32 unpacked, so wider
+    // layers keep packing there (bench/results/batch1.md, round 7).
+    constexpr std::size_t vector_bytes = lanes * sizeof(typename Sched::value_type);
+    constexpr bool broadcasts_cost_more = (vector_bytes >= 64 && k > n) || (vector_bytes == 32 && n < 3 * lanes);
     if constexpr (m * k * n > inlined_gemm_bound || m >= 8 || n % lanes != 0 || Sched::template is_transpose_view<A> ||
                   !Sched::template is_transpose_view<B> || !is_transpose_node<B> || broadcasts_cost_more)
       return false;
