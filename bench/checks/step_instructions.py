@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Instructions one call of a function executes, by kind and by source line,
 counted by stepping it in gdb. valgrind cannot decode AVX-512 and a virtual
-machine may have no performance counters; stepping works on any target (a
-call of a few thousand instructions takes seconds). Calls into other
-functions are stepped too and counted with the caller.
+machine may have no performance counters; stepping works on any x86-64
+target (the return address is read from the stack at entry; a call of a
+few thousand instructions takes seconds). Calls into other functions are
+stepped too and counted with the caller.
 
     python3 bench/checks/step_instructions.py BINARY REGEX [--hit N] [--lines K] -- ARGS...
 
