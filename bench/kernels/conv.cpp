@@ -1,5 +1,5 @@
 // tl::simd::conv2d and its gradients, float32, one thread, on the
-// convolution layers of a LeNet-like CNN at batch 64 (and a depthwise layer, also at batch 8),
+// convolution layers of a LeNet-like CNN at batch 64 (and a depthwise layer, also at batch 8, and MobileNet's wide one),
 // each with both kernels (im2col + GEMM tiles, direct loops) so that
 // conv2d_plan's choice can be checked against the clock. Prints a markdown
 // table: time per call, GFLOP/s, and the percentage of the single-core FMA
@@ -230,6 +230,11 @@ void run_all() {
   measure<simd::conv2d_shape{.batch = 8, .in_channels = 32, .height = 14, .width = 14, .out_channels = 32,
                              .kernel_height = 3, .kernel_width = 3, .padding = 1, .groups = 32},
           Arch>("depthwise 32 3x3 pad 1, 14x14, batch 8");
+  // MobileNet's first depthwise layer: rows of 112 are 7 registers of 16 floats
+  // (14 of 8), most of them interior chunks, which the row kernels run in a loop.
+  measure<simd::conv2d_shape{.batch = 1, .in_channels = 32, .height = 112, .width = 112, .out_channels = 32,
+                             .kernel_height = 3, .kernel_width = 3, .padding = 1, .groups = 32},
+          Arch>("depthwise 32 3x3 pad 1, 112x112, batch 1");
   if (std::getenv("TAPELESS_BENCH_LAYERS") != nullptr) return;
   std::printf("\n| pooling (batch 64) | pass | us (min-max) | input elements per ns |\n|---|---|---:|---:|\n");
   measure_pool<simd::pool2d_shape{.batch = 64, .channels = 32, .height = 28, .width = 28, .kernel = 2}, Arch>(

@@ -76,6 +76,9 @@ inline constexpr plane_stencil input_gradient_stencil{S.out_height(),
                                                       S.kernel_width,
                                                       S.dilation};
 
+template <std::size_t N>
+using index_constant = std::integral_constant<std::size_t, N>;
+
 // How a result chunk reads a source row: chunk K's tap kw starts at source
 // column K L + kw D - PW; in registers of the row (register j: columns
 // [j L, j L + L), zero outside the row), that is `registers` registers from
@@ -91,7 +94,64 @@ struct row_registers {
     return std::size_t(long(K * L) - long(P.PW) - first_register(K) * long(L));
   }
   static constexpr std::size_t registers = (L - 1 + (P.KW - 1) * P.D + L - 1) / L + 1;
+
+  // Interior chunks read only whole registers inside the row (no zeros, no
+  // partial loads, no masked lanes) and store whole: their code differs only
+  // by where it reads and writes, so one instantiation can serve them all, in
+  // a loop (see for_each_chunk). [interior_first, interior_end) is empty (both
+  // result_chunks) when fewer than two chunks qualify.
+  static constexpr bool interior(std::size_t K) {
+    const long first = first_register(K);
+    return (K + 1) * L <= P.OW() && first >= 0 && std::size_t(first) + registers <= P.W / L;
+  }
+  static constexpr std::size_t interior_bound(bool first) {
+    std::size_t k = 0;
+    while (k < result_chunks && !interior(k)) ++k;
+    const std::size_t begin = k;
+    while (k < result_chunks && interior(k)) ++k;
+    return k - begin < 2 ? result_chunks : first ? begin : k;
+  }
+  static constexpr std::size_t interior_first = interior_bound(true), interior_end = interior_bound(false);
 };
+
+// Whether a tap's copy is made in registers (AVX2 and AVX-512 float, see
+// lanes_from); elsewhere each copy goes through memory.
+template <class Batch>
+inline constexpr bool shifts_in_registers = std::is_same_v<typename Batch::value_type, float> &&
+                                            (
+#if XSIMD_WITH_AVX512F
+                                                std::is_base_of_v<xsimd::avx512f, typename Batch::arch_type> ||
+#endif
+#if XSIMD_WITH_AVX2
+                                                std::is_base_of_v<xsimd::avx2, typename Batch::arch_type> ||
+#endif
+                                                false);
+
+// Calls visit.template operator()<K>(k) for every result chunk k of a row, the
+// last first (see store_chunk). K is the instantiation that computes chunk k:
+// k itself (as an index_constant), except with Loop, where every interior
+// chunk runs the first interior one's instantiation in a loop (k a run-time
+// index; the code reads and writes (k - K) L elements further on). Unrolled,
+// a wide row's chunks were most of these kernels' code: with SSE2's 4 floats
+// (rows of 40 to 70) tests/simd/conv2d.cpp's depthwise cases took 61 s of
+// g++ -O3, 31 s with the loop. The loop measured no slower on
+// bench/kernels/conv.cpp's 112 x 112 layer (SSE2, AVX2 and AVX-512), except
+// the AVX-512 weight gradient (63-65 against 54 us: its 18 accumulators and
+// the copies fill the registers): that one keeps its chunks unrolled where
+// the shifts are in registers.
+template <plane_stencil P, class Batch, bool Loop, class Visit>
+[[gnu::always_inline]] inline void for_each_chunk(Visit&& visit) noexcept {
+  using layout = row_registers<P, Batch::size>;
+  constexpr std::size_t chunks = layout::result_chunks;
+  constexpr std::size_t first = Loop ? layout::interior_first : chunks, end = Loop ? layout::interior_end : chunks;
+  [&]<std::size_t... C>(std::index_sequence<C...>) __attribute__((always_inline)) {
+    (visit.template operator()<chunks - 1 - C>(index_constant<chunks - 1 - C>{}), ...);
+  }(std::make_index_sequence<chunks - end>{});
+  for (std::size_t k = first; k < end; ++k) visit.template operator()<first>(k);
+  [&]<std::size_t... C>(std::index_sequence<C...>) __attribute__((always_inline)) {
+    (visit.template operator()<first - 1 - C>(index_constant<first - 1 - C>{}), ...);
+  }(std::make_index_sequence<first>{});
+}
 
 // Scratch of the row kernels for S, in elements of T: the weight gradient's
 // running sums (a register per tap and channel).
@@ -179,9 +239,6 @@ template <std::size_t At, class Batch>
   else
     return lanes_from<At % L>(v[At / L], v[At / L + 1]);
 }
-
-template <std::size_t N>
-using index_constant = std::integral_constant<std::size_t, N>;
 
 // With AVX-512 a row's last register is loaded whole (no blend: the blends
 // and the shifts share the FMA pipes, measured the limit of these kernels) and
@@ -407,22 +464,19 @@ template <plane_stencil P, class Batch, class T, class Epilogue>
 [[gnu::always_inline]] inline void stencil_plane(const source_rows<T, Batch>& s, const Batch* w, T* dst, const T* end,
                                                  std::size_t row, Epilogue& epilogue) noexcept {
   constexpr std::size_t OH = P.OH(), R = even_tile_rows<OH, tile_rows<Batch>>;
-  constexpr std::size_t chunks = row_registers<P, Batch::size>::result_chunks;
-  auto tile = [&]<std::size_t Rows>(std::size_t oh0) {
+  // The lambdas inlined by force: g++ left this one out of line once its body
+  // went through for_each_chunk, and the forward pass ran 4x slower.
+  auto tile = [&]<std::size_t Rows>(std::size_t oh0) __attribute__((always_inline)) {
     // Last chunk first: a whole store past a row's end then lands on chunks still to be stored.
-    [&]<std::size_t... C>(std::index_sequence<C...>) {
-      (
-          [&] {
-            constexpr std::size_t k = chunks - 1 - C;
-            Batch acc[Rows];
-            for (std::size_t r = 0; r < Rows; ++r) acc[r] = Batch(T(0));
-            over_tile<P, k, Batch, Rows, true>(s, oh0, [&](std::size_t r, std::size_t kh, std::size_t kw, const Batch& v) {
-              acc[r] = xsimd::fma(w[kh * P.KW + kw], v, acc[r]);
-            });
-            for (std::size_t r = 0; r < Rows; ++r) store_chunk<P, Batch>(acc[r], dst, end, row, oh0 + r, k, epilogue);
-          }(),
-          ...);
-    }(std::make_index_sequence<chunks>{});
+    for_each_chunk<P, Batch, true>([&]<std::size_t K>(auto k) __attribute__((always_inline)) {
+      Batch acc[Rows];
+      for (std::size_t r = 0; r < Rows; ++r) acc[r] = Batch(T(0));
+      const source_rows<T, Batch> at{s.plane + (k - K) * Batch::size, s.end};
+      over_tile<P, K, Batch, Rows, true>(at, oh0, [&](std::size_t r, std::size_t kh, std::size_t kw, const Batch& v) {
+        acc[r] = xsimd::fma(w[kh * P.KW + kw], v, acc[r]);
+      });
+      for (std::size_t r = 0; r < Rows; ++r) store_chunk<P, Batch>(acc[r], dst, end, row, oh0 + r, k, epilogue);
+    });
   };
   std::size_t oh0 = 0;
   for (; oh0 + R <= OH; oh0 += R) tile.template operator()<R>(oh0);
@@ -495,27 +549,24 @@ inline void conv2d_weight_gradient_depthwise_rows(const T* input, const T* outpu
     batch acc[chains][taps];
     for (std::size_t c = 0; c < chains; ++c)
       for (std::size_t t = 0; t < taps; ++t) acc[c][t] = batch(T(0));
-    auto tile = [&]<std::size_t Rows>(std::size_t oh0) {
-      [&]<std::size_t... K>(std::index_sequence<K...>) {
-        (
-            [&] {
-              batch d[Rows];
-              for (std::size_t r = 0; r < Rows; ++r) {
-                const T* at = dy + (oh0 + r) * OW + K * L;
-                if constexpr (tail == 0 || K + 1 < chunks)
-                  d[r] = batch::load_unaligned(at);
-                else if constexpr (masked_copies<batch>)
-                  d[r] = load_whole_or_first_lanes<batch, tail>(at, gradient_end);
-                else
-                  d[r] = load_first_lanes<batch, tail>(at, gradient_end);
-              }
-              over_tile<P, K, batch, Rows>(s, oh0, [&](std::size_t r, std::size_t kh, std::size_t kw, const batch& v) {
-                batch& a = acc[r % chains][kh * KW + kw];
-                a = fma_first_lanes<(tail == 0 || K + 1 < chunks) ? L : tail>(d[r], v, a);
-              });
-            }(),
-            ...);
-      }(std::make_index_sequence<chunks>{});
+    auto tile = [&]<std::size_t Rows>(std::size_t oh0) __attribute__((always_inline)) {
+      for_each_chunk<P, batch, !shifts_in_registers<batch>>([&]<std::size_t K>(auto k) __attribute__((always_inline)) {
+        batch d[Rows];
+        for (std::size_t r = 0; r < Rows; ++r) {
+          const T* at = dy + (oh0 + r) * OW + k * L;
+          if constexpr (tail == 0 || K + 1 < chunks)
+            d[r] = batch::load_unaligned(at);
+          else if constexpr (masked_copies<batch>)
+            d[r] = load_whole_or_first_lanes<batch, tail>(at, gradient_end);
+          else
+            d[r] = load_first_lanes<batch, tail>(at, gradient_end);
+        }
+        const source_rows<T, batch> from{s.plane + (k - K) * L, s.end};
+        over_tile<P, K, batch, Rows>(from, oh0, [&](std::size_t r, std::size_t kh, std::size_t kw, const batch& v) {
+          batch& a = acc[r % chains][kh * KW + kw];
+          a = fma_first_lanes<(tail == 0 || K + 1 < chunks) ? L : tail>(d[r], v, a);
+        });
+      });
     };
     std::size_t oh0 = 0;
     for (; oh0 + R <= OH; oh0 += R) tile.template operator()<R>(oh0);
