@@ -63,9 +63,12 @@ struct conv2d_plan {
   // which load each input row once and make its taps' shifted copies in
   // registers, where the general direct loops spend more on each plane's
   // copies than on its arithmetic (2-4x faster, bench/results/conv_kernels.md).
-  static constexpr bool depthwise_rows = Algorithm == conv2d_algorithm::automatic
-                                             ? !im2col && detail::depthwise_rows_apply<S>
-                                             : Algorithm == conv2d_algorithm::depthwise_rows;
+  // Only where the copies are made in registers (AVX2, AVX-512 floats): with
+  // SSE2 they go through memory, and the direct loops ran 3.6-7.4x faster.
+  static constexpr bool depthwise_rows =
+      Algorithm == conv2d_algorithm::automatic
+          ? !im2col && detail::depthwise_rows_apply<S> && detail::shifts_in_registers<xsimd::batch<T, Arch>>
+          : Algorithm == conv2d_algorithm::depthwise_rows;
   static_assert(!depthwise_rows || detail::depthwise_rows_apply<S>,
                 "tl::simd::conv2d: conv2d_algorithm::depthwise_rows needs groups == in_channels == out_channels, "
                 "stride 1 and padding <= (kernel size - 1) * dilation; use conv2d_algorithm::direct for this shape");
