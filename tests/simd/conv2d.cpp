@@ -141,7 +141,7 @@ BOOST_AUTO_TEST_CASE(the_plan_takes_direct_loops_for_depthwise_and_gemm_for_many
   using wide = simd::conv2d_plan<conv_wide_rows::shape, float>;
   BOOST_TEST((!depthwise::im2col && !depthwise::depthwise_rows));  // two output channels per group
   // The row kernels where their shifted copies stay in registers; with SSE2
-  // (copies through memory) the direct loops, which ran 3.6-7.4x faster there.
+  // (copies through memory) the direct loops, which ran 2.2-7.4x faster there.
   constexpr bool shifts_in_registers = xsimd::default_arch::version() >= xsimd::avx2::version();
   BOOST_TEST((!depthwise_stride1::im2col && depthwise_stride1::depthwise_rows == shifts_in_registers));
   using stride1_sse2 = simd::conv2d_plan<conv_depthwise_14x14::shape, float, xsimd::sse2>;

@@ -64,7 +64,7 @@ struct conv2d_plan {
   // registers, where the general direct loops spend more on each plane's
   // copies than on its arithmetic (2-4x faster, bench/results/conv_kernels.md).
   // Only where the copies are made in registers (AVX2, AVX-512 floats): with
-  // SSE2 they go through memory, and the direct loops ran 3.6-7.4x faster.
+  // SSE2 they go through memory, and the direct loops ran 2.2-7.4x faster.
   static constexpr bool depthwise_rows =
       Algorithm == conv2d_algorithm::automatic
           ? !im2col && detail::depthwise_rows_apply<S> && detail::shifts_in_registers<xsimd::batch<T, Arch>>
