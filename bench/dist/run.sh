@@ -25,8 +25,15 @@ program="$build/bench/dist/dist_fashion_mnist"
 mpirun_args=${MPIRUN_ARGS:---bind-to core --mca btl_vader_single_copy_mechanism none}
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Rounds outside, modes inside: every mode sees the same stretch of the machine's load.
+# The cores' placement (a cache line's round trip between them, ns), before
+# and after each round: the host moves this machine's two cores between
+# chiplets within minutes, and two ranks' figures depend on it
+# (bench/results/threads.md). Empty when the probe is not built.
+round_trip="$build/bench/threads/core_round_trip"
+placement() { if [ -x "$round_trip" ]; then echo "# round $round $1: a cache line's round trip $("$round_trip") ns"; fi; }
 round=1
 while [ "$round" -le "$rounds" ]; do
+  placement before
   for mode in ${MODES:-per-rank per-rank-sharded global global-sharded}; do
     case "$mode" in *-sharded) ranks="2" ;; *) ranks="1 2" ;; esac
     for np in $ranks; do
@@ -35,6 +42,7 @@ while [ "$round" -le "$rounds" ]; do
         grep -E '^(ranks|without)'
     done
   done
+  placement after
   round=$((round + 1))
 done
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"

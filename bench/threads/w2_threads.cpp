@@ -18,11 +18,13 @@
 // the parallel efficiency (speed-up / 2), and first the round trip of a
 // cache line between the two threads: on a virtual machine the host decides
 // where the two cores lie (one chiplet, or two with their own L3 caches).
-// The same binary's speed-up has read 1.8x in one sitting and 1.25x in
-// others, with a round trip of 450-490 ns in the slow ones
-// (bench/results/threads.md): a figure is to be read beside it.
+// The same binary's speed-up reads 1.8x with a round trip of about 110 ns
+// (one chiplet) and 1.25-1.36x with 440-490 or about 1950 ns, and the host
+// changes the placement within minutes (bench/results/threads.md): a figure
+// is to be read beside it.
 
 #include "harness.hpp"
+#include "threads/placement.hpp"
 
 #include <tapeless/tapeless.hpp>
 
@@ -66,36 +68,6 @@ struct data {
   }
   auto labels(std::uint64_t i) const { return std::span<const std::int32_t, batch>(&y[(i % batches) * batch], batch); }
 };
-
-// The median over 15 runs of 2000 round trips of one cache line between
-// this thread and another (each waits for the other's write), in ns. Both
-// threads spin: run it on two free cores.
-double cache_line_round_trip_ns() {
-  alignas(64) std::atomic<std::uint32_t> turn{0};
-  constexpr std::uint32_t trips = 2000;
-  std::vector<double> runs;
-  for (int run = 0; run < 15; ++run) {
-    turn.store(0);
-    std::thread other([&] {
-      for (std::uint32_t i = 0; i < trips; ++i) {
-        while (turn.load(std::memory_order_acquire) != 2 * i + 1) {
-        }
-        turn.store(2 * i + 2, std::memory_order_release);
-      }
-    });
-    const auto t0 = std::chrono::steady_clock::now();
-    for (std::uint32_t i = 0; i < trips; ++i) {
-      turn.store(2 * i + 1, std::memory_order_release);
-      while (turn.load(std::memory_order_acquire) != 2 * i + 2) {
-      }
-    }
-    const auto t1 = std::chrono::steady_clock::now();
-    other.join();
-    runs.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / trips);
-  }
-  std::sort(runs.begin(), runs.end());
-  return runs[runs.size() / 2];
-}
 
 template <class Store>
 void initialize(Store& params) {
