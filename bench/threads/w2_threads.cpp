@@ -25,6 +25,7 @@
 
 #include "harness.hpp"
 #include "threads/placement.hpp"
+#include "threads/update_probe.hpp"
 
 #include <tapeless/tapeless.hpp>
 
@@ -102,6 +103,8 @@ int main(int argc, char** argv) {
   std::printf("arch: %s; W2 training step (SGD with momentum, fused), batch 64; the losses of 1 and 2 threads agree\n",
               xsimd::default_arch::name());
   std::printf("a cache line's round trip between two threads: %.0f ns\n", cache_line_round_trip_ns());
+  // The machine's state for threaded work (bench/threads/update_probe.hpp): about 1.0 fast, 1.5 and over slow.
+  std::printf("fc1's fused update shares, at once / alone: %.2f before\n", fused_update_ratio());
 
   benchmark b("W2 step");
   b.add("tapeless, 1 thread", [&](std::uint64_t i) { do_not_optimize(one.step(params_one, X = d.features(i), Y = d.labels(i))); });
@@ -134,6 +137,7 @@ int main(int argc, char** argv) {
                 two_name, t2.median / 1e3, speedup.format(2).c_str(), 50.0 * speedup.median);
   };
   report("tapeless, 1 thread", "tapeless, 2 threads");
+  std::printf("fc1's fused update shares, at once / alone: %.2f after\n", fused_update_ratio());
 #ifdef TAPELESS_BENCH_WITH_TORCH
   if (with_torch)
     std::printf("%-22s %8.1f us   %s / tapeless with 1 thread: %s, with 2 threads: %s\n", torch_name.c_str(),
