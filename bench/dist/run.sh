@@ -25,12 +25,13 @@ program="$build/bench/dist/dist_fashion_mnist"
 mpirun_args=${MPIRUN_ARGS:---bind-to core --mca btl_vader_single_copy_mechanism none}
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Rounds outside, modes inside: every mode sees the same stretch of the machine's load.
-# The cores' placement (a cache line's round trip between them, ns), before
-# and after each round: the host moves this machine's two cores between
-# chiplets within minutes, and two ranks' figures depend on it
-# (bench/results/threads.md). Empty when the probe is not built.
-round_trip="$build/bench/threads/core_round_trip"
-placement() { if [ -x "$round_trip" ]; then echo "# round $round $1: a cache line's round trip $("$round_trip") ns"; fi; }
+# The machine's state before and after each round (bench/threads/machine_state:
+# the cores' round trip, and whether two cores slow each other's memory
+# work): this virtual machine flips between a fast and a slow state within
+# minutes, and two ranks' figures follow it (bench/results/threads.md).
+# Nothing when the probe is not built.
+machine_state="$build/bench/threads/machine_state"
+placement() { if [ -x "$machine_state" ]; then echo "# round $round $1: $("$machine_state")"; fi; }
 round=1
 while [ "$round" -le "$rounds" ]; do
   placement before

@@ -1,11 +1,10 @@
 #pragma once
-// Where the host put this machine's cores, as a figure to print beside a
-// threaded or multi-rank result: the round trip of one cache line between
-// two threads. On the 2-core virtual machine of bench/results/threads.md it
-// has read about 110 ns (the two cores on one chiplet, sharing its L3),
-// about 450 ns and about 1950 ns (farther apart), and the host moves the
-// cores from one placement to another within minutes: W2 on two threads
-// read 1.8x in the first and 1.3x in the others (bench/results/threads.md).
+// Where the host put this machine's cores: the round trip of one cache line
+// between two threads. On the 2-core virtual machine of
+// bench/results/threads.md it has read about 110 ns (the two cores on one
+// chiplet, sharing its L3), about 450 ns and about 1950 ns, changing within
+// minutes. It does not tell whether two threads will scale there (W2 read
+// 1.85x and 1.25x at 1950 ns): update_probe.hpp does.
 
 #include <pthread.h>
 #include <sched.h>

@@ -18,10 +18,12 @@
 // the parallel efficiency (speed-up / 2), and first the round trip of a
 // cache line between the two threads: on a virtual machine the host decides
 // where the two cores lie (one chiplet, or two with their own L3 caches).
-// The same binary's speed-up reads 1.8x with a round trip of about 110 ns
-// (one chiplet) and 1.25-1.36x with 440-490 or about 1950 ns, and the host
-// changes the placement within minutes (bench/results/threads.md): a figure
-// is to be read beside it.
+// The same binary's speed-up reads 1.8x or 1.1-1.4x by a state of the host
+// that changes within minutes and that the round trip does not show (1.85x
+// and 1.25x both came at about 1950 ns); it prints, before and after its
+// figures, how much slower the shares of W2's largest fused update run at
+// once than alone, which does (bench/threads/update_probe.hpp,
+// bench/results/threads.md): a figure is to be read beside it.
 
 #include "harness.hpp"
 #include "threads/placement.hpp"
