@@ -73,7 +73,7 @@ def main():
     peers = a.build_dir / "bench" / "peers"
     # libtorch as built by default, and tuned as an expert would: its linear
     # layers go through the system BLAS, and Debian's OpenBLAS 0.3.21 takes
-    # its AVX2 kernels on Zen 5 unless told SkylakeX (../shared/BENCHMARKING.md);
+    # its AVX2 kernels on Zen 5 unless told SkylakeX (measured on this machine kind);
     # its CPU allocator is glibc's malloc, which maps every block over 128 KiB
     # afresh and unmaps it when freed, so each step faults its activations'
     # pages in again (expensive in a VM): the tuned runs keep freed memory
