@@ -95,11 +95,17 @@ BOOST_AUTO_TEST_CASE(a_pool_runs_every_share_once_per_call) {
 }
 
 BOOST_AUTO_TEST_CASE(gemm_shares_write_what_one_gemm_writes) {
+  // Shares of these weight gradients run their row tiles outside (one GEMM, column blocks outside).
+  BOOST_TEST((simd::detail::gemm_variant<102, 40, 70, simd::op::transpose, simd::op::none, xsimd::default_arch,
+                                         float>::kernel::row_tiles_outside));
+  BOOST_TEST((simd::detail::gemm_variant<256, 64, 784, simd::op::transpose, simd::op::none, xsimd::default_arch,
+                                         float>::kernel::row_tiles_outside));
   for (std::size_t parts : {1, 2, 3, 5}) {
     check_shares<64, 784, 256, simd::op::none, simd::op::transpose>(parts);  // dot products (forward)
     check_shares<64, 256, 784, simd::op::none, simd::op::none>(parts);       // outer products (input gradient)
     check_shares<256, 64, 784, simd::op::transpose, simd::op::none>(parts);  // A read transposed (weight gradient)
     check_shares<100, 24, 70, simd::op::transpose, simd::op::none>(parts);   // by rows, with rest rows and columns
+    check_shares<102, 40, 70, simd::op::transpose, simd::op::none>(parts);   // the same, each row tile over every column
     check_shares<37, 29, 83, simd::op::transpose, simd::op::transpose>(parts);  // C written transposed
     check_shares<48, 16, 96, simd::op::none, simd::op::transpose>(parts);    // B^T packed on the stack
     check_shares<13, 7, 5, simd::op::none, simd::op::none>(parts);           // fewer blocks than shares

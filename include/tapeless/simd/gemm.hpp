@@ -103,6 +103,31 @@ struct outer_product_gemm {
     run_share(a, b, out, 0, 1);
   }
 
+  // Shares of SplitRows (a weight's gradient, whose epilogue may update the
+  // weight and its optimizer state in place) run each row tile over every
+  // column when B stays in L2: the epilogue then reads and writes whole rows
+  // in order. On the 2-core machine of bench/results/threads.md, in its slow
+  // state, W2's fc1 (256x64x784 with SGD's momentum update) took 1.6x its
+  // time alone when both shares ran at once with column blocks outside (the
+  // tiles' strided rows), 1.07x this way. One thread keeps column blocks
+  // outside: 4% faster there. Not where the k loop is unrolled (K <= 32):
+  // each tile's B then comes from L1 only column blocks outside (256x32x784:
+  // 173 us this way against 77, one thread). all_columns stays a call: inlined
+  // into the flattened share, the same loops ran 1.4x slower.
+  static constexpr bool row_tiles_outside =
+      SplitRows && !Plan::unrolled && K * Columns * sizeof(typename batch::value_type) <= (std::size_t{256} << 10);
+
+  // Every column of rows [first, last) (whole tiles), and with with_rest of the rows after the whole tiles.
+  template <class T, class Output>
+  [[gnu::noinline]] static void all_columns(const T* a, const T* b, const Output& out, std::size_t first,
+                                            std::size_t last, bool with_rest) noexcept {
+    constexpr std::size_t panel = tile_vectors * w, panels = panel_columns / panel;
+    for (std::size_t p = 0; p < panels; ++p)
+      column_block<tile_vectors, batch>(a, b, out, p * panel, first, last, with_rest);
+    if constexpr (rest_vectors > 0) column_block<rest_vectors, batch>(a, b, out, panel_columns, first, last, with_rest);
+    for (std::size_t j = vector_columns; j < Columns; ++j) column_block<1, T>(a, b, out, j, first, last, with_rest);
+  }
+
   // Share `part` of `parts`: a run of whole panels, the last share also the
   // columns after them; with SplitRows, a run of whole row tiles over every
   // column, the last share also the rows after them. Each element is
@@ -111,6 +136,16 @@ struct outer_product_gemm {
   [[gnu::always_inline]] static void run_share(const T* a, const T* b, const Output& out, std::size_t part,
                                                std::size_t parts) noexcept {
     constexpr std::size_t panel = tile_vectors * w, panels = panel_columns / panel, tiles = Rows / tile_rows;
+    if constexpr (row_tiles_outside) {
+      if (parts > 1) {
+        const std::size_t first_row = tiles * part / parts * tile_rows;
+        const std::size_t end_row = tiles * (part + 1) / parts * tile_rows;
+        for (std::size_t i0 = first_row; i0 < end_row; i0 += tile_rows) all_columns(a, b, out, i0, i0 + tile_rows, false);
+        if constexpr (rest_rows > 0)
+          if (part + 1 == parts) all_columns(a, b, out, whole_tile_rows, whole_tile_rows, true);
+        return;
+      }
+    }
     // By columns: a run of panels, every row. By rows: every panel, a run of row tiles.
     const std::size_t first_panel = SplitRows ? 0 : panels * part / parts;
     const std::size_t end_panel = SplitRows ? panels : panels * (part + 1) / parts;
