@@ -117,15 +117,27 @@ struct outer_product_gemm {
   static constexpr bool row_tiles_outside =
       SplitRows && !Plan::unrolled && K * Columns * sizeof(typename batch::value_type) <= (std::size_t{256} << 10);
 
+  // Column panels [first_panel, end_panel) of rows [first, last) (whole
+  // tiles), with with_rest also of the rows after the whole tiles; with
+  // tail, also the columns after the whole panels.
+  template <class T, class Output>
+  [[gnu::always_inline]] static void sweep(const T* a, const T* b, const Output& out, std::size_t first_panel,
+                                           std::size_t end_panel, std::size_t first, std::size_t last, bool with_rest,
+                                           bool tail) noexcept {
+    constexpr std::size_t panel = tile_vectors * w;
+    for (std::size_t p = first_panel; p < end_panel; ++p)
+      column_block<tile_vectors, batch>(a, b, out, p * panel, first, last, with_rest);
+    if (!tail) return;
+    if constexpr (rest_vectors > 0) column_block<rest_vectors, batch>(a, b, out, panel_columns, first, last, with_rest);
+    for (std::size_t j = vector_columns; j < Columns; ++j)  // scalar tail
+      column_block<1, T>(a, b, out, j, first, last, with_rest);
+  }
+
   // Every column of rows [first, last) (whole tiles), and with with_rest of the rows after the whole tiles.
   template <class T, class Output>
   [[gnu::noinline]] static void all_columns(const T* a, const T* b, const Output& out, std::size_t first,
                                             std::size_t last, bool with_rest) noexcept {
-    constexpr std::size_t panel = tile_vectors * w, panels = panel_columns / panel;
-    for (std::size_t p = 0; p < panels; ++p)
-      column_block<tile_vectors, batch>(a, b, out, p * panel, first, last, with_rest);
-    if constexpr (rest_vectors > 0) column_block<rest_vectors, batch>(a, b, out, panel_columns, first, last, with_rest);
-    for (std::size_t j = vector_columns; j < Columns; ++j) column_block<1, T>(a, b, out, j, first, last, with_rest);
+    sweep(a, b, out, 0, panel_columns / (tile_vectors * w), first, last, with_rest, true);
   }
 
   // Share `part` of `parts`: a run of whole panels, the last share also the
@@ -151,14 +163,8 @@ struct outer_product_gemm {
     const std::size_t end_panel = SplitRows ? panels : panels * (part + 1) / parts;
     const std::size_t first_row = SplitRows ? tiles * part / parts * tile_rows : 0;
     const std::size_t end_row = SplitRows ? tiles * (part + 1) / parts * tile_rows : whole_tile_rows;
-    const bool last_share = part + 1 == parts, rest_rows_here = !SplitRows || last_share;
-    for (std::size_t p = first_panel; p < end_panel; ++p)
-      column_block<tile_vectors, batch>(a, b, out, p * panel, first_row, end_row, rest_rows_here);
-    if (!SplitRows && !last_share) return;
-    if constexpr (rest_vectors > 0)
-      column_block<rest_vectors, batch>(a, b, out, panel_columns, first_row, end_row, rest_rows_here);
-    for (std::size_t j = vector_columns; j < Columns; ++j)  // scalar tail
-      column_block<1, T>(a, b, out, j, first_row, end_row, rest_rows_here);
+    const bool last_share = part + 1 == parts;
+    sweep(a, b, out, first_panel, end_panel, first_row, end_row, !SplitRows || last_share, SplitRows || last_share);
   }
 
   // Shares worth making: there are whole panels (or row tiles) to split.
