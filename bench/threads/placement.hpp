@@ -19,6 +19,14 @@
 
 namespace tapeless::bench {
 
+// Pins the calling thread to one core; false if this process may not use it.
+inline bool pin_to(int core) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(core, &set);
+  return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
+}
+
 // The median over 15 runs of 2000 round trips of one cache line between two
 // threads (each waits for the other's write), in ns, the threads pinned to
 // the first two cores this process may use (unpinned, the scheduler now and
@@ -32,22 +40,16 @@ inline double cache_line_round_trip_ns() {
   for (int c = 0; c < CPU_SETSIZE && found < 2; ++c)
     if (CPU_ISSET(c, &allowed)) cores[found++] = c;
   if (found < 2) return std::nan("");
-  const auto pin = [](int core) {
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(core, &one);
-    pthread_setaffinity_np(pthread_self(), sizeof one, &one);
-  };
   cpu_set_t caller;
   pthread_getaffinity_np(pthread_self(), sizeof caller, &caller);
   alignas(64) std::atomic<std::uint32_t> turn{0};
   constexpr std::uint32_t trips = 2000;
   std::vector<double> runs;
-  pin(cores[0]);
+  pin_to(cores[0]);
   for (int run = 0; run < 15; ++run) {
     turn.store(0);
     std::thread other([&] {
-      pin(cores[1]);
+      pin_to(cores[1]);
       for (std::uint32_t i = 0; i < trips; ++i) {
         while (turn.load(std::memory_order_acquire) != 2 * i + 1) {
         }

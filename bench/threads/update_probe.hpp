@@ -16,6 +16,8 @@
 // shows the state. bench/threads/update_shares prints the table, threads_w2
 // and machine_state the ratio.
 
+#include "threads/placement.hpp"
+
 #include <tapeless/simd/gemm.hpp>
 
 #include <pthread.h>
@@ -53,13 +55,6 @@ struct momentum_update {
   }
 };
 
-inline bool pin_to(int core) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(core, &set);
-  return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
-}
-
 // Page-aligned zeroed floats, freed with the object.
 struct buffer {
   float* data;
@@ -77,13 +72,9 @@ struct timings {
   double ratio() const { return both / std::max(share0_alone, share1_alone); }
 };
 
-// The two shares of the M x K x N product dY^T X on cores 0 and 1 (the
-// caller's affinity is restored); the weight and momentum of both shares in
-// one array each (as in a parameter store), or, with one_array false, in an
-// array per share. Quiet NaNs when this process may not use cores 0 and 1.
 // Share `part` of `parts` of C = dY^T X with column blocks outside, every
-// tile's rows strided (the kernel simd::gemm_share takes, its loops in the
-// order it used to run them).
+// tile's rows strided (the kernel simd::gemm_share takes, its columns swept
+// in the order it used to sweep them).
 template <std::size_t M, std::size_t K, std::size_t N, class Epilogue>
 void columns_outside_share(const float* dy, const float* x, float* c, Epilogue& epilogue, std::size_t part,
                            std::size_t parts) noexcept {
@@ -94,24 +85,21 @@ void columns_outside_share(const float* dy, const float* x, float* c, Epilogue& 
   static_assert(std::is_same_v<kernel, simd::detail::outer_product_gemm<plan, M, K, N, N, 1, M, true>>,
                 "update_probe: a weight gradient shared by rows");
   const simd::detail::gemm_output<float, Epilogue, false> out{c, N, epilogue};
-  constexpr std::size_t panel = kernel::tile_vectors * plan::lanes, panels = kernel::panel_columns / panel;
+  constexpr std::size_t panels = kernel::panel_columns / (kernel::tile_vectors * plan::lanes);
   constexpr std::size_t tiles = M / kernel::tile_rows;
   const std::size_t first = tiles * part / parts * kernel::tile_rows;
   const std::size_t last = tiles * (part + 1) / parts * kernel::tile_rows;
-  const bool rest = part + 1 == parts;
-  for (std::size_t p = 0; p < panels; ++p)
-    kernel::template column_block<kernel::tile_vectors, typename plan::batch>(dy, x, out, p * panel, first, last, rest);
-  if constexpr (kernel::rest_vectors > 0)
-    kernel::template column_block<kernel::rest_vectors, typename plan::batch>(dy, x, out, kernel::panel_columns, first,
-                                                                             last, rest);
-  for (std::size_t j = kernel::vector_columns; j < N; ++j)
-    kernel::template column_block<1, float>(dy, x, out, j, first, last, rest);
+  kernel::sweep(dy, x, out, 0, panels, first, last, part + 1 == parts, true);
 }
 
 // What a share computes: a plain store, SGD's momentum update as simd::gemm_share
 // runs it, or the update with column blocks outside (the probe of the state).
 enum class share_form { store, update, update_columns_outside };
 
+// The two shares of the M x K x N product dY^T X on cores 0 and 1 (the
+// caller's affinity is restored); the weight and momentum of both shares in
+// one array each (as in a parameter store), or, with one_array false, in an
+// array per share. Quiet NaNs when this process may not use cores 0 and 1.
 template <std::size_t M, std::size_t K, std::size_t N, share_form Form>
 timings measure(bool one_array = true, int repetitions = 2000) {
   namespace simd = tapeless::simd;

@@ -34,7 +34,7 @@ void report(const char* name, bool one_array) {
 
 int main() {
   const double round_trip = cache_line_round_trip_ns();
-  if (std::isnan(round_trip) || !update_probe::pin_to(1)) {
+  if (std::isnan(round_trip) || !pin_to(1)) {
     std::fprintf(stderr, "update_shares: needs cores 0 and 1\n");
     return 1;
   }

@@ -35,15 +35,11 @@
 #include <torch/torch.h>
 #endif
 
-#include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace tl = tapeless;
