@@ -1,8 +1,9 @@
 // A convolution runs its consumer's elementwise loop as its epilogue, image by
 // image (compile/kernels/conv2d.hpp): in a forward-only program, the bias,
 // batch norm with its running statistics and the activation cost no pass of
-// their own. Values against PyTorch (tests/reference/conv_epilogue.py), and
-// the plans say the loop was fused.
+// their own, and a max or average pooling after them runs there too, image by
+// image. Values against PyTorch (tests/reference/conv_epilogue.py), and the
+// plans say the loop (and the pooling) was fused.
 #define BOOST_TEST_MODULE compile_conv_epilogue
 #include "support.hpp"
 
@@ -32,6 +33,11 @@ BOOST_AUTO_TEST_CASE(batch_norm_in_eval_and_relu_run_in_the_convolutions_epilogu
   auto predict = tl::compile(y);
   using S = decltype(predict)::forward_schedule;
   BOOST_TEST(runs_a_convolution_with_an_epilogue<S>());
+  // Batch norm reads its running statistics (kernel_form.hpp's forward_form),
+  // so the convolution's output has one reader and is never stored: the
+  // scale gamma / sqrt(var + eps) per channel, then the convolution with the
+  // bias, normalization and ReLU as its epilogue.
+  BOOST_TEST(S::plan.kernel_count == 2u);
   auto params = tl::parameters_of(y);
   test::fill(params.get<"conv.weight">(), r::weight);
   test::fill(params.get<"conv.bias">(), r::bias);
@@ -81,4 +87,67 @@ BOOST_AUTO_TEST_CASE(a_depthwise_convolution_runs_its_epilogue_after_the_direct_
   test::fill(x, r::x);
   test::fill(shift, r::shift);
   test::check_close("y", predict(params, X = x, Shift = shift), r::y, tolerance);
+}
+
+// Does some kernel of schedule S pool a loop run in a convolution's kernel?
+template <class S>
+bool pools_in_a_convolutions_kernel() {
+  for (std::size_t k = 0; k < S::plan.kernel_count; ++k) {
+    const int loop = S::plan.pooled_loop[static_cast<std::size_t>(S::plan.schedule[k])];
+    if (loop >= 0 && S::plan.epilogue_of[static_cast<std::size_t>(loop)] >= 0) return true;
+  }
+  return false;
+}
+
+BOOST_AUTO_TEST_CASE(max_pooling_after_batch_norm_and_relu_runs_in_the_convolutions_kernel_as_pytorch_eval) {
+  namespace r = reference::conv_bn_relu_max_pool;
+  constexpr auto X = tl::input<"X", double, 3, 5, 11, 9>;
+  constexpr auto y = tl::max_pool2d<3, 2, 1>(
+      tl::relu(tl::nn::batch_norm2d<"bn">(tl::nn::conv2d<"conv", 4, 3, tl::nn::conv_options{.padding = 1}>(X))));
+  auto predict = tl::compile(y);
+  using S = decltype(predict)::forward_schedule;
+  BOOST_TEST(pools_in_a_convolutions_kernel<S>());
+  // The batch norm's scale (gamma / sqrt(var + eps), per channel) is the one
+  // other kernel: the convolution, its bias, batch norm, ReLU and the pooling are one.
+  BOOST_TEST(S::plan.kernel_count == 2u);
+  auto params = tl::parameters_of(y);
+  test::fill(params.get<"conv.weight">(), r::weight);
+  test::fill(params.get<"conv.bias">(), r::bias);
+  test::fill(params.get<"bn.running_mean">(), r::running_mean);
+  test::fill(params.get<"bn.running_var">(), r::running_var);
+  test::fill(params.get<"bn.weight">(), r::bn_weight);
+  test::fill(params.get<"bn.bias">(), r::bn_bias);
+  tl::tensor<double, 3, 5, 11, 9> x;
+  test::fill(x, r::x);
+  test::check_close("y", predict(params, X = x), r::y, tolerance);
+  test::check_close("y again", predict(params, X = x), r::y, tolerance);
+}
+
+BOOST_AUTO_TEST_CASE(average_pooling_of_a_row_by_row_epilogue_runs_in_the_convolutions_kernel_as_pytorch) {
+  namespace r = reference::conv_tanh_row_avg_pool;
+  constexpr auto X = tl::input<"X", double, 2, 3, 6, 5>;
+  constexpr auto R = tl::input<"R", double, 5>;
+  constexpr auto y = tl::avg_pool2d<2>(tl::tanh(tl::nn::conv2d<"conv", 6, 3, tl::nn::conv_options{.padding = 1}>(X)) * R);
+  auto predict = tl::compile(y);
+  using S = decltype(predict)::forward_schedule;
+  BOOST_TEST(pools_in_a_convolutions_kernel<S>());
+  BOOST_TEST(S::plan.kernel_count == 1u);
+  auto params = tl::parameters_of(y);
+  test::fill(params.get<"conv.weight">(), r::weight);
+  test::fill(params.get<"conv.bias">(), r::bias);
+  tl::tensor<double, 2, 3, 6, 5> x;
+  tl::tensor<double, 5> row;
+  test::fill(x, r::x);
+  test::fill(row, r::r);
+  test::check_close("y", predict(params, X = x, R = row), r::y, tolerance);
+}
+
+BOOST_AUTO_TEST_CASE(a_pooled_loop_read_elsewhere_keeps_its_own_kernel) {
+  // relu(conv) read by the pooling and by the output's sum: stored once, pooled apart.
+  constexpr auto X = tl::input<"X", double, 2, 3, 6, 6>;
+  constexpr auto h = tl::relu(tl::nn::conv2d<"conv", 4, 3, tl::nn::conv_options{.padding = 1}>(X));
+  constexpr auto y = tl::sum(tl::max_pool2d<2>(h)) + tl::sum(h);
+  auto program = tl::compile(y);
+  using S = decltype(program)::forward_schedule;
+  BOOST_TEST(!pools_in_a_convolutions_kernel<S>());
 }

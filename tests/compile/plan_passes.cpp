@@ -49,6 +49,18 @@ constexpr node_facts product(std::size_t rows, std::size_t columns) {
   f.size = rows * columns, f.columns = columns, f.loop_size = f.size, f.bytes = 4 * f.size;
   return f;
 }
+constexpr node_facts convolution(std::size_t size, std::size_t columns, std::size_t scratch) {
+  node_facts f;
+  f.takes_epilogue = f.epilogue_by_image = f.writes_output_in_place = true;
+  f.size = size, f.columns = columns, f.loop_size = size, f.bytes = 4 * size, f.scratch_bytes = scratch;
+  return f;
+}
+constexpr node_facts pooling(std::size_t size, std::size_t columns, std::size_t indices) {
+  node_facts f;
+  f.pools_by_image = f.writes_output_in_place = f.scratch_lives_with_result = true;
+  f.size = size, f.columns = columns, f.loop_size = size, f.bytes = 4 * size, f.scratch_bytes = indices;
+  return f;
+}
 constexpr node_facts transposed(std::size_t size, std::size_t columns) {
   node_facts f;
   f.view_when_read_transposed = f.writes_output_in_place = true;
@@ -139,6 +151,36 @@ BOOST_AUTO_TEST_CASE(assign_owners_runs_a_products_consumer_as_its_epilogue) {
   static_assert(!o.root[3] && o.owner[3] == 6 && o.epilogue_of[6] == 3);
   static_assert(o.owner[5] == 6 && o.root[6]);
   BOOST_TEST(o.epilogue_of[6] == 3);
+}
+
+// x [2, 1, 4, 4], W; y = conv(x, W) [2, 3, 4, 4]; b [3, 1, 1]; z = relu(y + b); p = pool(z) [2, 3, 2, 2]; out(p).
+constexpr auto conv_relu_pool = graph<8, 7>({{leaf(32, 4), {}}, {leaf(27, 3), {}}, {convolution(96, 4, 640), {0, 1}},
+                                             {leaf(3, 1), {}}, {elementwise(96, 4), {2, 3}},
+                                             {elementwise(96, 4), {4}}, {pooling(24, 2, 96), {5}},
+                                             {output(24, 2), {6}}});
+
+BOOST_AUTO_TEST_CASE(assign_owners_pools_a_convolutions_epilogue_loop_inside_its_kernel) {
+  constexpr auto u = tapeless::detail::count_uses(conv_relu_pool);
+  constexpr auto o = tapeless::detail::assign_owners(conv_relu_pool, u);
+  // The loop relu(y + b) keeps its nodes and its product but has no kernel: the pooling runs it.
+  static_assert(o.epilogue_of[5] == 2 && o.owner[2] == 5 && o.owner[4] == 5 && o.owner[5] == 5);
+  static_assert(!o.root[5] && o.root[6] && o.pooled_loop[6] == 5 && o.external[6]);
+  constexpr auto k = tapeless::detail::order_kernels(o);
+  static_assert(k.kernel_count == 1 && k.schedule[0] == 6 && k.position[5] == k.position[6]);
+  constexpr auto last = tapeless::detail::liveness(conv_relu_pool, o, k);
+  constexpr auto p = tapeless::detail::place_buffers(conv_relu_pool, o, k, last);
+  // The convolution's scratch is placed for the pooling's kernel; the loop's result is never stored.
+  static_assert(!p.in_arena[5] && !p.in_arena[2] && p.arena_bytes >= tapeless::align_up(640) + tapeless::align_up(96));
+  static_assert(p.scratch_offset[2] != p.scratch_offset[6]);
+  // Read by something else too, the loop is stored and pooled by a kernel of the pooling's own.
+  constexpr auto shared_loop = graph<9, 9>({{leaf(32, 4), {}}, {leaf(27, 3), {}}, {convolution(96, 4, 640), {0, 1}},
+                                            {leaf(3, 1), {}}, {elementwise(96, 4), {2, 3}},
+                                            {elementwise(96, 4), {4}}, {pooling(24, 2, 96), {5}},
+                                            {output(24, 2), {6}}, {output(96, 4), {5}}});
+  constexpr auto so = tapeless::detail::assign_owners(shared_loop, tapeless::detail::count_uses(shared_loop));
+  static_assert(so.root[5] && so.pooled_loop[6] == -1 && so.epilogue_of[5] == 2);
+  BOOST_TEST(o.pooled_loop[6] == 5);
+  BOOST_TEST(so.pooled_loop[6] == -1);
 }
 
 BOOST_AUTO_TEST_CASE(assign_owners_lets_a_kernel_write_straight_into_its_output) {

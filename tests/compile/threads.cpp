@@ -238,6 +238,35 @@ BOOST_AUTO_TEST_CASE(a_cnn_step_on_threads_equals_one_thread) {
   }
 }
 
+// A forward-only program whose pooling runs in the convolution's kernel
+// (compile/kernels/conv2d.hpp): each share of the images pools its own, so
+// the result is one thread's, bit for bit.
+BOOST_AUTO_TEST_CASE(a_convolution_with_its_pooling_on_threads_equals_one_thread) {
+  constexpr auto X = tl::input<"X", float, 8, 3, 12, 12>;
+  constexpr auto y = tl::max_pool2d<3, 2, 1>(
+      tl::relu(tl::nn::batch_norm2d<"bn">(tl::nn::conv2d<"conv", 16, 3, tl::nn::conv_options{.padding = 1}>(X))));
+  auto one = tl::compile(y);
+  using S = decltype(one)::forward_schedule;
+  static_assert(S::plan.kernel_count == 2, "the convolution, batch norm, ReLU and pooling run as one kernel");
+  tl::tensor<float, 8, 3, 12, 12> x;
+  fill_wave(x, 5, 1.0f);
+  auto params = tl::parameters_of(y);
+  fill_store(params, 0.3f);
+  for (float& v : params.get<"bn.running_var">()) v = 0.5f + std::abs(v);
+  const auto expected = one(params, X = x);
+  BOOST_TEST(std::isfinite(expected[0]));
+  for (std::size_t threads : {2, 3}) {
+    tl::thread_pool pool(threads);
+    auto many = tl::compile(y);
+    many.use_threads(&pool);
+    const std::size_t before = allocations.load();
+    const auto& got = many(params, X = x);
+    BOOST_TEST(allocations.load() == before, "a call with " << threads << " threads allocated");
+    BOOST_TEST(std::memcmp(got.data(), expected.data(), expected.size() * sizeof(float)) == 0,
+               "the pooled result on " << threads << " threads differs from one thread's");
+  }
+}
+
 // The weight gradient summed in shares of the batch against the whole
 // batch's kernel (itself checked against torch in tests/simd/conv2d.cpp):
 // only the order of the sum over images differs.

@@ -10,6 +10,12 @@
                  epilogue runs row by row.
   depthwise_sigmoid  sigmoid(depthwise conv2d(x, W, b, stride 2, padding 1)
                  + s), s one shift per channel: the direct kernel's epilogue.
+  conv_bn_relu_max_pool  max_pool2d(relu(BatchNorm2d(eval)(conv2d(x, W, b,
+                 padding 1))), window 3, stride 2, padding 1) on a non-square
+                 image: the pooling runs in the convolution's kernel too.
+  conv_tanh_row_avg_pool  avg_pool2d(tanh(conv2d(x, W, b, padding 1)) * r, 2)
+                 with r along the width (the loop runs row by row), 6 x 5
+                 pooled to 3 x 2.
 
 Committed, so the tests need no torch. Run with Debian's PyTorch:
 
@@ -65,6 +71,25 @@ b = torch.randn(6)
 shift = torch.randn(6)
 y = torch.sigmoid(F.conv2d(x, w, b, stride=2, padding=1, groups=6) + shift.reshape(6, 1, 1))
 emit("depthwise_sigmoid", {"x": x, "weight": w, "bias": b, "shift": shift, "y": y})
+
+# conv 5 -> 4 channels, 3x3, padding 1, on [3, 5, 11, 9] -> [3, 4, 11, 9]; max pool 3/2/1 -> [3, 4, 6, 5]
+x = torch.randn(3, 5, 11, 9)
+w = torch.randn(4, 5, 3, 3) * 0.3
+b = torch.randn(4)
+mean, var = torch.randn(4), torch.rand(4) + 0.5
+gamma, beta = torch.rand(4) + 0.5, torch.randn(4)
+z = F.relu(F.batch_norm(F.conv2d(x, w, b, padding=1), mean, var, gamma, beta, training=False, eps=1e-5))
+y = F.max_pool2d(z, 3, stride=2, padding=1)
+emit("conv_bn_relu_max_pool", {"x": x, "weight": w, "bias": b, "running_mean": mean, "running_var": var,
+                               "bn_weight": gamma, "bn_bias": beta, "y": y})
+
+# conv 3 -> 6 channels, 3x3, padding 1, on [2, 3, 6, 5] -> [2, 6, 6, 5]; avg pool 2 -> [2, 6, 3, 2]
+x = torch.randn(2, 3, 6, 5)
+w = torch.randn(6, 3, 3, 3) * 0.3
+b = torch.randn(6)
+r = torch.randn(5)
+y = F.avg_pool2d(torch.tanh(F.conv2d(x, w, b, padding=1)) * r, 2)
+emit("conv_tanh_row_avg_pool", {"x": x, "weight": w, "bias": b, "r": r, "y": y})
 
 out.append("}  // namespace reference")
 (HERE / "conv_epilogue.inc").write_text("\n".join(out) + "\n")

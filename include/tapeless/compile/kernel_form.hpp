@@ -8,9 +8,11 @@
 // themselves keep their divisions.
 
 #include <tapeless/expr/arithmetic.hpp>
+#include <tapeless/expr/batch_statistics.hpp>
 #include <tapeless/expr/constant.hpp>
 #include <tapeless/expr/dropout.hpp>
 #include <tapeless/expr/node.hpp>
+#include <tapeless/expr/reshape.hpp>
 
 namespace tapeless::detail {
 
@@ -50,6 +52,19 @@ struct forward_form<node<Op, Operands...>> {
 template <std::uint64_t Salt, structural_double P, class A>
 struct forward_form<node<dropout_op<Salt, P>, A>> {
   using type = typename forward_form<A>::type;
+};
+// Batch norm's statistics -> the running estimates they are in a forward-only
+// call: the normalized tensor then has one reader, so the layer's whole
+// elementwise chain runs as one loop (in a convolution's epilogue, with the
+// pooling after it: compile/kernels/conv2d.hpp), where reading it for
+// statistics that are not computed kept it in memory.
+template <structural_double M, class X, class RunningMean, class Count>
+struct forward_form<node<batch_mean_op<M>, X, RunningMean, Count>> {
+  using type = node<reshape_op<shape_of<RunningMean>, typename channel_shape<shape_of<X>>::type>, RunningMean>;
+};
+template <structural_double M, class X, class Mean, class RunningVar>
+struct forward_form<node<batch_variance_op<M>, X, Mean, RunningVar>> {
+  using type = node<reshape_op<shape_of<RunningVar>, typename channel_shape<shape_of<X>>::type>, RunningVar>;
 };
 template <class E>
 using forward_form_t = typename forward_form<E>::type;

@@ -6,7 +6,8 @@
 //   count_uses     how many nodes read each node, and who;
 //   assign_owners  which nodes get a kernel of their own (roots) and which are
 //                  computed inside another's loop (fusion), views, outputs
-//                  written in place, products run with an epilogue;
+//                  written in place, products run with an epilogue, poolings
+//                  run image by image inside a convolution's epilogue;
 //   order_kernels  the kernels in topological order;
 //   liveness       the last kernel that reads each buffer (through views);
 //   place_buffers  where each buffer lives in one arena of constant size.
@@ -40,6 +41,7 @@ struct node_facts {
   bool reads_operands_transposed = false, fuses_into_consumer = false, positional = false;
   bool elementwise_loop = false, hosts_fused_operands = false, takes_epilogue = false;
   bool takes_update = false, output = false, writes_output_in_place = false;
+  bool epilogue_by_image = false, pools_by_image = false;
   bool scratch_lives_with_result = false;  // its scratch is read by later kernels
   std::size_t size = 0;           // elements of its own shape
   std::size_t columns = 1;        // its last dimension
@@ -96,13 +98,14 @@ struct ownership {
   std::array<bool, N> external{};        // a root writing straight into an output's destination
   std::array<int, N> redirect{};         // ... namely that output node's
   std::array<int, N> epilogue_of{};      // for a root: the node whose kernel runs this root's loop as its epilogue, or -1
+  std::array<int, N> pooled_loop{};      // for a pooling: the loop (run as a product's epilogue) it pools there, or -1
 };
 
 template <std::size_t N, std::size_t E>
 constexpr ownership<N> assign_owners(const graph_facts<N, E>& g, const use_counts<N>& u) {
   ownership<N> o{};
   const auto& f = g.nodes;
-  for (std::size_t i = 0; i < N; ++i) o.epilogue_of[i] = -1, o.redirect[i] = -1;
+  for (std::size_t i = 0; i < N; ++i) o.epilogue_of[i] = -1, o.redirect[i] = -1, o.pooled_loop[i] = -1;
   // Consumers before producers, so that a node knows its user's kernel.
   for (std::size_t r = N; r-- > 0;) {
     o.owner[r] = -1;
@@ -151,6 +154,18 @@ constexpr ownership<N> assign_owners(const graph_facts<N, E>& g, const use_count
     }
     if (o.root[r]) o.owner[r] = static_cast<int>(r);
   }
+  // A pooling whose operand is a loop run image by image as a product's
+  // epilogue (a convolution's bias, batch norm and activation), and read by
+  // nothing else, pools each image there too, while it is in cache: the
+  // loop's result is never stored, and the pooling is split as the product
+  // is. The loop keeps its nodes (owner) but no kernel of its own.
+  for (std::size_t p = 0; p < N; ++p) {
+    if (!o.root[p] || !f[p].pools_by_image || f[p].operand_count == 0) continue;
+    const int e = g.operand(p, 0);
+    const int producer = o.epilogue_of[e];
+    if (o.root[e] && u.uses[e] == 1 && !o.external[e] && producer >= 0 && f[producer].epilogue_by_image)
+      o.root[e] = false, o.pooled_loop[p] = e;
+  }
   return o;
 }
 
@@ -174,6 +189,9 @@ constexpr kernel_order<N> order_kernels(const ownership<N>& o) {
       ++k.fused_nodes;
     }
   }
+  // A loop run inside a pooling's kernel is read where that kernel runs.
+  for (std::size_t i = 0; i < N; ++i)
+    if (o.pooled_loop[i] >= 0) k.position[o.pooled_loop[i]] = k.position[i];
   return k;
 }
 
@@ -240,7 +258,8 @@ constexpr buffer_plan<N> place_buffers(const graph_facts<N, E>& g, const ownersh
       p.scratch_offset[i] = place(g.nodes[i].scratch_bytes, at, until);
     }
     // A product run with this kernel's loop as its epilogue works inside this kernel.
-    if (const int e = o.epilogue_of[i]; e >= 0 && g.nodes[e].scratch_bytes > 0)
+    const int loop = o.pooled_loop[i] >= 0 ? o.pooled_loop[i] : i;
+    if (const int e = o.epilogue_of[loop]; e >= 0 && g.nodes[e].scratch_bytes > 0)
       p.scratch_offset[e] = place(g.nodes[e].scratch_bytes, at, at);
   }
   return p;

@@ -30,6 +30,7 @@ constexpr node_facts facts_of(std::size_t first_operand) {
   f.fuses_into_consumer = F::fuses_into_consumer, f.positional = F::positional;
   f.elementwise_loop = F::elementwise_loop, f.hosts_fused_operands = F::hosts_fused_operands;
   f.takes_epilogue = F::takes_epilogue, f.takes_update = F::takes_update, f.output = F::output;
+  f.epilogue_by_image = F::epilogue_by_image, f.pools_by_image = F::pools_by_image;
   f.writes_output_in_place = F::writes_output_in_place;
   f.size = shape_of<N>::size;
   if constexpr (shape_of<N>::rank > 0) f.columns = shape_of<N>::dims[shape_of<N>::rank - 1];
@@ -212,7 +213,14 @@ struct keyed_schedule {
   template <int I, class Ctx>
   TAPELESS_KERNEL_INLINE static void run_kernel(const Ctx& c) noexcept {
     using N = node_at<static_cast<std::size_t>(I)>;
-    if constexpr (plan.epilogue_of[I] >= 0) {
+    if constexpr (plan.pooled_loop[I] >= 0) {
+      // A pooling of a loop that runs as a convolution's epilogue: all three
+      // in the convolution's kernel, image by image.
+      constexpr int L = plan.pooled_loop[I];
+      using Loop = node_at<static_cast<std::size_t>(L)>;
+      using Producer = node_at<static_cast<std::size_t>(plan.epilogue_of[L])>;
+      family_of<Producer>::template run_with_pooled_epilogue<schedule, L, Loop, Producer, N>(c);
+    } else if constexpr (plan.epilogue_of[I] >= 0) {
       using Producer = node_at<static_cast<std::size_t>(plan.epilogue_of[I])>;
       family_of<Producer>::template run_with_epilogue<schedule, I, N, Producer>(c);
     } else {

@@ -111,8 +111,9 @@ struct conv2d_family_base : kernel_family_defaults {
 // Y = conv(X, W).
 struct conv2d_family : conv2d_family_base {
   // Its consumer's loop may run image by image on the output while it is in
-  // cache (see the top of this file).
+  // cache (see the top of this file), and a pooling of that loop's result too.
   static constexpr bool takes_epilogue = true;
+  static constexpr bool epilogue_by_image = true;
 
   template <class N>
   static constexpr simd::conv2d_shape geometry =
@@ -144,17 +145,39 @@ struct conv2d_family : conv2d_family_base {
   // The convolution Conv with the loop of root Root (node index I) as its epilogue.
   template <class Sched, int I, class Root, class Conv, class Ctx>
   [[gnu::noinline]] static void run_with_epilogue(const Ctx& c) noexcept {
+    using S = shape_of<Root>;
+    constexpr std::size_t image = S::size / S::dims[0];
+    auto* const dst = Sched::template destination<Root>(c);
+    by_image<Sched, I, Root, Conv>(
+        c, [&](std::size_t n, auto*) noexcept { return dst + n * image; }, [](std::size_t, const auto*) noexcept {});
+  }
+
+  // The same, then pooling Pool of the loop's result image by image: the
+  // loop writes each image over the convolution's output in the scratch
+  // (element by element, in place), and the pooling reads it there.
+  template <class Sched, int I, class Root, class Conv, class Pool, class Ctx>
+  [[gnu::noinline]] static void run_with_pooled_epilogue(const Ctx& c) noexcept {
+    by_image<Sched, I, Root, Conv>(
+        c, [](std::size_t, auto* product) noexcept { return product; },
+        [&](std::size_t n, const auto* image) noexcept { family_of<Pool>::template pool_image<Sched, Pool>(c, image, n); });
+  }
+
+ private:
+  // Per image n of the convolution Conv (in the context's shares of the
+  // batch): its output into the share's scratch, then the loop of root Root
+  // over it, written at where(n, product); then then(n, that).
+  template <class Sched, int I, class Root, class Conv, class Ctx, class Where, class Then>
+  [[gnu::always_inline]] static void by_image(const Ctx& c, Where&& where, Then&& then) noexcept {
     using T = typename Sched::value_type;
     using Arch = typename Sched::arch;
     using S = shape_of<Root>;
     using X = shape_of<operand_type<Conv, 0>>;
     static_assert(S::rank == 4 && S::size == shape_of<Conv>::size,
                   "tapeless::compile: a convolution's epilogue runs over the convolution's own shape");
-    constexpr std::size_t image = S::size / S::dims[0], image_input = X::size / X::dims[0];
+    constexpr std::size_t image_input = X::size / X::dims[0];
     const T* x = operand_pointer<Sched, Conv, 0>(c);
     const T* w = operand_pointer<Sched, Conv, 1>(c);
     T* const scratch_base = Sched::template scratch<Conv>(c);
-    T* dst = Sched::template destination<Root>(c);
     using planes = plane_values<Sched, Ctx, I, S>;
     over_image_shares<image_shares<geometry<Conv>>>(c, S::dims[0], [&](std::size_t first, std::size_t last,
                                                                          std::size_t share) {
@@ -162,17 +185,18 @@ struct conv2d_family : conv2d_family_base {
       T* product = scratch + kernel_scratch_bytes<Conv, T, Arch> / sizeof(T);
       for (std::size_t n = first; n < last; ++n) {
         simd::conv2d<image_geometry<Conv>, Arch>(x + n * image_input, w, product, scratch);
+        T* out = where(n, product);
         if constexpr (planes::template mergeable<Root>())
-          loop_over_image<planes, Root, T, Arch>(c, n * S::dims[1], S::dims[1], product, dst + n * image);
+          loop_over_image<planes, Root, T, Arch>(c, n * S::dims[1], S::dims[1], product, out);
         else
           loop_over_image<fused_values<Sched, Ctx, I, S, false>, Root, T, Arch>(c, n * S::dims[1] * S::dims[2],
                                                                                 S::dims[1] * S::dims[2], product,
-                                                                                dst + n * image);
+                                                                                out);
+        then(n, static_cast<const T*>(out));
       }
     });
   }
 
- private:
   // Rows [row0, row0 + rows) of loop F, the product read from `product` (the image's output).
   template <class F, class Root, class T, class Arch, class Ctx>
   [[gnu::always_inline]] static void loop_over_image(const Ctx& c, std::size_t row0, std::size_t rows,

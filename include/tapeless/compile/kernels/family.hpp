@@ -62,6 +62,12 @@ struct kernel_family_defaults {
   // Can hand its result, still in registers, to its single elementwise
   // consumer's loop run as its epilogue.
   static constexpr bool takes_epilogue = false;
+  // Runs its epilogue image by image on its own working memory (a
+  // convolution): a pooling of that loop's result can then run there too.
+  static constexpr bool epilogue_by_image = false;
+  // Can pool one image at a time of an operand handed over image by image
+  // (pool_image): in a kernel with epilogue_by_image, after its epilogue.
+  static constexpr bool pools_by_image = false;
   // Can apply an optimizer's update in its epilogue when it computes a
   // parameter's gradient (the gradient is then never stored).
   static constexpr bool takes_update = false;

@@ -14,6 +14,12 @@
 // per output instead of one, and may pick another element at a tie than the
 // forward pass did. In a forward-only program the indices are written and
 // never read: 4 bytes per output, no extra pass.
+//
+// A pooling of a convolution's epilogue loop (bias, batch norm, activation)
+// that nothing else reads runs inside the convolution's kernel, image by
+// image (pool_image, compile/plan.hpp's pooled_loop): the pooled input is
+// never stored, and the pooling is split between threads as the
+// convolution's images are.
 
 #include <cstddef>
 #include <cstdint>
@@ -33,6 +39,14 @@ inline constexpr simd::pool2d_shape pool2d_geometry{.batch = X::dims[0],
                                                     .kernel = Window::kernel,
                                                     .stride = Window::stride,
                                                     .padding = Window::padding};
+
+// One image of a pooling's geometry.
+template <class Window, class X>
+inline constexpr simd::pool2d_shape pool2d_image_geometry = [] {
+  simd::pool2d_shape s = pool2d_geometry<Window, X>;
+  s.batch = 1;
+  return s;
+}();
 
 struct max_pool2d_family : kernel_family_defaults {
   static constexpr bool writes_output_in_place = true;
@@ -54,6 +68,16 @@ struct max_pool2d_family : kernel_family_defaults {
     using X = shape_of<operand_type<N, 0>>;
     simd::max_pool2d<pool2d_geometry<typename N::operation::window, X>, typename Sched::arch>(
         operand_pointer<Sched, N, 0>(c), Sched::template destination<N>(c), indices<Sched, N>(c));
+  }
+
+  // Image n of its operand, handed over by the kernel that computes it
+  // (compile/kernels/conv2d.hpp); the indices are per plane, as run()'s.
+  static constexpr bool pools_by_image = true;
+  template <class Sched, class N, class Ctx, class T>
+  [[gnu::always_inline]] static void pool_image(const Ctx& c, const T* image, std::size_t n) noexcept {
+    constexpr simd::pool2d_shape S = pool2d_image_geometry<typename N::operation::window, shape_of<operand_type<N, 0>>>;
+    simd::max_pool2d<S, typename Sched::arch>(image, Sched::template destination<N>(c) + n * S.output_size(),
+                                              indices<Sched, N>(c) + n * S.output_size());
   }
 };
 
@@ -79,6 +103,14 @@ struct avg_pool2d_family : kernel_family_defaults {
     using X = shape_of<operand_type<N, 0>>;
     simd::avg_pool2d<pool2d_geometry<typename N::operation::window, X>, typename Sched::arch>(
         operand_pointer<Sched, N, 0>(c), Sched::template destination<N>(c));
+  }
+
+  // Image n of its operand, handed over by the kernel that computes it.
+  static constexpr bool pools_by_image = true;
+  template <class Sched, class N, class Ctx, class T>
+  [[gnu::always_inline]] static void pool_image(const Ctx& c, const T* image, std::size_t n) noexcept {
+    constexpr simd::pool2d_shape S = pool2d_image_geometry<typename N::operation::window, shape_of<operand_type<N, 0>>>;
+    simd::avg_pool2d<S, typename Sched::arch>(image, Sched::template destination<N>(c) + n * S.output_size());
   }
 };
 
