@@ -12,9 +12,11 @@
 #include "support.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -92,6 +94,38 @@ BOOST_AUTO_TEST_CASE(a_pool_runs_every_share_once_per_call) {
     BOOST_TEST(parts_seen.load() == threads);
   }
   BOOST_CHECK_THROW(tl::thread_pool(0), std::invalid_argument);
+}
+
+// Polls f for up to two seconds.
+template <class F>
+bool eventually(F f) {
+  for (int i = 0; i < 2000; ++i) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return f();
+}
+
+BOOST_AUTO_TEST_CASE(a_pool_held_awake_spins_through_gaps_and_sleeps_after) {
+  tl::thread_pool pool(2);
+  std::atomic<int> runs{0};
+  auto task = [&](std::size_t, std::size_t) noexcept { runs.fetch_add(1); };
+  // Left alone after a run, the worker spins a while and then sleeps.
+  const std::uint64_t at_start = pool.worker_sleeps();
+  pool.run(task);
+  BOOST_TEST(eventually([&] { return pool.worker_sleeps() > at_start; }));
+  // Held awake (as a program's call holds it), a gap far longer than the spin: no sleep.
+  pool.stay_awake();
+  pool.run(task);
+  const std::uint64_t held = pool.worker_sleeps();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  pool.run(task);
+  BOOST_TEST(pool.worker_sleeps() == held);
+  // Let go, it sleeps again.
+  pool.may_sleep();
+  BOOST_TEST(eventually([&] { return pool.worker_sleeps() > held; }));
+  pool.run(task);
+  BOOST_TEST(runs.load() == 2 * 4);
 }
 
 BOOST_AUTO_TEST_CASE(gemm_shares_write_what_one_gemm_writes) {

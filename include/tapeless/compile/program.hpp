@@ -458,7 +458,11 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
       }
       Schedule::run(full);
     } else {
+      // A lent pool's workers spin through the call's serial kernels instead
+      // of sleeping between its shared ones (core/thread_pool.hpp).
+      if (threads_ != nullptr) threads_->stay_awake();
       Schedule::run(c);
+      if (threads_ != nullptr) threads_->may_sleep();
     }
     return true;
   }

@@ -11,8 +11,12 @@
 // exception, no thread made. Between runs a worker spins for a short while
 // (kernels of one step follow each other within microseconds) and then
 // sleeps on the generation counter (a futex), so an idle pool costs nothing.
-// A pool serves one caller at a time: two programs stepping in two threads
-// need a pool each.
+// Between stay_awake() and may_sleep() (a program's call: its serial kernels,
+// a pooling or a softmax, can outlast the spin) the workers spin and never
+// sleep: a worker woken from a futex came back some 50 microseconds late on
+// this project's test machine, and a step that has gaps longer than the spin
+// paid that at every shared kernel after one. A pool serves one caller at a
+// time: two programs stepping in two threads need a pool each.
 
 #include <atomic>
 #include <cstddef>
@@ -48,6 +52,21 @@ class thread_pool {
 
   std::size_t size() const noexcept { return workers_.size() + 1; }
 
+  // The workers spin between runs until may_sleep(), whatever the gap (a
+  // sleeping worker stays asleep until the next run). Called by the pool's
+  // caller only, as run() is.
+  void stay_awake() noexcept {
+    const std::uint32_t now = state_.load(std::memory_order_relaxed);
+    if ((now & awake_bit) == 0) state_.store(now | awake_bit, std::memory_order_relaxed);
+  }
+  // Back to spinning a short while after each run, then sleeping.
+  void may_sleep() noexcept {
+    const std::uint32_t now = state_.load(std::memory_order_relaxed);
+    if ((now & awake_bit) != 0) state_.store(now & ~awake_bit, std::memory_order_relaxed);
+  }
+  // How many times a worker has gone to sleep (for tests and tuning).
+  std::uint64_t worker_sleeps() const noexcept { return sleeps_.load(std::memory_order_relaxed); }
+
   // Calls task(part, size()) for every part, part 0 here; returns when every
   // call has returned. The task must not throw.
   template <class Task>
@@ -59,8 +78,10 @@ class thread_pool {
     call_ = [](void* t, std::size_t part, std::size_t parts) noexcept { (*static_cast<Task*>(t))(part, parts); };
     task_ = &task;
     unfinished_.store(static_cast<std::uint32_t>(workers_.size()), std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);  // publishes call_, task_, unfinished_
-    generation_.notify_all();                            // no system call unless a worker sleeps
+    // One writer (the caller), so a store: the next generation, the awake bit kept.
+    state_.store(state_.load(std::memory_order_relaxed) + generation_step,
+                 std::memory_order_release);  // publishes call_, task_, unfinished_
+    state_.notify_all();                       // no system call unless a worker sleeps
     task(std::size_t{0}, size());
     for (auto left = static_cast<std::uint32_t>(workers_.size()); left != 0;) left = await_change(unfinished_, left);
   }
@@ -70,10 +91,13 @@ class thread_pool {
   // between two kernels of a step, far shorter than a user's pause.
   static constexpr std::uint32_t spin_limit = 1u << 13;
 
+  // state_: the generation of the last run in the bits above awake_bit.
+  static constexpr std::uint32_t awake_bit = 1, generation_step = 2;
+
   void stop() noexcept {
     stopping_.store(true, std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
-    generation_.notify_all();
+    state_.fetch_add(generation_step, std::memory_order_release);
+    state_.notify_all();
     for (auto& w : workers_) w.join();
   }
 
@@ -96,10 +120,29 @@ class thread_pool {
 #endif
   }
 
+  // Waits for a run after the one of generation `seen` (spinning while the
+  // awake bit is set, else for spin_limit pauses, then sleeping); returns
+  // the new generation (acquired).
+  std::uint32_t await_run(std::uint32_t seen) noexcept {
+    for (std::uint32_t spins = 0;; ++spins) {
+      const std::uint32_t now = state_.load(std::memory_order_acquire);
+      if (now / generation_step != seen) return now / generation_step;
+      if ((now & awake_bit) != 0) {
+        spins = 0;
+        pause();
+      } else if (spins < spin_limit) {
+        pause();
+      } else {
+        sleeps_.fetch_add(1, std::memory_order_relaxed);
+        state_.wait(now, std::memory_order_acquire);
+      }
+    }
+  }
+
   void work(std::size_t part) noexcept {
     std::uint32_t seen = 0;
     for (;;) {
-      seen = await_change(generation_, seen);
+      seen = await_run(seen);
       if (stopping_.load(std::memory_order_relaxed)) return;
       call_(task_, part, size());
       if (unfinished_.fetch_sub(1, std::memory_order_acq_rel) == 1) unfinished_.notify_one();
@@ -110,7 +153,8 @@ class thread_pool {
   void (*call_)(void*, std::size_t, std::size_t) noexcept = nullptr;
   void* task_ = nullptr;
   std::atomic<bool> stopping_{false};
-  alignas(64) std::atomic<std::uint32_t> generation_{0};
+  alignas(64) std::atomic<std::uint32_t> state_{0};
+  std::atomic<std::uint64_t> sleeps_{0};
   alignas(64) std::atomic<std::uint32_t> unfinished_{0};
   std::vector<std::thread> workers_;
 };
