@@ -89,12 +89,13 @@ BOOST_AUTO_TEST_CASE(a_depthwise_convolution_runs_its_epilogue_after_the_direct_
   test::check_close("y", predict(params, X = x, Shift = shift), r::y, tolerance);
 }
 
-// Does some kernel of schedule S pool a loop run in a convolution's kernel?
+// Does some kernel of schedule S run a convolution, its epilogue loop and a
+// pooling of it (the loop's result stored or not, as asked)?
 template <class S>
-bool pools_in_a_convolutions_kernel() {
+bool pools_in_a_convolutions_kernel(bool stored) {
   for (std::size_t k = 0; k < S::plan.kernel_count; ++k) {
-    const int loop = S::plan.pooled_loop[static_cast<std::size_t>(S::plan.schedule[k])];
-    if (loop >= 0 && S::plan.epilogue_of[static_cast<std::size_t>(loop)] >= 0) return true;
+    const auto i = static_cast<std::size_t>(S::plan.schedule[k]);
+    if (S::plan.pooled_by[i] >= 0 && S::plan.epilogue_of[i] >= 0 && S::plan.unstored[i] == !stored) return true;
   }
   return false;
 }
@@ -106,7 +107,7 @@ BOOST_AUTO_TEST_CASE(max_pooling_after_batch_norm_and_relu_runs_in_the_convoluti
       tl::relu(tl::nn::batch_norm2d<"bn">(tl::nn::conv2d<"conv", 4, 3, tl::nn::conv_options{.padding = 1}>(X))));
   auto predict = tl::compile(y);
   using S = decltype(predict)::forward_schedule;
-  BOOST_TEST(pools_in_a_convolutions_kernel<S>());
+  BOOST_TEST(pools_in_a_convolutions_kernel<S>(false));
   // The batch norm's scale (gamma / sqrt(var + eps), per channel) is the one
   // other kernel: the convolution, its bias, batch norm, ReLU and the pooling are one.
   BOOST_TEST(S::plan.kernel_count == 2u);
@@ -130,7 +131,7 @@ BOOST_AUTO_TEST_CASE(average_pooling_of_a_row_by_row_epilogue_runs_in_the_convol
   constexpr auto y = tl::avg_pool2d<2>(tl::tanh(tl::nn::conv2d<"conv", 6, 3, tl::nn::conv_options{.padding = 1}>(X)) * R);
   auto predict = tl::compile(y);
   using S = decltype(predict)::forward_schedule;
-  BOOST_TEST(pools_in_a_convolutions_kernel<S>());
+  BOOST_TEST(pools_in_a_convolutions_kernel<S>(false));
   BOOST_TEST(S::plan.kernel_count == 1u);
   auto params = tl::parameters_of(y);
   test::fill(params.get<"conv.weight">(), r::weight);
@@ -142,12 +143,20 @@ BOOST_AUTO_TEST_CASE(average_pooling_of_a_row_by_row_epilogue_runs_in_the_convol
   test::check_close("y", predict(params, X = x, R = row), r::y, tolerance);
 }
 
-BOOST_AUTO_TEST_CASE(a_pooled_loop_read_elsewhere_keeps_its_own_kernel) {
-  // relu(conv) read by the pooling and by the output's sum: stored once, pooled apart.
+BOOST_AUTO_TEST_CASE(a_pooled_loop_read_elsewhere_is_stored_and_pooled_in_the_same_kernel_as_pytorch) {
+  // relu(conv) read by the pooling and by a sum: stored, and pooled where it was just written
+  // (as in a training step, whose ReLU derivative reads it).
+  namespace r = reference::conv_relu_pool_and_sum;
   constexpr auto X = tl::input<"X", double, 2, 3, 6, 6>;
   constexpr auto h = tl::relu(tl::nn::conv2d<"conv", 4, 3, tl::nn::conv_options{.padding = 1}>(X));
   constexpr auto y = tl::sum(tl::max_pool2d<2>(h)) + tl::sum(h);
   auto program = tl::compile(y);
   using S = decltype(program)::forward_schedule;
-  BOOST_TEST(!pools_in_a_convolutions_kernel<S>());
+  BOOST_TEST(pools_in_a_convolutions_kernel<S>(true));
+  auto params = tl::parameters_of(y);
+  test::fill(params.get<"conv.weight">(), r::weight);
+  test::fill(params.get<"conv.bias">(), r::bias);
+  tl::tensor<double, 2, 3, 6, 6> x;
+  test::fill(x, r::x);
+  BOOST_TEST(std::abs(program(params, X = x) - r::y[0]) < tolerance * std::abs(r::y[0]));
 }

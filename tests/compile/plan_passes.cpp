@@ -162,25 +162,32 @@ constexpr auto conv_relu_pool = graph<8, 7>({{leaf(32, 4), {}}, {leaf(27, 3), {}
 BOOST_AUTO_TEST_CASE(assign_owners_pools_a_convolutions_epilogue_loop_inside_its_kernel) {
   constexpr auto u = tapeless::detail::count_uses(conv_relu_pool);
   constexpr auto o = tapeless::detail::assign_owners(conv_relu_pool, u);
-  // The loop relu(y + b) keeps its nodes and its product but has no kernel: the pooling runs it.
-  static_assert(o.epilogue_of[5] == 2 && o.owner[2] == 5 && o.owner[4] == 5 && o.owner[5] == 5);
-  static_assert(!o.root[5] && o.root[6] && o.pooled_loop[6] == 5 && o.external[6]);
+  // The loop relu(y + b) runs as the convolution's epilogue, and its kernel pools too.
+  static_assert(o.epilogue_of[5] == 2 && o.owner[2] == 5 && o.owner[4] == 5 && o.root[5]);
+  static_assert(!o.root[6] && o.owner[6] == 5 && o.pooled_by[5] == 6 && o.external[6]);
+  static_assert(o.unstored[5]);  // the pooling is its only reader
   constexpr auto k = tapeless::detail::order_kernels(o);
-  static_assert(k.kernel_count == 1 && k.schedule[0] == 6 && k.position[5] == k.position[6]);
+  static_assert(k.kernel_count == 1 && k.schedule[0] == 5 && k.position[6] == k.position[5]);
   constexpr auto last = tapeless::detail::liveness(conv_relu_pool, o, k);
   constexpr auto p = tapeless::detail::place_buffers(conv_relu_pool, o, k, last);
-  // The convolution's scratch is placed for the pooling's kernel; the loop's result is never stored.
-  static_assert(!p.in_arena[5] && !p.in_arena[2] && p.arena_bytes >= tapeless::align_up(640) + tapeless::align_up(96));
+  // Neither the loop's result nor the pooled one (the output's) is in the arena: the
+  // convolution's scratch and the pooling's indices are, apart.
+  static_assert(!p.in_arena[5] && !p.in_arena[6] && !p.in_arena[2]);
   static_assert(p.scratch_offset[2] != p.scratch_offset[6]);
-  // Read by something else too, the loop is stored and pooled by a kernel of the pooling's own.
-  constexpr auto shared_loop = graph<9, 9>({{leaf(32, 4), {}}, {leaf(27, 3), {}}, {convolution(96, 4, 640), {0, 1}},
+  static_assert(p.arena_bytes == tapeless::align_up(640) + tapeless::align_up(96));
+  // Read by an output too, the loop's result is stored, and pooled in the same kernel.
+  constexpr auto shared_loop = graph<9, 8>({{leaf(32, 4), {}}, {leaf(27, 3), {}}, {convolution(96, 4, 640), {0, 1}},
                                             {leaf(3, 1), {}}, {elementwise(96, 4), {2, 3}},
                                             {elementwise(96, 4), {4}}, {pooling(24, 2, 96), {5}},
                                             {output(24, 2), {6}}, {output(96, 4), {5}}});
   constexpr auto so = tapeless::detail::assign_owners(shared_loop, tapeless::detail::count_uses(shared_loop));
-  static_assert(so.root[5] && so.pooled_loop[6] == -1 && so.epilogue_of[5] == 2);
-  BOOST_TEST(o.pooled_loop[6] == 5);
-  BOOST_TEST(so.pooled_loop[6] == -1);
+  static_assert(so.root[5] && so.pooled_by[5] == 6 && !so.unstored[5] && !so.root[6]);
+  constexpr auto sk = tapeless::detail::order_kernels(so);
+  constexpr auto sp = tapeless::detail::place_buffers(shared_loop, so, sk, tapeless::detail::liveness(shared_loop, so, sk));
+  static_assert(sp.in_arena[5] && sk.kernel_count == 2 && sk.schedule[0] == 5 && sk.schedule[1] == 8);  // the other output copies it
+  BOOST_TEST(o.pooled_by[5] == 6);
+  BOOST_TEST(so.pooled_by[5] == 6);
+  BOOST_TEST(sp.in_arena[5]);
 }
 
 BOOST_AUTO_TEST_CASE(assign_owners_lets_a_kernel_write_straight_into_its_output) {

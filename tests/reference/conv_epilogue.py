@@ -16,6 +16,9 @@
   conv_tanh_row_avg_pool  avg_pool2d(tanh(conv2d(x, W, b, padding 1)) * r, 2)
                  with r along the width (the loop runs row by row), 6 x 5
                  pooled to 3 x 2.
+  conv_relu_pool_and_sum  sum(max_pool2d(h, 2)) + sum(h), h = relu(conv2d(x, W,
+                 b, padding 1)): h is read twice, stored, and pooled where it
+                 was written.
 
 Committed, so the tests need no torch. Run with Debian's PyTorch:
 
@@ -90,6 +93,14 @@ b = torch.randn(6)
 r = torch.randn(5)
 y = F.avg_pool2d(torch.tanh(F.conv2d(x, w, b, padding=1)) * r, 2)
 emit("conv_tanh_row_avg_pool", {"x": x, "weight": w, "bias": b, "r": r, "y": y})
+
+# conv 3 -> 4 channels, 3x3, padding 1, on [2, 3, 6, 6]; a scalar
+x = torch.randn(2, 3, 6, 6)
+w = torch.randn(4, 3, 3, 3) * 0.3
+b = torch.randn(4)
+h = F.relu(F.conv2d(x, w, b, padding=1))
+y = (F.max_pool2d(h, 2).sum() + h.sum()).reshape(1)
+emit("conv_relu_pool_and_sum", {"x": x, "weight": w, "bias": b, "y": y})
 
 out.append("}  // namespace reference")
 (HERE / "conv_epilogue.inc").write_text("\n".join(out) + "\n")

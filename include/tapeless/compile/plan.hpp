@@ -7,7 +7,7 @@
 //   assign_owners  which nodes get a kernel of their own (roots) and which are
 //                  computed inside another's loop (fusion), views, outputs
 //                  written in place, products run with an epilogue, poolings
-//                  run image by image inside a convolution's epilogue;
+//                  run image by image in a convolution's kernel;
 //   order_kernels  the kernels in topological order;
 //   liveness       the last kernel that reads each buffer (through views);
 //   place_buffers  where each buffer lives in one arena of constant size.
@@ -98,14 +98,15 @@ struct ownership {
   std::array<bool, N> external{};        // a root writing straight into an output's destination
   std::array<int, N> redirect{};         // ... namely that output node's
   std::array<int, N> epilogue_of{};      // for a root: the node whose kernel runs this root's loop as its epilogue, or -1
-  std::array<int, N> pooled_loop{};      // for a pooling: the loop (run as a product's epilogue) it pools there, or -1
+  std::array<int, N> pooled_by{};        // for a root run as a product's epilogue: the pooling its kernel runs too, or -1
+  std::array<bool, N> unstored{};        // such a root whose pooling is its only reader: no buffer of its own
 };
 
 template <std::size_t N, std::size_t E>
 constexpr ownership<N> assign_owners(const graph_facts<N, E>& g, const use_counts<N>& u) {
   ownership<N> o{};
   const auto& f = g.nodes;
-  for (std::size_t i = 0; i < N; ++i) o.epilogue_of[i] = -1, o.redirect[i] = -1, o.pooled_loop[i] = -1;
+  for (std::size_t i = 0; i < N; ++i) o.epilogue_of[i] = -1, o.redirect[i] = -1, o.pooled_by[i] = -1;
   // Consumers before producers, so that a node knows its user's kernel.
   for (std::size_t r = N; r-- > 0;) {
     o.owner[r] = -1;
@@ -154,17 +155,18 @@ constexpr ownership<N> assign_owners(const graph_facts<N, E>& g, const use_count
     }
     if (o.root[r]) o.owner[r] = static_cast<int>(r);
   }
-  // A pooling whose operand is a loop run image by image as a product's
-  // epilogue (a convolution's bias, batch norm and activation), and read by
-  // nothing else, pools each image there too, while it is in cache: the
-  // loop's result is never stored, and the pooling is split as the product
-  // is. The loop keeps its nodes (owner) but no kernel of its own.
+  // A pooling of a loop run image by image as a product's epilogue (a
+  // convolution's bias, batch norm and activation) runs in that kernel too,
+  // on each image while it is in cache, split between threads as the
+  // product is. When nothing else reads the loop's result (a forward-only
+  // program) it is never stored; else (its derivative reads it) it is
+  // stored as before and pooled from where it was just written.
   for (std::size_t p = 0; p < N; ++p) {
     if (!o.root[p] || !f[p].pools_by_image || f[p].operand_count == 0) continue;
     const int e = g.operand(p, 0);
     const int producer = o.epilogue_of[e];
-    if (o.root[e] && u.uses[e] == 1 && !o.external[e] && producer >= 0 && f[producer].epilogue_by_image)
-      o.root[e] = false, o.pooled_loop[p] = e;
+    if (o.root[e] && !o.external[e] && o.pooled_by[e] < 0 && producer >= 0 && f[producer].epilogue_by_image)
+      o.root[p] = false, o.owner[p] = e, o.pooled_by[e] = static_cast<int>(p), o.unstored[e] = u.uses[e] == 1;
   }
   return o;
 }
@@ -189,9 +191,9 @@ constexpr kernel_order<N> order_kernels(const ownership<N>& o) {
       ++k.fused_nodes;
     }
   }
-  // A loop run inside a pooling's kernel is read where that kernel runs.
+  // A pooling run in its operand's kernel is written where that kernel runs.
   for (std::size_t i = 0; i < N; ++i)
-    if (o.pooled_loop[i] >= 0) k.position[o.pooled_loop[i]] = k.position[i];
+    if (o.pooled_by[i] >= 0) k.position[o.pooled_by[i]] = k.position[i];
   return k;
 }
 
@@ -249,17 +251,20 @@ constexpr buffer_plan<N> place_buffers(const graph_facts<N, E>& g, const ownersh
   for (std::size_t position = 0; position < k.kernel_count; ++position) {
     const int i = k.schedule[position];
     const int at = static_cast<int>(position);
-    if (!g.nodes[i].output && !o.external[i]) {
-      p.in_arena[i] = true;
-      p.offset[i] = place(g.nodes[i].bytes, at, last_read[i] > at ? last_read[i] : at);
-    }
-    if (g.nodes[i].scratch_bytes > 0) {
-      const int until = g.nodes[i].scratch_lives_with_result && last_read[i] > at ? last_read[i] : at;
-      p.scratch_offset[i] = place(g.nodes[i].scratch_bytes, at, until);
+    // This kernel's result, and that of a pooling it runs too.
+    for (const int r : {i, o.pooled_by[i]}) {
+      if (r < 0) continue;
+      if (!g.nodes[r].output && !o.external[r] && !o.unstored[r]) {
+        p.in_arena[r] = true;
+        p.offset[r] = place(g.nodes[r].bytes, at, last_read[r] > at ? last_read[r] : at);
+      }
+      if (g.nodes[r].scratch_bytes > 0) {
+        const int until = g.nodes[r].scratch_lives_with_result && last_read[r] > at ? last_read[r] : at;
+        p.scratch_offset[r] = place(g.nodes[r].scratch_bytes, at, until);
+      }
     }
     // A product run with this kernel's loop as its epilogue works inside this kernel.
-    const int loop = o.pooled_loop[i] >= 0 ? o.pooled_loop[i] : i;
-    if (const int e = o.epilogue_of[loop]; e >= 0 && g.nodes[e].scratch_bytes > 0)
+    if (const int e = o.epilogue_of[i]; e >= 0 && g.nodes[e].scratch_bytes > 0)
       p.scratch_offset[e] = place(g.nodes[e].scratch_bytes, at, at);
   }
   return p;

@@ -213,13 +213,12 @@ struct keyed_schedule {
   template <int I, class Ctx>
   TAPELESS_KERNEL_INLINE static void run_kernel(const Ctx& c) noexcept {
     using N = node_at<static_cast<std::size_t>(I)>;
-    if constexpr (plan.pooled_loop[I] >= 0) {
-      // A pooling of a loop that runs as a convolution's epilogue: all three
-      // in the convolution's kernel, image by image.
-      constexpr int L = plan.pooled_loop[I];
-      using Loop = node_at<static_cast<std::size_t>(L)>;
-      using Producer = node_at<static_cast<std::size_t>(plan.epilogue_of[L])>;
-      family_of<Producer>::template run_with_pooled_epilogue<schedule, L, Loop, Producer, N>(c);
+    if constexpr (plan.pooled_by[I] >= 0) {
+      // The convolution, this loop as its epilogue and the pooling of it: one
+      // kernel, image by image.
+      using Producer = node_at<static_cast<std::size_t>(plan.epilogue_of[I])>;
+      using Pool = node_at<static_cast<std::size_t>(plan.pooled_by[I])>;
+      family_of<Producer>::template run_with_pooled_epilogue<schedule, I, N, Producer, Pool>(c);
     } else if constexpr (plan.epilogue_of[I] >= 0) {
       using Producer = node_at<static_cast<std::size_t>(plan.epilogue_of[I])>;
       family_of<Producer>::template run_with_epilogue<schedule, I, N, Producer>(c);

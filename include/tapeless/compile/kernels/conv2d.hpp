@@ -152,14 +152,23 @@ struct conv2d_family : conv2d_family_base {
         c, [&](std::size_t n, auto*) noexcept { return dst + n * image; }, [](std::size_t, const auto*) noexcept {});
   }
 
-  // The same, then pooling Pool of the loop's result image by image: the
-  // loop writes each image over the convolution's output in the scratch
-  // (element by element, in place), and the pooling reads it there.
+  // The same, then pooling Pool of the loop's result image by image, from
+  // where the loop just wrote it: its buffer when something else reads it
+  // too, else over the convolution's output in the scratch (element by
+  // element, in place).
   template <class Sched, int I, class Root, class Conv, class Pool, class Ctx>
   [[gnu::noinline]] static void run_with_pooled_epilogue(const Ctx& c) noexcept {
-    by_image<Sched, I, Root, Conv>(
-        c, [](std::size_t, auto* product) noexcept { return product; },
-        [&](std::size_t n, const auto* image) noexcept { family_of<Pool>::template pool_image<Sched, Pool>(c, image, n); });
+    auto pool = [&](std::size_t n, const auto* image) noexcept {
+      family_of<Pool>::template pool_image<Sched, Pool>(c, image, n);
+    };
+    if constexpr (Sched::plan.unstored[I]) {
+      by_image<Sched, I, Root, Conv>(c, [](std::size_t, auto* product) noexcept { return product; }, pool);
+    } else {
+      using S = shape_of<Root>;
+      constexpr std::size_t image = S::size / S::dims[0];
+      auto* const dst = Sched::template destination<Root>(c);
+      by_image<Sched, I, Root, Conv>(c, [&](std::size_t n, auto*) noexcept { return dst + n * image; }, pool);
+    }
   }
 
  private:

@@ -16,10 +16,10 @@
 // never read: 4 bytes per output, no extra pass.
 //
 // A pooling of a convolution's epilogue loop (bias, batch norm, activation)
-// that nothing else reads runs inside the convolution's kernel, image by
-// image (pool_image, compile/plan.hpp's pooled_loop): the pooled input is
-// never stored, and the pooling is split between threads as the
-// convolution's images are.
+// runs inside the convolution's kernel, image by image (pool_image,
+// compile/plan.hpp's pooled_by), on each image while it is in cache, split
+// between threads as the convolution's images are; in a forward-only
+// program the pooled input is then never stored.
 
 #include <cstddef>
 #include <cstdint>
