@@ -13,9 +13,9 @@
 // sleeps on the generation counter (a futex), so an idle pool costs nothing.
 // Between stay_awake() and may_sleep() (a program's call: its serial kernels,
 // a pooling or a softmax, can outlast the spin) the workers spin and never
-// sleep: a worker woken from a futex came back some 50 microseconds late on
-// this project's test machine, and a step that has gaps longer than the spin
-// paid that at every shared kernel after one. A pool serves one caller at a
+// sleep: a worker woken from a futex can come back tens of microseconds late
+// (about 50 on the virtual machine of bench/results/threads.md), and a step
+// with gaps longer than the spin paid that at every shared kernel after one. A pool serves one caller at a
 // time: two programs stepping in two threads need a pool each.
 
 #include <atomic>

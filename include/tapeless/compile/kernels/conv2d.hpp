@@ -24,7 +24,9 @@
 // and the loop runs over it there, while it is in cache, writing the
 // consumer's result; the convolution's own output is never stored. Over
 // planes, the loop runs on whole planes when its operands
-// allow (plane_values, kernels/loop.hpp).
+// allow (plane_values, kernels/loop.hpp). A max or average pooling of that
+// loop runs there too (run_with_pooled_epilogue, compile/plan.hpp's
+// pooled_by), on each image just computed, in the same shares of the images.
 
 #include <algorithm>
 #include <cstddef>
