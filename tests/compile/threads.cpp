@@ -301,6 +301,49 @@ BOOST_AUTO_TEST_CASE(a_convolution_with_its_pooling_on_threads_equals_one_thread
   }
 }
 
+// Long elementwise loops split between a pool's threads (compile/kernels/loop.hpp):
+// a flat loop (split by batches of columns, the tail in the last share), one
+// over merged planes, and one row by row; each on 2 and 3 threads equals one thread.
+BOOST_AUTO_TEST_CASE(long_elementwise_loops_on_threads_equal_one_thread) {
+  constexpr auto A = tl::input<"A", float, 64, 2053>;       // 131,392 elements: 4 shares, a scalar tail
+  constexpr auto B = tl::input<"B", float, 8, 16, 32, 33>;  // per-channel scale: merged planes
+  constexpr auto C = tl::input<"C", float, 16, 1, 1>;
+  constexpr auto R = tl::input<"R", float, 257>;            // along the rows: row by row
+  constexpr auto D = tl::input<"D", float, 520, 257>;
+  constexpr auto flat = tl::tanh(A) * A + tl::sigmoid(A);
+  constexpr auto planes = tl::relu(B * C - 0.25f);
+  constexpr auto rows = tl::exp(D * R) - D;
+  tl::tensor<float, 64, 2053> a;
+  tl::tensor<float, 8, 16, 32, 33> b;
+  tl::tensor<float, 16, 1, 1> cs;
+  tl::tensor<float, 257> r;
+  tl::tensor<float, 520, 257> d;
+  fill_wave(a, 3, 2.0f);
+  fill_wave(b, 5, 1.0f);
+  fill_wave(cs, 7, 1.0f);
+  fill_wave(r, 11, 1.0f);
+  fill_wave(d, 13, 1.0f);
+  auto check = [&](auto expression, auto&&... bindings) {
+    auto one = tl::compile(expression);
+    auto none = tl::parameters_of(expression);
+    const auto expected = one(none, bindings...);
+    BOOST_TEST(std::isfinite(expected[expected.size() - 1]));
+    for (std::size_t threads : {2, 3}) {
+      tl::thread_pool pool(threads);
+      auto many = tl::compile(expression);
+      many.use_threads(&pool);
+      const std::size_t before = allocations.load();
+      const auto& got = many(none, bindings...);
+      BOOST_TEST(allocations.load() == before, "a loop on " << threads << " threads allocated");
+      BOOST_TEST(std::memcmp(got.data(), expected.data(), expected.size() * sizeof(float)) == 0,
+                 "a loop on " << threads << " threads differs from one thread's");
+    }
+  };
+  check(flat, A = a);
+  check(planes, B = b, C = cs);
+  check(rows, D = d, R = r);
+}
+
 // The weight gradient summed in shares of the batch against the whole
 // batch's kernel (itself checked against torch in tests/simd/conv2d.cpp):
 // only the order of the sum over images differs.

@@ -33,6 +33,10 @@ namespace tapeless::detail {
 // 2 us of work, against the fraction of a microsecond a spinning worker
 // takes to start and to report back (program.use_threads).
 inline constexpr std::size_t min_work_per_share = std::size_t{1} << 17;
+// Elements of an elementwise loop per share, at least: some microseconds of
+// loads, arithmetic and stores (a ReLU derivative over 32K floats), so that
+// only a CNN's activations, not a dense layer's, are split.
+inline constexpr std::size_t min_loop_elements_per_share = std::size_t{1} << 15;
 
 struct kernel_family_defaults {
   // No kernel: the value comes from outside the arena (store, binding, register).

@@ -11,6 +11,7 @@
 // stride 0 along its broadcast dimensions. When every operand has S's element
 // count or a single element, the loop is flat: one row of S::size columns.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <type_traits>
@@ -18,6 +19,7 @@
 
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/core/shape.hpp>
+#include <tapeless/core/thread_pool.hpp>
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
@@ -267,34 +269,65 @@ inline constexpr bool loop_over_planes = [] {
     return false;
 }();
 
-// Every row of loop F (whose columns are F::columns), Root's values into its destination.
+// Share `part` of `parts` of loop F (whose columns are F::columns), Root's
+// values into its destination: whole rows, or (one row: a flat loop) whole
+// batches of columns, the tail in the last share.
 template <class F, class Sched, class Root, class Ctx>
-[[gnu::always_inline]] inline void run_loop_rows(const Ctx& c) noexcept {
+[[gnu::always_inline]] inline void run_loop_rows(const Ctx& c, std::size_t part = 0, std::size_t parts = 1) noexcept {
   using T = typename Sched::value_type;
   constexpr std::size_t columns = F::columns, rows = shape_of<Root>::size / columns;
   constexpr std::size_t w = simd::lanes<T, typename Sched::arch>;
   T* dst = Sched::template destination<Root>(c);
-  for (std::size_t row = 0; row < rows; ++row) {
-    T* out = dst + row * columns;
-    simd::fused_loop<w>(columns, [&](std::size_t i, auto step, auto) {
+  auto run_columns = [&](std::size_t row, std::size_t first, std::size_t last) __attribute__((always_inline)) {
+    T* out = dst + row * columns + first;
+    simd::fused_loop<w>(last - first, [&](std::size_t i, auto step, auto) {
       using V = std::conditional_t<decltype(step)::value == 1, T, batch_of<T, typename Sched::arch>>;
-      simd::store(out + i, F::template value<Root, V>(c, row, i));
+      simd::store(out + i, F::template value<Root, V>(c, row, first + i));
     });
+  };
+  if constexpr (rows == 1) {
+    constexpr std::size_t batches = columns / w;
+    const std::size_t first = batches * part / parts * w;
+    const std::size_t last = part + 1 == parts ? columns : batches * (part + 1) / parts * w;
+    run_columns(0, first, last);
+  } else {
+    for (std::size_t row = rows * part / parts, end = rows * (part + 1) / parts; row < end; ++row)
+      run_columns(row, 0, columns);
   }
 }
 
+// The loop's shares on the context's threads (each its own rows, so the
+// values are one thread's), or all of it here.
+template <class F, class Sched, class Root, class Ctx>
+[[gnu::always_inline]] inline void run_loop_shared(const Ctx& c) noexcept {
+  constexpr std::size_t shares = std::max<std::size_t>(1, shape_of<Root>::size / min_loop_elements_per_share);
+  if constexpr (shares > 1) {
+    if (c.threads != nullptr && c.threads->size() > 1) {
+      const std::size_t parts = std::min(shares, c.threads->size());
+      // Flattened: a worker calls it through the pool, outside the step's flattened function.
+      auto share = [&](std::size_t part, std::size_t) noexcept __attribute__((flatten)) {
+        if (part < parts) run_loop_rows<F, Sched, Root>(c, part, parts);
+      };
+      c.threads->run(share);
+      return;
+    }
+  }
+  run_loop_rows<F, Sched, Root>(c);
+}
+
 // The kernel of an elementwise loop: root Root, computed over its own shape
-// (flat when it can be, else over merged planes when it can be, else row by row).
+// (flat when it can be, else over merged planes when it can be, else row by
+// row), split between a pool's threads when it is long.
 template <class Sched, int Kernel, class Root, class Ctx>
 [[gnu::flatten]] inline void run_elementwise_loop(const Ctx& c) noexcept {
   using S = shape_of<Root>;
   constexpr bool flat = loop_is_flat<Sched, Ctx, Kernel, S, Root>;
   if constexpr (flat)
-    run_loop_rows<fused_values<Sched, Ctx, Kernel, S, true>, Sched, Root>(c);
+    run_loop_shared<fused_values<Sched, Ctx, Kernel, S, true>, Sched, Root>(c);
   else if constexpr (loop_over_planes<Sched, Ctx, Kernel, S, Root>)
-    run_loop_rows<plane_values<Sched, Ctx, Kernel, S>, Sched, Root>(c);
+    run_loop_shared<plane_values<Sched, Ctx, Kernel, S>, Sched, Root>(c);
   else
-    run_loop_rows<fused_values<Sched, Ctx, Kernel, S, false>, Sched, Root>(c);
+    run_loop_shared<fused_values<Sched, Ctx, Kernel, S, false>, Sched, Root>(c);
 }
 
 TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
