@@ -2,7 +2,9 @@
 // Batch norm's statistics (expr/batch_statistics.hpp). While a program steps
 // (c.training) they are the batch's mean and biased variance per channel, and
 // the kernels update the running estimates in the store as torch does; in a
-// forward-only call they copy the running estimates.
+// forward-only call they copy the running estimates (where they are still
+// nodes then: a forward-only program reads the estimates as leaves instead,
+// compile/kernel_form.hpp's forward_form, so that they read nothing else).
 //
 // Sums per channel: a SIMD sum over each plane (the elements of one image and
 // channel), the planes' sums added in double, so that a channel of 64 x 28 x
