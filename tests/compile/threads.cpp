@@ -344,6 +344,60 @@ BOOST_AUTO_TEST_CASE(long_elementwise_loops_on_threads_equal_one_thread) {
   check(rows, D = d, R = r);
 }
 
+namespace pools {
+// Pooling large enough to split its batch on a pool's threads (max and
+// average pooling of [8, 16, 32, 32]: 4 shares of 2 images each), forward
+// and backward; a third thread has no share of them. h is read by both
+// poolings: stored, one pooling runs in the convolution's kernel, the other
+// on its own.
+constexpr auto X = tl::input<"X", float, 8, 4, 32, 32>;
+constexpr auto Y = tl::input<"Y", std::int32_t, 8>;
+constexpr tl::nn::conv_options same{.padding = 1};
+constexpr auto h = tl::relu(tl::nn::conv2d<"conv", 16, 3, same>(X));  // [8, 16, 32, 32]
+constexpr auto pooled = tl::max_pool2d<2>(h) + tl::avg_pool2d<2>(h);   // [8, 16, 16, 16]
+constexpr auto logits = tl::nn::linear<"fc", 10>(tl::flatten(pooled));
+constexpr auto loss = tl::cross_entropy(logits, Y);
+static_assert(tl::detail::pool2d_shares<tl::simd::pool2d_shape{8, 16, 32, 32, 2, 0, 0}>::count == 4);
+}  // namespace pools
+
+BOOST_AUTO_TEST_CASE(pooling_split_between_threads_equals_one_thread) {
+  tl::tensor<float, 8, 4, 32, 32> x;
+  tl::tensor<std::int32_t, 8> y;
+  fill_wave(x, 5, 1.0f);
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = std::int32_t((i * 3) % 10);
+
+  auto one = tl::compile(pools::loss, tl::optim::sgd{.lr = 0.01f});
+  auto params_one = tl::parameters_of(pools::loss);
+  fill_store(params_one, 0.2f);
+  auto forward_one = tl::compile(pools::logits);
+  const auto logits_one = forward_one(params_one, pools::X = x);
+  std::vector<float> losses_one(3);
+  for (int s = 0; s < 3; ++s) losses_one[s] = one.step(params_one, pools::X = x, pools::Y = y);
+  BOOST_TEST(losses_one.back() < losses_one.front());  // it trains
+
+  for (std::size_t threads : {2, 3}) {
+    tl::thread_pool pool(threads);
+    auto params = tl::parameters_of(pools::loss);
+    fill_store(params, 0.2f);
+    auto forward = tl::compile(pools::logits);
+    forward.use_threads(&pool);
+    const auto& logits = forward(params, pools::X = x);
+    BOOST_TEST(std::memcmp(logits.data(), logits_one.data(), sizeof(float) * logits.size()) == 0,
+               "the forward program's logits with " << threads << " threads differ from one thread's");
+    auto many = tl::compile(pools::loss, tl::optim::sgd{.lr = 0.01f});
+    many.use_threads(&pool);
+    std::vector<float> losses(3);
+    const std::size_t before = allocations.load();
+    for (int s = 0; s < 3; ++s) losses[s] = many.step(params, pools::X = x, pools::Y = y);
+    BOOST_TEST(allocations.load() == before, "a step with " << threads << " threads allocated");
+    for (int s = 0; s < 3; ++s)
+      BOOST_TEST(std::memcmp(&losses[s], &losses_one[s], sizeof(float)) == 0,
+                 "loss of step " << s << " with " << threads << " threads: " << losses[s] << ", one thread: "
+                                 << losses_one[s]);
+    BOOST_TEST(same_values(params, params_one), "weights after 3 steps with " << threads << " threads differ");
+  }
+}
+
 // The weight gradient summed in shares of the batch against the whole
 // batch's kernel (itself checked against torch in tests/simd/conv2d.cpp):
 // only the order of the sum over images differs.

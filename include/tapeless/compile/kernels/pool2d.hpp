@@ -15,12 +15,15 @@
 // forward pass did. In a forward-only program the indices are written and
 // never read: 4 bytes per output, no extra pass.
 //
+// On a pool's threads (program.use_threads) a large pooling, and its
+// backward pass, split the batch into equal static shares (pool2d_shares).
 // A pooling of a convolution's epilogue loop (bias, batch norm, activation)
 // runs inside the convolution's kernel, image by image (pool_image,
 // compile/plan.hpp's pooled_by), on each image while it is in cache, split
 // between threads as the convolution's images are; in a forward-only
 // program the pooled input is then never stored.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -39,6 +42,38 @@ inline constexpr simd::pool2d_shape pool2d_geometry{.batch = X::dims[0],
                                                     .kernel = Window::kernel,
                                                     .stride = Window::stride,
                                                     .padding = Window::padding};
+
+// A pooling's input elements per share of its batch, at least: a share
+// then reads 128 KiB or more, some microseconds of work against the pool's
+// fork and join.
+inline constexpr std::size_t min_pool_elements_per_share = std::size_t{1} << 15;
+
+// The batch of a pooling of shape S in `count` equal shares (a divisor of
+// the batch, at most 4), run on the context's threads when it has some; each
+// share is pooled plane by plane as the whole batch is (the argmax indices
+// are per plane), so the results are one thread's bit for bit.
+template <simd::pool2d_shape S>
+struct pool2d_shares {
+  static constexpr std::size_t count = [] {
+    std::size_t k = std::min({std::size_t{4}, S.batch, S.input_size() / min_pool_elements_per_share});
+    while (k > 1 && S.batch % k != 0) --k;
+    return k == 0 ? std::size_t{1} : k;
+  }();
+  // One share's geometry.
+  static constexpr simd::pool2d_shape share = [] {
+    simd::pool2d_shape s = S;
+    s.batch = S.batch / count;
+    return s;
+  }();
+
+  // Calls pool(k) for every share k.
+  template <class Ctx, class Pool>
+  [[gnu::always_inline]] static void run(const Ctx& c, Pool&& pool) noexcept {
+    conv2d_family_base::over_image_shares<count>(c, count, [&](std::size_t first, std::size_t last, std::size_t) {
+      for (std::size_t k = first; k < last; ++k) pool(k);
+    });
+  }
+};
 
 // One image of a pooling's geometry.
 template <class Window, class X>
@@ -65,9 +100,15 @@ struct max_pool2d_family : kernel_family_defaults {
 
   template <class Sched, int I, class N, class Ctx>
   static void run(const Ctx& c) noexcept {
-    using X = shape_of<operand_type<N, 0>>;
-    simd::max_pool2d<pool2d_geometry<typename N::operation::window, X>, typename Sched::arch>(
-        operand_pointer<Sched, N, 0>(c), Sched::template destination<N>(c), indices<Sched, N>(c));
+    using shares = pool2d_shares<pool2d_geometry<typename N::operation::window, shape_of<operand_type<N, 0>>>>;
+    constexpr simd::pool2d_shape P = shares::share;
+    const auto* x = operand_pointer<Sched, N, 0>(c);
+    auto* y = Sched::template destination<N>(c);
+    std::int32_t* at = indices<Sched, N>(c);
+    shares::run(c, [&](std::size_t k) {
+      simd::max_pool2d<P, typename Sched::arch>(x + k * P.input_size(), y + k * P.output_size(),
+                                                at + k * P.output_size());
+    });
   }
 
   // Image n of its operand, handed over by the kernel that computes it
@@ -88,10 +129,15 @@ struct max_pool2d_backward_family : kernel_family_defaults {
   template <class Sched, int I, class N, class Ctx>
   static void run(const Ctx& c) noexcept {
     using Pool = operand_type<N, 1>;
-    simd::max_pool2d_backward<pool2d_geometry<typename N::operation::window, typename N::operation::input_shape>,
-                              typename Sched::arch>(operand_pointer<Sched, N, 0>(c),
-                                                    max_pool2d_family::indices<Sched, Pool>(c),
-                                                    Sched::template destination<N>(c));
+    using shares = pool2d_shares<pool2d_geometry<typename N::operation::window, typename N::operation::input_shape>>;
+    constexpr simd::pool2d_shape P = shares::share;
+    const auto* dy = operand_pointer<Sched, N, 0>(c);
+    const std::int32_t* at = max_pool2d_family::indices<Sched, Pool>(c);
+    auto* dx = Sched::template destination<N>(c);
+    shares::run(c, [&](std::size_t k) {
+      simd::max_pool2d_backward<P, typename Sched::arch>(dy + k * P.output_size(), at + k * P.output_size(),
+                                                         dx + k * P.input_size());
+    });
   }
 };
 
@@ -100,9 +146,13 @@ struct avg_pool2d_family : kernel_family_defaults {
 
   template <class Sched, int I, class N, class Ctx>
   static void run(const Ctx& c) noexcept {
-    using X = shape_of<operand_type<N, 0>>;
-    simd::avg_pool2d<pool2d_geometry<typename N::operation::window, X>, typename Sched::arch>(
-        operand_pointer<Sched, N, 0>(c), Sched::template destination<N>(c));
+    using shares = pool2d_shares<pool2d_geometry<typename N::operation::window, shape_of<operand_type<N, 0>>>>;
+    constexpr simd::pool2d_shape P = shares::share;
+    const auto* x = operand_pointer<Sched, N, 0>(c);
+    auto* y = Sched::template destination<N>(c);
+    shares::run(c, [&](std::size_t k) {
+      simd::avg_pool2d<P, typename Sched::arch>(x + k * P.input_size(), y + k * P.output_size());
+    });
   }
 
   // Image n of its operand, handed over by the kernel that computes it.
@@ -119,8 +169,13 @@ struct avg_pool2d_backward_family : kernel_family_defaults {
 
   template <class Sched, int I, class N, class Ctx>
   static void run(const Ctx& c) noexcept {
-    simd::avg_pool2d_backward<pool2d_geometry<typename N::operation::window, typename N::operation::input_shape>,
-                              typename Sched::arch>(operand_pointer<Sched, N, 0>(c), Sched::template destination<N>(c));
+    using shares = pool2d_shares<pool2d_geometry<typename N::operation::window, typename N::operation::input_shape>>;
+    constexpr simd::pool2d_shape P = shares::share;
+    const auto* dy = operand_pointer<Sched, N, 0>(c);
+    auto* dx = Sched::template destination<N>(c);
+    shares::run(c, [&](std::size_t k) {
+      simd::avg_pool2d_backward<P, typename Sched::arch>(dy + k * P.output_size(), dx + k * P.input_size());
+    });
   }
 };
 
