@@ -34,7 +34,6 @@
 
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/compile/kernels/loop.hpp>
-#include <tapeless/core/thread_pool.hpp>
 #include <tapeless/expr/conv2d.hpp>
 #include <tapeless/simd/conv2d.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
@@ -91,23 +90,6 @@ struct conv2d_family_base : kernel_family_defaults {
     s.batch = 1;
     return s;
   }();
-
-  // Calls images(first, last, share) for the `Shares` shares of `batch`
-  // images: on the context's threads if it has some, else here, in order.
-  template <std::size_t Shares, class Ctx, class Images>
-  [[gnu::always_inline]] static void over_image_shares(const Ctx& c, std::size_t batch, Images&& images) noexcept {
-    if constexpr (Shares > 1) {
-      if (c.threads != nullptr && c.threads->size() > 1) {
-        const std::size_t parts = std::min(Shares, c.threads->size());
-        auto share = [&](std::size_t part, std::size_t) noexcept {
-          if (part < parts) images(batch * part / parts, batch * (part + 1) / parts, part);
-        };
-        c.threads->run(share);
-        return;
-      }
-    }
-    images(std::size_t{0}, batch, std::size_t{0});
-  }
 };
 
 // Y = conv(X, W).
@@ -190,7 +172,7 @@ struct conv2d_family : conv2d_family_base {
     const T* w = operand_pointer<Sched, Conv, 1>(c);
     T* const scratch_base = Sched::template scratch<Conv>(c);
     using planes = plane_values<Sched, Ctx, I, S>;
-    over_image_shares<image_shares<geometry<Conv>>>(c, S::dims[0], [&](std::size_t first, std::size_t last,
+    over_shares<image_shares<geometry<Conv>>>(c, S::dims[0], [&](std::size_t first, std::size_t last,
                                                                          std::size_t share) {
       T* scratch = scratch_base + share * (share_scratch_bytes<Conv, T, Arch> / sizeof(T));
       T* product = scratch + kernel_scratch_bytes<Conv, T, Arch> / sizeof(T);
@@ -251,7 +233,7 @@ struct conv2d_input_gradient_family : conv2d_family_base {
       // Image by image: each image's gradient is its own (the whole batch's
       // kernel computes it so too), whichever share it falls in.
       constexpr std::size_t in_image = S.in_channels * S.height * S.width, out_image = S.out_channels * S.output_plane();
-      over_image_shares<image_shares<S>>(c, S.batch, [&](std::size_t first, std::size_t last, std::size_t share) {
+      over_shares<image_shares<S>>(c, S.batch, [&](std::size_t first, std::size_t last, std::size_t share) {
         T* scratch = scratch_base + share * (share_scratch_bytes<N, T, Arch> / sizeof(T));
         for (std::size_t n = first; n < last; ++n)
           simd::conv2d_input_gradient<one_image<S>, Arch>(dy + n * out_image, w, dx + n * in_image, scratch);
@@ -315,7 +297,7 @@ struct conv2d_weight_gradient_family : conv2d_family_base {
         return share == 0 ? dw : scratch_base + share * share_elements + kernel_elements;
       };
       // Share s: its images' sum, into its own partial sum (the result itself for share 0).
-      over_image_shares<shares>(c, shares, [&](std::size_t first, std::size_t last, std::size_t) {
+      over_shares<shares>(c, shares, [&](std::size_t first, std::size_t last, std::size_t) {
         for (std::size_t s = first; s < last; ++s)
           simd::conv2d_weight_gradient<part, Arch>(x + s * part.input_size(), dy + s * part.output_size(),
                                                    partial_sum(s), scratch_base + s * share_elements);

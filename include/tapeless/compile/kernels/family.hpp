@@ -20,10 +20,12 @@
 //   template <class N, class T, class Arch> static constexpr std::size_t scratch_bytes
 //       (instead of the one above, when the need depends on the instruction set).
 
+#include <algorithm>
 #include <cstddef>
 #include <type_traits>
 
 #include <tapeless/core/diagnostics.hpp>
+#include <tapeless/core/thread_pool.hpp>
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/expr/node.hpp>
 
@@ -37,6 +39,27 @@ inline constexpr std::size_t min_work_per_share = std::size_t{1} << 17;
 // loads, arithmetic and stores (a ReLU derivative over 32K floats), so that
 // only a CNN's activations, not a dense layer's, are split.
 inline constexpr std::size_t min_loop_elements_per_share = std::size_t{1} << 15;
+
+// Calls f(first, last, share) for the shares of [0, n) (at most Shares, one
+// per thread, each a run of whole items, share 0 on the calling thread) on
+// the context's threads if it has some, else f(0, n, 0) here. Each item is
+// computed by one share as it would be whole, so the results are one
+// thread's. A worker calls f through the pool, outside the step's flattened
+// function: an f whose body must be inlined says so itself (flatten).
+template <std::size_t Shares, class Ctx, class F>
+[[gnu::always_inline]] inline void over_shares(const Ctx& c, std::size_t n, F&& f) noexcept {
+  if constexpr (Shares > 1) {
+    if (c.threads != nullptr && c.threads->size() > 1) {
+      const std::size_t parts = std::min(Shares, c.threads->size());
+      auto share = [&](std::size_t part, std::size_t) noexcept {
+        if (part < parts) f(n * part / parts, n * (part + 1) / parts, part);
+      };
+      c.threads->run(share);
+      return;
+    }
+  }
+  f(std::size_t{0}, n, std::size_t{0});
+}
 
 struct kernel_family_defaults {
   // No kernel: the value comes from outside the arena (store, binding, register).

@@ -19,7 +19,6 @@
 
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/core/shape.hpp>
-#include <tapeless/core/thread_pool.hpp>
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
@@ -269,50 +268,44 @@ inline constexpr bool loop_over_planes = [] {
     return false;
 }();
 
-// Share `part` of `parts` of loop F (whose columns are F::columns), Root's
-// values into its destination: whole rows, or (one row: a flat loop) whole
-// batches of columns, the tail in the last share.
+// The items of loop F (whose columns are F::columns) a share computes: its
+// rows, or (one row: a flat loop) whole batches of its columns, the tail with
+// the last batch.
+template <class F, class Sched, class Root>
+inline constexpr std::size_t loop_items = [] {
+  constexpr std::size_t columns = F::columns, rows = shape_of<Root>::size / columns;
+  return rows == 1 ? columns / simd::lanes<typename Sched::value_type, typename Sched::arch> : rows;
+}();
+
+// Items [first, last) of loop F, Root's values into its destination.
 template <class F, class Sched, class Root, class Ctx>
-[[gnu::always_inline]] inline void run_loop_rows(const Ctx& c, std::size_t part = 0, std::size_t parts = 1) noexcept {
+[[gnu::always_inline]] inline void run_loop_rows(const Ctx& c, std::size_t first = 0,
+                                                 std::size_t last = loop_items<F, Sched, Root>) noexcept {
   using T = typename Sched::value_type;
   constexpr std::size_t columns = F::columns, rows = shape_of<Root>::size / columns;
   constexpr std::size_t w = simd::lanes<T, typename Sched::arch>;
   T* dst = Sched::template destination<Root>(c);
-  auto run_columns = [&](std::size_t row, std::size_t first, std::size_t last) __attribute__((always_inline)) {
-    T* out = dst + row * columns + first;
-    simd::fused_loop<w>(last - first, [&](std::size_t i, auto step, auto) {
+  auto run_columns = [&](std::size_t row, std::size_t from, std::size_t to) __attribute__((always_inline)) {
+    T* out = dst + row * columns + from;
+    simd::fused_loop<w>(to - from, [&](std::size_t i, auto step, auto) {
       using V = std::conditional_t<decltype(step)::value == 1, T, batch_of<T, typename Sched::arch>>;
-      simd::store(out + i, F::template value<Root, V>(c, row, first + i));
+      simd::store(out + i, F::template value<Root, V>(c, row, from + i));
     });
   };
-  if constexpr (rows == 1) {
-    constexpr std::size_t batches = columns / w;
-    const std::size_t first = batches * part / parts * w;
-    const std::size_t last = part + 1 == parts ? columns : batches * (part + 1) / parts * w;
-    run_columns(0, first, last);
-  } else {
-    for (std::size_t row = rows * part / parts, end = rows * (part + 1) / parts; row < end; ++row)
-      run_columns(row, 0, columns);
-  }
+  if constexpr (rows == 1)
+    run_columns(0, first * w, last == loop_items<F, Sched, Root> ? columns : last * w);
+  else
+    for (std::size_t row = first; row < last; ++row) run_columns(row, 0, columns);
 }
 
-// The loop's shares on the context's threads (each its own rows, so the
-// values are one thread's), or all of it here.
+// The loop in shares on the context's threads when it is long.
 template <class F, class Sched, class Root, class Ctx>
 [[gnu::always_inline]] inline void run_loop_shared(const Ctx& c) noexcept {
   constexpr std::size_t shares = std::max<std::size_t>(1, shape_of<Root>::size / min_loop_elements_per_share);
-  if constexpr (shares > 1) {
-    if (c.threads != nullptr && c.threads->size() > 1) {
-      const std::size_t parts = std::min(shares, c.threads->size());
-      // Flattened: a worker calls it through the pool, outside the step's flattened function.
-      auto share = [&](std::size_t part, std::size_t) noexcept __attribute__((flatten)) {
-        if (part < parts) run_loop_rows<F, Sched, Root>(c, part, parts);
-      };
-      c.threads->run(share);
-      return;
-    }
-  }
-  run_loop_rows<F, Sched, Root>(c);
+  over_shares<shares>(c, loop_items<F, Sched, Root>,
+                      [&](std::size_t first, std::size_t last, std::size_t) noexcept __attribute__((flatten)) {
+                        run_loop_rows<F, Sched, Root>(c, first, last);
+                      });
 }
 
 // The kernel of an elementwise loop: root Root, computed over its own shape

@@ -69,7 +69,7 @@ struct pool2d_shares {
   // Calls pool(k) for every share k.
   template <class Ctx, class Pool>
   [[gnu::always_inline]] static void run(const Ctx& c, Pool&& pool) noexcept {
-    conv2d_family_base::over_image_shares<count>(c, count, [&](std::size_t first, std::size_t last, std::size_t) {
+    over_shares<count>(c, count, [&](std::size_t first, std::size_t last, std::size_t) {
       for (std::size_t k = first; k < last; ++k) pool(k);
     });
   }
