@@ -129,11 +129,7 @@ struct conv2d_family : conv2d_family_base {
   // The convolution Conv with the loop of root Root (node index I) as its epilogue.
   template <class Sched, int I, class Root, class Conv, class Ctx>
   [[gnu::noinline]] static void run_with_epilogue(const Ctx& c) noexcept {
-    using S = shape_of<Root>;
-    constexpr std::size_t image = S::size / S::dims[0];
-    auto* const dst = Sched::template destination<Root>(c);
-    by_image<Sched, I, Root, Conv>(
-        c, [&](std::size_t n, auto*) noexcept { return dst + n * image; }, [](std::size_t, const auto*) noexcept {});
+    by_image<Sched, I, Root, Conv>(c, into_buffer<Sched, Root>(c), [](std::size_t, const auto*) noexcept {});
   }
 
   // The same, then pooling Pool of the loop's result image by image, from
@@ -145,17 +141,21 @@ struct conv2d_family : conv2d_family_base {
     auto pool = [&](std::size_t n, const auto* image) noexcept {
       family_of<Pool>::template pool_image<Sched, Pool>(c, image, n);
     };
-    if constexpr (Sched::plan.unstored[I]) {
+    if constexpr (Sched::plan.unstored[I])
       by_image<Sched, I, Root, Conv>(c, [](std::size_t, auto* product) noexcept { return product; }, pool);
-    } else {
-      using S = shape_of<Root>;
-      constexpr std::size_t image = S::size / S::dims[0];
-      auto* const dst = Sched::template destination<Root>(c);
-      by_image<Sched, I, Root, Conv>(c, [&](std::size_t n, auto*) noexcept { return dst + n * image; }, pool);
-    }
+    else
+      by_image<Sched, I, Root, Conv>(c, into_buffer<Sched, Root>(c), pool);
   }
 
  private:
+  // Where image n of Root's result goes: its place in Root's buffer.
+  template <class Sched, class Root, class Ctx>
+  [[gnu::always_inline]] static auto into_buffer(const Ctx& c) noexcept {
+    constexpr std::size_t image = shape_of<Root>::size / shape_of<Root>::dims[0];
+    auto* const dst = Sched::template destination<Root>(c);
+    return [dst](std::size_t n, auto*) noexcept { return dst + n * image; };
+  }
+
   // Per image n of the convolution Conv (in the context's shares of the
   // batch): its output into the share's scratch, then the loop of root Root
   // over it, written at where(n, product); then then(n, that).
