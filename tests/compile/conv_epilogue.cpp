@@ -23,6 +23,17 @@ bool runs_a_convolution_with_an_epilogue() {
   }
   return false;
 }
+
+// Does the convolution of schedule S (the node whose kernel takes an
+// epilogue) read weights computed in the call: batch norm folded into them
+// (compile/batch_norm_folding.hpp)?
+template <class S>
+bool convolution_reads_folded_weights() {
+  for (std::size_t i = 0; i < S::graph.nodes.size(); ++i)
+    if (S::graph.nodes[i].takes_epilogue && S::graph.nodes[i].scratch_bytes > 0)
+      return !S::graph.nodes[static_cast<std::size_t>(S::graph.operand(i, 1))].leaf;
+  return false;
+}
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(batch_norm_in_eval_and_relu_run_in_the_convolutions_epilogue_as_pytorch_eval) {
@@ -36,7 +47,9 @@ BOOST_AUTO_TEST_CASE(batch_norm_in_eval_and_relu_run_in_the_convolutions_epilogu
   // Batch norm reads its running statistics (kernel_form.hpp's forward_form),
   // so the convolution's output has one reader and is never stored: the
   // scale gamma / sqrt(var + eps) per channel, then the convolution with the
-  // bias, normalization and ReLU as its epilogue.
+  // bias, normalization and ReLU as its epilogue. 240 output elements for
+  // 180 weights: folding batch norm into the weights would not pay.
+  BOOST_TEST(!convolution_reads_folded_weights<S>());
   BOOST_TEST(S::plan.kernel_count == 2u);
   auto params = tl::parameters_of(y);
   test::fill(params.get<"conv.weight">(), r::weight);
@@ -108,9 +121,12 @@ BOOST_AUTO_TEST_CASE(max_pooling_after_batch_norm_and_relu_runs_in_the_convoluti
   auto predict = tl::compile(y);
   using S = decltype(predict)::forward_schedule;
   BOOST_TEST(pools_in_a_convolutions_kernel<S>(false));
-  // The batch norm's scale (gamma / sqrt(var + eps), per channel) is the one
-  // other kernel: the convolution, its bias, batch norm, ReLU and the pooling are one.
-  BOOST_TEST(S::plan.kernel_count == 2u);
+  // 1188 output elements for 180 weights: batch norm folds into the
+  // convolution's weights and bias. The other kernels compute the scale
+  // gamma / sqrt(var + eps), the weights times it and the new bias per
+  // channel; the convolution, its bias, ReLU and the pooling are one.
+  BOOST_TEST(convolution_reads_folded_weights<S>());
+  BOOST_TEST(S::plan.kernel_count == 4u);
   auto params = tl::parameters_of(y);
   test::fill(params.get<"conv.weight">(), r::weight);
   test::fill(params.get<"conv.bias">(), r::bias);
@@ -159,4 +175,48 @@ BOOST_AUTO_TEST_CASE(a_pooled_loop_read_elsewhere_is_stored_and_pooled_in_the_sa
   tl::tensor<double, 2, 3, 6, 6> x;
   test::fill(x, r::x);
   BOOST_TEST(std::abs(program(params, X = x) - r::y[0]) < tolerance * std::abs(r::y[0]));
+}
+
+BOOST_AUTO_TEST_CASE(batch_norm_folds_into_a_convolution_without_a_bias_as_pytorch_eval) {
+  namespace r = reference::conv_no_bias_bn_relu;
+  constexpr auto X = tl::input<"X", double, 2, 3, 10, 9>;
+  constexpr auto y = tl::relu(
+      tl::nn::batch_norm2d<"bn">(tl::nn::conv2d<"conv", 8, 3, tl::nn::conv_options{.padding = 1, .bias = false}>(X)));
+  auto predict = tl::compile(y);
+  using S = decltype(predict)::forward_schedule;
+  BOOST_TEST(convolution_reads_folded_weights<S>());
+  BOOST_TEST(runs_a_convolution_with_an_epilogue<S>());
+  auto params = tl::parameters_of(y);
+  test::fill(params.get<"conv.weight">(), r::weight);
+  test::fill(params.get<"bn.running_mean">(), r::running_mean);
+  test::fill(params.get<"bn.running_var">(), r::running_var);
+  test::fill(params.get<"bn.weight">(), r::bn_weight);
+  test::fill(params.get<"bn.bias">(), r::bn_bias);
+  tl::tensor<double, 2, 3, 10, 9> x;
+  test::fill(x, r::x);
+  test::check_close("y", predict(params, X = x), r::y, tolerance);
+  // The weights are folded afresh by every call: new running statistics are read.
+  for (double& v : params.get<"bn.running_var">()) v *= 4;
+  test::check_close("y, the running variance times 4", predict(params, X = x), r::y_var_times_4, tolerance);
+}
+
+BOOST_AUTO_TEST_CASE(a_convolution_also_read_outside_batch_norm_is_not_folded_and_matches_pytorch_eval) {
+  namespace r = reference::conv_bn_relu_plus_conv;
+  constexpr auto X = tl::input<"X", double, 2, 3, 10, 9>;
+  constexpr auto c = tl::nn::conv2d<"conv", 8, 3, tl::nn::conv_options{.padding = 1}>(X);
+  constexpr auto y = tl::relu(tl::nn::batch_norm2d<"bn">(c)) + c;
+  auto predict = tl::compile(y);
+  using S = decltype(predict)::forward_schedule;
+  // Folded, the convolution would run twice (with the folded weights and without).
+  BOOST_TEST(!convolution_reads_folded_weights<S>());
+  auto params = tl::parameters_of(y);
+  test::fill(params.get<"conv.weight">(), r::weight);
+  test::fill(params.get<"conv.bias">(), r::bias);
+  test::fill(params.get<"bn.running_mean">(), r::running_mean);
+  test::fill(params.get<"bn.running_var">(), r::running_var);
+  test::fill(params.get<"bn.weight">(), r::bn_weight);
+  test::fill(params.get<"bn.bias">(), r::bn_bias);
+  tl::tensor<double, 2, 3, 10, 9> x;
+  test::fill(x, r::x);
+  test::check_close("y", predict(params, X = x), r::y, tolerance);
 }

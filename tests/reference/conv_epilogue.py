@@ -19,6 +19,12 @@
   conv_relu_pool_and_sum  sum(max_pool2d(h, 2)) + sum(h), h = relu(conv2d(x, W,
                  b, padding 1)): h is read twice, stored, and pooled where it
                  was written.
+  conv_no_bias_bn_relu  relu(BatchNorm2d(eval)(conv2d(x, W, padding 1))), a
+                 convolution without a bias and enough output per weight for
+                 batch norm to fold into its weights.
+  conv_bn_relu_plus_conv  relu(BatchNorm2d(eval)(c)) + c, c = conv2d(x, W, b,
+                 padding 1): the convolution is read outside batch norm too,
+                 so it is not folded.
 
 Committed, so the tests need no torch. Run with Debian's PyTorch:
 
@@ -101,6 +107,27 @@ b = torch.randn(4)
 h = F.relu(F.conv2d(x, w, b, padding=1))
 y = (F.max_pool2d(h, 2).sum() + h.sum()).reshape(1)
 emit("conv_relu_pool_and_sum", {"x": x, "weight": w, "bias": b, "y": y})
+
+# conv 3 -> 8 channels, 3x3, padding 1, no bias, on [2, 3, 10, 9]: 1440 outputs for 216 weights
+x = torch.randn(2, 3, 10, 9)
+w = torch.randn(8, 3, 3, 3) * 0.3
+mean, var = torch.randn(8), torch.rand(8) + 0.5
+gamma, beta = torch.rand(8) + 0.5, torch.randn(8)
+y = F.relu(F.batch_norm(F.conv2d(x, w, padding=1), mean, var, gamma, beta, training=False, eps=1e-5))
+y_var_times_4 = F.relu(F.batch_norm(F.conv2d(x, w, padding=1), mean, var * 4, gamma, beta, training=False, eps=1e-5))
+emit("conv_no_bias_bn_relu", {"x": x, "weight": w, "running_mean": mean, "running_var": var,
+                              "bn_weight": gamma, "bn_bias": beta, "y": y, "y_var_times_4": y_var_times_4})
+
+# conv 3 -> 8 channels, 3x3, padding 1, on [2, 3, 10, 9]; its output also read raw
+x = torch.randn(2, 3, 10, 9)
+w = torch.randn(8, 3, 3, 3) * 0.3
+b = torch.randn(8)
+mean, var = torch.randn(8), torch.rand(8) + 0.5
+gamma, beta = torch.rand(8) + 0.5, torch.randn(8)
+c = F.conv2d(x, w, b, padding=1)
+y = F.relu(F.batch_norm(c, mean, var, gamma, beta, training=False, eps=1e-5)) + c
+emit("conv_bn_relu_plus_conv", {"x": x, "weight": w, "bias": b, "running_mean": mean, "running_var": var,
+                                "bn_weight": gamma, "bn_bias": beta, "y": y})
 
 out.append("}  // namespace reference")
 (HERE / "conv_epilogue.inc").write_text("\n".join(out) + "\n")

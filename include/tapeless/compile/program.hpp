@@ -35,6 +35,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <tapeless/compile/batch_norm_folding.hpp>
 #include <tapeless/compile/bindings.hpp>
 #include <tapeless/compile/context.hpp>
 #include <tapeless/simd/detail/sanitized_build.hpp>
@@ -168,10 +169,12 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
 
  private:
   using extra_outputs = typename detail::step_output_nodes<StepOutput>::type;
-  // Without dropout (kernel_form.hpp's forward_form): a forward call is evaluation.
-  using forward_outputs = decltype(detail::concatenated(
+  // Without dropout (kernel_form.hpp's forward_form): a forward call is
+  // evaluation, with batch norm folded into its convolution where that pays
+  // (batch_norm_folding.hpp).
+  using forward_outputs = typename detail::fold_batch_norms<decltype(detail::concatenated(
       detail::type_list<node<output_op<0, output_shape>, detail::forward_form_t<detail::kernel_form_t<Structure>>>>{},
-      typename detail::forward_forms<extra_outputs>::type{}));
+      typename detail::forward_forms<extra_outputs>::type{}))>::type;
   using training_outputs = decltype(detail::concatenated(
       typename detail::output_nodes<Structure, typename detail::partials_of<params_list, Structure>::type,
                                     params_list>::type{},
