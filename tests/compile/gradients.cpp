@@ -126,6 +126,33 @@ BOOST_AUTO_TEST_CASE(cross_entropy_and_mse_match_pytorch) {
   test::check_finite_differences(program, params, fd_step, fd_tolerance, labels = y, target = t);
 }
 
+// A per-channel parameter's gradient is a sum over the batch and whole
+// planes: run plane by plane when every operand of its tree is whole planes
+// or per channel (the first and third terms), row by row when one varies
+// along the width alone (R, the second).
+BOOST_AUTO_TEST_CASE(per_channel_gradients_summed_over_planes_match_pytorch) {
+  namespace r = reference::per_channel_sums;
+  constexpr auto b = tl::param<"b", double, 4, 1, 1>;
+  constexpr auto g = tl::param<"g", double, 4, 1, 1>;
+  constexpr auto R = tl::param<"R", double, 6>;
+  constexpr auto X = tl::input<"X", double, 3, 4, 5, 6>;
+  constexpr auto S = tl::input<"S", double, 3, 4, 5, 6>;
+  constexpr auto loss = tl::sum(tl::tanh(X * g + b) * S) + tl::sum(tl::sigmoid(X + b) * R) + tl::mean(X * b * g);
+  auto program = tl::compile(loss);
+  auto params = tl::parameters_of(loss);
+  test::fill(params.get<"b">(), r::b);
+  test::fill(params.get<"g">(), r::g);
+  test::fill(params.get<"R">(), r::R);
+  tl::tensor<double, 3, 4, 5, 6> x, s;
+  test::fill(x, r::X);
+  test::fill(s, r::S);
+  test::check_close("loss", program.step(params, X = x, S = s), r::loss, tolerance);
+  test::check_close("db", params.grad<"b">(), r::grad_b, tolerance);
+  test::check_close("dg", params.grad<"g">(), r::grad_g, tolerance);
+  test::check_close("dR", params.grad<"R">(), r::grad_R, tolerance);
+  test::check_finite_differences(program, params, fd_step, fd_tolerance, X = x, S = s);
+}
+
 BOOST_AUTO_TEST_CASE(reshape_matches_pytorch) {
   namespace r = reference::reshape;
   constexpr auto A = tl::param<"A", double, 2, 6>;

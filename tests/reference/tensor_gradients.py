@@ -110,5 +110,13 @@ case("mlp", {"W1": randn(16, 6) * 0.5, "b1": randn(16) * 0.1, "W2": randn(12, 16
      lambda W1, b1, W2, b2, W3, b3, X, labels: F.cross_entropy(
          torch.sigmoid(torch.tanh(torch.relu(X @ W1.T + b1) @ W2.T + b2) @ W3.T + b3) * 4, labels.long()))
 
+# Gradients of per-channel parameters ([C, 1, 1] against [N, C, H, W]): sums
+# over the batch and whole planes (the second term's R varies along the width
+# alone, so its sum runs row by row), and a sum of all elements.
+case("per_channel_sums", {"b": randn(4, 1, 1), "g": randn(4, 1, 1), "R": randn(6)},
+     {"X": randn(3, 4, 5, 6), "S": randn(3, 4, 5, 6)},
+     lambda b, g, R, X, S: (torch.tanh(X * g + b) * S).sum() + (torch.sigmoid(X + b) * R).sum()
+     + (X * b * g).mean())
+
 out.append("}  // namespace reference")
 print("\n".join(out))
