@@ -2,8 +2,10 @@
 // image (compile/kernels/conv2d.hpp): in a forward-only program, the bias,
 // batch norm with its running statistics and the activation cost no pass of
 // their own, and a max or average pooling after them runs there too, image by
-// image. Values against PyTorch (tests/reference/conv_epilogue.py), and the
-// plans say the loop (and the pooling) was fused.
+// image. In a training step, max pooling's backward pass runs its consumer's
+// loop (the derivative of what was pooled) the same way. Values against
+// PyTorch (tests/reference/conv_epilogue.py), and the plans say the loop
+// (and the pooling) was fused.
 #define BOOST_TEST_MODULE compile_conv_epilogue
 #include "support.hpp"
 
@@ -219,4 +221,57 @@ BOOST_AUTO_TEST_CASE(a_convolution_also_read_outside_batch_norm_is_not_folded_an
   tl::tensor<double, 2, 3, 10, 9> x;
   test::fill(x, r::x);
   test::check_close("y", predict(params, X = x), r::y, tolerance);
+}
+
+namespace {
+// Does a kernel of schedule S run a max pooling's backward pass with its consumer's loop as its epilogue?
+template <class S>
+bool runs_a_pooling_gradient_with_an_epilogue() {
+  for (std::size_t k = 0; k < S::plan.kernel_count; ++k) {
+    const int e = S::plan.epilogue_of[static_cast<std::size_t>(S::plan.schedule[k])];
+    if (e >= 0 && S::graph.nodes[static_cast<std::size_t>(e)].takes_epilogue &&
+        S::graph.nodes[static_cast<std::size_t>(e)].scratch_bytes > 0 &&
+        !S::graph.nodes[static_cast<std::size_t>(e)].epilogue_by_image)
+      return true;
+  }
+  return false;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(max_pooling_backward_runs_the_derivatives_loop_over_planes_as_pytorch) {
+  namespace r = reference::pool_backward_tanh;
+  constexpr auto P = tl::param<"P", double, 3, 5, 8, 6>;
+  constexpr auto B = tl::input<"B", double, 3, 5, 4, 3>;
+  constexpr auto loss = tl::sum(tl::max_pool2d<2>(tl::tanh(P)) * B);
+  auto program = tl::compile(loss);
+  using S = decltype(program)::training_schedule;
+  BOOST_TEST(runs_a_pooling_gradient_with_an_epilogue<S>());
+  auto params = tl::parameters_of(loss);
+  test::fill(params.get<"P">(), r::P);
+  tl::tensor<double, 3, 5, 4, 3> b;
+  test::fill(b, r::B);
+  test::check_close("loss", program.step(params, B = b), r::loss[0], tolerance);
+  test::check_close("dP", params.grad<"P">(), r::grad_P, tolerance);
+  // Again from the same buffers: the scratch's zeros are written by every call.
+  test::check_close("loss again", program.step(params, B = b), r::loss[0], tolerance);
+  test::check_close("dP again", params.grad<"P">(), r::grad_P, tolerance);
+}
+
+BOOST_AUTO_TEST_CASE(max_pooling_backward_with_overlapping_windows_runs_a_row_by_row_loop_as_pytorch) {
+  namespace r = reference::pool_backward_row;
+  constexpr auto P = tl::param<"P", double, 2, 3, 9, 7>;
+  constexpr auto R = tl::input<"R", double, 7>;
+  constexpr auto B = tl::input<"B", double, 2, 3, 5, 4>;
+  constexpr auto loss = tl::sum(tl::max_pool2d<3, 2, 1>(tl::tanh(P) * R) * B);
+  auto program = tl::compile(loss);
+  using S = decltype(program)::training_schedule;
+  BOOST_TEST(runs_a_pooling_gradient_with_an_epilogue<S>());
+  auto params = tl::parameters_of(loss);
+  test::fill(params.get<"P">(), r::P);
+  tl::tensor<double, 7> row;
+  tl::tensor<double, 2, 3, 5, 4> b;
+  test::fill(row, r::r);
+  test::fill(b, r::B);
+  test::check_close("loss", program.step(params, R = row, B = b), r::loss[0], tolerance);
+  test::check_close("dP", params.grad<"P">(), r::grad_P, tolerance);
 }

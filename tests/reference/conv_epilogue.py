@@ -25,6 +25,12 @@
   conv_bn_relu_plus_conv  relu(BatchNorm2d(eval)(c)) + c, c = conv2d(x, W, b,
                  padding 1): the convolution is read outside batch norm too,
                  so it is not folded.
+  pool_backward_tanh  loss sum(max_pool2d(tanh(P), 2) * B) and dL/dP: max
+                 pooling's backward pass runs the tanh derivative's loop as
+                 its epilogue, over whole planes.
+  pool_backward_row  loss sum(max_pool2d(tanh(P) * r, 3, stride 2, padding
+                 1) * B), r along the width: overlapping windows, and an
+                 epilogue that runs row by row.
 
 Committed, so the tests need no torch. Run with Debian's PyTorch:
 
@@ -128,6 +134,21 @@ c = F.conv2d(x, w, b, padding=1)
 y = F.relu(F.batch_norm(c, mean, var, gamma, beta, training=False, eps=1e-5)) + c
 emit("conv_bn_relu_plus_conv", {"x": x, "weight": w, "bias": b, "running_mean": mean, "running_var": var,
                                 "bn_weight": gamma, "bn_bias": beta, "y": y})
+
+# max pooling's backward with its consumer's loop: P [3, 5, 8, 6], windows 2 -> [3, 5, 4, 3]
+P = torch.randn(3, 5, 8, 6, requires_grad=True)
+B = torch.randn(3, 5, 4, 3)
+loss = (F.max_pool2d(torch.tanh(P), 2) * B).sum()
+loss.backward()
+emit("pool_backward_tanh", {"P": P.detach(), "B": B, "loss": loss.detach().reshape(1), "grad_P": P.grad})
+
+# P [2, 3, 9, 7], r [7], windows 3 / 2 / 1 -> [2, 3, 5, 4]
+P = torch.randn(2, 3, 9, 7, requires_grad=True)
+r = torch.randn(7)
+B = torch.randn(2, 3, 5, 4)
+loss = (F.max_pool2d(torch.tanh(P) * r, 3, stride=2, padding=1) * B).sum()
+loss.backward()
+emit("pool_backward_row", {"P": P.detach(), "r": r, "B": B, "loss": loss.detach().reshape(1), "grad_P": P.grad})
 
 out.append("}  // namespace reference")
 (HERE / "conv_epilogue.inc").write_text("\n".join(out) + "\n")

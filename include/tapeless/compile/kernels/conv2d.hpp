@@ -171,7 +171,6 @@ struct conv2d_family : conv2d_family_base {
     const T* x = operand_pointer<Sched, Conv, 0>(c);
     const T* w = operand_pointer<Sched, Conv, 1>(c);
     T* const scratch_base = Sched::template scratch<Conv>(c);
-    using planes = plane_values<Sched, Ctx, I, S>;
     over_shares<image_shares<geometry<Conv>>>(c, S::dims[0], [&](std::size_t first, std::size_t last,
                                                                          std::size_t share) {
       T* scratch = scratch_base + share * (share_scratch_bytes<Conv, T, Arch> / sizeof(T));
@@ -179,28 +178,10 @@ struct conv2d_family : conv2d_family_base {
       for (std::size_t n = first; n < last; ++n) {
         simd::conv2d<image_geometry<Conv>, Arch>(x + n * image_input, w, product, scratch);
         T* out = where(n, product);
-        if constexpr (planes::template mergeable<Root>())
-          loop_over_image<planes, Root, T, Arch>(c, n * S::dims[1], S::dims[1], product, out);
-        else
-          loop_over_image<fused_values<Sched, Ctx, I, S, false>, Root, T, Arch>(c, n * S::dims[1] * S::dims[2],
-                                                                                S::dims[1] * S::dims[2], product,
-                                                                                out);
+        epilogue_over_image<Sched, I, Root>(c, n, static_cast<const T*>(product), out);
         then(n, static_cast<const T*>(out));
       }
     });
-  }
-
-  // Rows [row0, row0 + rows) of loop F, the product read from `product` (the image's output).
-  template <class F, class Root, class T, class Arch, class Ctx>
-  [[gnu::always_inline]] static void loop_over_image(const Ctx& c, std::size_t row0, std::size_t rows,
-                                                     const T* product, T* out) noexcept {
-    constexpr std::size_t columns = F::columns, w = simd::lanes<T, Arch>;
-    for (std::size_t r = 0; r < rows; ++r)
-      simd::fused_loop<w>(columns, [&](std::size_t i, auto step, auto) {
-        using V = std::conditional_t<decltype(step)::value == 1, T, batch_of<T, Arch>>;
-        const std::size_t at = r * columns + i;
-        simd::store(out + at, F::template value<Root, V>(c, row0 + r, i, simd::load<V>(product + at)));
-      });
   }
 };
 

@@ -268,6 +268,37 @@ inline constexpr bool loop_over_planes = [] {
     return false;
 }();
 
+// Rows [row0, row0 + rows) of loop F, the product read from `product`.
+template <class F, class Root, class T, class Arch, class Ctx>
+[[gnu::always_inline]] inline void loop_rows_over_product(const Ctx& c, std::size_t row0, std::size_t rows,
+                                                          const T* product, T* out) noexcept {
+  constexpr std::size_t columns = F::columns, w = simd::lanes<T, Arch>;
+  for (std::size_t r = 0; r < rows; ++r)
+    simd::fused_loop<w>(columns, [&](std::size_t i, auto step, auto) {
+      using V = std::conditional_t<decltype(step)::value == 1, T, batch_of<T, Arch>>;
+      const std::size_t at = r * columns + i;
+      simd::store(out + at, F::template value<Root, V>(c, row0 + r, i, simd::load<V>(product + at)));
+    });
+}
+
+// Image n of the loop of root Root [N, C, H, W] (kernel I), run as the
+// epilogue of the kernel that computes its product image by image (a
+// convolution, a max pooling's backward pass): the product's image read from
+// `product`, the loop's written to `out`; over whole planes when the loop's
+// operands allow, else row by row.
+template <class Sched, int I, class Root, class Ctx, class T>
+[[gnu::always_inline]] inline void epilogue_over_image(const Ctx& c, std::size_t n, const T* product, T* out) noexcept {
+  using S = shape_of<Root>;
+  using Arch = typename Sched::arch;
+  static_assert(S::rank == 4, "tapeless::compile: an epilogue run image by image is over [N, C, H, W]");
+  if constexpr (plane_values<Sched, Ctx, I, S>::template mergeable<Root>())
+    loop_rows_over_product<plane_values<Sched, Ctx, I, S>, Root, T, Arch>(c, n * S::dims[1], S::dims[1], product,
+                                                                          out);
+  else
+    loop_rows_over_product<fused_values<Sched, Ctx, I, S, false>, Root, T, Arch>(
+        c, n * S::dims[1] * S::dims[2], S::dims[1] * S::dims[2], product, out);
+}
+
 // The items of loop F (whose columns are F::columns) a share computes: its
 // rows, or (one row: a flat loop) whole batches of its columns, the tail with
 // the last batch.
