@@ -224,7 +224,7 @@ BOOST_AUTO_TEST_CASE(a_convolution_also_read_outside_batch_norm_is_not_folded_an
 }
 
 namespace {
-// Does a kernel of schedule S run a max pooling's backward pass with its consumer's loop as its epilogue?
+// Does a kernel of schedule S run a pooling's backward pass with its consumer's loop as its epilogue?
 template <class S>
 bool runs_a_pooling_gradient_with_an_epilogue() {
   for (std::size_t k = 0; k < S::plan.kernel_count; ++k) {
@@ -273,5 +273,21 @@ BOOST_AUTO_TEST_CASE(max_pooling_backward_with_overlapping_windows_runs_a_row_by
   test::fill(row, r::r);
   test::fill(b, r::B);
   test::check_close("loss", program.step(params, R = row, B = b), r::loss[0], tolerance);
+  test::check_close("dP", params.grad<"P">(), r::grad_P, tolerance);
+}
+
+BOOST_AUTO_TEST_CASE(average_pooling_backward_runs_the_derivatives_loop_as_pytorch) {
+  namespace r = reference::avg_pool_backward_sigmoid;
+  constexpr auto P = tl::param<"P", double, 2, 3, 9, 7>;
+  constexpr auto B = tl::input<"B", double, 2, 3, 5, 4>;
+  constexpr auto loss = tl::sum(tl::avg_pool2d<3, 2, 1>(tl::sigmoid(P)) * B);
+  auto program = tl::compile(loss);
+  using S = decltype(program)::training_schedule;
+  BOOST_TEST(runs_a_pooling_gradient_with_an_epilogue<S>());
+  auto params = tl::parameters_of(loss);
+  test::fill(params.get<"P">(), r::P);
+  tl::tensor<double, 2, 3, 5, 4> b;
+  test::fill(b, r::B);
+  test::check_close("loss", program.step(params, B = b), r::loss[0], tolerance);
   test::check_close("dP", params.grad<"P">(), r::grad_P, tolerance);
 }

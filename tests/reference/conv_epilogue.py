@@ -31,6 +31,9 @@
   pool_backward_row  loss sum(max_pool2d(tanh(P) * r, 3, stride 2, padding
                  1) * B), r along the width: overlapping windows, and an
                  epilogue that runs row by row.
+  avg_pool_backward_sigmoid  loss sum(avg_pool2d(sigmoid(P), 3, stride 2,
+                 padding 1) * B): average pooling's backward pass with the
+                 sigmoid derivative's loop as its epilogue.
 
 Committed, so the tests need no torch. Run with Debian's PyTorch:
 
@@ -149,6 +152,13 @@ B = torch.randn(2, 3, 5, 4)
 loss = (F.max_pool2d(torch.tanh(P) * r, 3, stride=2, padding=1) * B).sum()
 loss.backward()
 emit("pool_backward_row", {"P": P.detach(), "r": r, "B": B, "loss": loss.detach().reshape(1), "grad_P": P.grad})
+
+# P [2, 3, 9, 7], windows 3 / 2 / 1 (padding counted) -> [2, 3, 5, 4]
+P = torch.randn(2, 3, 9, 7, requires_grad=True)
+B = torch.randn(2, 3, 5, 4)
+loss = (F.avg_pool2d(torch.sigmoid(P), 3, stride=2, padding=1) * B).sum()
+loss.backward()
+emit("avg_pool_backward_sigmoid", {"P": P.detach(), "B": B, "loss": loss.detach().reshape(1), "grad_P": P.grad})
 
 out.append("}  // namespace reference")
 (HERE / "conv_epilogue.inc").write_text("\n".join(out) + "\n")

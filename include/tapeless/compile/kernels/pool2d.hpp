@@ -21,7 +21,8 @@
 // runs inside the convolution's kernel, image by image (pool_image,
 // compile/plan.hpp's pooled_by), on each image while it is in cache, split
 // between threads as the convolution's images are; in a forward-only
-// program the pooled input is then never stored.
+// program the pooled input is then never stored. A pooling's backward pass
+// runs its consumer's loop the same way (pool2d_backward_family).
 
 #include <algorithm>
 #include <cstddef>
@@ -122,15 +123,15 @@ struct max_pool2d_family : kernel_family_defaults {
   }
 };
 
-// Operands: the adjoint of the pooled result, and the max_pool2d node.
-//
-// Its consumer's elementwise loop (the derivative of the activation before
-// the pooling) runs as its epilogue, image by image: the image's gradient is
-// scattered into the share's scratch (zeroed, then one value per window) and
-// the loop reads it there while it is in cache. The gradient itself, mostly
-// zeros, is never stored: it was written whole (6.4 MB for W5's first
-// layer) and read back by the loop.
-struct max_pool2d_backward_family : kernel_family_defaults {
+// A pooling's backward pass (Derived: max or average). Its consumer's
+// elementwise loop (the derivative of the activation before the pooling)
+// runs as its epilogue, image by image: the image's gradient is written into
+// the share's scratch and the loop reads it there while it is in cache. The
+// gradient itself (for max pooling zeros but one value per window) is never
+// stored: it was written whole (6.4 MB for W5's first layer) and read back by
+// the loop. Derived::image_gradient<Sched, N>(c, n, image) writes image n's.
+template <class Derived>
+struct pool2d_backward_family : kernel_family_defaults {
   static constexpr bool writes_output_in_place = true;
   static constexpr bool takes_epilogue = true;
 
@@ -149,6 +150,28 @@ struct max_pool2d_backward_family : kernel_family_defaults {
     return image_bytes<N, T> * shares<N>::count;
   }
 
+  // The backward pass Back with the loop of root Root (node index I) as its epilogue.
+  template <class Sched, int I, class Root, class Back, class Ctx>
+  [[gnu::noinline]] static void run_with_epilogue(const Ctx& c) noexcept {
+    using T = typename Sched::value_type;
+    constexpr simd::pool2d_shape P = image_geometry<Back>;
+    static_assert(shape_of<Root>::size == P.input_size() * shape_of<Root>::dims[0],
+                  "tapeless::compile: a pooling gradient's epilogue runs over the pooling's input shape");
+    T* const dst = Sched::template destination<Root>(c);
+    T* const scratch = Sched::template scratch<Back>(c);
+    over_shares<shares<Back>::count>(c, shape_of<Root>::dims[0], [&](std::size_t first, std::size_t last,
+                                                                    std::size_t share) {
+      T* image = scratch + share * (image_bytes<Back, T> / sizeof(T));
+      for (std::size_t n = first; n < last; ++n) {
+        Derived::template image_gradient<Sched, Back>(c, n, image);
+        epilogue_over_image<Sched, I, Root>(c, n, static_cast<const T*>(image), dst + n * P.input_size());
+      }
+    });
+  }
+};
+
+// Operands: the adjoint of the pooled result, and the max_pool2d node.
+struct max_pool2d_backward_family : pool2d_backward_family<max_pool2d_backward_family> {
   template <class Sched, int I, class N, class Ctx>
   static void run(const Ctx& c) noexcept {
     using Pool = operand_type<N, 1>;
@@ -162,26 +185,12 @@ struct max_pool2d_backward_family : kernel_family_defaults {
     });
   }
 
-  // The backward pass Back with the loop of root Root (node index I) as its epilogue.
-  template <class Sched, int I, class Root, class Back, class Ctx>
-  [[gnu::noinline]] static void run_with_epilogue(const Ctx& c) noexcept {
-    using T = typename Sched::value_type;
-    using Pool = operand_type<Back, 1>;
-    constexpr simd::pool2d_shape P = image_geometry<Back>;
-    static_assert(shape_of<Root>::size == P.input_size() * shape_of<Root>::dims[0],
-                  "tapeless::compile: a pooling gradient's epilogue runs over the pooling's input shape");
-    const T* dy = operand_pointer<Sched, Back, 0>(c);
-    const std::int32_t* at = max_pool2d_family::indices<Sched, Pool>(c);
-    T* const dst = Sched::template destination<Root>(c);
-    T* const scratch = Sched::template scratch<Back>(c);
-    over_shares<shares<Back>::count>(c, shape_of<Root>::dims[0], [&](std::size_t first, std::size_t last,
-                                                                    std::size_t share) {
-      T* image = scratch + share * (image_bytes<Back, T> / sizeof(T));
-      for (std::size_t n = first; n < last; ++n) {
-        simd::max_pool2d_backward<P, typename Sched::arch>(dy + n * P.output_size(), at + n * P.output_size(), image);
-        epilogue_over_image<Sched, I, Root>(c, n, static_cast<const T*>(image), dst + n * P.input_size());
-      }
-    });
+  template <class Sched, class N, class Ctx, class T>
+  [[gnu::always_inline]] static void image_gradient(const Ctx& c, std::size_t n, T* image) noexcept {
+    constexpr simd::pool2d_shape P = image_geometry<N>;
+    simd::max_pool2d_backward<P, typename Sched::arch>(
+        operand_pointer<Sched, N, 0>(c) + n * P.output_size(),
+        max_pool2d_family::indices<Sched, operand_type<N, 1>>(c) + n * P.output_size(), image);
   }
 };
 
@@ -208,18 +217,21 @@ struct avg_pool2d_family : kernel_family_defaults {
   }
 };
 
-struct avg_pool2d_backward_family : kernel_family_defaults {
-  static constexpr bool writes_output_in_place = true;
-
+struct avg_pool2d_backward_family : pool2d_backward_family<avg_pool2d_backward_family> {
   template <class Sched, int I, class N, class Ctx>
   static void run(const Ctx& c) noexcept {
-    using shares = pool2d_shares<pool2d_geometry<typename N::operation::window, typename N::operation::input_shape>>;
-    constexpr simd::pool2d_shape P = shares::share;
+    constexpr simd::pool2d_shape P = shares<N>::share;
     const auto* dy = operand_pointer<Sched, N, 0>(c);
     auto* dx = Sched::template destination<N>(c);
-    shares::run(c, [&](std::size_t k) {
+    shares<N>::run(c, [&](std::size_t k) {
       simd::avg_pool2d_backward<P, typename Sched::arch>(dy + k * P.output_size(), dx + k * P.input_size());
     });
+  }
+
+  template <class Sched, class N, class Ctx, class T>
+  [[gnu::always_inline]] static void image_gradient(const Ctx& c, std::size_t n, T* image) noexcept {
+    constexpr simd::pool2d_shape P = image_geometry<N>;
+    simd::avg_pool2d_backward<P, typename Sched::arch>(operand_pointer<Sched, N, 0>(c) + n * P.output_size(), image);
   }
 };
 
