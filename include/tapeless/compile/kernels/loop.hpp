@@ -283,7 +283,7 @@ template <class F, class Root, class T, class Arch, class Ctx>
 
 // Image n of the loop of root Root [N, C, H, W] (kernel I), run as the
 // epilogue of the kernel that computes its product image by image (a
-// convolution, a max pooling's backward pass): the product's image read from
+// convolution, a pooling's backward pass): the product's image read from
 // `product`, the loop's written to `out`; over whole planes when the loop's
 // operands allow, else row by row.
 template <class Sched, int I, class Root, class Ctx, class T>
