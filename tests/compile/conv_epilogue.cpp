@@ -26,6 +26,16 @@ bool runs_a_convolution_with_an_epilogue() {
   return false;
 }
 
+// Batch norm "bn"'s running statistics, weight and bias from a reference.
+template <class Store, std::size_t C>
+void fill_batch_norm(Store& params, const double (&mean)[C], const double (&var)[C], const double (&weight)[C],
+                     const double (&bias)[C]) {
+  test::fill(params.template get<"bn.running_mean">(), mean);
+  test::fill(params.template get<"bn.running_var">(), var);
+  test::fill(params.template get<"bn.weight">(), weight);
+  test::fill(params.template get<"bn.bias">(), bias);
+}
+
 // Does the convolution of schedule S (the node whose kernel takes an
 // epilogue) read weights computed in the call: batch norm folded into them
 // (compile/batch_norm_folding.hpp)?
@@ -56,10 +66,7 @@ BOOST_AUTO_TEST_CASE(batch_norm_in_eval_and_relu_run_in_the_convolutions_epilogu
   auto params = tl::parameters_of(y);
   test::fill(params.get<"conv.weight">(), r::weight);
   test::fill(params.get<"conv.bias">(), r::bias);
-  test::fill(params.get<"bn.running_mean">(), r::running_mean);
-  test::fill(params.get<"bn.running_var">(), r::running_var);
-  test::fill(params.get<"bn.weight">(), r::bn_weight);
-  test::fill(params.get<"bn.bias">(), r::bn_bias);
+  fill_batch_norm(params, r::running_mean, r::running_var, r::bn_weight, r::bn_bias);
   tl::tensor<double, 3, 5, 9, 7> x;
   test::fill(x, r::x);
   test::check_close("y", predict(params, X = x), r::y, tolerance);
@@ -132,10 +139,7 @@ BOOST_AUTO_TEST_CASE(max_pooling_after_batch_norm_and_relu_runs_in_the_convoluti
   auto params = tl::parameters_of(y);
   test::fill(params.get<"conv.weight">(), r::weight);
   test::fill(params.get<"conv.bias">(), r::bias);
-  test::fill(params.get<"bn.running_mean">(), r::running_mean);
-  test::fill(params.get<"bn.running_var">(), r::running_var);
-  test::fill(params.get<"bn.weight">(), r::bn_weight);
-  test::fill(params.get<"bn.bias">(), r::bn_bias);
+  fill_batch_norm(params, r::running_mean, r::running_var, r::bn_weight, r::bn_bias);
   tl::tensor<double, 3, 5, 11, 9> x;
   test::fill(x, r::x);
   test::check_close("y", predict(params, X = x), r::y, tolerance);
@@ -190,10 +194,7 @@ BOOST_AUTO_TEST_CASE(batch_norm_folds_into_a_convolution_without_a_bias_as_pytor
   BOOST_TEST(runs_a_convolution_with_an_epilogue<S>());
   auto params = tl::parameters_of(y);
   test::fill(params.get<"conv.weight">(), r::weight);
-  test::fill(params.get<"bn.running_mean">(), r::running_mean);
-  test::fill(params.get<"bn.running_var">(), r::running_var);
-  test::fill(params.get<"bn.weight">(), r::bn_weight);
-  test::fill(params.get<"bn.bias">(), r::bn_bias);
+  fill_batch_norm(params, r::running_mean, r::running_var, r::bn_weight, r::bn_bias);
   tl::tensor<double, 2, 3, 10, 9> x;
   test::fill(x, r::x);
   test::check_close("y", predict(params, X = x), r::y, tolerance);
@@ -214,10 +215,7 @@ BOOST_AUTO_TEST_CASE(a_convolution_also_read_outside_batch_norm_is_not_folded_an
   auto params = tl::parameters_of(y);
   test::fill(params.get<"conv.weight">(), r::weight);
   test::fill(params.get<"conv.bias">(), r::bias);
-  test::fill(params.get<"bn.running_mean">(), r::running_mean);
-  test::fill(params.get<"bn.running_var">(), r::running_var);
-  test::fill(params.get<"bn.weight">(), r::bn_weight);
-  test::fill(params.get<"bn.bias">(), r::bn_bias);
+  fill_batch_norm(params, r::running_mean, r::running_var, r::bn_weight, r::bn_bias);
   tl::tensor<double, 2, 3, 10, 9> x;
   test::fill(x, r::x);
   test::check_close("y", predict(params, X = x), r::y, tolerance);
