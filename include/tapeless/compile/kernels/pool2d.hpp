@@ -150,6 +150,17 @@ struct pool2d_backward_family : kernel_family_defaults {
     return image_bytes<N, T> * shares<N>::count;
   }
 
+  // Image by image in the shares of the batch: each image's gradient written
+  // into its place in the node's buffer.
+  template <class Sched, int I, class N, class Ctx>
+  static void run(const Ctx& c) noexcept {
+    using T = typename Sched::value_type;
+    T* const dx = Sched::template destination<N>(c);
+    by_image<N>(c, [&](std::size_t n, std::size_t) {
+      Derived::template image_gradient<Sched, N>(c, n, dx + n * image_geometry<N>.input_size());
+    });
+  }
+
   // The backward pass Back with the loop of root Root (node index I) as its epilogue.
   template <class Sched, int I, class Root, class Back, class Ctx>
   [[gnu::noinline]] static void run_with_epilogue(const Ctx& c) noexcept {
@@ -159,32 +170,28 @@ struct pool2d_backward_family : kernel_family_defaults {
                   "tapeless::compile: a pooling gradient's epilogue runs over the pooling's input shape");
     T* const dst = Sched::template destination<Root>(c);
     T* const scratch = Sched::template scratch<Back>(c);
-    over_shares<shares<Back>::count>(c, shape_of<Root>::dims[0], [&](std::size_t first, std::size_t last,
-                                                                    std::size_t share) {
+    by_image<Back>(c, [&](std::size_t n, std::size_t share) {
       T* image = scratch + share * (image_bytes<Back, T> / sizeof(T));
-      for (std::size_t n = first; n < last; ++n) {
-        Derived::template image_gradient<Sched, Back>(c, n, image);
-        epilogue_over_image<Sched, I, Root>(c, n, static_cast<const T*>(image), dst + n * P.input_size());
-      }
+      Derived::template image_gradient<Sched, Back>(c, n, image);
+      epilogue_over_image<Sched, I, Root>(c, n, static_cast<const T*>(image), dst + n * P.input_size());
+    });
+  }
+
+ private:
+  // f(n, share) for every image n of N's batch, in the shares of the batch
+  // on the context's threads; every image is computed alone, so the results
+  // are one thread's bit for bit.
+  template <class N, class Ctx, class F>
+  [[gnu::always_inline]] static void by_image(const Ctx& c, F&& f) noexcept {
+    over_shares<shares<N>::count>(c, shape_of<N>::dims[0], [&](std::size_t first, std::size_t last,
+                                                              std::size_t share) {
+      for (std::size_t n = first; n < last; ++n) f(n, share);
     });
   }
 };
 
 // Operands: the adjoint of the pooled result, and the max_pool2d node.
 struct max_pool2d_backward_family : pool2d_backward_family<max_pool2d_backward_family> {
-  template <class Sched, int I, class N, class Ctx>
-  static void run(const Ctx& c) noexcept {
-    using Pool = operand_type<N, 1>;
-    constexpr simd::pool2d_shape P = shares<N>::share;
-    const auto* dy = operand_pointer<Sched, N, 0>(c);
-    const std::int32_t* at = max_pool2d_family::indices<Sched, Pool>(c);
-    auto* dx = Sched::template destination<N>(c);
-    shares<N>::run(c, [&](std::size_t k) {
-      simd::max_pool2d_backward<P, typename Sched::arch>(dy + k * P.output_size(), at + k * P.output_size(),
-                                                         dx + k * P.input_size());
-    });
-  }
-
   template <class Sched, class N, class Ctx, class T>
   [[gnu::always_inline]] static void image_gradient(const Ctx& c, std::size_t n, T* image) noexcept {
     constexpr simd::pool2d_shape P = image_geometry<N>;
@@ -218,16 +225,6 @@ struct avg_pool2d_family : kernel_family_defaults {
 };
 
 struct avg_pool2d_backward_family : pool2d_backward_family<avg_pool2d_backward_family> {
-  template <class Sched, int I, class N, class Ctx>
-  static void run(const Ctx& c) noexcept {
-    constexpr simd::pool2d_shape P = shares<N>::share;
-    const auto* dy = operand_pointer<Sched, N, 0>(c);
-    auto* dx = Sched::template destination<N>(c);
-    shares<N>::run(c, [&](std::size_t k) {
-      simd::avg_pool2d_backward<P, typename Sched::arch>(dy + k * P.output_size(), dx + k * P.input_size());
-    });
-  }
-
   template <class Sched, class N, class Ctx, class T>
   [[gnu::always_inline]] static void image_gradient(const Ctx& c, std::size_t n, T* image) noexcept {
     constexpr simd::pool2d_shape P = image_geometry<N>;
