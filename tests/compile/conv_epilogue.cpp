@@ -234,6 +234,23 @@ bool runs_a_pooling_gradient_with_an_epilogue() {
   }
   return false;
 }
+
+// A loss of pooled values, its param "P" filled from p: the pooling's
+// gradient runs its consumer's loop, and two steps from the same buffers
+// give PyTorch's loss and dL/dP (the scratch is written afresh by each).
+template <class Loss, std::size_t N, class... Bindings>
+void check_pooling_gradient_in_its_kernel(const Loss& loss, const double (&p)[N], double expected_loss,
+                                          const double (&grad_p)[N], const Bindings&... bindings) {
+  auto program = tl::compile(loss);
+  using S = typename decltype(program)::training_schedule;
+  BOOST_TEST(runs_a_pooling_gradient_with_an_epilogue<S>());
+  auto params = tl::parameters_of(loss);
+  test::fill(params.template get<"P">(), p);
+  for (int step = 0; step < 2; ++step) {
+    test::check_close("loss", program.step(params, bindings...), expected_loss, tolerance);
+    test::check_close("dP", params.template grad<"P">(), grad_p, tolerance);
+  }
+}
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(max_pooling_backward_runs_the_derivatives_loop_over_planes_as_pytorch) {
@@ -241,18 +258,9 @@ BOOST_AUTO_TEST_CASE(max_pooling_backward_runs_the_derivatives_loop_over_planes_
   constexpr auto P = tl::param<"P", double, 3, 5, 8, 6>;
   constexpr auto B = tl::input<"B", double, 3, 5, 4, 3>;
   constexpr auto loss = tl::sum(tl::max_pool2d<2>(tl::tanh(P)) * B);
-  auto program = tl::compile(loss);
-  using S = decltype(program)::training_schedule;
-  BOOST_TEST(runs_a_pooling_gradient_with_an_epilogue<S>());
-  auto params = tl::parameters_of(loss);
-  test::fill(params.get<"P">(), r::P);
   tl::tensor<double, 3, 5, 4, 3> b;
   test::fill(b, r::B);
-  test::check_close("loss", program.step(params, B = b), r::loss[0], tolerance);
-  test::check_close("dP", params.grad<"P">(), r::grad_P, tolerance);
-  // Again from the same buffers: the scratch's zeros are written by every call.
-  test::check_close("loss again", program.step(params, B = b), r::loss[0], tolerance);
-  test::check_close("dP again", params.grad<"P">(), r::grad_P, tolerance);
+  check_pooling_gradient_in_its_kernel(loss, r::P, r::loss[0], r::grad_P, B = b);
 }
 
 BOOST_AUTO_TEST_CASE(max_pooling_backward_with_overlapping_windows_runs_a_row_by_row_loop_as_pytorch) {
@@ -261,17 +269,11 @@ BOOST_AUTO_TEST_CASE(max_pooling_backward_with_overlapping_windows_runs_a_row_by
   constexpr auto R = tl::input<"R", double, 7>;
   constexpr auto B = tl::input<"B", double, 2, 3, 5, 4>;
   constexpr auto loss = tl::sum(tl::max_pool2d<3, 2, 1>(tl::tanh(P) * R) * B);
-  auto program = tl::compile(loss);
-  using S = decltype(program)::training_schedule;
-  BOOST_TEST(runs_a_pooling_gradient_with_an_epilogue<S>());
-  auto params = tl::parameters_of(loss);
-  test::fill(params.get<"P">(), r::P);
   tl::tensor<double, 7> row;
   tl::tensor<double, 2, 3, 5, 4> b;
   test::fill(row, r::r);
   test::fill(b, r::B);
-  test::check_close("loss", program.step(params, R = row, B = b), r::loss[0], tolerance);
-  test::check_close("dP", params.grad<"P">(), r::grad_P, tolerance);
+  check_pooling_gradient_in_its_kernel(loss, r::P, r::loss[0], r::grad_P, R = row, B = b);
 }
 
 BOOST_AUTO_TEST_CASE(average_pooling_backward_runs_the_derivatives_loop_as_pytorch) {
@@ -279,13 +281,7 @@ BOOST_AUTO_TEST_CASE(average_pooling_backward_runs_the_derivatives_loop_as_pytor
   constexpr auto P = tl::param<"P", double, 2, 3, 9, 7>;
   constexpr auto B = tl::input<"B", double, 2, 3, 5, 4>;
   constexpr auto loss = tl::sum(tl::avg_pool2d<3, 2, 1>(tl::sigmoid(P)) * B);
-  auto program = tl::compile(loss);
-  using S = decltype(program)::training_schedule;
-  BOOST_TEST(runs_a_pooling_gradient_with_an_epilogue<S>());
-  auto params = tl::parameters_of(loss);
-  test::fill(params.get<"P">(), r::P);
   tl::tensor<double, 2, 3, 5, 4> b;
   test::fill(b, r::B);
-  test::check_close("loss", program.step(params, B = b), r::loss[0], tolerance);
-  test::check_close("dP", params.grad<"P">(), r::grad_P, tolerance);
+  check_pooling_gradient_in_its_kernel(loss, r::P, r::loss[0], r::grad_P, B = b);
 }
