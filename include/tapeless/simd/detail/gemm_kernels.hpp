@@ -18,6 +18,7 @@
 
 #include <tapeless/simd/detail/keep_in_register.hpp>
 #include <tapeless/simd/detail/lane_sums.hpp>
+#include <tapeless/simd/detail/target_cpu.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/lanes.hpp>
 
@@ -65,9 +66,10 @@ struct outer_product_tile {
   // at batch 1, its W^T packed), float on AVX-512: two loads per FMA make
   // the tile load-bound, so A's values come from one load per 16 and
   // in-register splats (two shuffles each) instead of a broadcast load
-  // each. Dense 16x16 at batch 1: 5.7 -> 4.5 ns per call. With two or more
-  // batches per k, the loads are fewer per FMA and the shuffles cost more
-  // than they save (W1's packed inference: 45 -> 48 ns): broadcasts there.
+  // each. Dense 16x16 at batch 1: 5.7 -> 4.5 ns per call (Zen 5). With two
+  // or more batches per k, the loads are fewer per FMA and the shuffles cost
+  // more than they save (W1's packed inference: 45 -> 48 ns): broadcasts
+  // there.
   static constexpr bool splats_in_register = [] {
 #if XSIMD_WITH_AVX512F
     if constexpr (batch_value<V>)
@@ -78,6 +80,12 @@ struct outer_product_tile {
 #endif
       return false;
   }();
+
+  // How many of each w values of A are splats, the rest broadcast loads.
+  // Where a shuffle takes an FMA's port (Intel, target_cpu.hpp) all-splats
+  // trade the load bound for a port-5 bound: half and half balances the two
+  // (dense 16x16 on a Xeon: 8.3 ns all splats, 6.8 all broadcasts, 6.6 half).
+  static constexpr std::size_t splats_per_block = shuffles_take_an_fma_port ? w / 2 : w;
 
   // Lane L of x in every lane: its 128-bit chunk to all four, then the lane within each.
   template <std::size_t L>
@@ -93,7 +101,18 @@ struct outer_product_tile {
   template <class T, std::size_t K0, std::size_t... L>
   [[gnu::always_inline]] static void block_steps(const T* a, const T* b, V* acc, std::index_sequence<L...>) noexcept {
     const V x = V::load_unaligned(a + K0);
-    ((step_with(splat<L>(x), b, K0 + L, acc + ((K0 + L) % split) * count, std::make_index_sequence<Vectors>{})), ...);
+    ((step_with(a_value<L>(x, a + K0), b, K0 + L, acc + ((K0 + L) % split) * count,
+                std::make_index_sequence<Vectors>{})),
+     ...);
+  }
+  // Value L of the block at `block` (held in x) in every lane: a splat for
+  // the first splats_per_block, a broadcast load for the others.
+  template <std::size_t L, class T>
+  [[gnu::always_inline]] static V a_value(const V& x, const T* block) noexcept {
+    if constexpr (L < splats_per_block)
+      return splat<L>(x);
+    else
+      return V(block[L]);
   }
   template <class T, std::size_t... Vs>
   [[gnu::always_inline]] static void step_with(const V& ak, const T* b, std::size_t k, V* acc,
