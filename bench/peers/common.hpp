@@ -36,6 +36,10 @@
 
 #include "harness.hpp"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -205,6 +209,15 @@ class driver {
  public:
   driver(int argc, char** argv) {
     if (argc < 3) usage(argv[0]);
+    // TAPELESS_BENCH_FLUSH_DENORMALS=1: subnormals flushed to zero (FTZ, DAZ)
+    // for the whole run, whichever implementation runs (libtorch's
+    // set_flush_denormal, tl::flush_denormals): on Intel cores a long W2 run
+    // otherwise slows down as its gradients become subnormal.
+    if (const char* flush = std::getenv("TAPELESS_BENCH_FLUSH_DENORMALS"); flush != nullptr && flush[0] == '1') {
+#if defined(__x86_64__)
+      _mm_setcsr(_mm_getcsr() | 0x8040);
+#endif
+    }
     dir_ = argv[1];
     mode_ = argv[2];
     if (mode_ == "calibrate") {

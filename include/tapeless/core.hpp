@@ -1,7 +1,8 @@
 #pragma once
 // The core layer: names as template arguments, static shapes, exact rationals,
-// tensors and a reproducible random stream.
+// tensors, a reproducible random stream, threads and the denormal mode.
 
+#include <tapeless/core/denormals.hpp>
 #include <tapeless/core/diagnostics.hpp>
 #include <tapeless/core/fixed_string.hpp>
 #include <tapeless/core/random.hpp>

@@ -18,6 +18,8 @@
 // with gaps longer than the spin paid that at every shared kernel after one. A pool serves one caller at a
 // time: two programs stepping in two threads need a pool each.
 
+#include <tapeless/core/denormals.hpp>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -77,6 +79,7 @@ class thread_pool {
     }
     call_ = [](void* t, std::size_t part, std::size_t parts) noexcept { (*static_cast<Task*>(t))(part, parts); };
     task_ = &task;
+    denormal_mode_ = detail::denormal_mode();
     unfinished_.store(static_cast<std::uint32_t>(workers_.size()), std::memory_order_relaxed);
     // One writer (the caller), so a store: the next generation, the awake bit kept.
     state_.store(state_.load(std::memory_order_relaxed) + generation_step,
@@ -144,6 +147,9 @@ class thread_pool {
     for (;;) {
       seen = await_run(seen);
       if (stopping_.load(std::memory_order_relaxed)) return;
+      // The caller's flush mode (tl::flush_denormals), so that every part
+      // rounds alike: the same bits on any thread count.
+      if (detail::denormal_mode() != denormal_mode_) detail::set_denormal_mode(denormal_mode_);
       call_(task_, part, size());
       if (unfinished_.fetch_sub(1, std::memory_order_acq_rel) == 1) unfinished_.notify_one();
     }
@@ -152,6 +158,7 @@ class thread_pool {
   // Written by run() before the generation moves, read by workers after.
   void (*call_)(void*, std::size_t, std::size_t) noexcept = nullptr;
   void* task_ = nullptr;
+  std::uint32_t denormal_mode_ = 0;
   std::atomic<bool> stopping_{false};
   alignas(64) std::atomic<std::uint32_t> state_{0};
   std::atomic<std::uint64_t> sleeps_{0};
