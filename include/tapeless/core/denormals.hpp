@@ -11,7 +11,7 @@
 // Why: an Intel core takes a microcode assist, over a hundred cycles, for
 // each subnormal an SSE or AVX instruction reads or makes. A network trained
 // to a small loss makes them in its gradients: W2's step on a Xeon took
-// 0.52 ms per step over the first 200 steps and 1.34 ms over the first 4000,
+// 0.52 ms per step over the first 200 steps and 1.33 ms over the first 4000,
 // the hand-written loop alike (bench/results/batch1.md). AMD's Zen cores
 // take no such assist. Off by default, as in PyTorch
 // (torch.set_flush_denormal): a flushed value is 0 where IEEE arithmetic
