@@ -334,7 +334,9 @@ template <class F, class Sched, class Root, class Ctx>
 [[gnu::always_inline]] inline void run_loop_shared(const Ctx& c) noexcept {
   constexpr std::size_t shares = std::max<std::size_t>(1, shape_of<Root>::size / min_loop_elements_per_share);
   over_shares<shares>(c, loop_items<F, Sched, Root>,
-                      [&](std::size_t first, std::size_t last, std::size_t) noexcept __attribute__((flatten)) {
+                      // The attribute before the body, with no noexcept after it:
+                      // the one spelling g++ 12 and clang 14 both read.
+                      [&](std::size_t first, std::size_t last, std::size_t) __attribute__((flatten)) {
                         run_loop_rows<F, Sched, Root>(c, first, last);
                       });
 }
