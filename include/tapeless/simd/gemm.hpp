@@ -31,6 +31,7 @@
 #include <tapeless/simd/lanes.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 
 namespace tapeless::simd {
@@ -197,11 +198,51 @@ struct dot_product_gemm {
   template <class T, class Output>
   [[gnu::always_inline]] static void run_share(const T* a, const T* b, const Output& out, std::size_t part,
                                                std::size_t parts) noexcept {
+    if constexpr (copies_misaligned_a) {
+      if (reinterpret_cast<std::uintptr_t>(a) % sizeof(typename Plan::batch) != 0)
+        return run_share_over_aligned_panels(a, b, out, part, parts);
+    }
     constexpr std::size_t blocks = N / tile_cols;
     const std::size_t first = blocks * part / parts, last = blocks * (part + 1) / parts;
     for (std::size_t q = first; q < last; ++q) column_block<tile_cols>(a, b, out, q * tile_cols);
     if (part + 1 != parts) return;
     if constexpr (rest_cols > 0) column_block<rest_cols>(a, b, out, blocks * tile_cols);
+  }
+
+  // A off its registers' alignment (a span into a user's std::vector: 16
+  // bytes past a cache line) splits every load of its rows over two cache
+  // lines, once per column block. Then A is copied a panel of rows at a time
+  // into an aligned stack buffer (at most 32 KiB) and the share's column
+  // blocks run over each panel: the same tiles and sums, bit for bit. W2's
+  // X W^T on a Xeon (64x784x256, X 16 bytes off): bench/results/batch1.md.
+  // Only where K is whole batches, so that every copied row is aligned too.
+  static constexpr std::size_t panel_rows =
+      (32 * 1024 / (K * sizeof(typename Plan::batch::value_type))) / tile_rows * tile_rows;
+  static constexpr bool copies_misaligned_a = K % Plan::lanes == 0 && panel_rows >= tile_rows;
+
+  template <class T, class Output>
+  [[gnu::always_inline]] static void run_share_over_aligned_panels(const T* a, const T* b, const Output& out,
+                                                                  std::size_t part, std::size_t parts) noexcept {
+    constexpr std::size_t blocks = N / tile_cols;
+    const std::size_t first = blocks * part / parts, last = blocks * (part + 1) / parts;
+    alignas(64) T panel[panel_rows * K];
+    for (std::size_t p0 = 0; p0 < M; p0 += panel_rows) {
+      const std::size_t rows = p0 + panel_rows <= M ? panel_rows : M - p0;
+      for (std::size_t e = 0; e < rows * K; ++e) panel[e] = a[p0 * K + e];
+      for (std::size_t q = first; q < last; ++q) panel_block<tile_cols>(panel, b, out, p0, rows, q * tile_cols);
+      if (part + 1 == parts)
+        if constexpr (rest_cols > 0) panel_block<rest_cols>(panel, b, out, p0, rows, blocks * tile_cols);
+    }
+  }
+
+  // column_block over rows [p0, p0 + rows) of A, held in panel.
+  template <std::size_t C, class T, class Output>
+  [[gnu::always_inline]] static void panel_block(const T* panel, const T* b, const Output& out, std::size_t p0,
+                                                 std::size_t rows, std::size_t j0) noexcept {
+    std::size_t i = 0;
+    for (; i + tile_rows <= rows; i += tile_rows) tile<tile_rows, C>::run(panel + i * K, b + j0 * K, out, p0 + i, j0);
+    if constexpr (rest_rows > 0)
+      if (i < rows) tile<rest_rows, C>::run(panel + i * K, b + j0 * K, out, p0 + i, j0);
   }
 
   static constexpr std::size_t max_shares = N / tile_cols;
