@@ -215,10 +215,13 @@ struct dot_product_gemm {
   // into an aligned stack buffer (at most 32 KiB) and the share's column
   // blocks run over each panel: the same tiles and sums, bit for bit. W2's
   // X W^T on a Xeon (64x784x256, X 16 bytes off): bench/results/batch1.md.
-  // Only where K is whole batches, so that every copied row is aligned too.
-  static constexpr std::size_t panel_rows =
-      (32 * 1024 / (K * sizeof(typename Plan::batch::value_type))) / tile_rows * tile_rows;
-  static constexpr bool copies_misaligned_a = K % Plan::lanes == 0 && panel_rows >= tile_rows;
+  // Only where K is whole batches, so that every copied row is aligned too,
+  // and A has rows enough to share the copy (a batch-1 product keeps its
+  // code and its stack frame).
+  static constexpr std::size_t panel_rows = min_of(
+      (M + tile_rows - 1) / tile_rows * tile_rows,
+      (32 * 1024 / (K * sizeof(typename Plan::batch::value_type))) / tile_rows * tile_rows);
+  static constexpr bool copies_misaligned_a = K % Plan::lanes == 0 && M >= 8 && panel_rows >= tile_rows;
 
   template <class T, class Output>
   [[gnu::always_inline]] static void run_share_over_aligned_panels(const T* a, const T* b, const Output& out,
