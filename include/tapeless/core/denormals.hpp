@@ -13,7 +13,7 @@
 // to a small loss makes them in its gradients: W2's step on a Xeon took
 // 0.52 ms per step over the first 200 steps and 1.33 ms over the first 4000,
 // the hand-written loop alike (bench/results/batch1.md). AMD's Zen cores
-// take no such assist. Off by default, as in PyTorch
+// handle subnormals in hardware for most operations. Off by default, as in PyTorch
 // (torch.set_flush_denormal): a flushed value is 0 where IEEE arithmetic
 // keeps a subnormal, which audio and control code usually wants and a
 // bit-for-bit comparison with PyTorch does not.
