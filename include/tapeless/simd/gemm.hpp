@@ -182,11 +182,14 @@ struct dot_product_gemm {
   template <std::size_t R, std::size_t C>
   using tile = dot_product_tile<R, C, typename Plan::batch, K, Plan::unrolled>;
 
+  // Columns j0 .. j0 + C of rows [p0, p0 + rows) of A, those rows held at a.
   template <std::size_t C, class T, class Output>
-  [[gnu::always_inline]] static void column_block(const T* a, const T* b, const Output& out, std::size_t j0) noexcept {
-    std::size_t i0 = 0;
-    for (; i0 + tile_rows <= M; i0 += tile_rows) tile<tile_rows, C>::run(a + i0 * K, b + j0 * K, out, i0, j0);
-    if constexpr (rest_rows > 0) tile<rest_rows, C>::run(a + i0 * K, b + j0 * K, out, i0, j0);
+  [[gnu::always_inline]] static void column_block(const T* a, const T* b, const Output& out, std::size_t p0,
+                                                  std::size_t rows, std::size_t j0) noexcept {
+    std::size_t i = 0;
+    for (; i + tile_rows <= rows; i += tile_rows) tile<tile_rows, C>::run(a + i * K, b + j0 * K, out, p0 + i, j0);
+    if constexpr (rest_rows > 0)
+      if (i < rows) tile<rest_rows, C>::run(a + i * K, b + j0 * K, out, p0 + i, j0);
   }
 
   template <class T, class Output>
@@ -199,22 +202,25 @@ struct dot_product_gemm {
   [[gnu::always_inline]] static void run_share(const T* a, const T* b, const Output& out, std::size_t part,
                                                std::size_t parts) noexcept {
     if constexpr (copies_misaligned_a) {
-      if (reinterpret_cast<std::uintptr_t>(a) % sizeof(typename Plan::batch) != 0)
-        return run_share_over_aligned_panels(a, b, out, part, parts);
+      if (reinterpret_cast<std::uintptr_t>(a) % sizeof(typename Plan::batch) != 0) {
+        alignas(64) T panel[panel_rows * K];
+        for (std::size_t p0 = 0; p0 < M; p0 += panel_rows) {
+          const std::size_t rows = p0 + panel_rows <= M ? panel_rows : M - p0;
+          for (std::size_t e = 0; e < rows * K; ++e) panel[e] = a[p0 * K + e];
+          share_columns(panel, b, out, p0, rows, part, parts);
+        }
+        return;
+      }
     }
-    constexpr std::size_t blocks = N / tile_cols;
-    const std::size_t first = blocks * part / parts, last = blocks * (part + 1) / parts;
-    for (std::size_t q = first; q < last; ++q) column_block<tile_cols>(a, b, out, q * tile_cols);
-    if (part + 1 != parts) return;
-    if constexpr (rest_cols > 0) column_block<rest_cols>(a, b, out, blocks * tile_cols);
+    share_columns(a, b, out, 0, M, part, parts);
   }
 
   // A off its registers' alignment (a span into a user's std::vector: 16
   // bytes past a cache line) splits every load of its rows over two cache
-  // lines, once per column block. Then A is copied a panel of rows at a time
-  // into an aligned stack buffer (at most 32 KiB) and the share's column
-  // blocks run over each panel: the same tiles and sums, bit for bit. W2's
-  // X W^T on a Xeon (64x784x256, X 16 bytes off): bench/results/batch1.md.
+  // lines, once per column block. Then run_share copies A a panel of rows at
+  // a time into an aligned stack buffer (at most 32 KiB) and runs the share's
+  // column blocks over each panel: the same tiles and sums, bit for bit.
+  // W2's X W^T on a Xeon (64x784x256, X 16 bytes off): bench/results/batch1.md.
   // Only where K is whole batches, so that every copied row is aligned too,
   // and A has rows enough to share the copy (a batch-1 product keeps its
   // code and its stack frame).
@@ -223,29 +229,15 @@ struct dot_product_gemm {
       (32 * 1024 / (K * sizeof(typename Plan::batch::value_type))) / tile_rows * tile_rows);
   static constexpr bool copies_misaligned_a = K % Plan::lanes == 0 && M >= 8 && panel_rows >= tile_rows;
 
+  // The share's column blocks over rows [p0, p0 + rows) of A, held at a.
   template <class T, class Output>
-  [[gnu::always_inline]] static void run_share_over_aligned_panels(const T* a, const T* b, const Output& out,
-                                                                  std::size_t part, std::size_t parts) noexcept {
+  [[gnu::always_inline]] static void share_columns(const T* a, const T* b, const Output& out, std::size_t p0,
+                                                   std::size_t rows, std::size_t part, std::size_t parts) noexcept {
     constexpr std::size_t blocks = N / tile_cols;
     const std::size_t first = blocks * part / parts, last = blocks * (part + 1) / parts;
-    alignas(64) T panel[panel_rows * K];
-    for (std::size_t p0 = 0; p0 < M; p0 += panel_rows) {
-      const std::size_t rows = p0 + panel_rows <= M ? panel_rows : M - p0;
-      for (std::size_t e = 0; e < rows * K; ++e) panel[e] = a[p0 * K + e];
-      for (std::size_t q = first; q < last; ++q) panel_block<tile_cols>(panel, b, out, p0, rows, q * tile_cols);
-      if (part + 1 == parts)
-        if constexpr (rest_cols > 0) panel_block<rest_cols>(panel, b, out, p0, rows, blocks * tile_cols);
-    }
-  }
-
-  // column_block over rows [p0, p0 + rows) of A, held in panel.
-  template <std::size_t C, class T, class Output>
-  [[gnu::always_inline]] static void panel_block(const T* panel, const T* b, const Output& out, std::size_t p0,
-                                                 std::size_t rows, std::size_t j0) noexcept {
-    std::size_t i = 0;
-    for (; i + tile_rows <= rows; i += tile_rows) tile<tile_rows, C>::run(panel + i * K, b + j0 * K, out, p0 + i, j0);
-    if constexpr (rest_rows > 0)
-      if (i < rows) tile<rest_rows, C>::run(panel + i * K, b + j0 * K, out, p0 + i, j0);
+    for (std::size_t q = first; q < last; ++q) column_block<tile_cols>(a, b, out, p0, rows, q * tile_cols);
+    if (part + 1 != parts) return;
+    if constexpr (rest_cols > 0) column_block<rest_cols>(a, b, out, p0, rows, blocks * tile_cols);
   }
 
   static constexpr std::size_t max_shares = N / tile_cols;
