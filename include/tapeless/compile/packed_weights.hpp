@@ -58,9 +58,9 @@ namespace tapeless::detail {
 inline constexpr std::size_t inlined_gemm_bound = 4096;
 
 template <class N>
-inline constexpr bool is_matmul_node = false;
+constexpr bool is_matmul_node = false;
 template <std::size_t M, std::size_t K, std::size_t N, class A, class B>
-inline constexpr bool is_matmul_node<node<matmul_op<M, K, N>, A, B>> = true;
+constexpr bool is_matmul_node<node<matmul_op<M, K, N>, A, B>> = true;
 
 template <class N>
 inline constexpr bool is_transpose_node = false;
@@ -99,12 +99,14 @@ constexpr bool reads_packed_weight() {
 
 // The packed_weights of the schedule node N runs inside (void: none).
 template <class Sched, class N>
-auto packing_inside_of() {
-  if constexpr (requires { typename family_of<N>::template packed_inside<Sched, N>; })
-    return std::type_identity<typename family_of<N>::template packed_inside<Sched, N>>{};
-  else
-    return std::type_identity<void>{};
-}
+struct packing_inside_of {
+  using type = void;
+};
+template <class Sched, class N>
+  requires requires { typename family_of<N>::template packed_inside<Sched, N>; }
+struct packing_inside_of<Sched, N> {
+  using type = typename family_of<N>::template packed_inside<Sched, N>;
+};
 
 template <class Sched>
 struct packed_weights {
@@ -115,7 +117,7 @@ struct packed_weights {
 
   // The packing of the schedule node N runs inside, or void.
   template <class N>
-  using inside = typename decltype(packing_inside_of<Sched, N>())::type;
+  using inside = typename packing_inside_of<Sched, N>::type;
 
   // The weight W (a param [n, k]) whose transpose Mm reads.
   template <class Mm>
@@ -143,63 +145,66 @@ struct packed_weights {
   }();
   static constexpr std::size_t bytes = offsets[Sched::node_count];
 
-  template <class Mm>
+  // The copy the matmul at node index J reads (by index: family.hpp).
+  template <std::size_t J>
   static const T* copy_of(const std::byte* packed) noexcept {
-    return reinterpret_cast<const T*>(packed + offsets[Sched::template index<Mm>]);
+    return reinterpret_cast<const T*>(packed + offsets[J]);
   }
 
-  // Where the copies of the schedule node N runs inside start.
-  template <class N>
+  // Where the copies of the schedule node at index J runs inside start.
+  template <std::size_t J>
   static const std::byte* copies_inside(const std::byte* packed) noexcept {
-    return packed + offsets[Sched::template index<N>];
+    return packed + offsets[J];
   }
 
   // Every copy made again from the store: W^T (k x n) from W (n x k).
   template <class Store>
   static void refresh(const Store& params, std::byte* packed) noexcept {
-    [&]<class... Ns>(type_list<Ns...>) {
-      (refresh_one<Ns>(params, packed), ...);
-    }(typename Sched::nodes{});
+    [&]<std::size_t... J>(std::index_sequence<J...>) {
+      (refresh_one<J>(params, packed), ...);
+    }(std::make_index_sequence<Sched::node_count>{});
   }
 
   // The name of the first weight whose copy differs from its value, or "".
   template <class Store>
   static std::string_view first_stale(const Store& params, const std::byte* packed) noexcept {
     std::string_view name{};
-    [&]<class... Ns>(type_list<Ns...>) {
-      ((name = name.empty() ? stale_name<Ns>(params, packed) : name), ...);
-    }(typename Sched::nodes{});
+    [&]<std::size_t... J>(std::index_sequence<J...>) {
+      ((name = name.empty() ? stale_name<J>(params, packed) : name), ...);
+    }(std::make_index_sequence<Sched::node_count>{});
     return name;
   }
 
  private:
-  template <class N, class Store>
+  template <std::size_t J, class Store>
   static void refresh_one(const Store& params, std::byte* packed) noexcept {
+    using N = typename Sched::template node_at<J>;
     if constexpr (packs<N>) {
       using W = weight<N>;
       constexpr std::size_t n = shape_of<W>::dims[0], k = shape_of<W>::dims[1];
       const T* w = params.template get<W::name>().data();
-      T* t = reinterpret_cast<T*>(packed + offsets[Sched::template index<N>]);
+      T* t = reinterpret_cast<T*>(packed + offsets[J]);
       for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = 0; j < k; ++j) t[j * n + i] = w[i * k + j];
     } else if constexpr (!std::is_void_v<inside<N>>) {
-      inside<N>::refresh(params, packed + offsets[Sched::template index<N>]);
+      inside<N>::refresh(params, packed + offsets[J]);
     }
   }
 
-  template <class N, class Store>
+  template <std::size_t J, class Store>
   static std::string_view stale_name(const Store& params, const std::byte* packed) noexcept {
+    using N = typename Sched::template node_at<J>;
     if constexpr (packs<N>) {
       using W = weight<N>;
       constexpr std::size_t n = shape_of<W>::dims[0], k = shape_of<W>::dims[1];
       const T* w = params.template get<W::name>().data();
-      const T* t = reinterpret_cast<const T*>(packed + offsets[Sched::template index<N>]);
+      const T* t = reinterpret_cast<const T*>(packed + offsets[J]);
       for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = 0; j < k; ++j)
           // Bitwise: a NaN written and copied is no change.
           if (!same_bits(t[j * n + i], w[i * k + j])) return W::name.view();
     } else if constexpr (!std::is_void_v<inside<N>>) {
-      return inside<N>::first_stale(params, packed + offsets[Sched::template index<N>]);
+      return inside<N>::first_stale(params, packed + offsets[J]);
     }
     return {};
   }

@@ -77,16 +77,14 @@ namespace detail {
 // double, else float.
 template <class List>
 struct compute_type;
+template <class N>
+struct is_double_symbol : std::false_type {};
+template <class N>
+  requires is_symbol<N>
+struct is_double_symbol<N> : std::is_same<typename N::element_type, double> {};
 template <class... Ns>
 struct compute_type<type_list<Ns...>> {
-  template <class N>
-  static constexpr bool is_double = [] {
-    if constexpr (is_symbol<N>)
-      return std::is_same_v<typename N::element_type, double>;
-    else
-      return false;
-  }();
-  using type = std::conditional_t<(is_double<Ns> || ...), double, float>;
+  using type = std::conditional_t<(is_double_symbol<Ns>::value || ...), double, float>;
 };
 
 template <class S, class Partials, class Params>

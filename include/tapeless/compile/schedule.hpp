@@ -19,6 +19,12 @@
 
 namespace tapeless::detail {
 
+// In an unnamed namespace, as the schedule's key (compile/schedule_key.hpp):
+// these run once per schedule at compile time, over its whole node list,
+// and an instantiation of external linkage would have g++ mangle a name
+// spelling that list for each of them and each of their lambdas.
+namespace {
+
 // A node's facts, as its family states them.
 template <class N, class T, class Arch>
 constexpr node_facts facts_of(std::size_t first_operand) {
@@ -34,11 +40,14 @@ constexpr node_facts facts_of(std::size_t first_operand) {
   f.writes_output_in_place = F::writes_output_in_place;
   f.size = shape_of<N>::size;
   if constexpr (shape_of<N>::rank > 0) f.columns = shape_of<N>::dims[shape_of<N>::rank - 1];
-  f.loop_size = F::template loop_size<N, T>();
+  if constexpr (requires { F::template loop_size<N, T>(); })
+    f.loop_size = F::template loop_size<N, T>();
+  else
+    f.loop_size = shape_of<N>::size;
   f.bytes = f.size * sizeof(T);
   if constexpr (requires { F::template scratch_bytes<N, T, Arch>(); })
     f.scratch_bytes = F::template scratch_bytes<N, T, Arch>();
-  else
+  else if constexpr (requires { F::template scratch_bytes<N, T>(); })
     f.scratch_bytes = F::template scratch_bytes<N, T>();
   f.scratch_lives_with_result = F::scratch_lives_with_result;
   f.first_operand = first_operand;
@@ -65,6 +74,8 @@ constexpr graph_facts<Order::size, edge_count<Order>> graph_of() {
   }(Order{});
   return g;
 }
+
+}  // namespace
 
 // schedule<Order, Params, T, Arch> (compile/schedule_key.hpp) names this
 // class by its key, which keeps the kernels' symbol names short.
@@ -112,32 +123,36 @@ struct keyed_schedule {
   template <class N>
   static constexpr bool is_transpose_view = plan.transpose_view[index<N>];
 
-  // Where root N writes.
-  template <class N, class Ctx>
+  // Functions over one node take its index, not its type: a function
+  // template over a node type spells the node's whole subgraph in its symbol
+  // name, which g++ mangles at a cost quadratic in its length
+  // (compile/schedule_key.hpp). index<N> gives a node's index.
+
+  // Where root J writes.
+  template <std::size_t J, class Ctx>
   static T* destination(const Ctx& c) noexcept {
-    constexpr std::size_t i = index<N>;
-    if constexpr (plan.external[i])
-      return destination<node_at<static_cast<std::size_t>(plan.redirect[i])>>(c);
-    else if constexpr (family_of<N>::output)
-      return family_of<N>::template destination<schedule, N>(c);
+    if constexpr (plan.external[J])
+      return destination<static_cast<std::size_t>(plan.redirect[J])>(c);
+    else if constexpr (family_of<node_at<J>>::output)
+      return family_of<node_at<J>>::template destination<schedule, J>(c);
     else
-      return reinterpret_cast<T*>(c.arena + plan.offset[i]);
+      return reinterpret_cast<T*>(c.arena + plan.offset[J]);
   }
 
-  template <class N, class Ctx>
+  template <std::size_t J, class Ctx>
   static T* scratch(const Ctx& c) noexcept {
-    return reinterpret_cast<T*>(c.arena + plan.scratch_offset[index<N>]);
+    return reinterpret_cast<T*>(c.arena + plan.scratch_offset[J]);
   }
 
-  // Where N's values are read from: its own buffer, or (leaves, views) where
-  // its family says.
-  template <class N, class Ctx>
+  // Where node J's values are read from: its own buffer, or (leaves, views)
+  // where its family says.
+  template <std::size_t J, class Ctx>
   static const auto* pointer(const Ctx& c) noexcept {
-    using F = family_of<N>;
-    if constexpr (F::leaf || F::view || plan.transpose_view[index<N>])
-      return F::template pointer<schedule, N>(c);
+    using F = family_of<node_at<J>>;
+    if constexpr (F::leaf || F::view || plan.transpose_view[J])
+      return F::template pointer<schedule, J>(c);
     else
-      return static_cast<const T*>(destination<N>(c));
+      return static_cast<const T*>(destination<J>(c));
   }
 
   template <std::size_t Param, class Ctx>
@@ -183,13 +198,24 @@ struct keyed_schedule {
     return found;
   }();
 
-  // The data checks the families ask for (class ids in range), before any kernel.
+  // The data checks the families ask for (class ids in range), before any
+  // kernel. Only the nodes whose family checks get a function: a program has
+  // hundreds of nodes and a handful of checks.
   template <class Ctx>
   static run_error validate(const Ctx& c) noexcept {
+    static constexpr auto checked = [] {
+      std::array<std::size_t, node_count + 1> at{};
+      std::size_t count = 0;
+      [&]<std::size_t... J>(std::index_sequence<J...>) {
+        ((checks_data<J, Ctx> ? void(at[count++] = J) : void()), ...);
+      }(std::make_index_sequence<node_count>{});
+      at[node_count] = count;
+      return at;
+    }();
     run_error error{};
-    [&]<class... Ns>(type_list<Ns...>) {
-      (void)((validate_node<Ns>(c, error)) && ...);
-    }(Order{});
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (void)((validate_node<checked[K]>(c, error)) && ...);
+    }(std::make_index_sequence<checked[node_count]>{});
     return error;
   }
 
@@ -203,10 +229,16 @@ struct keyed_schedule {
   }
 
  private:
-  template <class N, class Ctx>
+  // By index, as every function over one node here: a function template
+  // over the node's type would spell its whole subgraph in its symbol name
+  // (compile/schedule_key.hpp says what that costs).
+  template <std::size_t J, class Ctx>
+  static constexpr bool checks_data =
+      requires(const Ctx& c) { family_of<node_at<J>>::template validate<schedule, J>(c); };
+
+  template <std::size_t J, class Ctx>
   static bool validate_node(const Ctx& c, run_error& error) noexcept {
-    if constexpr (requires { family_of<N>::template validate<schedule, N>(c); })
-      error = family_of<N>::template validate<schedule, N>(c);
+    error = family_of<node_at<J>>::template validate<schedule, J>(c);
     return !error;
   }
 
@@ -217,13 +249,12 @@ struct keyed_schedule {
       // The convolution, this loop as its epilogue and the pooling of it: one
       // kernel, image by image.
       using Producer = node_at<static_cast<std::size_t>(plan.epilogue_of[I])>;
-      using Pool = node_at<static_cast<std::size_t>(plan.pooled_by[I])>;
-      family_of<Producer>::template run_with_pooled_epilogue<schedule, I, N, Producer, Pool>(c);
+      family_of<Producer>::template run_with_pooled_epilogue<schedule, I, plan.epilogue_of[I], plan.pooled_by[I]>(c);
     } else if constexpr (plan.epilogue_of[I] >= 0) {
       using Producer = node_at<static_cast<std::size_t>(plan.epilogue_of[I])>;
-      family_of<Producer>::template run_with_epilogue<schedule, I, N, Producer>(c);
+      family_of<Producer>::template run_with_epilogue<schedule, I, plan.epilogue_of[I]>(c);
     } else {
-      family_of<N>::template run<schedule, I, N>(c);
+      family_of<N>::template run<schedule, I>(c);
     }
   }
 };

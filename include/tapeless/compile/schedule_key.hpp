@@ -54,10 +54,11 @@ constexpr std::uint64_t type_name_hash() noexcept {
   return h;
 }
 
+// Hashes are the value of an integral_constant base, not a static member of
+// their own: that would be a symbol per node type, whose name g++ mangles
+// in full (core/type_list.hpp).
 template <class N>
-struct node_hash {
-  static constexpr std::uint64_t value = type_name_hash<N>();
-};
+struct node_hash : std::integral_constant<std::uint64_t, type_name_hash<N>()> {};
 // An operation is hashed by name unless it holds expressions (a scan's
 // body): those are hashed node by node, since a name spells a graph as a
 // tree (exponential in its shared subexpressions).
@@ -65,14 +66,15 @@ template <class Op>
 struct operation_hash {
   static constexpr std::uint64_t value = type_name_hash<Op>();
 };
+template <std::uint64_t... Hashes>
+constexpr std::uint64_t combined_hash(std::uint64_t h) noexcept {
+  ((h = mixed_hash(h, Hashes)), ...);
+  return mixed_hash(h, sizeof...(Hashes));
+}
 template <class Op, class... Operands>
-struct node_hash<node<Op, Operands...>> {
-  static constexpr std::uint64_t value = [] {
-    std::uint64_t h = operation_hash<Op>::value;
-    ((h = mixed_hash(h, node_hash<Operands>::value)), ...);
-    return mixed_hash(h, sizeof...(Operands));
-  }();
-};
+struct node_hash<node<Op, Operands...>>
+    : std::integral_constant<std::uint64_t,
+                             combined_hash<node_hash<Operands>::value...>(operation_hash<Op>::value)> {};
 template <class Body, class Carry, class Step, bool InitialCarry, bool KeepsState>
 struct operation_hash<scan_op<Body, Carry, Step, InitialCarry, KeepsState>> {
   static constexpr std::uint64_t value =
@@ -89,13 +91,14 @@ struct operation_hash<scan_gradient_op<Forward>> {
 
 template <class List>
 struct list_hash;
+template <std::uint64_t... Hashes>
+constexpr std::uint64_t list_of_hashes() noexcept {
+  std::uint64_t h = sizeof...(Hashes);
+  ((h = mixed_hash(h, Hashes)), ...);
+  return h;
+}
 template <class... Ts>
-struct list_hash<type_list<Ts...>> {
-  static constexpr std::uint64_t value = [] {
-    std::uint64_t h = sizeof...(Ts);
-    ((h = mixed_hash(h, node_hash<Ts>::value)), ...);
-    return h;
-  }();
+struct list_hash<type_list<Ts...>> : std::integral_constant<std::uint64_t, list_of_hashes<node_hash<Ts>::value...>()> {
 };
 
 namespace {

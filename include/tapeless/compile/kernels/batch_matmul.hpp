@@ -19,8 +19,9 @@ struct batch_matmul_family : kernel_family_defaults {
   static constexpr bool reads_operands_transposed = true;
   static constexpr bool writes_output_in_place = true;
 
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   [[gnu::always_inline]] static void run(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using Op = typename N::operation;
     using operands = typename operands_of<N>::type::template apply<std::tuple>;
     using A = std::tuple_element_t<0, operands>;
@@ -30,7 +31,7 @@ struct batch_matmul_family : kernel_family_defaults {
     constexpr auto op_a = Sched::template is_transpose_view<A> ? simd::op::transpose : simd::op::none;
     constexpr auto op_b = Sched::template is_transpose_view<B> ? simd::op::transpose : simd::op::none;
     gemms<Op::rows, Op::inner, Op::columns, op_a, op_b, typename Sched::arch>(
-        Sched::template pointer<A>(c), Sched::template pointer<B>(c), Sched::template destination<N>(c), Op::batch);
+        Sched::template pointer<Sched::template index<A>>(c), Sched::template pointer<Sched::template index<B>>(c), Sched::template destination<I>(c), Op::batch);
   }
 
  private:
@@ -56,19 +57,20 @@ struct batch_transpose_family : kernel_family_defaults {
   static constexpr bool writes_output_in_place = true;
 
   // As a view: its operand's buffer.
-  template <class Sched, class N, class Ctx>
+  template <class Sched, std::size_t J, class Ctx>
   static const auto* pointer(const Ctx& c) noexcept {
-    return view_pointer<Sched, N>(c);
+    return view_pointer<Sched, J>(c);
   }
 
   // As a copy: out(e, j, i) = a(e, i, j).
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   static void run(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using Op = typename N::operation;
     using A = typename front<typename operands_of<N>::type>::type;
     constexpr std::size_t rows = Op::rows, columns = Op::columns, entry_size = rows * columns;
-    const auto* a = Sched::template pointer<A>(c);
-    auto* out = Sched::template destination<N>(c);
+    const auto* a = Sched::template pointer<Sched::template index<A>>(c);
+    auto* out = Sched::template destination<I>(c);
     for (std::size_t e = 0; e < Op::batch; ++e)
       for (std::size_t i = 0; i < rows; ++i)
         for (std::size_t j = 0; j < columns; ++j)

@@ -52,8 +52,9 @@ struct batch_statistics_family : kernel_family_defaults {
     return total;
   }
 
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   static void run(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using T = typename Sched::value_type;
     using Arch = typename Sched::arch;
     using Op = typename N::operation;
@@ -66,7 +67,7 @@ struct batch_statistics_family : kernel_family_defaults {
     using Estimate = operand_type<N, is_mean ? 1 : 2>;
     static_assert(is_buffer_symbol<Estimate>,
                   "tapeless: batch statistics read their running estimate from a tl::buffer symbol");
-    T* out = Sched::template destination<N>(c);
+    T* out = Sched::template destination<I>(c);
     if (!c.training) {
       // Read through the const path: reading does not change the store's version.
       const auto* kept = std::as_const(c.params).template get<Estimate::name>().data();
@@ -74,7 +75,7 @@ struct batch_statistics_family : kernel_family_defaults {
       return;
     }
     auto* estimate = c.params.template get<Estimate::name>().data();
-    const T* x = operand_pointer<Sched, N, 0>(c);
+    const T* x = operand_pointer<Sched, I, 0>(c);
     if constexpr (is_mean) {
       for (std::size_t k = 0; k < channels; ++k) {
         const double mean = channel_sum<Arch, X>(x, k, [](auto v) { return v; }) / count;
@@ -85,7 +86,7 @@ struct batch_statistics_family : kernel_family_defaults {
       static_assert(is_buffer_symbol<Count>, "tapeless: batch_mean counts batches in a tl::buffer symbol");
       c.params.template get<Count::name>().data()[0] += 1;
     } else {
-      const T* mean = operand_pointer<Sched, N, 1>(c);
+      const T* mean = operand_pointer<Sched, I, 1>(c);
       for (std::size_t k = 0; k < channels; ++k) {
         const T m = mean[k];
         const double squares = channel_sum<Arch, X>(x, k, [m](auto v) {

@@ -28,9 +28,8 @@ struct causal_mask_family : elementwise_family {
     using N = typename F::sched::template node_at<J>;
     using Op = typename N::operation;
     using T = typename F::T;
-    using A = typename front<typename operands_of<N>::type>::type;
     static_assert(F::columns == Op::length, "tapeless::compile: causal_mask in a loop not over its keys");
-    const V a = F::template value<A, V>(c, row, col, product);
+    const V a = F::template value<operand_index<typename F::sched, J, 0>, V>(c, row, col, product);
     constexpr T fill = Op::fill == masked_entry::zero ? T(0) : -std::numeric_limits<T>::infinity();
     const std::size_t query = row % Op::length;
     if constexpr (simd::batch_value<V>)

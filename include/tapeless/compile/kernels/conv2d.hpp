@@ -62,12 +62,13 @@ inline constexpr simd::conv2d_shape conv2d_geometry{
 template <class N, std::size_t I>
 using operand_type = std::tuple_element_t<I, typename operands_of<N>::type::template apply<std::tuple>>;
 
-template <class Sched, class N, std::size_t I, class Ctx>
+// Where operand K of node J is read from.
+template <class Sched, std::size_t J, std::size_t K, class Ctx>
 const auto* operand_pointer(const Ctx& c) noexcept {
-  using A = operand_type<N, I>;
-  static_assert(!family_of<A>::in_register,
+  constexpr std::size_t a = operand_index<Sched, J, K>;
+  static_assert(!family_of<typename Sched::template node_at<a>>::in_register,
                 "tapeless::compile: an operand of a convolution or pooling simplified to a constant");
-  return Sched::template pointer<A>(c);
+  return Sched::template pointer<a>(c);
 }
 
 // Every convolution family: a kernel of its own with scratch, writing a whole buffer.
@@ -119,48 +120,53 @@ struct conv2d_family : conv2d_family_base {
     return share_scratch_bytes<N, T, Arch> * image_shares<geometry<N>>;
   }
 
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   [[gnu::noinline]] static void run(const Ctx& c) noexcept {
-    simd::conv2d<geometry<N>, typename Sched::arch>(operand_pointer<Sched, N, 0>(c), operand_pointer<Sched, N, 1>(c),
-                                                    Sched::template destination<N>(c),
-                                                    Sched::template scratch<N>(c));
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
+    simd::conv2d<geometry<N>, typename Sched::arch>(operand_pointer<Sched, I, 0>(c), operand_pointer<Sched, I, 1>(c),
+                                                    Sched::template destination<I>(c),
+                                                    Sched::template scratch<I>(c));
   }
 
-  // The convolution Conv with the loop of root Root (node index I) as its epilogue.
-  template <class Sched, int I, class Root, class Conv, class Ctx>
+  // The convolution at node index C with the loop of root I as its epilogue.
+  template <class Sched, int I, int C, class Ctx>
   [[gnu::noinline]] static void run_with_epilogue(const Ctx& c) noexcept {
-    by_image<Sched, I, Root, Conv>(c, into_buffer<Sched, Root>(c), [](std::size_t, const auto*) noexcept {});
+    by_image<Sched, I, C>(c, into_buffer<Sched, I>(c), [](std::size_t, const auto*) noexcept {});
   }
 
-  // The same, then pooling Pool of the loop's result image by image, from
-  // where the loop just wrote it: its buffer when something else reads it
-  // too, else over the convolution's output in the scratch (element by
-  // element, in place).
-  template <class Sched, int I, class Root, class Conv, class Pool, class Ctx>
+  // The same, then the pooling at node index P of the loop's result image
+  // by image, from where the loop just wrote it: its buffer when something
+  // else reads it too, else over the convolution's output in the scratch
+  // (element by element, in place).
+  template <class Sched, int I, int C, int P, class Ctx>
   [[gnu::noinline]] static void run_with_pooled_epilogue(const Ctx& c) noexcept {
+    constexpr auto pooling = static_cast<std::size_t>(P);
     auto pool = [&](std::size_t n, const auto* image) noexcept {
-      family_of<Pool>::template pool_image<Sched, Pool>(c, image, n);
+      family_of<typename Sched::template node_at<pooling>>::template pool_image<Sched, pooling>(c, image, n);
     };
     if constexpr (Sched::plan.unstored[I])
-      by_image<Sched, I, Root, Conv>(c, [](std::size_t, auto* product) noexcept { return product; }, pool);
+      by_image<Sched, I, C>(c, [](std::size_t, auto* product) noexcept { return product; }, pool);
     else
-      by_image<Sched, I, Root, Conv>(c, into_buffer<Sched, Root>(c), pool);
+      by_image<Sched, I, C>(c, into_buffer<Sched, I>(c), pool);
   }
 
  private:
-  // Where image n of Root's result goes: its place in Root's buffer.
-  template <class Sched, class Root, class Ctx>
+  // Where image n of root I's result goes: its place in I's buffer.
+  template <class Sched, int I, class Ctx>
   [[gnu::always_inline]] static auto into_buffer(const Ctx& c) noexcept {
+    using Root = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     constexpr std::size_t image = shape_of<Root>::size / shape_of<Root>::dims[0];
-    auto* const dst = Sched::template destination<Root>(c);
+    auto* const dst = Sched::template destination<I>(c);
     return [dst](std::size_t n, auto*) noexcept { return dst + n * image; };
   }
 
-  // Per image n of the convolution Conv (in the context's shares of the
-  // batch): its output into the share's scratch, then the loop of root Root
-  // over it, written at where(n, product); then then(n, that).
-  template <class Sched, int I, class Root, class Conv, class Ctx, class Where, class Then>
+  // Per image n of the convolution at node index C (in the context's shares
+  // of the batch): its output into the share's scratch, then the loop of
+  // root I over it, written at where(n, product); then then(n, that).
+  template <class Sched, int I, int C, class Ctx, class Where, class Then>
   [[gnu::always_inline]] static void by_image(const Ctx& c, Where&& where, Then&& then) noexcept {
+    using Root = typename Sched::template node_at<static_cast<std::size_t>(I)>;
+    using Conv = typename Sched::template node_at<static_cast<std::size_t>(C)>;
     using T = typename Sched::value_type;
     using Arch = typename Sched::arch;
     using S = shape_of<Root>;
@@ -168,9 +174,9 @@ struct conv2d_family : conv2d_family_base {
     static_assert(S::rank == 4 && S::size == shape_of<Conv>::size,
                   "tapeless::compile: a convolution's epilogue runs over the convolution's own shape");
     constexpr std::size_t image_input = X::size / X::dims[0];
-    const T* x = operand_pointer<Sched, Conv, 0>(c);
-    const T* w = operand_pointer<Sched, Conv, 1>(c);
-    T* const scratch_base = Sched::template scratch<Conv>(c);
+    const T* x = operand_pointer<Sched, C, 0>(c);
+    const T* w = operand_pointer<Sched, C, 1>(c);
+    T* const scratch_base = Sched::template scratch<C>(c);
     over_shares<image_shares<geometry<Conv>>>(c, S::dims[0], [&](std::size_t first, std::size_t last,
                                                                          std::size_t share) {
       T* scratch = scratch_base + share * (share_scratch_bytes<Conv, T, Arch> / sizeof(T));
@@ -178,7 +184,7 @@ struct conv2d_family : conv2d_family_base {
       for (std::size_t n = first; n < last; ++n) {
         simd::conv2d<image_geometry<Conv>, Arch>(x + n * image_input, w, product, scratch);
         T* out = where(n, product);
-        epilogue_over_image<Sched, I, Root>(c, n, static_cast<const T*>(product), out);
+        epilogue_over_image<Sched, I>(c, n, static_cast<const T*>(product), out);
         then(n, static_cast<const T*>(out));
       }
     });
@@ -199,15 +205,16 @@ struct conv2d_input_gradient_family : conv2d_family_base {
     return share_scratch_bytes<N, T, Arch> * image_shares<geometry<N>>;
   }
 
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   [[gnu::noinline]] static void run(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using T = typename Sched::value_type;
     using Arch = typename Sched::arch;
     constexpr simd::conv2d_shape S = geometry<N>;
-    const T* dy = operand_pointer<Sched, N, 0>(c);
-    const T* w = operand_pointer<Sched, N, 1>(c);
-    T* dx = Sched::template destination<N>(c);
-    T* const scratch_base = Sched::template scratch<N>(c);
+    const T* dy = operand_pointer<Sched, I, 0>(c);
+    const T* w = operand_pointer<Sched, I, 1>(c);
+    T* dx = Sched::template destination<I>(c);
+    T* const scratch_base = Sched::template scratch<I>(c);
     if constexpr (image_shares<S> == 1) {
       simd::conv2d_input_gradient<S, Arch>(dy, w, dx, scratch_base);
     } else {
@@ -258,16 +265,17 @@ struct conv2d_weight_gradient_family : conv2d_family_base {
     return share_scratch_bytes<N, T, Arch> * sum_shares<geometry<N>>;
   }
 
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   [[gnu::noinline]] static void run(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using T = typename Sched::value_type;
     using Arch = typename Sched::arch;
     constexpr simd::conv2d_shape S = geometry<N>;
     constexpr std::size_t shares = sum_shares<S>;
-    const T* x = operand_pointer<Sched, N, 0>(c);
-    const T* dy = operand_pointer<Sched, N, 1>(c);
-    T* dw = Sched::template destination<N>(c);
-    T* const scratch_base = Sched::template scratch<N>(c);
+    const T* x = operand_pointer<Sched, I, 0>(c);
+    const T* dy = operand_pointer<Sched, I, 1>(c);
+    T* dw = Sched::template destination<I>(c);
+    T* const scratch_base = Sched::template scratch<I>(c);
     if constexpr (shares == 1) {
       simd::conv2d_weight_gradient<S, Arch>(x, dy, dw, scratch_base);
     } else {

@@ -61,16 +61,17 @@ struct copy_family : kernel_family_defaults {
   // Runs of memory moved as they are: nothing to compute per element.
   static constexpr bool writes_output_in_place = true;
 
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   static void run(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using Op = typename N::operation;
     using S = shape_of<N>;
     using split = axis_split<S, Op::axis>;
     using operands = typename operands_of<N>::type::template apply<std::tuple>;
     using A = std::tuple_element_t<0, operands>;
     using arch = typename Sched::arch;
-    auto* out = Sched::template destination<N>(c);
-    const auto* a = Sched::template pointer<A>(c);
+    auto* out = Sched::template destination<I>(c);
+    const auto* a = Sched::template pointer<Sched::template index<A>>(c);
     constexpr std::size_t out_run = S::dims[Op::axis] * split::inner;
     constexpr std::size_t a_run = shape_of<A>::dims[Op::axis] * split::inner;
     if constexpr (requires { typename Op::input_shape; }) {  // slice: a's rows are longer
@@ -85,7 +86,7 @@ struct copy_family : kernel_family_defaults {
       }
     } else {  // concat: a's run, then b's
       using B = std::tuple_element_t<1, operands>;
-      const auto* b = Sched::template pointer<B>(c);
+      const auto* b = Sched::template pointer<Sched::template index<B>>(c);
       constexpr std::size_t b_run = shape_of<B>::dims[Op::axis] * split::inner;
       for (std::size_t o = 0; o < split::outer; ++o) {
         copy_run<a_run, arch>(a + o * a_run, out + o * out_run);
@@ -106,10 +107,11 @@ struct op_family<slice_op<In, Axis, Begin, End>> {
 // ten such copies per sample, each a store and a load on the step's path.
 struct slice_view_family : kernel_family_defaults {
   static constexpr bool view = true;
-  template <class Sched, class N, class Ctx>
+  template <class Sched, std::size_t J, class Ctx>
   static const auto* pointer(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<J>;
     using Op = typename N::operation;
-    return view_pointer<Sched, N>(c) + Op::begin * axis_split<typename Op::input_shape, Op::axis>::inner;
+    return view_pointer<Sched, J>(c) + Op::begin * axis_split<typename Op::input_shape, Op::axis>::inner;
   }
 };
 

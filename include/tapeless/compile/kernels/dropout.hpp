@@ -40,8 +40,7 @@ struct dropout_family : elementwise_family {
   [[gnu::always_inline]] static V loop_value(const Ctx& c, std::size_t row, std::size_t col,
                                              const V& product) noexcept {
     using N = typename F::sched::template node_at<J>;
-    using A = typename front<typename operands_of<N>::type>::type;
-    const V a = F::template value<A, V>(c, row, col, product);
+    const V a = F::template value<operand_index<typename F::sched, J, 0>, V>(c, row, col, product);
     if (!c.training) return a;
     return a * dropout_mask<typename N::operation, V, typename F::T>(c.random_seed, c.steps_taken,
                                                                       row * F::columns + col);

@@ -47,12 +47,12 @@ struct elementwise_family : kernel_family_defaults {
     if constexpr (requires { Op::takes_exact_operands; } && is_exact<O>)
       return O{};
     else
-      return F::template value<O, V>(c, row, col, product);
+      return F::template value<J, V>(c, row, col, product);
   }
 
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   static void run(const Ctx& c) noexcept {
-    run_elementwise_loop<Sched, I, N>(c);
+    run_elementwise_loop<Sched, I>(c);
   }
 };
 

@@ -9,14 +9,19 @@
 //
 // A family derives from kernel_family_defaults and overrides what differs,
 // each with a sentence saying why. What it may define besides:
-//   template <class Sched, int I, class N, class Ctx> static void run(const Ctx&);
-//       its kernel, for a root N at node index I (families with a kernel);
-//   template <class Sched, class N, class Ctx> static const auto* pointer(const Ctx&);
-//       where N's values are read from, when not from its own buffer (leaves, views);
+//   template <class Sched, int I, class Ctx> static void run(const Ctx&);
+//       its kernel, for the root at node index I, Sched::node_at<I> (families with a kernel);
+//   template <class Sched, std::size_t J, class Ctx> static const auto* pointer(const Ctx&);
+//       where node J's values are read from, when not from its own buffer (leaves, views);
 //   template <class F, std::size_t J, class V, class Ctx> static V loop_value(const Ctx&, row, col, product);
-//       the value of node J (F::sched::node_at<J>) inside a fused loop F (families that fuse into
-//       loops); by index, which keeps symbol names short (compile/schedule_key.hpp);
-//   template <class N, class T> static constexpr std::size_t loop_size / scratch_bytes;
+//       the value of node J inside a fused loop F (families that fuse into loops);
+// Every function over a node takes the node's index, never its type: the
+// type spells the node's whole subgraph, and so would each such function's
+// symbol name, which g++ mangles at a cost quadratic in its length
+// (compile/schedule_key.hpp). Sched::index<N> is a node's index, and
+// operand_index<Sched, J, K> its K-th operand's.
+//   template <class N, class T> static constexpr std::size_t loop_size / scratch_bytes
+//       (defaults: N's size, and 0 bytes);
 //   template <class N, class T, class Arch> static constexpr std::size_t scratch_bytes
 //       (instead of the one above, when the need depends on the instruction set).
 
@@ -104,17 +109,14 @@ struct kernel_family_defaults {
   // only user can have it write there directly (no copy).
   static constexpr bool writes_output_in_place = false;
 
-  // Elements the kernel's loop runs over.
-  template <class N, class T>
-  static constexpr std::size_t loop_size() {
-    return shape_of<N>::size;
-  }
-  // Working memory the kernel needs beside its result, in bytes (a family
-  // whose need depends on the instruction set defines scratch_bytes<N, T, Arch>).
-  template <class N, class T>
-  static constexpr std::size_t scratch_bytes() {
-    return 0;
-  }
+  // Elements the kernel's loop runs over: N's size unless the family
+  // defines loop_size<N, T>(). Working memory the kernel needs beside its
+  // result: none unless it defines scratch_bytes<N, T>() (or
+  // scratch_bytes<N, T, Arch>() when the need depends on the instruction
+  // set). Not defined here: a default here would be instantiated for every
+  // node, each a function of external linkage whose name spells the node,
+  // which g++ mangles (compile/schedule.hpp asks only the families that
+  // define them).
   // Its scratch holds what a later kernel reads (max pooling's argmax for its
   // backward pass): it lives as long as the result, not for the kernel alone.
   static constexpr bool scratch_lives_with_result = false;
@@ -149,14 +151,19 @@ struct kernel_family_of<node<Op, Operands...>> {
 template <class N>
 using family_of = typename kernel_family_of<N>::type;
 
+// The node index of operand K of node J.
+template <class Sched, std::size_t J, std::size_t K>
+inline constexpr std::size_t operand_index =
+    static_cast<std::size_t>(Sched::graph.edges[Sched::graph.nodes[J].first_operand + K]);
+
 // Where a view (a reshape, a transpose read in place) is read from: its
 // operand's buffer.
-template <class Sched, class N, class Ctx>
+template <class Sched, std::size_t J, class Ctx>
 const auto* view_pointer(const Ctx& c) noexcept {
-  using A = typename front<typename operands_of<N>::type>::type;
-  static_assert(!family_of<A>::in_register,
+  constexpr std::size_t a = operand_index<Sched, J, 0>;
+  static_assert(!family_of<typename Sched::template node_at<a>>::in_register,
                 "tapeless::compile: a reshape or transpose of a constant is not supported; broadcast it instead");
-  return Sched::template pointer<A>(c);
+  return Sched::template pointer<a>(c);
 }
 
 }  // namespace tapeless::detail

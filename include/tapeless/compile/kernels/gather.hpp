@@ -16,24 +16,26 @@ struct gather_family : kernel_family_defaults {
   static constexpr bool writes_output_in_place = true;
 
   // Class ids outside [0, C) are found before the step runs (run_error.hpp).
-  template <class Sched, class N, class Ctx>
+  template <class Sched, std::size_t J, class Ctx>
   static run_error validate(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<J>;
     using operands = typename operands_of<N>::type::template apply<std::tuple>;
     using Z = std::tuple_element_t<0, operands>;
     using L = std::tuple_element_t<1, operands>;
-    return check_class_ids(Sched::template pointer<L>(c), shape_of<Z>::dims[0], shape_of<Z>::dims[1],
+    return check_class_ids(Sched::template pointer<Sched::template index<L>>(c), shape_of<Z>::dims[0], shape_of<Z>::dims[1],
                            name_of_labels<L>());
   }
 
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   static void run(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using operands = typename operands_of<N>::type::template apply<std::tuple>;
     using Z = std::tuple_element_t<0, operands>;
     using L = std::tuple_element_t<1, operands>;
     constexpr std::size_t rows = shape_of<Z>::dims[0], classes = shape_of<Z>::dims[1];
-    const auto* z = Sched::template pointer<Z>(c);
-    const auto* labels = Sched::template pointer<L>(c);
-    auto* out = Sched::template destination<N>(c);
+    const auto* z = Sched::template pointer<Sched::template index<Z>>(c);
+    const auto* labels = Sched::template pointer<Sched::template index<L>>(c);
+    auto* out = Sched::template destination<I>(c);
     for (std::size_t b = 0; b < rows; ++b) {
       // Labels were checked before the step's first kernel (program.hpp);
       // the test keeps a bad one from reading outside z all the same.

@@ -25,19 +25,19 @@ constexpr const auto* binding_data(const V& v) {
 struct parameter_family : kernel_family_defaults {
   // The store holds it: nothing to compute.
   static constexpr bool leaf = true;
-  template <class Sched, class N, class Ctx>
+  template <class Sched, std::size_t J, class Ctx>
   static const auto* pointer(const Ctx& c) noexcept {
     // Through the const path: a read does not change the store's version.
-    return std::as_const(c.params).template get<N::name>().data();
+    return std::as_const(c.params).template get<Sched::template node_at<J>::name>().data();
   }
 };
 
 struct input_family : kernel_family_defaults {
   // The caller's binding holds it: nothing to compute.
   static constexpr bool leaf = true;
-  template <class Sched, class N, class Ctx>
+  template <class Sched, std::size_t J, class Ctx>
   static const auto* pointer(const Ctx& c) noexcept {
-    return binding_data(c.template bound<N::name>());
+    return binding_data(c.template bound<Sched::template node_at<J>::name>());
   }
 };
 

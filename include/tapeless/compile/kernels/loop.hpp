@@ -85,7 +85,7 @@ inline constexpr std::size_t loop_rows = S::size / loop_columns<S, Flat>;
 TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 
 // The value of the node at index J at (row, col) of loop F (fused_values or
-// plane_values below), as V (a batch or a scalar), as F::value<N, V> gives
+// plane_values below), as V (a batch or a scalar), as F::value<J, V> gives
 // it. An object, not a function template over N: its functions are then
 // named by N's index, not by N's whole expression (compile/schedule_key.hpp
 // says what long symbol names cost).
@@ -143,16 +143,16 @@ struct fused_values {
       return shape_of<N>::size == S::size || shape_of<N>::size == 1;
   }
 
-  // The value of N at (row, col) of the loop, as V (a batch or a scalar):
-  // value<N, V>(c, row, col[, product]).
-  template <class N, class V>
-  static constexpr loop_value_at<fused_values, Sched::template index<N>, V> value{};
+  // The value of node J at (row, col) of the loop, as V (a batch or a
+  // scalar): value<J, V>(c, row, col[, product]).
+  template <std::size_t J, class V>
+  static constexpr loop_value_at<fused_values, J, V> value{};
 
   // The node at index J read from its buffer, broadcast to S.
   template <std::size_t J, class V>
   [[gnu::always_inline]] static V load(const Ctx& c, std::size_t row, std::size_t col) noexcept {
     using N = typename Sched::template node_at<J>;
-    const auto* base = Sched::template pointer<N>(c);
+    const auto* base = Sched::template pointer<J>(c);
     static_assert(std::is_floating_point_v<std::remove_cvref_t<decltype(*base)>>,
                   "tapeless::compile: an integer input (class labels) can only be read by "
                   "gather, one_hot or cross_entropy, not by arithmetic");
@@ -232,14 +232,14 @@ struct plane_values {
       return !std::is_void_v<typename merged_operand_shape<shape_of<N>, S>::type>;
   }
 
-  // As in fused_values: value<N, V>(c, row, col[, product]).
-  template <class N, class V>
-  static constexpr loop_value_at<plane_values, Sched::template index<N>, V> value{};
+  // As in fused_values: value<J, V>(c, row, col[, product]).
+  template <std::size_t J, class V>
+  static constexpr loop_value_at<plane_values, J, V> value{};
 
   template <std::size_t J, class V>
   [[gnu::always_inline]] static V load(const Ctx& c, std::size_t row, std::size_t col) noexcept {
     using N = typename Sched::template node_at<J>;
-    const auto* base = Sched::template pointer<N>(c);
+    const auto* base = Sched::template pointer<J>(c);
     static_assert(std::is_floating_point_v<std::remove_cvref_t<decltype(*base)>>,
                   "tapeless::compile: an integer input (class labels) can only be read by "
                   "gather, one_hot or cross_entropy, not by arithmetic");
@@ -268,8 +268,9 @@ inline constexpr bool loop_over_planes = [] {
     return false;
 }();
 
-// Rows [row0, row0 + rows) of loop F, the product read from `product`.
-template <class F, class Root, class T, class Arch, class Ctx>
+// Rows [row0, row0 + rows) of loop F whose root is node R, the product read
+// from `product`.
+template <class F, std::size_t R, class T, class Arch, class Ctx>
 [[gnu::always_inline]] inline void loop_rows_over_product(const Ctx& c, std::size_t row0, std::size_t rows,
                                                           const T* product, T* out) noexcept {
   constexpr std::size_t columns = F::columns, w = simd::lanes<T, Arch>;
@@ -277,83 +278,88 @@ template <class F, class Root, class T, class Arch, class Ctx>
     simd::fused_loop<w>(columns, [&](std::size_t i, auto step, auto) {
       using V = std::conditional_t<decltype(step)::value == 1, T, batch_of<T, Arch>>;
       const std::size_t at = r * columns + i;
-      simd::store(out + at, F::template value<Root, V>(c, row0 + r, i, simd::load<V>(product + at)));
+      simd::store(out + at, F::template value<R, V>(c, row0 + r, i, simd::load<V>(product + at)));
     });
 }
 
-// Image n of the loop of root Root [N, C, H, W] (kernel I), run as the
-// epilogue of the kernel that computes its product image by image (a
-// convolution, a pooling's backward pass): the product's image read from
-// `product`, the loop's written to `out`; over whole planes when the loop's
-// operands allow, else row by row.
-template <class Sched, int I, class Root, class Ctx, class T>
+// Image n of the loop of root I [N, C, H, W], run as the epilogue of the
+// kernel that computes its product image by image (a convolution, a
+// pooling's backward pass): the product's image read from `product`, the
+// loop's written to `out`; over whole planes when the loop's operands allow,
+// else row by row.
+template <class Sched, int I, class Ctx, class T>
 [[gnu::always_inline]] inline void epilogue_over_image(const Ctx& c, std::size_t n, const T* product, T* out) noexcept {
+  using Root = typename Sched::template node_at<static_cast<std::size_t>(I)>;
   using S = shape_of<Root>;
   using Arch = typename Sched::arch;
+  constexpr auto root = static_cast<std::size_t>(I);
   static_assert(S::rank == 4, "tapeless::compile: an epilogue run image by image is over [N, C, H, W]");
   if constexpr (plane_values<Sched, Ctx, I, S>::template mergeable<Root>())
-    loop_rows_over_product<plane_values<Sched, Ctx, I, S>, Root, T, Arch>(c, n * S::dims[1], S::dims[1], product,
+    loop_rows_over_product<plane_values<Sched, Ctx, I, S>, root, T, Arch>(c, n * S::dims[1], S::dims[1], product,
                                                                           out);
   else
-    loop_rows_over_product<fused_values<Sched, Ctx, I, S, false>, Root, T, Arch>(
+    loop_rows_over_product<fused_values<Sched, Ctx, I, S, false>, root, T, Arch>(
         c, n * S::dims[1] * S::dims[2], S::dims[1] * S::dims[2], product, out);
 }
 
-// The items of loop F (whose columns are F::columns) a share computes: its
-// rows, or (one row: a flat loop) whole batches of its columns, the tail with
-// the last batch.
-template <class F, class Sched, class Root>
+// The items of loop F (whose columns are F::columns) over root R a share
+// computes: its rows, or (one row: a flat loop) whole batches of its columns,
+// the tail with the last batch.
+template <class F, class Sched, std::size_t R>
 inline constexpr std::size_t loop_items = [] {
-  constexpr std::size_t columns = F::columns, rows = shape_of<Root>::size / columns;
+  constexpr std::size_t columns = F::columns, rows = shape_of<typename Sched::template node_at<R>>::size / columns;
   return rows == 1 ? columns / simd::lanes<typename Sched::value_type, typename Sched::arch> : rows;
 }();
 
-// Items [first, last) of loop F, Root's values into its destination.
-template <class F, class Sched, class Root, class Ctx>
+// Items [first, last) of loop F, root R's values into its destination.
+template <class F, class Sched, std::size_t R, class Ctx>
 [[gnu::always_inline]] inline void run_loop_rows(const Ctx& c, std::size_t first = 0,
-                                                 std::size_t last = loop_items<F, Sched, Root>) noexcept {
+                                                 std::size_t last = loop_items<F, Sched, R>) noexcept {
   using T = typename Sched::value_type;
-  constexpr std::size_t columns = F::columns, rows = shape_of<Root>::size / columns;
+  constexpr std::size_t columns = F::columns, rows = shape_of<typename Sched::template node_at<R>>::size / columns;
   constexpr std::size_t w = simd::lanes<T, typename Sched::arch>;
-  T* dst = Sched::template destination<Root>(c);
+  T* dst = Sched::template destination<R>(c);
   auto run_columns = [&](std::size_t row, std::size_t from, std::size_t to) __attribute__((always_inline)) {
     T* out = dst + row * columns + from;
     simd::fused_loop<w>(to - from, [&](std::size_t i, auto step, auto) {
       using V = std::conditional_t<decltype(step)::value == 1, T, batch_of<T, typename Sched::arch>>;
-      simd::store(out + i, F::template value<Root, V>(c, row, from + i));
+      simd::store(out + i, F::template value<R, V>(c, row, from + i));
     });
   };
   if constexpr (rows == 1)
-    run_columns(0, first * w, last == loop_items<F, Sched, Root> ? columns : last * w);
+    run_columns(0, first * w, last == loop_items<F, Sched, R> ? columns : last * w);
   else
     for (std::size_t row = first; row < last; ++row) run_columns(row, 0, columns);
 }
 
 // The loop in shares on the context's threads when it is long.
-template <class F, class Sched, class Root, class Ctx>
+template <class F, class Sched, std::size_t R, class Ctx>
 [[gnu::always_inline]] inline void run_loop_shared(const Ctx& c) noexcept {
-  constexpr std::size_t shares = std::max<std::size_t>(1, shape_of<Root>::size / min_loop_elements_per_share);
-  over_shares<shares>(c, loop_items<F, Sched, Root>,
+  constexpr std::size_t shares =
+      std::max<std::size_t>(1, shape_of<typename Sched::template node_at<R>>::size / min_loop_elements_per_share);
+  over_shares<shares>(c, loop_items<F, Sched, R>,
                       // The attribute before the body, with no noexcept after it:
                       // the one spelling g++ 12 and clang 14 both read.
                       [&](std::size_t first, std::size_t last, std::size_t) __attribute__((flatten)) {
-                        run_loop_rows<F, Sched, Root>(c, first, last);
+                        run_loop_rows<F, Sched, R>(c, first, last);
                       });
 }
 
-// The kernel of an elementwise loop: root Root, computed over its own shape
-// (flat when it can be, else over merged planes when it can be, else row by
-// row), split between a pool's threads when it is long.
-template <class Sched, int Kernel, class Root, class Ctx>
+// The kernel of an elementwise loop: root Kernel, computed over its own
+// shape (flat when it can be, else over merged planes when it can be, else
+// row by row), split between a pool's threads when it is long.
+template <class Sched, int Kernel, class Ctx>
 [[gnu::flatten]] inline void run_elementwise_loop(const Ctx& c) noexcept {
+  constexpr auto root = static_cast<std::size_t>(Kernel);
+  using Root = typename Sched::template node_at<root>;
   using S = shape_of<Root>;
   constexpr bool flat = loop_is_flat<Sched, Ctx, Kernel, S, Root>;
   if constexpr (flat)
-    run_loop_shared<fused_values<Sched, Ctx, Kernel, S, true>, Sched, Root>(c);
+    run_loop_shared<fused_values<Sched, Ctx, Kernel, S, true>, Sched, root>(c);
   else if constexpr (loop_over_planes<Sched, Ctx, Kernel, S, Root>)
-    run_loop_shared<plane_values<Sched, Ctx, Kernel, S>, Sched, Root>(c);
+    run_loop_shared<plane_values<Sched, Ctx, Kernel, S>, Sched, root>(c);
   else
-    run_loop_shared<fused_values<Sched, Ctx, Kernel, S, false>, Sched, Root>(c);
+    run_loop_shared<fused_values<Sched, Ctx, Kernel, S, false>, Sched, root>(c);
 }
 
 TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END

@@ -48,9 +48,10 @@ struct matmul_family : kernel_family_defaults {
     return shape_of<A>::dims[0] * shape_of<A>::dims[1] * shape_of<B>::dims[1] <= inlined_gemm_bound;
   }();
 
-  // The GEMM of matmul node Mm into out, with an optional epilogue.
-  template <class Sched, class Mm, class T, class Ctx, class... Epilogue>
+  // The GEMM of the matmul node at index M into out, with an optional epilogue.
+  template <class Sched, std::size_t M, class T, class Ctx, class... Epilogue>
   [[gnu::always_inline]] static void gemm(const Ctx& c, T* out, Epilogue&&... epilogue) noexcept {
+    using Mm = typename Sched::template node_at<M>;
     using operands = typename operands_of<Mm>::type::template apply<std::tuple>;
     using A = std::tuple_element_t<0, operands>;
     using B = std::tuple_element_t<1, operands>;
@@ -62,12 +63,12 @@ struct matmul_family : kernel_family_defaults {
     constexpr auto op_a = Sched::template is_transpose_view<A> ? simd::op::transpose : simd::op::none;
     constexpr auto op_b = Sched::template is_transpose_view<B> ? simd::op::transpose : simd::op::none;
     using arch = typename Sched::arch;
-    const T* a = Sched::template pointer<A>(c);
-    [[maybe_unused]] const T* b = Sched::template pointer<B>(c);  // not read where W^T is packed
+    const T* a = Sched::template pointer<Sched::template index<A>>(c);
+    [[maybe_unused]] const T* b = Sched::template pointer<Sched::template index<B>>(c);  // not read where W^T is packed
     if constexpr (requires { c.packed_weights; } && packed_weights<Sched>::template packs<Mm>) {
       // W^T from the program's copy (compile/packed_weights.hpp), by broadcast-and-FMA.
       simd::gemm_inlined<m, k, n, op_a, simd::op::none, arch>(
-          a, packed_weights<Sched>::template copy_of<Mm>(c.packed_weights), out, epilogue...);
+          a, packed_weights<Sched>::template copy_of<M>(c.packed_weights), out, epilogue...);
     } else if constexpr (inlined_into_step<Mm>) {
       simd::gemm_inlined<m, k, n, op_a, op_b, arch>(a, b, out, epilogue...);
     } else {
@@ -110,34 +111,36 @@ struct matmul_family : kernel_family_defaults {
     pool.run(share);
   }
 
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   [[gnu::always_inline]] static void run(const Ctx& c) noexcept {
-    if constexpr (inlined_into_step<N>)
-      run_here<Sched, I, N>(c);
+    if constexpr (inlined_into_step<typename Sched::template node_at<static_cast<std::size_t>(I)>>)
+      run_here<Sched, I>(c);
     else
-      run_outlined<Sched, I, N>(c);
+      run_outlined<Sched, I>(c);
   }
 
-  template <class Sched, int I, class Root, class Mm, class Ctx>
+  // The GEMM at node index P with the loop of root I as its epilogue.
+  template <class Sched, int I, int P, class Ctx>
   [[gnu::always_inline]] static void run_with_epilogue(const Ctx& c) noexcept {
-    if constexpr (inlined_into_step<Mm>)
-      run_with_epilogue_here<Sched, I, Root, Mm>(c);
+    if constexpr (inlined_into_step<typename Sched::template node_at<static_cast<std::size_t>(P)>>)
+      run_with_epilogue_here<Sched, I, P>(c);
     else
-      run_with_epilogue_outlined<Sched, I, Root, Mm>(c);
+      run_with_epilogue_outlined<Sched, I, P>(c);
   }
 
  private:
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   [[gnu::noinline]] static void run_outlined(const Ctx& c) noexcept {
-    run_here<Sched, I, N>(c);
+    run_here<Sched, I>(c);
   }
-  template <class Sched, int I, class Root, class Mm, class Ctx>
+  template <class Sched, int I, int P, class Ctx>
   [[gnu::noinline]] static void run_with_epilogue_outlined(const Ctx& c) noexcept {
-    run_with_epilogue_here<Sched, I, Root, Mm>(c);
+    run_with_epilogue_here<Sched, I, P>(c);
   }
 
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   [[gnu::always_inline]] static void run_here(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     constexpr int param = Sched::template gradient_of<I>;
     if constexpr (param >= 0 && Sched::template update_fusable<I, param> &&
                   Ctx::update_type::template fuses<static_cast<std::size_t>(param)>) {
@@ -146,15 +149,15 @@ struct matmul_family : kernel_family_defaults {
       if constexpr (Ctx::update_type::plain_capable && outer_product_update<Sched, N>) {
         // A small model's plain SGD step (optim/trainer.hpp): one flag tested.
         if (c.update->plain) {
-          updated_as_outer_product<Sched, N>(
+          updated_as_outer_product<Sched, I>(
               c, value.data(), c.update->template plain_epilogue<static_cast<std::size_t>(param)>(value));
           return;
         }
       }
       const auto update = c.update->template epilogue<static_cast<std::size_t>(param)>(value);
-      if (!updated_as_outer_product<Sched, N>(c, value.data(), update)) gemm<Sched, N>(c, value.data(), update);
+      if (!updated_as_outer_product<Sched, I>(c, value.data(), update)) gemm<Sched, I>(c, value.data(), update);
     } else {
-      gemm<Sched, N>(c, Sched::template destination<N>(c));
+      gemm<Sched, I>(c, Sched::template destination<I>(c));
     }
   }
 
@@ -176,8 +179,9 @@ struct matmul_family : kernel_family_defaults {
     return k == 1 && n % V::size == 0 && m * n <= inlined_gemm_bound;
   }();
 
-  template <class Sched, class Gradient, class Ctx, class T, class Update>
+  template <class Sched, int I, class Ctx, class T, class Update>
   [[gnu::always_inline]] static bool updated_as_outer_product(const Ctx& c, T* w, const Update& update) noexcept {
+    using Gradient = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using operands = typename operands_of<Gradient>::type::template apply<std::tuple>;
     using A = std::tuple_element_t<0, operands>;
     using B = std::tuple_element_t<1, operands>;
@@ -188,8 +192,8 @@ struct matmul_family : kernel_family_defaults {
       const T* factor = update.linear_factor();
       if (factor == nullptr) return false;
       const V f(*factor);
-      const T* a = Sched::template pointer<A>(c);
-      const T* b = Sched::template pointer<B>(c);
+      const T* a = Sched::template pointer<Sched::template index<A>>(c);
+      const T* b = Sched::template pointer<Sched::template index<B>>(c);
       // f b a few vectors at a time, held in registers for every row (the
       // weight does not alias B, but the compiler cannot know it and would
       // load B again per row), and a_i broadcast straight from memory. With
@@ -217,18 +221,19 @@ struct matmul_family : kernel_family_defaults {
     }
   }
 
-  // The GEMM of Mm with the loop of root Root (node index I) as its epilogue.
-  template <class Sched, int I, class Root, class Mm, class Ctx>
+  // The GEMM at node index P with the loop of root I as its epilogue.
+  template <class Sched, int I, int P, class Ctx>
   [[gnu::always_inline]] static void run_with_epilogue_here(const Ctx& c) noexcept {
+    using Root = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using T = typename Sched::value_type;
-    T* out = Sched::template destination<Root>(c);
+    T* out = Sched::template destination<I>(c);
     // Named by what it computes where it can be (shared_epilogue.hpp), so
     // that programs computing the same layer share its GEMM.
-    using form = epilogue_form<fused_values<Sched, Ctx, I, shape_of<Root>, false>, Root>;
-    if constexpr (form::canonical)
-      gemm<Sched, Mm>(c, out, form::template make<Sched>(c));
+    using loop = fused_values<Sched, Ctx, I, shape_of<Root>, false>;
+    if constexpr (epilogue_form<loop, Root>::canonical)
+      gemm<Sched, static_cast<std::size_t>(P)>(c, out, make_shared_epilogue<loop, static_cast<std::size_t>(I)>(c));
     else
-      gemm<Sched, Mm>(c, out, loop_epilogue<Sched, I, Ctx>{c});
+      gemm<Sched, static_cast<std::size_t>(P)>(c, out, loop_epilogue<Sched, I, Ctx>{c});
   }
 
  private:
@@ -244,7 +249,8 @@ struct matmul_family : kernel_family_defaults {
     template <class V, class At>
     [[gnu::always_inline]] V operator()(const V& product, const At& at) const noexcept {
       using Root = typename Sched::template node_at<static_cast<std::size_t>(I)>;
-      return fused_values<Sched, Ctx, I, shape_of<Root>, false>::template value<Root, V>(c, at.row, at.col, product);
+      return fused_values<Sched, Ctx, I, shape_of<Root>, false>::template value<static_cast<std::size_t>(I), V>(
+          c, at.row, at.col, product);
     }
   };
 };

@@ -34,10 +34,11 @@ struct one_hot_family : elementwise_family {
   static constexpr bool flat_loop_ok = false;
 
   // Class ids outside [0, C) are found before the step runs (run_error.hpp).
-  template <class Sched, class N, class Ctx>
+  template <class Sched, std::size_t J, class Ctx>
   static run_error validate(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<J>;
     using Labels = typename front<typename operands_of<N>::type>::type;
-    return check_class_ids(Sched::template pointer<Labels>(c), shape_of<N>::dims[0], shape_of<N>::dims[1],
+    return check_class_ids(Sched::template pointer<Sched::template index<Labels>>(c), shape_of<N>::dims[0], shape_of<N>::dims[1],
                            name_of_labels<Labels>());
   }
 
@@ -46,7 +47,7 @@ struct one_hot_family : elementwise_family {
     using N = typename F::sched::template node_at<J>;
     using T = typename F::T;
     using Labels = typename front<typename operands_of<N>::type>::type;
-    const auto* labels = F::sched::template pointer<Labels>(c);
+    const auto* labels = F::sched::template pointer<F::sched::template index<Labels>>(c);
     const T label = static_cast<T>(labels[row]);
     if constexpr (simd::batch_value<V>)
       return xsimd::select(lane_indices<V>() + V(static_cast<T>(col)) == V(label), V(1), V(0));

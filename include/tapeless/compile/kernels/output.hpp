@@ -36,10 +36,10 @@ struct output_family : elementwise_family {
   static constexpr bool output = true;
   static constexpr bool fuses_into_consumer = false;
 
-  // Where output N writes: the program's result, or a gradient in the store.
-  template <class Sched, class N, class Ctx>
+  // Where output J writes: the program's result, or a gradient in the store.
+  template <class Sched, std::size_t J, class Ctx>
   static auto* destination(const Ctx& c) noexcept {
-    constexpr std::size_t out = N::operation::index;
+    constexpr std::size_t out = Sched::template node_at<J>::operation::index;
     if constexpr (out == 0)
       return c.result;
     else if constexpr (out == step_output_index)

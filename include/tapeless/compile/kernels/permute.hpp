@@ -17,8 +17,9 @@ struct permute_family : kernel_family_defaults {
   // It reads its operand out of order and writes a whole buffer.
   static constexpr bool writes_output_in_place = true;
 
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   static void run(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using Op = typename N::operation;
     using In = typename Op::input_shape;
     using Out = shape_of<N>;
@@ -38,8 +39,8 @@ struct permute_family : kernel_family_defaults {
     }();
     constexpr std::size_t columns = Out::dims[rank - 1], rows = Out::size / columns;
     constexpr std::size_t column_stride = stride[rank - 1];
-    const auto* a = Sched::template pointer<A>(c);
-    auto* out = Sched::template destination<N>(c);
+    const auto* a = Sched::template pointer<Sched::template index<A>>(c);
+    auto* out = Sched::template destination<I>(c);
     std::array<std::size_t, rank> at{};  // the row's index in the leading axes
     std::size_t from = 0;                // its offset in the operand
     for (std::size_t row = 0; row < rows; ++row) {

@@ -94,18 +94,19 @@ struct max_pool2d_family : kernel_family_defaults {
     return shape_of<N>::size * sizeof(std::int32_t);
   }
 
-  template <class Sched, class N, class Ctx>
+  template <class Sched, std::size_t J, class Ctx>
   static std::int32_t* indices(const Ctx& c) noexcept {
-    return reinterpret_cast<std::int32_t*>(Sched::template scratch<N>(c));
+    return reinterpret_cast<std::int32_t*>(Sched::template scratch<J>(c));
   }
 
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   static void run(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using shares = pool2d_shares<pool2d_geometry<typename N::operation::window, shape_of<operand_type<N, 0>>>>;
     constexpr simd::pool2d_shape P = shares::share;
-    const auto* x = operand_pointer<Sched, N, 0>(c);
-    auto* y = Sched::template destination<N>(c);
-    std::int32_t* at = indices<Sched, N>(c);
+    const auto* x = operand_pointer<Sched, I, 0>(c);
+    auto* y = Sched::template destination<I>(c);
+    std::int32_t* at = indices<Sched, I>(c);
     shares::run(c, [&](std::size_t k) {
       simd::max_pool2d<P, typename Sched::arch>(x + k * P.input_size(), y + k * P.output_size(),
                                                 at + k * P.output_size());
@@ -115,11 +116,12 @@ struct max_pool2d_family : kernel_family_defaults {
   // Image n of its operand, handed over by the kernel that computes it
   // (compile/kernels/conv2d.hpp); the indices are per plane, as run()'s.
   static constexpr bool pools_by_image = true;
-  template <class Sched, class N, class Ctx, class T>
+  template <class Sched, std::size_t J, class Ctx, class T>
   [[gnu::always_inline]] static void pool_image(const Ctx& c, const T* image, std::size_t n) noexcept {
+    using N = typename Sched::template node_at<J>;
     constexpr simd::pool2d_shape S = pool2d_image_geometry<typename N::operation::window, shape_of<operand_type<N, 0>>>;
-    simd::max_pool2d<S, typename Sched::arch>(image, Sched::template destination<N>(c) + n * S.output_size(),
-                                              indices<Sched, N>(c) + n * S.output_size());
+    simd::max_pool2d<S, typename Sched::arch>(image, Sched::template destination<J>(c) + n * S.output_size(),
+                                              indices<Sched, J>(c) + n * S.output_size());
   }
 };
 
@@ -129,7 +131,8 @@ struct max_pool2d_family : kernel_family_defaults {
 // the share's scratch and the loop reads it there while it is in cache. The
 // gradient itself (for max pooling zeros but one value per window) is never
 // stored: it was written whole (6.4 MB for W5's first layer) and read back by
-// the loop. Derived::image_gradient<Sched, N>(c, n, image) writes image n's.
+// the loop. Derived::image_gradient<Sched, J>(c, n, image) writes image n's
+// (J: the backward node's index).
 template <class Derived>
 struct pool2d_backward_family : kernel_family_defaults {
   static constexpr bool writes_output_in_place = true;
@@ -152,28 +155,31 @@ struct pool2d_backward_family : kernel_family_defaults {
 
   // Image by image in the shares of the batch: each image's gradient written
   // into its place in the node's buffer.
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   static void run(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using T = typename Sched::value_type;
-    T* const dx = Sched::template destination<N>(c);
+    T* const dx = Sched::template destination<I>(c);
     by_image<N>(c, [&](std::size_t n, std::size_t) {
-      Derived::template image_gradient<Sched, N>(c, n, dx + n * image_geometry<N>.input_size());
+      Derived::template image_gradient<Sched, static_cast<std::size_t>(I)>(c, n, dx + n * image_geometry<N>.input_size());
     });
   }
 
-  // The backward pass Back with the loop of root Root (node index I) as its epilogue.
-  template <class Sched, int I, class Root, class Back, class Ctx>
+  // The backward pass at node index B with the loop of root I as its epilogue.
+  template <class Sched, int I, int B, class Ctx>
   [[gnu::noinline]] static void run_with_epilogue(const Ctx& c) noexcept {
+    using Root = typename Sched::template node_at<static_cast<std::size_t>(I)>;
+    using Back = typename Sched::template node_at<static_cast<std::size_t>(B)>;
     using T = typename Sched::value_type;
     constexpr simd::pool2d_shape P = image_geometry<Back>;
     static_assert(shape_of<Root>::size == P.input_size() * shape_of<Root>::dims[0],
                   "tapeless::compile: a pooling gradient's epilogue runs over the pooling's input shape");
-    T* const dst = Sched::template destination<Root>(c);
-    T* const scratch = Sched::template scratch<Back>(c);
+    T* const dst = Sched::template destination<I>(c);
+    T* const scratch = Sched::template scratch<B>(c);
     by_image<Back>(c, [&](std::size_t n, std::size_t share) {
       T* image = scratch + share * (image_bytes<Back, T> / sizeof(T));
-      Derived::template image_gradient<Sched, Back>(c, n, image);
-      epilogue_over_image<Sched, I, Root>(c, n, static_cast<const T*>(image), dst + n * P.input_size());
+      Derived::template image_gradient<Sched, static_cast<std::size_t>(B)>(c, n, image);
+      epilogue_over_image<Sched, I>(c, n, static_cast<const T*>(image), dst + n * P.input_size());
     });
   }
 
@@ -183,8 +189,12 @@ struct pool2d_backward_family : kernel_family_defaults {
   // are one thread's bit for bit.
   template <class N, class Ctx, class F>
   [[gnu::always_inline]] static void by_image(const Ctx& c, F&& f) noexcept {
-    over_shares<shares<N>::count>(c, shape_of<N>::dims[0], [&](std::size_t first, std::size_t last,
-                                                              std::size_t share) {
+    by_image_in_shares<shares<N>::count, shape_of<N>::dims[0]>(c, f);
+  }
+  // The same by counts: a function over N would spell N in its name (family.hpp).
+  template <std::size_t Shares, std::size_t Images, class Ctx, class F>
+  [[gnu::always_inline]] static void by_image_in_shares(const Ctx& c, F& f) noexcept {
+    over_shares<Shares>(c, Images, [&](std::size_t first, std::size_t last, std::size_t share) {
       for (std::size_t n = first; n < last; ++n) f(n, share);
     });
   }
@@ -192,24 +202,25 @@ struct pool2d_backward_family : kernel_family_defaults {
 
 // Operands: the adjoint of the pooled result, and the max_pool2d node.
 struct max_pool2d_backward_family : pool2d_backward_family<max_pool2d_backward_family> {
-  template <class Sched, class N, class Ctx, class T>
+  template <class Sched, std::size_t J, class Ctx, class T>
   [[gnu::always_inline]] static void image_gradient(const Ctx& c, std::size_t n, T* image) noexcept {
-    constexpr simd::pool2d_shape P = image_geometry<N>;
+    constexpr simd::pool2d_shape P = image_geometry<typename Sched::template node_at<J>>;
     simd::max_pool2d_backward<P, typename Sched::arch>(
-        operand_pointer<Sched, N, 0>(c) + n * P.output_size(),
-        max_pool2d_family::indices<Sched, operand_type<N, 1>>(c) + n * P.output_size(), image);
+        operand_pointer<Sched, J, 0>(c) + n * P.output_size(),
+        max_pool2d_family::indices<Sched, operand_index<Sched, J, 1>>(c) + n * P.output_size(), image);
   }
 };
 
 struct avg_pool2d_family : kernel_family_defaults {
   static constexpr bool writes_output_in_place = true;
 
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   static void run(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using shares = pool2d_shares<pool2d_geometry<typename N::operation::window, shape_of<operand_type<N, 0>>>>;
     constexpr simd::pool2d_shape P = shares::share;
-    const auto* x = operand_pointer<Sched, N, 0>(c);
-    auto* y = Sched::template destination<N>(c);
+    const auto* x = operand_pointer<Sched, I, 0>(c);
+    auto* y = Sched::template destination<I>(c);
     shares::run(c, [&](std::size_t k) {
       simd::avg_pool2d<P, typename Sched::arch>(x + k * P.input_size(), y + k * P.output_size());
     });
@@ -217,18 +228,19 @@ struct avg_pool2d_family : kernel_family_defaults {
 
   // Image n of its operand, handed over by the kernel that computes it.
   static constexpr bool pools_by_image = true;
-  template <class Sched, class N, class Ctx, class T>
+  template <class Sched, std::size_t J, class Ctx, class T>
   [[gnu::always_inline]] static void pool_image(const Ctx& c, const T* image, std::size_t n) noexcept {
+    using N = typename Sched::template node_at<J>;
     constexpr simd::pool2d_shape S = pool2d_image_geometry<typename N::operation::window, shape_of<operand_type<N, 0>>>;
-    simd::avg_pool2d<S, typename Sched::arch>(image, Sched::template destination<N>(c) + n * S.output_size());
+    simd::avg_pool2d<S, typename Sched::arch>(image, Sched::template destination<J>(c) + n * S.output_size());
   }
 };
 
 struct avg_pool2d_backward_family : pool2d_backward_family<avg_pool2d_backward_family> {
-  template <class Sched, class N, class Ctx, class T>
+  template <class Sched, std::size_t J, class Ctx, class T>
   [[gnu::always_inline]] static void image_gradient(const Ctx& c, std::size_t n, T* image) noexcept {
-    constexpr simd::pool2d_shape P = image_geometry<N>;
-    simd::avg_pool2d_backward<P, typename Sched::arch>(operand_pointer<Sched, N, 0>(c) + n * P.output_size(), image);
+    constexpr simd::pool2d_shape P = image_geometry<typename Sched::template node_at<J>>;
+    simd::avg_pool2d_backward<P, typename Sched::arch>(operand_pointer<Sched, J, 0>(c) + n * P.output_size(), image);
   }
 };
 

@@ -69,13 +69,15 @@ struct reduce_family : kernel_family_defaults {
       return 0;
   }
 
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   [[gnu::flatten]] static void run(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using T = typename Sched::value_type;
     using Op = typename N::operation;
     using In = typename Op::input_shape;
     using Out = shape_of<N>;
     using A = typename front<typename operands_of<N>::type>::type;
+    constexpr std::size_t a = operand_index<Sched, static_cast<std::size_t>(I), 0>;
     using Kind = typename Op::kind;
     using L = reduce_loop<Sched, Ctx, I, In, Out, A>;
     constexpr bool flat = L::flat;
@@ -86,7 +88,7 @@ struct reduce_family : kernel_family_defaults {
     constexpr bool columns_kept = !flat && map::contiguous;  // else each row folds to one element
     constexpr bool is_max = std::is_same_v<Kind, max_reduction>;
     constexpr bool is_lse = std::is_same_v<Kind, logsumexp_reduction>;
-    T* out = Sched::template destination<N>(c);
+    T* out = Sched::template destination<static_cast<std::size_t>(I)>(c);
 
     // One pass: acc[out(row, col)] (+ or max)= f(value(row, col)).
     auto pass = [&](T* acc, auto take_max_constant, auto f) {
@@ -110,7 +112,7 @@ struct reduce_family : kernel_family_defaults {
         if constexpr (columns_kept) {
           simd::fused_loop<V::size>(columns, [&](std::size_t i, auto step, auto) {
             using U = std::conditional_t<decltype(step)::value == 1, T, V>;
-            const U v = f(F::template value<A, U>(c, row, i), at, i);
+            const U v = f(F::template value<a, U>(c, row, i), at, i);
             simd::store(acc + at + i, combine(simd::load<U>(acc + at + i), v));
           });
         } else {
@@ -118,7 +120,7 @@ struct reduce_family : kernel_family_defaults {
               columns, start,
               [&](std::size_t i, auto step) {
                 using U = std::conditional_t<decltype(step)::value == 1, T, V>;
-                return U(f(F::template value<A, U>(c, row, i), at, i));
+                return U(f(F::template value<a, U>(c, row, i), at, i));
               },
               combine);
           acc[at] = combine(acc[at], folded.join_lanes(combine));
@@ -142,7 +144,7 @@ struct reduce_family : kernel_family_defaults {
           // One row (a bias at batch 1): the row is the gradient, never stored.
           simd::fused_loop<V::size>(columns, [&](std::size_t i, auto step, auto) {
             using U = std::conditional_t<decltype(step)::value == 1, T, V>;
-            const U g = F::template value<A, U>(c, 0, i);
+            const U g = F::template value<a, U>(c, 0, i);
             simd::store(p + i, static_cast<U>(update(g, simd::output_at<T, U>{p + i, 0, i})));
           });
         } else {
@@ -168,7 +170,7 @@ struct reduce_family : kernel_family_defaults {
     } else {
       // logsumexp = m + log(sum(exp(a - m))), m the maximum: exp never overflows.
       pass(out, std::true_type{}, identity);
-      T* sums = Sched::template scratch<N>(c);
+      T* sums = Sched::template scratch<static_cast<std::size_t>(I)>(c);
       pass(sums, std::false_type{}, [&](auto v, std::size_t at, std::size_t i) {
         using U = decltype(v);
         // simd::exp: a masked logit (-inf) is in its range.

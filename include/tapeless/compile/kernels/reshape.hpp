@@ -1,6 +1,8 @@
 #pragma once
 // reshape: no kernel; the same buffer read in another shape.
 
+#include <cstddef>
+
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/expr/reshape.hpp>
@@ -10,9 +12,9 @@ namespace tapeless::detail {
 struct reshape_family : kernel_family_defaults {
   // Row-major data has the same layout in every shape of its size.
   static constexpr bool view = true;
-  template <class Sched, class N, class Ctx>
+  template <class Sched, std::size_t J, class Ctx>
   static const auto* pointer(const Ctx& c) noexcept {
-    return view_pointer<Sched, N>(c);
+    return view_pointer<Sched, J>(c);
   }
 };
 

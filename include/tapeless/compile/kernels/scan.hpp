@@ -300,8 +300,9 @@ struct scan_family : kernel_family_defaults {
     return saved + align_up(scan_body<Op, T>::forward_arena) + 3 * carry + step;
   }
 
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   static void run(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using T = typename Sched::value_type;
     using Op = typename N::operation;
     using body = scan_body<Op, T>;
@@ -313,9 +314,9 @@ struct scan_family : kernel_family_defaults {
     constexpr bool contiguous_steps = Op::time_major || batch == 1;
     using body_arch = body_arch_of<Sched, N>;
 
-    const T* x = Sched::template pointer<X>(c);
-    T* out = Sched::template destination<N>(c);
-    scratch_cursor scratch{reinterpret_cast<std::byte*>(Sched::template scratch<N>(c))};
+    const T* x = Sched::template pointer<Sched::template index<X>>(c);
+    T* out = Sched::template destination<I>(c);
+    scratch_cursor scratch{reinterpret_cast<std::byte*>(Sched::template scratch<I>(c))};
     T* saved_products = scratch.take<T>(steps * body::saved::size);
     std::byte* arena = scratch.take<std::byte>(body::forward_arena);
     T* zero_carry = scratch.take<T>(batch * state);
@@ -324,7 +325,7 @@ struct scan_family : kernel_family_defaults {
 
     const T* initial = zero_carry;
     if constexpr (Op::has_initial_carry)
-      initial = Sched::template pointer<typename type_at<1, operands>::type>(c);
+      initial = Sched::template pointer<Sched::template index<typename type_at<1, operands>::type>>(c);
     else
       std::fill_n(zero_carry, batch * state, T(0));
 
@@ -346,7 +347,7 @@ struct scan_family : kernel_family_defaults {
                              &none,         c.threads};
       if constexpr (requires { c.packed_weights; })
         return packed_weights_context<step_context_type>{
-            base, packed_weights<Sched>::template copies_inside<N>(c.packed_weights)};
+            base, packed_weights<Sched>::template copies_inside<I>(c.packed_weights)};
       else
         return base;
     }();
@@ -407,8 +408,9 @@ struct scan_gradient_family : kernel_family_defaults {
     return align_up(body::backward_arena) + 4 * carry + 2 * step + params;
   }
 
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   static void run(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using T = typename Sched::value_type;
     using Op = typename N::operation::forward::operation;
     using body = scan_body<Op, T>;
@@ -424,17 +426,17 @@ struct scan_gradient_family : kernel_family_defaults {
     constexpr std::size_t carry_size = batch * state, step_size = batch * features;
     constexpr std::size_t param_count = body::params::size;
 
-    const T* x = Sched::template pointer<X>(c);
-    const T* carries = Sched::template pointer<Forward>(c);
-    const T* adjoint_in = Sched::template pointer<G>(c);
-    T* gradients = Sched::template destination<N>(c);
+    const T* x = Sched::template pointer<Sched::template index<X>>(c);
+    const T* carries = Sched::template pointer<Sched::template index<Forward>>(c);
+    const T* adjoint_in = Sched::template pointer<Sched::template index<G>>(c);
+    T* gradients = Sched::template destination<I>(c);
     T* dx = gradients;
     T* dinitial = dx + shape_of<X>::size;
     T* dparams = dinitial + (Op::has_initial_carry ? carry_size : 0);
 
     // The products the forward scan saved, at the start of its scratch.
-    const T* saved_products = reinterpret_cast<const T*>(Sched::template scratch<Forward>(c));
-    scratch_cursor scratch{reinterpret_cast<std::byte*>(Sched::template scratch<N>(c))};
+    const T* saved_products = reinterpret_cast<const T*>(Sched::template scratch<Sched::template index<Forward>>(c));
+    scratch_cursor scratch{reinterpret_cast<std::byte*>(Sched::template scratch<I>(c))};
     std::byte* arena = scratch.take<std::byte>(body::backward_arena);
     T* adjoint = scratch.take<T>(carry_size);       // of the carry step t made
     T* adjoint_next = scratch.take<T>(carry_size);  // of the carry step t read
@@ -456,7 +458,7 @@ struct scan_gradient_family : kernel_family_defaults {
 
     const T* initial = zero_carry;
     if constexpr (Op::has_initial_carry)
-      initial = Sched::template pointer<typename type_at<3, operands>::type>(c);
+      initial = Sched::template pointer<Sched::template index<typename type_at<3, operands>::type>>(c);
     else
       std::fill_n(zero_carry, carry_size, T(0));
     std::fill_n(adjoint_next, carry_size, T(0));
@@ -518,10 +520,11 @@ struct scan_gradient_family : kernel_family_defaults {
 struct scan_part_family : kernel_family_defaults {
   // No kernel: a window of the reverse scan's buffer.
   static constexpr bool view = true;
-  template <class Sched, class N, class Ctx>
+  template <class Sched, std::size_t J, class Ctx>
   static const auto* pointer(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<J>;
     using A = typename front<typename operands_of<N>::type>::type;
-    return Sched::template pointer<A>(c) + N::operation::offset;
+    return Sched::template pointer<Sched::template index<A>>(c) + N::operation::offset;
   }
 };
 

@@ -21,6 +21,7 @@
 #include <array>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 #include <tapeless/compile/kernels/elementwise.hpp>
 #include <tapeless/compile/kernels/family.hpp>
@@ -172,8 +173,8 @@ struct shared_epilogue_values {
   template <class N>
   static constexpr bool in_loop = !is_epilogue_operand<N>;
 
-  template <class N, class V>
-  static constexpr loop_value_at<shared_epilogue_values, sched::template index<N>, V> value{};
+  template <std::size_t J, class V>
+  static constexpr loop_value_at<shared_epilogue_values, J, V> value{};
 
   // Slot K, read as fused_values reads a node from its buffer.
   template <std::size_t J, class V>
@@ -202,7 +203,8 @@ struct shared_epilogue {
   std::array<const T*, Operands> operands;
   template <class V, class At>
   [[gnu::always_inline]] V operator()(const V& product, const At& at) const noexcept {
-    return shared_epilogue_values<Root, T, S, Operands>::template value<Root, V>(*this, at.row, at.col, product);
+    using values = shared_epilogue_values<Root, T, S, Operands>;
+    return values::template value<values::sched::template index<Root>, V>(*this, at.row, at.col, product);
   }
 };
 }  // namespace
@@ -215,10 +217,6 @@ struct epilogue_form {
   using found = epilogue_operands<F, Root, type_list<>>;
   static constexpr bool canonical = found::canonical;
   using operands = typename found::type;
-
-  // The epilogue, its operands' addresses from the program's context.
-  template <class Sched, class Ctx>
-  static auto make(const Ctx& c) noexcept;
 };
 
 // Its type (only where canonical).
@@ -227,16 +225,23 @@ using shared_epilogue_of =
     shared_epilogue<typename canonical_epilogue<F, typename epilogue_form<F, Root>::operands, Root>::type,
                     typename F::T, shape_of<Root>, epilogue_form<F, Root>::operands::size>;
 
-template <class F, class Root>
-template <class Sched, class Ctx>
-auto epilogue_form<F, Root>::make(const Ctx& c) noexcept {
-  return [&]<class... Ns>(type_list<Ns...>) {
-    static_assert((std::is_same_v<std::remove_cvref_t<decltype(*Sched::template pointer<Ns>(c))>, typename F::T> &&
+// The canonical epilogue of loop F's tree rooted at node index R, its
+// operands' addresses from the program's context. By index, with its
+// operands by position: a function or lambda over node types would spell
+// them in its symbol name (compile/kernels/family.hpp).
+template <class F, std::size_t R, class Ctx>
+auto make_shared_epilogue(const Ctx& c) noexcept {
+  using Sched = typename F::sched;
+  using Root = typename Sched::template node_at<R>;
+  using operands = typename epilogue_form<F, Root>::operands;
+  return [&]<std::size_t... K>(std::index_sequence<K...>) {
+    [[maybe_unused]] constexpr std::size_t at[] = {Sched::template index<typename type_at<K, operands>::type>..., 0};
+    static_assert((std::is_same_v<std::remove_cvref_t<decltype(*Sched::template pointer<at[K]>(c))>, typename F::T> &&
                    ...),
                   "tapeless::compile: an integer input (class labels) can only be read by "
                   "gather, one_hot or cross_entropy, not by arithmetic");
-    return shared_epilogue_of<F, Root>{{Sched::template pointer<Ns>(c)...}};
-  }(operands{});
+    return shared_epilogue_of<F, Root>{{Sched::template pointer<at[K]>(c)...}};
+  }(std::make_index_sequence<operands::size>{});
 }
 
 }  // namespace tapeless::detail

@@ -26,19 +26,21 @@ struct take_rows_family : kernel_family_defaults {
   // It reads its table at rows only the ids tell, and writes a whole buffer.
   static constexpr bool writes_output_in_place = true;
 
-  template <class Sched, class N, class Ctx>
+  template <class Sched, std::size_t J, class Ctx>
   static run_error validate(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<J>;
     using Op = typename N::operation;
     using Ids = typename rows_and_ids<N>::ids;
-    return check_class_ids(Sched::template pointer<Ids>(c), Op::count, Op::rows, name_of_labels<Ids>());
+    return check_class_ids(Sched::template pointer<Sched::template index<Ids>>(c), Op::count, Op::rows, name_of_labels<Ids>());
   }
 
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   static void run(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using Op = typename N::operation;
-    const auto* table = Sched::template pointer<typename rows_and_ids<N>::rows>(c);
-    const auto* ids = Sched::template pointer<typename rows_and_ids<N>::ids>(c);
-    auto* out = Sched::template destination<N>(c);
+    const auto* table = Sched::template pointer<Sched::template index<typename rows_and_ids<N>::rows>>(c);
+    const auto* ids = Sched::template pointer<Sched::template index<typename rows_and_ids<N>::ids>>(c);
+    auto* out = Sched::template destination<I>(c);
     for (std::size_t i = 0; i < Op::count; ++i) {
       // Checked before the step; the test keeps a bad id from reading outside the table all the same.
       const auto id = static_cast<std::size_t>(ids[i]);
@@ -53,14 +55,15 @@ struct take_rows_family : kernel_family_defaults {
 struct scatter_rows_family : kernel_family_defaults {
   static constexpr bool writes_output_in_place = true;
 
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   static void run(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using Op = typename N::operation;
     using G = typename rows_and_ids<N>::rows;
     static_assert(!family_of<G>::in_register, "tapeless::compile: scatter_rows of a constant adjoint");
-    const auto* g = Sched::template pointer<G>(c);
-    const auto* ids = Sched::template pointer<typename rows_and_ids<N>::ids>(c);
-    auto* out = Sched::template destination<N>(c);
+    const auto* g = Sched::template pointer<Sched::template index<G>>(c);
+    const auto* ids = Sched::template pointer<Sched::template index<typename rows_and_ids<N>::ids>>(c);
+    auto* out = Sched::template destination<I>(c);
     std::fill_n(out, Op::rows * Op::width, 0);
     for (std::size_t i = 0; i < Op::count; ++i) {
       const auto id = static_cast<std::size_t>(ids[i]);

@@ -17,18 +17,19 @@ struct transpose_family : kernel_family_defaults {
   static constexpr bool writes_output_in_place = true;
 
   // As a view: its operand's buffer.
-  template <class Sched, class N, class Ctx>
+  template <class Sched, std::size_t J, class Ctx>
   static const auto* pointer(const Ctx& c) noexcept {
-    return view_pointer<Sched, N>(c);
+    return view_pointer<Sched, J>(c);
   }
 
   // As a copy: out(j, i) = a(i, j).
-  template <class Sched, int I, class N, class Ctx>
+  template <class Sched, int I, class Ctx>
   static void run(const Ctx& c) noexcept {
+    using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using A = typename front<typename operands_of<N>::type>::type;
     constexpr std::size_t rows = shape_of<A>::dims[0], columns = shape_of<A>::dims[1];
-    const auto* a = Sched::template pointer<A>(c);
-    auto* out = Sched::template destination<N>(c);
+    const auto* a = Sched::template pointer<Sched::template index<A>>(c);
+    auto* out = Sched::template destination<I>(c);
     for (std::size_t i = 0; i < rows; ++i)
       for (std::size_t j = 0; j < columns; ++j) out[j * rows + i] = a[i * columns + j];
   }
