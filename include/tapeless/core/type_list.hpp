@@ -8,9 +8,15 @@
 
 namespace tapeless::detail {
 
+// A list's size is a member of a base named by the count alone: a static
+// member of type_list<Ts...> itself would be a symbol per list, whose name
+// g++ mangles with every type in the list (see contains below).
+template <std::size_t N>
+struct list_size {
+  static constexpr std::size_t size = N;
+};
 template <class... Ts>
-struct type_list {
-  static constexpr std::size_t size = sizeof...(Ts);
+struct type_list : list_size<sizeof...(Ts)> {
   template <template <class...> class F>
   using apply = F<Ts...>;
 };
@@ -24,10 +30,20 @@ struct gathered {};
 template <class... As, class... Bs>
 gathered<As..., Bs...> operator|(gathered<As...>, gathered<Bs...>);
 
+// Type comparisons here use the compiler's __is_same, not std::is_same_v:
+// that is a variable template of external linkage per pair of types, and g++
+// mangles every one (its name spells both types in full: for a program's
+// node list, thousands of names of up to tens of kilobytes;
+// bench/results/compile_cost.md). For the same reason the predicates over
+// expression types (contains, is_exact, is_symbol, is_stateless, ...) are
+// constexpr variable templates that are not `inline`: g++ gives those
+// internal linkage and never needs their names, where it mangles an inline
+// one's for every type it is asked of. They are only read as constants, so
+// a copy per translation unit costs nothing.
 template <class T, class List>
-inline constexpr bool contains = false;
+constexpr bool contains = false;
 template <class T, class... Ts>
-inline constexpr bool contains<T, type_list<Ts...>> = (std::is_same_v<T, Ts> || ...);
+constexpr bool contains<T, type_list<Ts...>> = (__is_same(T, Ts) || ...);
 
 // Position of T in List (List must contain T exactly once).
 template <class T, class List>
@@ -35,7 +51,7 @@ struct index_of;
 template <class T, class... Ts>
 struct index_of<T, type_list<Ts...>> {
   static constexpr std::size_t value = [] {
-    constexpr bool hits[] = {std::is_same_v<T, Ts>..., false};
+    constexpr bool hits[] = {__is_same(T, Ts)..., false};
     std::size_t i = 0;
     while (!hits[i]) ++i;
     return i;

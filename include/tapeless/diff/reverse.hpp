@@ -118,15 +118,13 @@ struct graph_positions<type_list<Nodes...>, std::index_sequence<I...>> : not_in_
   using graph_position<I, Nodes>::node_at...;
 };
 
+// Not inline, so that g++ never mangles its name, which spells the whole
+// graph (core/type_list.hpp).
 template <class Positions, class Node>
-struct operand_positions {
-  static constexpr std::array<std::size_t, 0> value{};
-};
+constexpr std::array<std::size_t, 0> operand_positions{};
 template <class Positions, class Op, class... Operands>
-struct operand_positions<Positions, node<Op, Operands...>> {
-  static constexpr std::array<std::size_t, sizeof...(Operands)> value{
-      decltype(Positions::at(static_cast<Operands**>(nullptr)))::value...};
-};
+constexpr std::array<std::size_t, sizeof...(Operands)> operand_positions<Positions, node<Op, Operands...>>{
+    decltype(Positions::at(static_cast<Operands**>(nullptr)))::value...};
 
 // Parents grouped by node (compressed rows): the parents of the node at k are
 // parents[first[k]] .. parents[first[k + 1] - 1], in the order of the graph.
@@ -136,7 +134,7 @@ template <class... Nodes>
 struct parent_table<type_list<Nodes...>> {
   using positions = graph_positions<type_list<Nodes...>>;
   static constexpr std::size_t node_count = sizeof...(Nodes);
-  static constexpr std::size_t edge_count = (std::size_t{0} + ... + operand_positions<positions, Nodes>::value.size());
+  static constexpr std::size_t edge_count = (std::size_t{0} + ... + operand_positions<positions, Nodes>.size());
 
   struct rows {
     std::array<std::size_t, node_count + 1> first{};
@@ -155,7 +153,7 @@ struct parent_table<type_list<Nodes...>> {
       }
       ++p;
     };
-    (add_edges(operand_positions<positions, Nodes>::value), ...);
+    (add_edges(operand_positions<positions, Nodes>), ...);
     std::array<std::size_t, node_count + 1> count{};
     for (std::size_t e = 0; e < edges; ++e) ++count[child[e]];
     for (std::size_t k = 0; k < node_count; ++k) r.first[k + 1] = r.first[k] + count[k];

@@ -46,9 +46,9 @@ struct constant_slot : expression_interface<constant_slot<Slot, T>> {
 namespace detail {
 
 template <class E>
-inline constexpr bool is_exact = false;
+constexpr bool is_exact = false;
 template <rational R>
-inline constexpr bool is_exact<exact_constant<R>> = true;
+constexpr bool is_exact<exact_constant<R>> = true;
 
 template <class E>
 inline constexpr bool is_constant = false;
@@ -56,12 +56,12 @@ template <class T>
 inline constexpr bool is_constant<constant<T>> = true;
 
 template <class T>
-inline constexpr bool is_stateless<constant<T>> = false;
+constexpr bool is_stateless<constant<T>> = false;
 
 template <class E>
-inline constexpr bool is_slot = false;
+constexpr bool is_slot = false;
 template <std::size_t Slot, class T>
-inline constexpr bool is_slot<constant_slot<Slot, T>> = true;
+constexpr bool is_slot<constant_slot<Slot, T>> = true;
 
 // Parses a numeric literal (digits, '.', exponent) into an exact rational.
 template <char... Chars>

@@ -15,9 +15,9 @@ namespace tapeless {
 namespace detail {
 
 template <class N>
-inline constexpr bool holds_doubles = false;
+constexpr bool holds_doubles = false;
 template <fixed_string Name, class Shape, symbol_kind Kind>
-inline constexpr bool holds_doubles<symbol<Name, double, Shape, Kind>> = true;
+constexpr bool holds_doubles<symbol<Name, double, Shape, Kind>> = true;
 
 template <class List>
 struct floating_element;

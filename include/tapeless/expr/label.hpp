@@ -43,7 +43,7 @@ struct with_constants : expression_interface<with_constants<Structure, Count>> {
 namespace detail {
 
 template <class Structure, std::size_t Count>
-inline constexpr bool is_stateless<with_constants<Structure, Count>> = false;
+constexpr bool is_stateless<with_constants<Structure, Count>> = false;
 
 template <class E>
 inline constexpr bool is_with_constants = false;

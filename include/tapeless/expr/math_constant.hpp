@@ -46,9 +46,9 @@ inline constexpr math_constant<constant_tags::sqrt2> sqrt2{};
 namespace detail {
 
 template <class E>
-inline constexpr bool is_math_constant = false;
+constexpr bool is_math_constant = false;
 template <class Tag>
-inline constexpr bool is_math_constant<math_constant<Tag>> = true;
+constexpr bool is_math_constant<math_constant<Tag>> = true;
 
 }  // namespace detail
 

@@ -57,9 +57,9 @@ namespace detail {
 // its type alone. Leaves are stateless unless they say otherwise (a run-time
 // constant does, in expr/constant.hpp).
 template <class E>
-inline constexpr bool is_stateless = true;
+constexpr bool is_stateless = true;
 template <class Op, class... Operands>
-inline constexpr bool is_stateless<node<Op, Operands...>> = (is_stateless<Operands> && ...);
+constexpr bool is_stateless<node<Op, Operands...>> = (is_stateless<Operands> && ...);
 
 // Where a node keeps operand I. A stateless operand is not stored at all:
 // storing it would cost a byte per occurrence, and a graph that reuses a

@@ -13,15 +13,15 @@
 namespace tapeless::detail {
 
 template <class Node>
-inline constexpr bool is_parameter_symbol = false;
+constexpr bool is_parameter_symbol = false;
 template <fixed_string Name, class T, class Shape>
-inline constexpr bool is_parameter_symbol<symbol<Name, T, Shape, symbol_kind::parameter>> = true;
+constexpr bool is_parameter_symbol<symbol<Name, T, Shape, symbol_kind::parameter>> = true;
 
 // A symbol the parameter store holds: a param or a buffer.
 template <class Node>
-inline constexpr bool is_stored_symbol = false;
+constexpr bool is_stored_symbol = false;
 template <fixed_string Name, class T, class Shape, symbol_kind Kind>
-inline constexpr bool is_stored_symbol<symbol<Name, T, Shape, Kind>> =
+constexpr bool is_stored_symbol<symbol<Name, T, Shape, Kind>> =
     Kind == symbol_kind::parameter || Kind == symbol_kind::buffer;
 
 template <class A, class B>
@@ -41,17 +41,24 @@ template <class Found, bool WithBuffers>
 struct collect_parameters<Found, type_list<>, WithBuffers> {
   using type = Found;
 };
+// Whether First, collected, does not clash with Found (else an error).
+// Classes over bool_constant, not static members: a static member here
+// would be a symbol whose name spells the rest of the graph, mangled by g++
+// at every step of the walk (core/type_list.hpp).
+template <class First, class FoundList, bool Collected>
+struct name_is_free : std::true_type {};
+struct no_name_clash {
+  static constexpr bool ok = true;
+};
+template <class First, class... Found>
+struct name_is_free<First, type_list<Found...>, true>
+    : std::bool_constant<std::conditional_t<((Found::name == First::name) || ...),
+                                            two_params_share_a_name<First, type_list<Found...>>, no_name_clash>::ok> {};
 template <class... Found, class First, class... Rest, bool WithBuffers>
 struct collect_parameters<type_list<Found...>, type_list<First, Rest...>, WithBuffers> {
-  static constexpr bool collected = WithBuffers ? is_stored_symbol<First> : is_parameter_symbol<First>;
-  static constexpr bool checked = [] {
-    if constexpr (collected) {
-      if constexpr (((Found::name == First::name) || ...))
-        return two_params_share_a_name<First, type_list<Found...>>::ok;
-    }
-    return true;
-  }();
-  using next = std::conditional_t<checked && collected, type_list<Found..., First>, type_list<Found...>>;
+  using collected = std::bool_constant<WithBuffers ? is_stored_symbol<First> : is_parameter_symbol<First>>;
+  using next = std::conditional_t<collected::value && name_is_free<First, type_list<Found...>, collected::value>::value,
+                                  type_list<Found..., First>, type_list<Found...>>;
   using type = typename collect_parameters<next, type_list<Rest...>, WithBuffers>::type;
 };
 

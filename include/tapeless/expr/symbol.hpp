@@ -71,9 +71,9 @@ inline constexpr symbol<Name, Element, shape<Dims...>, symbol_kind::buffer> buff
 namespace detail {
 
 template <class E>
-inline constexpr bool is_symbol = false;
+constexpr bool is_symbol = false;
 template <fixed_string Name, class Element, class Shape, symbol_kind Kind>
-inline constexpr bool is_symbol<symbol<Name, Element, Shape, Kind>> = true;
+constexpr bool is_symbol<symbol<Name, Element, Shape, Kind>> = true;
 
 template <class B>
 inline constexpr bool is_binding = false;
