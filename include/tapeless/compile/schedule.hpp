@@ -126,7 +126,8 @@ struct keyed_schedule {
   // Functions over one node take its index, not its type: a function
   // template over a node type spells the node's whole subgraph in its symbol
   // name, which g++ mangles at a cost quadratic in its length
-  // (compile/schedule_key.hpp). index<N> gives a node's index.
+  // (compile/schedule_key.hpp; compile/kernels/family.hpp). index<N> gives
+  // a node's index.
 
   // Where root J writes.
   template <std::size_t J, class Ctx>
@@ -229,9 +230,7 @@ struct keyed_schedule {
   }
 
  private:
-  // By index, as every function over one node here: a function template
-  // over the node's type would spell its whole subgraph in its symbol name
-  // (compile/schedule_key.hpp says what that costs).
+  // Does node J's family check the data it reads?
   template <std::size_t J, class Ctx>
   static constexpr bool checks_data =
       requires(const Ctx& c) { family_of<node_at<J>>::template validate<schedule, J>(c); };

@@ -12,6 +12,15 @@
 // element type and instruction set, and the list is found again from the key
 // through a friend function that only the registration of that list defines.
 //
+// g++ mangles the name of every instantiated entity of external linkage
+// (for its comdat group), emitted or not: a constexpr function evaluated at
+// compile time, a static member of a class template, std::is_same_v read in
+// an if constexpr. An entity of internal linkage is named only if emitted,
+// and any template instantiated over Key has internal linkage (below): so
+// what runs per node or per schedule at compile time is either over the key
+// or written so as to instantiate no such entity over a node's type
+// (core/type_list.hpp, compile/kernels/family.hpp).
+//
 // Soundness. A key is lossy: two different lists may share one (a 64-bit
 // collision, or types the compiler prints alike: two translation units'
 // types of one name in unnamed namespaces, or unnamed classes). So the key
