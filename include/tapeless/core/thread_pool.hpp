@@ -77,19 +77,30 @@ class thread_pool {
       task(std::size_t{0}, std::size_t{1});
       return;
     }
-    call_ = [](void* t, std::size_t part, std::size_t parts) noexcept { (*static_cast<Task*>(t))(part, parts); };
-    task_ = &task;
+    start([](void* t, std::size_t part, std::size_t parts) noexcept { (*static_cast<Task*>(t))(part, parts); },
+          &task);
+    task(std::size_t{0}, size());
+    wait_for_workers();
+  }
+
+ private:
+  // The parts of run() that do not depend on the task, out of line: every
+  // parallel kernel of a program instantiates run(), and a flattened kernel
+  // would otherwise take in their atomics, waits and wakes each time.
+  [[gnu::noinline]] void start(void (*call)(void*, std::size_t, std::size_t) noexcept, void* task) noexcept {
+    call_ = call;
+    task_ = task;
     denormal_mode_ = detail::denormal_mode();
     unfinished_.store(static_cast<std::uint32_t>(workers_.size()), std::memory_order_relaxed);
     // One writer (the caller), so a store: the next generation, the awake bit kept.
     state_.store(state_.load(std::memory_order_relaxed) + generation_step,
                  std::memory_order_release);  // publishes call_, task_, unfinished_
     state_.notify_all();                       // no system call unless a worker sleeps
-    task(std::size_t{0}, size());
+  }
+  [[gnu::noinline]] void wait_for_workers() noexcept {
     for (auto left = static_cast<std::uint32_t>(workers_.size()); left != 0;) left = await_change(unfinished_, left);
   }
 
- private:
   // About 20-50 microseconds of pause instructions: longer than the gap
   // between two kernels of a step, far shorter than a user's pause.
   static constexpr std::uint32_t spin_limit = 1u << 13;
