@@ -31,7 +31,8 @@ struct batch_matmul_family : kernel_family_defaults {
     constexpr auto op_a = Sched::template is_transpose_view<A> ? simd::op::transpose : simd::op::none;
     constexpr auto op_b = Sched::template is_transpose_view<B> ? simd::op::transpose : simd::op::none;
     gemms<Op::rows, Op::inner, Op::columns, op_a, op_b, typename Sched::arch>(
-        Sched::template pointer<Sched::template index<A>>(c), Sched::template pointer<Sched::template index<B>>(c), Sched::template destination<I>(c), Op::batch);
+        Sched::template pointer<Sched::template index<A>>(c), Sched::template pointer<Sched::template index<B>>(c),
+        Sched::template destination<I>(c), Op::batch);
   }
 
  private:

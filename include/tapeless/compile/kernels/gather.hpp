@@ -22,8 +22,8 @@ struct gather_family : kernel_family_defaults {
     using operands = typename operands_of<N>::type::template apply<std::tuple>;
     using Z = std::tuple_element_t<0, operands>;
     using L = std::tuple_element_t<1, operands>;
-    return check_class_ids(Sched::template pointer<Sched::template index<L>>(c), shape_of<Z>::dims[0], shape_of<Z>::dims[1],
-                           name_of_labels<L>());
+    return check_class_ids(Sched::template pointer<Sched::template index<L>>(c), shape_of<Z>::dims[0],
+                           shape_of<Z>::dims[1], name_of_labels<L>());
   }
 
   template <class Sched, int I, class Ctx>

@@ -38,8 +38,8 @@ struct one_hot_family : elementwise_family {
   static run_error validate(const Ctx& c) noexcept {
     using N = typename Sched::template node_at<J>;
     using Labels = typename front<typename operands_of<N>::type>::type;
-    return check_class_ids(Sched::template pointer<Sched::template index<Labels>>(c), shape_of<N>::dims[0], shape_of<N>::dims[1],
-                           name_of_labels<Labels>());
+    return check_class_ids(Sched::template pointer<Sched::template index<Labels>>(c), shape_of<N>::dims[0],
+                           shape_of<N>::dims[1], name_of_labels<Labels>());
   }
 
   template <class F, std::size_t J, class V, class Ctx>

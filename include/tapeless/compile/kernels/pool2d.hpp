@@ -161,7 +161,8 @@ struct pool2d_backward_family : kernel_family_defaults {
     using T = typename Sched::value_type;
     T* const dx = Sched::template destination<I>(c);
     by_image<N>(c, [&](std::size_t n, std::size_t) {
-      Derived::template image_gradient<Sched, static_cast<std::size_t>(I)>(c, n, dx + n * image_geometry<N>.input_size());
+      Derived::template image_gradient<Sched, static_cast<std::size_t>(I)>(c, n,
+                                                                           dx + n * image_geometry<N>.input_size());
     });
   }
 

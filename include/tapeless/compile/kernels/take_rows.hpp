@@ -31,7 +31,8 @@ struct take_rows_family : kernel_family_defaults {
     using N = typename Sched::template node_at<J>;
     using Op = typename N::operation;
     using Ids = typename rows_and_ids<N>::ids;
-    return check_class_ids(Sched::template pointer<Sched::template index<Ids>>(c), Op::count, Op::rows, name_of_labels<Ids>());
+    return check_class_ids(Sched::template pointer<Sched::template index<Ids>>(c), Op::count, Op::rows,
+                           name_of_labels<Ids>());
   }
 
   template <class Sched, int I, class Ctx>
