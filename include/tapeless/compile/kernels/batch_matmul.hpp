@@ -31,7 +31,7 @@ struct batch_matmul_family : kernel_family_defaults {
     constexpr auto op_a = Sched::template is_transpose_view<A> ? simd::op::transpose : simd::op::none;
     constexpr auto op_b = Sched::template is_transpose_view<B> ? simd::op::transpose : simd::op::none;
     gemms<Op::rows, Op::inner, Op::columns, op_a, op_b, typename Sched::arch>(
-        Sched::template pointer<Sched::template index<A>>(c), Sched::template pointer<Sched::template index<B>>(c),
+        Sched::template pointer<operand_index<Sched, I, 0>>(c), Sched::template pointer<operand_index<Sched, I, 1>>(c),
         Sched::template destination<I>(c), Op::batch);
   }
 
@@ -68,9 +68,8 @@ struct batch_transpose_family : kernel_family_defaults {
   static void run(const Ctx& c) noexcept {
     using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using Op = typename N::operation;
-    using A = typename front<typename operands_of<N>::type>::type;
     constexpr std::size_t rows = Op::rows, columns = Op::columns, entry_size = rows * columns;
-    const auto* a = Sched::template pointer<Sched::template index<A>>(c);
+    const auto* a = Sched::template pointer<operand_index<Sched, I, 0>>(c);
     auto* out = Sched::template destination<I>(c);
     for (std::size_t e = 0; e < Op::batch; ++e)
       for (std::size_t i = 0; i < rows; ++i)

@@ -71,7 +71,7 @@ struct copy_family : kernel_family_defaults {
     using A = std::tuple_element_t<0, operands>;
     using arch = typename Sched::arch;
     auto* out = Sched::template destination<I>(c);
-    const auto* a = Sched::template pointer<Sched::template index<A>>(c);
+    const auto* a = Sched::template pointer<operand_index<Sched, I, 0>>(c);
     constexpr std::size_t out_run = S::dims[Op::axis] * split::inner;
     constexpr std::size_t a_run = shape_of<A>::dims[Op::axis] * split::inner;
     if constexpr (requires { typename Op::input_shape; }) {  // slice: a's rows are longer
@@ -86,7 +86,7 @@ struct copy_family : kernel_family_defaults {
       }
     } else {  // concat: a's run, then b's
       using B = std::tuple_element_t<1, operands>;
-      const auto* b = Sched::template pointer<Sched::template index<B>>(c);
+      const auto* b = Sched::template pointer<operand_index<Sched, I, 1>>(c);
       constexpr std::size_t b_run = shape_of<B>::dims[Op::axis] * split::inner;
       for (std::size_t o = 0; o < split::outer; ++o) {
         copy_run<a_run, arch>(a + o * a_run, out + o * out_run);

@@ -22,7 +22,7 @@ struct gather_family : kernel_family_defaults {
     using operands = typename operands_of<N>::type::template apply<std::tuple>;
     using Z = std::tuple_element_t<0, operands>;
     using L = std::tuple_element_t<1, operands>;
-    return check_class_ids(Sched::template pointer<Sched::template index<L>>(c), shape_of<Z>::dims[0],
+    return check_class_ids(Sched::template pointer<operand_index<Sched, J, 1>>(c), shape_of<Z>::dims[0],
                            shape_of<Z>::dims[1], name_of_labels<L>());
   }
 
@@ -31,10 +31,9 @@ struct gather_family : kernel_family_defaults {
     using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using operands = typename operands_of<N>::type::template apply<std::tuple>;
     using Z = std::tuple_element_t<0, operands>;
-    using L = std::tuple_element_t<1, operands>;
     constexpr std::size_t rows = shape_of<Z>::dims[0], classes = shape_of<Z>::dims[1];
-    const auto* z = Sched::template pointer<Sched::template index<Z>>(c);
-    const auto* labels = Sched::template pointer<Sched::template index<L>>(c);
+    const auto* z = Sched::template pointer<operand_index<Sched, I, 0>>(c);
+    const auto* labels = Sched::template pointer<operand_index<Sched, I, 1>>(c);
     auto* out = Sched::template destination<I>(c);
     for (std::size_t b = 0; b < rows; ++b) {
       // Labels were checked before the step's first kernel (program.hpp);

@@ -63,8 +63,9 @@ struct matmul_family : kernel_family_defaults {
     constexpr auto op_a = Sched::template is_transpose_view<A> ? simd::op::transpose : simd::op::none;
     constexpr auto op_b = Sched::template is_transpose_view<B> ? simd::op::transpose : simd::op::none;
     using arch = typename Sched::arch;
-    const T* a = Sched::template pointer<Sched::template index<A>>(c);
-    [[maybe_unused]] const T* b = Sched::template pointer<Sched::template index<B>>(c);  // not read where W^T is packed
+    const T* a = Sched::template pointer<operand_index<Sched, M, 0>>(c);
+    // b is not read where W^T is packed.
+    [[maybe_unused]] const T* b = Sched::template pointer<operand_index<Sched, M, 1>>(c);
     if constexpr (requires { c.packed_weights; } && packed_weights<Sched>::template packs<Mm>) {
       // W^T from the program's copy (compile/packed_weights.hpp), by broadcast-and-FMA.
       simd::gemm_inlined<m, k, n, op_a, simd::op::none, arch>(
@@ -192,8 +193,8 @@ struct matmul_family : kernel_family_defaults {
       const T* factor = update.linear_factor();
       if (factor == nullptr) return false;
       const V f(*factor);
-      const T* a = Sched::template pointer<Sched::template index<A>>(c);
-      const T* b = Sched::template pointer<Sched::template index<B>>(c);
+      const T* a = Sched::template pointer<operand_index<Sched, static_cast<std::size_t>(I), 0>>(c);
+      const T* b = Sched::template pointer<operand_index<Sched, static_cast<std::size_t>(I), 1>>(c);
       // f b a few vectors at a time, held in registers for every row (the
       // weight does not alias B, but the compiler cannot know it and would
       // load B again per row), and a_i broadcast straight from memory. With

@@ -38,16 +38,14 @@ struct one_hot_family : elementwise_family {
   static run_error validate(const Ctx& c) noexcept {
     using N = typename Sched::template node_at<J>;
     using Labels = typename front<typename operands_of<N>::type>::type;
-    return check_class_ids(Sched::template pointer<Sched::template index<Labels>>(c), shape_of<N>::dims[0],
+    return check_class_ids(Sched::template pointer<operand_index<Sched, J, 0>>(c), shape_of<N>::dims[0],
                            shape_of<N>::dims[1], name_of_labels<Labels>());
   }
 
   template <class F, std::size_t J, class V, class Ctx>
   [[gnu::always_inline]] static V loop_value(const Ctx& c, std::size_t row, std::size_t col, const V&) noexcept {
-    using N = typename F::sched::template node_at<J>;
     using T = typename F::T;
-    using Labels = typename front<typename operands_of<N>::type>::type;
-    const auto* labels = F::sched::template pointer<F::sched::template index<Labels>>(c);
+    const auto* labels = F::sched::template pointer<operand_index<typename F::sched, J, 0>>(c);
     const T label = static_cast<T>(labels[row]);
     if constexpr (simd::batch_value<V>)
       return xsimd::select(lane_indices<V>() + V(static_cast<T>(col)) == V(label), V(1), V(0));

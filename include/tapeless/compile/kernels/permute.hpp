@@ -39,7 +39,7 @@ struct permute_family : kernel_family_defaults {
     }();
     constexpr std::size_t columns = Out::dims[rank - 1], rows = Out::size / columns;
     constexpr std::size_t column_stride = stride[rank - 1];
-    const auto* a = Sched::template pointer<Sched::template index<A>>(c);
+    const auto* a = Sched::template pointer<operand_index<Sched, I, 0>>(c);
     auto* out = Sched::template destination<I>(c);
     std::array<std::size_t, rank> at{};  // the row's index in the leading axes
     std::size_t from = 0;                // its offset in the operand

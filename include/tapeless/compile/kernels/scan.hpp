@@ -523,8 +523,7 @@ struct scan_part_family : kernel_family_defaults {
   template <class Sched, std::size_t J, class Ctx>
   static const auto* pointer(const Ctx& c) noexcept {
     using N = typename Sched::template node_at<J>;
-    using A = typename front<typename operands_of<N>::type>::type;
-    return Sched::template pointer<Sched::template index<A>>(c) + N::operation::offset;
+    return Sched::template pointer<operand_index<Sched, J, 0>>(c) + N::operation::offset;
   }
 };
 

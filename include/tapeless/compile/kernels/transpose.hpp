@@ -28,7 +28,7 @@ struct transpose_family : kernel_family_defaults {
     using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using A = typename front<typename operands_of<N>::type>::type;
     constexpr std::size_t rows = shape_of<A>::dims[0], columns = shape_of<A>::dims[1];
-    const auto* a = Sched::template pointer<Sched::template index<A>>(c);
+    const auto* a = Sched::template pointer<operand_index<Sched, I, 0>>(c);
     auto* out = Sched::template destination<I>(c);
     for (std::size_t i = 0; i < rows; ++i)
       for (std::size_t j = 0; j < columns; ++j) out[j * rows + i] = a[i * columns + j];
