@@ -73,6 +73,50 @@ BOOST_AUTO_TEST_CASE(perceptron_training_program_has_the_documented_kernels) {
   BOOST_TEST(dot.find("subgraph cluster_16") == std::string::npos);
 }
 
+// Without dropout or batch norm, a training program's forward call runs the
+// step's own kernels for the loss (compile/program.hpp), and only those: it
+// gives the step's loss bit for bit, and leaves the store's gradients alone.
+BOOST_AUTO_TEST_CASE(a_forward_call_runs_only_the_steps_forward_kernels) {
+  using trainer = decltype(tl::compile<tl::heap_storage>(mlp_loss));
+  static_assert(trainer::forward_within_training);
+  static_assert(trainer::forward_kernels < trainer::training_kernels);
+  auto program = std::make_unique<trainer>(tl::compile<tl::heap_storage>(mlp_loss));
+  auto predict = tl::compile<tl::heap_storage>(logits);
+  auto params = tl::parameters_of(mlp_loss);
+  auto x = std::make_unique<tl::tensor<float, 64, 784>>();
+  auto y = std::make_unique<tl::tensor<std::int32_t, 64>>();
+  tl::random_stream rng{11};
+  params.visit([&](std::string_view, auto& v, auto&) {
+    for (auto& e : v) e = 0.1f * rng.normal();
+  });
+  for (auto& e : *x) e = rng.uniform();
+  for (auto& e : *y) e = static_cast<std::int32_t>(rng.below(10));
+
+  const float stepped = program->step(params, X = *x, Y = *y);
+  params.visit([](std::string_view, auto&, auto& g) {
+    for (auto& e : g) e = 7.f;
+  });
+  const float forward = (*program)(params, X = *x, Y = *y);
+  BOOST_TEST(forward == stepped);
+  std::size_t touched = 0;
+  params.visit([&](std::string_view, auto&, auto& g) {
+    for (const auto e : g) touched += e != 7.f;
+  });
+  BOOST_TEST(touched == 0u, touched << " gradient values written by a forward call");
+
+  // The loss from the logits of a forward-only program, by hand.
+  const auto& z = predict(params, X = *x);
+  double expected = 0;
+  for (std::size_t r = 0; r < 64; ++r) {
+    double top = z(r, 0), sum = 0;
+    for (std::size_t c = 1; c < 10; ++c) top = std::max(top, double(z(r, c)));
+    for (std::size_t c = 0; c < 10; ++c) sum += std::exp(double(z(r, c)) - top);
+    expected += top + std::log(sum) - double(z(r, static_cast<std::size_t>((*y)[r])));
+  }
+  expected /= 64;
+  BOOST_TEST(std::abs(double(forward) - expected) < 1e-5 * expected, forward << " vs " << expected);
+}
+
 namespace {
 // The epilogue that schedule S gives the GEMM of matmul node Mm, as the GEMM
 // functions are instantiated over it (compile/kernels/shared_epilogue.hpp).

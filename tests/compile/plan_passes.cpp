@@ -248,3 +248,33 @@ BOOST_AUTO_TEST_CASE(place_buffers_shares_bytes_only_between_buffers_never_alive
   static_assert(hp.arena_bytes == 2 * tapeless::align_up(64));
   BOOST_TEST(hp.offset[3] == hp.offset[1]);
 }
+
+BOOST_AUTO_TEST_CASE(kernels_needed_runs_only_what_the_wanted_nodes_read) {
+  // x; a = exp(x) read twice (a kernel); out0(sum(a)); out1(a * 2): three
+  // kernels, of which the first output needs a's and the sum's.
+  constexpr auto g = graph<7, 7>({{leaf(8), {}}, {elementwise(8), {0}}, {reduction(1, 8), {1}}, {output(1), {2}},
+                                  {constant(), {}}, {elementwise(8), {1, 4}}, {output(8), {5}}});
+  constexpr auto p = tapeless::detail::make_plan(g);
+  static_assert(p.kernel_count == 3 && p.schedule[0] == 1 && p.schedule[1] == 2 && p.schedule[2] == 6);
+  constexpr auto first = tapeless::detail::kernels_needed(g, p, std::array<int, 1>{3});
+  static_assert(first.kernel_count == 2 && first.schedule[0] == 1 && first.schedule[1] == 2);
+  constexpr auto second = tapeless::detail::kernels_needed(g, p, std::array<int, 1>{6});
+  static_assert(second.kernel_count == 2 && second.schedule[0] == 1 && second.schedule[1] == 6);
+  constexpr auto both = tapeless::detail::kernels_needed(g, p, std::array<int, 2>{6, 3});
+  static_assert(both.kernel_count == 3);
+  // x W^T run with the loop (. + relu(b)) as its epilogue, relu(b) a kernel
+  // of its own (smaller than the loop): wanting the product runs its
+  // epilogue's kernel, so also the kernel that loop reads.
+  constexpr auto l = graph<8, 7>({{leaf(12, 3), {}}, {leaf(15, 3), {}}, {transposed(15, 5), {1}},
+                                  {product(4, 5), {0, 2}}, {leaf(5, 5), {}}, {elementwise(5, 5), {4}},
+                                  {elementwise(20, 5), {3, 5}}, {output(20, 5), {6}}});
+  constexpr auto lp = tapeless::detail::make_plan(l);
+  static_assert(lp.kernel_count == 2 && lp.schedule[0] == 5 && lp.schedule[1] == 7 && lp.epilogue_of[7] == 3);
+  constexpr auto product_only = tapeless::detail::kernels_needed(l, lp, std::array<int, 1>{3});
+  static_assert(product_only.kernel_count == 2 && product_only.schedule[0] == 5);
+  constexpr auto bias_only = tapeless::detail::kernels_needed(l, lp, std::array<int, 1>{5});
+  static_assert(bias_only.kernel_count == 1 && bias_only.schedule[0] == 5);
+  BOOST_TEST(first.kernel_count == 2u);
+  BOOST_TEST(product_only.kernel_count == 2u);
+  BOOST_TEST(bias_only.kernel_count == 1u);
+}

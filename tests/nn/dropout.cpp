@@ -60,6 +60,10 @@ BOOST_AUTO_TEST_CASE(a_forward_call_is_planned_without_dropout) {
   using without = decltype(tl::compile(tl::sum(W * X)));
   BOOST_TEST(with::forward_kernels == without::forward_kernels);
   BOOST_TEST((std::is_same_v<with::forward_schedule, without::forward_schedule>));
+  // Without dropout, the step's kernels serve the forward call (compile/program.hpp);
+  // with it, the step's would draw masks.
+  BOOST_TEST(!with::forward_within_training);
+  BOOST_TEST(without::forward_within_training);
 }
 
 BOOST_FIXTURE_TEST_CASE(each_step_draws_a_new_mask_and_a_seed_repeats_them, fixture) {

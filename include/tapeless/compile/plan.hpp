@@ -10,7 +10,10 @@
 //                  run image by image in a convolution's kernel;
 //   order_kernels  the kernels in topological order;
 //   liveness       the last kernel that reads each buffer (through views);
-//   place_buffers  where each buffer lives in one arena of constant size.
+//   place_buffers  where each buffer lives in one arena of constant size;
+//
+// and kernels_needed, the kernels some nodes need alone (a training
+// program's forward call).
 //
 // Fusion (DESIGN principle 4): a node computed element by element runs inside
 // its consumer's loop, in registers, when it has exactly one use and that
@@ -283,6 +286,39 @@ constexpr program_plan<N> make_plan(const graph_facts<N, E>& g) {
   const kernel_order<N> order = order_kernels(owners);
   const std::array<int, N> last_read = liveness(g, owners, order);
   return {owners, order, place_buffers(g, owners, order, last_read), last_read};
+}
+
+// The kernels that computing some nodes needs, in schedule order: the kernels
+// computing them and, through operands, whatever they read, with everything
+// else those kernels compute too (so that no kernel run reads a buffer that
+// no kernel wrote). A training program's forward call runs these
+// (compile/program.hpp). Buffers stay where the whole plan put them.
+template <std::size_t N>
+struct kernel_subset {
+  std::array<int, N> schedule{};  // node index of each kernel run
+  std::size_t kernel_count = 0;
+};
+
+template <std::size_t N, std::size_t E, std::size_t W>
+constexpr kernel_subset<N> kernels_needed(const graph_facts<N, E>& g, const program_plan<N>& p,
+                                          const std::array<int, W>& wanted) {
+  std::array<bool, N> node{}, kernel{};
+  for (const int w : wanted) node[w] = true;
+  for (bool grew = true; grew;) {
+    grew = false;
+    // Consumers before producers: one sweep reaches every operand.
+    for (std::size_t r = N; r-- > 0;) {
+      if (!node[r]) continue;
+      g.for_operands(r, [&](int a) { node[a] = true; });
+      if (p.owner[r] >= 0) kernel[p.owner[r]] = true;
+    }
+    for (std::size_t n = 0; n < N; ++n)
+      if (p.owner[n] >= 0 && kernel[p.owner[n]] && !node[n]) node[n] = grew = true;
+  }
+  kernel_subset<N> s{};
+  for (std::size_t k = 0; k < p.kernel_count; ++k)
+    if (kernel[p.schedule[k]]) s.schedule[s.kernel_count++] = p.schedule[k];
+  return s;
 }
 
 }  // namespace tapeless::detail

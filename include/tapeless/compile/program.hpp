@@ -87,6 +87,33 @@ struct compute_type<type_list<Ns...>> {
   using type = std::conditional_t<(is_double_symbol<Ns>::value || ...), double, float>;
 };
 
+// Part of a schedule, run as a whole one: the kernels that the nodes Wanted
+// (a std::index_sequence of node indices) need.
+template <class Schedule, class Wanted>
+struct schedule_part {
+  static constexpr const auto& graph = Schedule::graph;
+  static constexpr std::size_t kernel_count = Schedule::template part<Wanted>.kernel_count;
+  template <class Ctx>
+  static run_error validate(const Ctx& c) noexcept {
+    return Schedule::validate(c);
+  }
+  template <class Ctx>
+  [[gnu::always_inline]] static void run(const Ctx& c) noexcept {
+    Schedule::template run_part<Wanted>(c);
+  }
+};
+template <class Schedule, class Outputs>
+struct part_for;
+template <class Schedule, class... Outputs>
+struct part_for<Schedule, type_list<Outputs...>> {
+  using type = schedule_part<Schedule, std::index_sequence<Schedule::template index<Outputs>...>>;
+};
+// The schedule of Outputs, named only when chosen.
+template <template <class> class ScheduleFor, class Outputs>
+struct whole_schedule_for {
+  using type = ScheduleFor<Outputs>;
+};
+
 template <class S, class Partials, class Params>
 struct output_nodes;
 template <class S, class... Partials, class... Params>
@@ -187,8 +214,32 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
   using training_schedule = schedule_for<training_outputs>;
 
   static constexpr bool trains = sizeof...(Params) > 0;
+
+  // Does a forward call compute nothing that the step does not (no dropout,
+  // no batch norm: each of its outputs is one of the step's)? Then it runs
+  // the step's kernels that those outputs need (plan.hpp's kernels_needed)
+  // instead of a schedule of its own: one set of kernels to compile, not two
+  // (2 s of the tiny transformer example's compile time, for its validation).
+  static constexpr bool forward_within_training = [] {
+    if constexpr (trains)
+      return detail::contains_all<forward_outputs, training_outputs>;
+    else
+      return false;
+  }();
+
+ private:
+  using forward_runner = typename std::conditional_t<forward_within_training,
+                                                     detail::part_for<training_schedule, forward_outputs>,
+                                                     detail::whole_schedule_for<schedule_for, forward_outputs>>::type;
+
+ public:
   // Kernels one call runs, and the bytes of the arena their buffers share.
-  static constexpr std::size_t forward_kernels = forward_schedule::plan.kernel_count;
+  static constexpr std::size_t forward_kernels = [] {
+    if constexpr (forward_within_training)
+      return forward_runner::kernel_count;
+    else
+      return forward_schedule::plan.kernel_count;
+  }();
   static constexpr std::size_t training_kernels = [] {
     if constexpr (trains)
       return training_schedule::plan.kernel_count;
@@ -196,7 +247,9 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
       return std::size_t{0};
   }();
   static constexpr std::size_t arena_bytes = [] {
-    if constexpr (trains)
+    if constexpr (forward_within_training)
+      return training_schedule::plan.arena_bytes;
+    else if constexpr (trains)
       return std::max(forward_schedule::plan.arena_bytes, training_schedule::plan.arena_bytes);
     else
       return forward_schedule::plan.arena_bytes;
@@ -227,7 +280,7 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
         else
           run<forward_schedule>(false, none, params, bindings...);
       } else {
-        run<forward_schedule>(false, none, params, bindings...);
+        run<forward_runner>(false, none, params, bindings...);
       }
     }
     if constexpr (output_shape::rank == 0)

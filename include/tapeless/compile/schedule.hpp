@@ -75,6 +75,11 @@ constexpr graph_facts<Order::size, edge_count<Order>> graph_of() {
   return g;
 }
 
+template <std::size_t... I>
+constexpr std::array<int, sizeof...(I)> index_array(std::index_sequence<I...>) {
+  return {static_cast<int>(I)...};
+}
+
 }  // namespace
 
 // schedule<Order, Params, T, Arch> (compile/schedule_key.hpp) names this
@@ -227,6 +232,18 @@ struct keyed_schedule {
     [&]<std::size_t... K>(std::index_sequence<K...>) __attribute__((always_inline)) {
       (run_kernel<plan.schedule[K]>(c), ...);
     }(std::make_index_sequence<plan.kernel_count>{});
+  }
+
+  // Only the kernels that the nodes Wanted (a std::index_sequence of node
+  // indices) need (plan.hpp's kernels_needed): a training program's forward call.
+  template <class Wanted>
+  static constexpr kernel_subset<node_count> part = kernels_needed(graph, plan, index_array(Wanted{}));
+
+  template <class Wanted, class Ctx>
+  [[gnu::always_inline]] static void run_part(const Ctx& c) noexcept {
+    [&]<std::size_t... K>(std::index_sequence<K...>) __attribute__((always_inline)) {
+      (run_kernel<part<Wanted>.schedule[K]>(c), ...);
+    }(std::make_index_sequence<part<Wanted>.kernel_count>{});
   }
 
  private:

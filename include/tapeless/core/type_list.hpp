@@ -45,6 +45,12 @@ constexpr bool contains = false;
 template <class T, class... Ts>
 constexpr bool contains<T, type_list<Ts...>> = (__is_same(T, Ts) || ...);
 
+// Is every type of list A in list B?
+template <class A, class B>
+constexpr bool contains_all = false;
+template <class... As, class B>
+constexpr bool contains_all<type_list<As...>, B> = (contains<As, B> && ...);
+
 // Position of T in List (List must contain T exactly once).
 template <class T, class List>
 struct index_of;
