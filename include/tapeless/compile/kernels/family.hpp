@@ -51,19 +51,24 @@ inline constexpr std::size_t min_loop_elements_per_share = std::size_t{1} << 15;
 // computed by one share as it would be whole, so the results are one
 // thread's. A worker calls f through the pool, outside the step's flattened
 // function: an f whose body must be inlined says so itself (flatten).
+// When it may be split, every path (one thread, the pool's caller, its
+// workers) calls f through one function that is never inlined: each call
+// inlined into a flattened kernel was a copy of f's loop to compile.
 template <std::size_t Shares, class Ctx, class F>
 [[gnu::always_inline]] inline void over_shares(const Ctx& c, std::size_t n, F&& f) noexcept {
   if constexpr (Shares > 1) {
-    if (c.threads != nullptr && c.threads->size() > 1) {
-      const std::size_t parts = std::min(Shares, c.threads->size());
-      auto share = [&](std::size_t part, std::size_t) noexcept {
-        if (part < parts) f(n * part / parts, n * (part + 1) / parts, part);
-      };
+    const bool threaded = c.threads != nullptr && c.threads->size() > 1;
+    const std::size_t parts = threaded ? std::min(Shares, c.threads->size()) : 1;
+    auto share = [&](std::size_t part, std::size_t) __attribute__((noinline)) {
+      if (part < parts) f(n * part / parts, n * (part + 1) / parts, part);
+    };
+    if (threaded)
       c.threads->run(share);
-      return;
-    }
+    else
+      share(0, 1);
+  } else {
+    f(std::size_t{0}, n, std::size_t{0});
   }
-  f(std::size_t{0}, n, std::size_t{0});
 }
 
 struct kernel_family_defaults {
