@@ -259,6 +259,49 @@ BOOST_AUTO_TEST_CASE(l1_huber_and_binary_cross_entropy_match_pytorch) {
   test::check_finite_differences(program, params, fd_step, fd_tolerance, target = t, bits = b);
 }
 
+namespace {
+template <class N>
+constexpr bool is_pad = false;
+template <class Full, std::size_t Axis, std::size_t Begin, class A>
+constexpr bool is_pad<tl::node<tl::pad_op<Full, Axis, Begin>, A>> = true;
+template <class N>
+constexpr bool is_concat = false;
+template <class SA, class SB, std::size_t Axis, class A, class B>
+constexpr bool is_concat<tl::node<tl::concat_op<SA, SB, Axis>, A, B>> = true;
+}  // namespace
+
+// The gradient of a tensor sliced into parts is the parts' gradients joined
+// (diff/simplify/rules.hpp), not a zero-padded tensor per part summed.
+BOOST_AUTO_TEST_CASE(a_tensor_sliced_into_parts_matches_pytorch) {
+  namespace r = reference::sliced_parts;
+  constexpr auto P = tl::param<"P", double, 4, 3, 5>;
+  constexpr auto W = tl::param<"W", double, 3, 5>;
+  constexpr auto p0 = tl::reshape<3, 5>(tl::slice<0, 0, 1>(P));
+  constexpr auto p1 = tl::reshape<3, 5>(tl::slice<0, 1, 2>(P));
+  constexpr auto p2 = tl::reshape<3, 5>(tl::slice<0, 2, 3>(P));
+  constexpr auto p3 = tl::reshape<3, 5>(tl::slice<0, 3, 4>(P));
+  constexpr auto loss = tl::sum(tl::tanh(p2) * p0) + tl::sum(tl::sigmoid(p3) * W) + tl::sum(tl::square(p1 * W));
+  auto program = tl::compile(loss);
+  using schedule = decltype(program)::training_schedule;
+  const auto ops = [] {
+    std::size_t pads = 0, concats = 0;
+    [&]<class... Ns>(tl::detail::type_list<Ns...>) {
+      ((pads += is_pad<Ns>), ...);
+      ((concats += is_concat<Ns>), ...);
+    }(typename schedule::nodes{});
+    return std::pair{pads, concats};
+  }();
+  BOOST_TEST(ops.first == 0u);
+  BOOST_TEST(ops.second == 3u);
+  auto params = tl::parameters_of(loss);
+  test::fill(params.get<"P">(), r::P);
+  test::fill(params.get<"W">(), r::W);
+  test::check_close("loss", program.step(params), r::loss, tolerance);
+  test::check_close("dP", params.grad<"P">(), r::grad_P, tolerance);
+  test::check_close("dW", params.grad<"W">(), r::grad_W, tolerance);
+  test::check_finite_differences(program, params, fd_step, fd_tolerance);
+}
+
 BOOST_AUTO_TEST_CASE(slice_and_concat_match_pytorch) {
   namespace r = reference::slice_concat;
   constexpr auto A = tl::param<"A", double, 4, 6>;

@@ -118,5 +118,12 @@ case("per_channel_sums", {"b": randn(4, 1, 1), "g": randn(4, 1, 1), "R": randn(6
      lambda b, g, R, X, S: (torch.tanh(X * g + b) * S).sum() + (torch.sigmoid(X + b) * R).sum()
      + (X * b * g).mean())
 
+# A tensor sliced into parts along one axis (attention's q, k, v out of one
+# projection), four parts used in an order other than theirs: its gradient
+# joins the parts' gradients.
+case("sliced_parts", {"P": randn(4, 3, 5), "W": randn(3, 5)}, {},
+     lambda P, W: (torch.tanh(P[2:3]) * P[0:1]).sum() + (torch.sigmoid(P[3:4]) * W).sum()
+     + (P[1:2] * W).square().sum())
+
 out.append("}  // namespace reference")
 print("\n".join(out))

@@ -13,6 +13,7 @@
 #include <tapeless/expr/minmax.hpp>
 #include <tapeless/expr/pow.hpp>
 #include <tapeless/expr/reduce.hpp>
+#include <tapeless/expr/slice.hpp>
 
 namespace tapeless::detail {
 
@@ -143,6 +144,50 @@ template <class A, class B>
 constexpr auto add_rule(A, B, priority<4>) {
   return detail::make_mul(exact<term_split<A>::coefficient::value + term_split<B>::coefficient::value>{},
                   typename term_split<A>::rest{});
+}
+// Two zero paddings into one Full-shaped tensor whose windows along one axis
+// touch (a then b): the sum is a padding of a concatenation. The gradient of
+// a tensor sliced into parts (attention's q, k, v out of one projection) is
+// one copy then, where it was a zero-filled tensor per part and their sum.
+template <class P, class Q>
+constexpr bool pads_side_by_side = false;
+template <class Full, std::size_t Axis, std::size_t B1, std::size_t B2, class A, class B>
+constexpr bool pads_side_by_side<node<pad_op<Full, Axis, B1>, A>, node<pad_op<Full, Axis, B2>, B>> =
+    B1 + shape_of<A>::dims[Axis] == B2;
+
+template <class Full, std::size_t Axis, std::size_t B1, std::size_t B2, class A, class B>
+constexpr auto padded_concat(node<pad_op<Full, Axis, B1>, A>, node<pad_op<Full, Axis, B2>, B>) {
+  using joined = node<concat_op<shape_of<A>, shape_of<B>, Axis>, A, B>;
+  if constexpr (B1 == 0 && shape_of<joined>::dims[Axis] == Full::dims[Axis])
+    return joined{};  // the whole tensor: no padding left
+  else
+    return node<pad_op<Full, Axis, B1>, joined>{};
+}
+
+// pad(a) + pad(b), windows side by side -> pad(concat(a, b))
+template <class P, class Q>
+  requires pads_side_by_side<P, Q>
+constexpr auto add_rule(P p, Q q, priority<4>) {
+  return detail::padded_concat(p, q);
+}
+// pad(b) + pad(a), windows side by side -> pad(concat(a, b))
+template <class P, class Q>
+  requires pads_side_by_side<Q, P>
+constexpr auto add_rule(P p, Q q, priority<4>) {
+  return detail::padded_concat(q, p);
+}
+// (x + pad(a)) + pad(b), windows side by side -> x + pad(concat(a, b)), and
+// the other orders: a sum of three parts' paddings, in any order, joins.
+template <class X, class P, class Q>
+  requires(pads_side_by_side<P, Q> || pads_side_by_side<Q, P>)
+constexpr auto add_rule(node<add_op, X, P>, Q q, priority<4>) {
+  return detail::make_add(X{}, detail::make_add(P{}, q));
+}
+template <class X, class P, class Q>
+  requires((pads_side_by_side<P, Q> || pads_side_by_side<Q, P>) &&
+           !(pads_side_by_side<X, Q> || pads_side_by_side<Q, X>))
+constexpr auto add_rule(node<add_op, P, X>, Q q, priority<4>) {
+  return detail::make_add(X{}, detail::make_add(P{}, q));
 }
 // a + (-c)*b -> a - c*b
 template <class A, rational C, class B>
