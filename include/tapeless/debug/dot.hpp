@@ -8,7 +8,8 @@
 //
 // The training schedule (forward and backward) is drawn for a program that
 // trains, the forward one otherwise; to_dot<tl::forward_pass>(program) asks
-// for the forward one.
+// for the forward one (a training program whose forward call runs its step's
+// kernels, Program::forward_within_training, runs part of the training one).
 
 #include <cstddef>
 #include <string>
