@@ -16,9 +16,9 @@
 // The default text is the GPL version 3 that every Debian system has
 // (base-files). Characters outside ASCII read as '?'.
 
-// The parts of tapeless this file uses, not <tapeless/tapeless.hpp>: data
-// sets, files and logs (io, train) bring <filesystem>, <chrono> and streams,
-// 1.4-1.8 s more to compile here (bench/results/compile_cost.md).
+// The parts of tapeless this file uses, not <tapeless/tapeless.hpp>, whose
+// data sets, files and logs (train, io, with <filesystem>) take about 1.8 s
+// more to compile here (bench/results/compile_cost.md).
 #include <tapeless/compile.hpp>
 #include <tapeless/expr.hpp>
 #include <tapeless/nn.hpp>
