@@ -4,9 +4,12 @@
 #include "support.hpp"
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <new>
 #include <type_traits>
+#include <utility>
 
 namespace tl = tapeless;
 
@@ -27,6 +30,21 @@ constexpr auto h1 = tl::relu(tl::matmul(X, tl::transpose(W1)) + b1);
 constexpr auto h2 = tl::relu(tl::matmul(h1, tl::transpose(W2)) + b2);
 constexpr auto logits = tl::matmul(h2, tl::transpose(W3)) + b3;
 constexpr auto mlp_loss = tl::cross_entropy(logits, Y);
+
+// The perceptron's weights drawn from N(0, scale^2), and a batch (on the
+// heap: 200 KB) of uniform inputs and class ids, all from one seeded stream.
+template <class Store>
+auto random_perceptron_data(Store& params, std::uint64_t seed, float scale) {
+  auto x = std::make_unique<tl::tensor<float, 64, 784>>();
+  auto y = std::make_unique<tl::tensor<std::int32_t, 64>>();
+  tl::random_stream rng{seed};
+  params.visit([&](std::string_view, auto& v, auto&) {
+    for (auto& e : v) e = scale * rng.normal();
+  });
+  for (auto& e : *x) e = rng.uniform();
+  for (auto& e : *y) e = static_cast<std::int32_t>(rng.below(10));
+  return std::pair{std::move(x), std::move(y)};
+}
 
 }  // namespace
 
@@ -83,14 +101,7 @@ BOOST_AUTO_TEST_CASE(a_forward_call_runs_only_the_steps_forward_kernels) {
   auto program = std::make_unique<trainer>(tl::compile<tl::heap_storage>(mlp_loss));
   auto predict = tl::compile<tl::heap_storage>(logits);
   auto params = tl::parameters_of(mlp_loss);
-  auto x = std::make_unique<tl::tensor<float, 64, 784>>();
-  auto y = std::make_unique<tl::tensor<std::int32_t, 64>>();
-  tl::random_stream rng{11};
-  params.visit([&](std::string_view, auto& v, auto&) {
-    for (auto& e : v) e = 0.1f * rng.normal();
-  });
-  for (auto& e : *x) e = rng.uniform();
-  for (auto& e : *y) e = static_cast<std::int32_t>(rng.below(10));
+  const auto [x, y] = random_perceptron_data(params, 11, 0.1f);
 
   // A fresh program's forward call first (its arena as made: a kernel left
   // out that the call needs would leave its reader stale zeros), against
@@ -166,14 +177,7 @@ BOOST_AUTO_TEST_CASE(training_step_never_allocates) {
   auto program = std::make_unique<decltype(tl::compile<tl::heap_storage>(mlp_loss))>(
       tl::compile<tl::heap_storage>(mlp_loss));
   auto params = tl::parameters_of(mlp_loss);
-  auto x = std::make_unique<tl::tensor<float, 64, 784>>();
-  auto y = std::make_unique<tl::tensor<std::int32_t, 64>>();
-  tl::random_stream rng{7};
-  params.visit([&](std::string_view, auto& v, auto&) {
-    for (auto& e : v) e = 0.05f * rng.normal();
-  });
-  for (auto& e : *x) e = rng.uniform();
-  for (auto& e : *y) e = static_cast<std::int32_t>(rng.below(10));
+  const auto [x, y] = random_perceptron_data(params, 7, 0.05f);
 
   const std::size_t before = allocations.load();
   float loss = 0;
