@@ -90,6 +90,17 @@ constexpr rational normalized(detail::wide_int num, detail::wide_int den) {
   return {detail::checked(num / a), detail::checked(den / a)};
 }
 
+namespace detail {
+// v as a fraction of 10^12, the exact constant for a decimal option (eps =
+// 1e-5 is exactly 1/100000): an exact constant folds and shares where a
+// run-time number would not (expr/label.hpp).
+constexpr rational exact_decimal(double v) {
+  constexpr double scale = 1e12;
+  const double scaled = v * scale;
+  return normalized(static_cast<long long>(scaled + (scaled < 0 ? -0.5 : 0.5)), static_cast<long long>(scale));
+}
+}  // namespace detail
+
 constexpr rational operator+(rational a, rational b) {
   return normalized(detail::wide_int{a.num} * b.den + detail::wide_int{b.num} * a.den, detail::wide_int{a.den} * b.den);
 }

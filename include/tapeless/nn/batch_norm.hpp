@@ -50,13 +50,6 @@ struct batch_norm_input_shape {
   static constexpr bool ok = false;
 };
 
-// v as a fraction of 10^12 (eps = 1e-5 is exactly 1/100000).
-constexpr rational exact_decimal(double v) {
-  constexpr double scale = 1e12;
-  const double scaled = v * scale;
-  return normalized(static_cast<long long>(scaled + (scaled < 0 ? -0.5 : 0.5)), static_cast<long long>(scale));
-}
-
 // [C] read as [C, 1, ...]: one value per channel, against x [N, C, ...].
 template <class S, class P>
 constexpr auto per_channel(const P& p) {
@@ -86,7 +79,7 @@ constexpr auto batch_norm(const X& x) {
   // The scale per channel first ([1, C, 1, 1]: one division per channel), then one fused pass over x.
   // eps as an exact constant: a run-time number inside the statistics, which
   // are read more than once, would turn the graph into a tree (expr/label.hpp).
-  constexpr exact_constant<exact_decimal(Options.eps)> eps{};
+  constexpr exact_constant<tapeless::detail::exact_decimal(Options.eps)> eps{};
   return (x - mean) * (per_channel<S>(weight) / sqrt(var + eps)) + per_channel<S>(bias);
 }
 

@@ -73,7 +73,7 @@ constexpr rational inverse_square_root() {
   if (r * r == D) return rational{1, static_cast<long long>(r)};
   double s = static_cast<double>(D);  // Newton's iteration for sqrt(D)
   for (int i = 0; i < 60; ++i) s = 0.5 * (s + static_cast<double>(D) / s);
-  return exact_decimal(1.0 / s);
+  return tapeless::detail::exact_decimal(1.0 / s);
 }
 
 // q, k or v ([3, N, H, T, D], entry Which) as [N * H, T, D].

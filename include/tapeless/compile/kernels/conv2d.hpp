@@ -62,15 +62,6 @@ inline constexpr simd::conv2d_shape conv2d_geometry{
 template <class N, std::size_t I>
 using operand_type = std::tuple_element_t<I, typename operands_of<N>::type::template apply<std::tuple>>;
 
-// Where operand K of node J is read from.
-template <class Sched, std::size_t J, std::size_t K, class Ctx>
-const auto* operand_pointer(const Ctx& c) noexcept {
-  constexpr std::size_t a = operand_index<Sched, J, K>;
-  static_assert(!family_of<typename Sched::template node_at<a>>::in_register,
-                "tapeless::compile: an operand of a convolution or pooling simplified to a constant");
-  return Sched::template pointer<a>(c);
-}
-
 // Every convolution family: a kernel of its own with scratch, writing a whole buffer.
 struct conv2d_family_base : kernel_family_defaults {
   // Its kernel writes every element of its result: an output that is its only user takes it there.

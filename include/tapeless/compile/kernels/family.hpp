@@ -161,6 +161,16 @@ template <class Sched, std::size_t J, std::size_t K>
 inline constexpr std::size_t operand_index =
     static_cast<std::size_t>(Sched::graph.edges[Sched::graph.nodes[J].first_operand + K]);
 
+// Where operand K of node J is read from, for a kernel that reads it from
+// memory (a convolution, a pooling, a norm): never a constant in a register.
+template <class Sched, std::size_t J, std::size_t K, class Ctx>
+const auto* operand_pointer(const Ctx& c) noexcept {
+  constexpr std::size_t a = operand_index<Sched, J, K>;
+  static_assert(!family_of<typename Sched::template node_at<a>>::in_register,
+                "tapeless::compile: an operand of a convolution, pooling or norm simplified to a constant");
+  return Sched::template pointer<a>(c);
+}
+
 // Where a view (a reshape, a transpose read in place) is read from: its
 // operand's buffer.
 template <class Sched, std::size_t J, class Ctx>
