@@ -27,6 +27,7 @@
 #include <tapeless/expr/matmul.hpp>
 #include <tapeless/expr/minmax.hpp>
 #include <tapeless/expr/node.hpp>
+#include <tapeless/expr/normalize.hpp>
 #include <tapeless/expr/operand.hpp>
 #include <tapeless/expr/permute.hpp>
 #include <tapeless/expr/pool2d.hpp>

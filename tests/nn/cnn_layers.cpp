@@ -6,11 +6,13 @@
 #define BOOST_TEST_MODULE nn_cnn_layers
 #include "../compile/support.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 
 #include "../reference/cnn_layers.inc"
 #include "../reference/cnn_model.inc"
+#include "../reference/layer_norm_fused.inc"
 
 namespace tl = tapeless;
 namespace fs = std::filesystem;
@@ -91,6 +93,72 @@ TAPELESS_LAYER_NORM_REFERENCE(layer_norm_3d);
 BOOST_AUTO_TEST_CASE(layer_norm_over_the_last_axis_matches_pytorch) {
   check_layer_norm<layer_norm_2d_values, 5, 7>();
   check_layer_norm<layer_norm_3d_values, 2, 3, 9>();
+}
+
+// The float kernels on rows of 600 (37 batches of 16 and a tail of 8), the
+// rows split between two threads, against PyTorch in float64 from the same
+// float inputs (tests/reference/layer_norm_fused.py computes them from the
+// same formulas). One node and one row kernel each way: the training step is
+// the normalization, its backward, the loss's reduction, the weight's
+// product with the adjoint and the two parameter gradients' reductions.
+BOOST_AUTO_TEST_CASE(layer_norm_of_long_rows_in_float_on_threads_matches_pytorch) {
+  namespace r = reference::layer_norm_rows;
+  constexpr auto P = tl::param<"P", float, 3, 40, 600>;
+  constexpr auto B = tl::input<"B", float, 3, 40, 600>;
+  constexpr auto loss = tl::sum(tl::nn::layer_norm<"ln">(P) * B);
+  using program_type = decltype(tl::compile(loss));
+  static_assert(program_type::forward_kernels == 2 && program_type::training_kernels == 6);
+  auto params = tl::parameters_of(loss);
+  auto& p = params.get<"P">();
+  tl::tensor<float, 3, 40, 600> b;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    p[i] = static_cast<float>(2 * std::sin(0.37 * double(i)) + 0.5 * double(i % 7));
+    b[i] = static_cast<float>(std::cos(0.11 * double(i)));
+  }
+  for (std::size_t j = 0; j < 600; ++j) {
+    params.get<"ln.weight">()[j] = static_cast<float>(1 + 0.01 * double(j % 13));
+    params.get<"ln.bias">()[j] = static_cast<float>(0.1 * std::sin(double(j)));
+  }
+  auto alone = tl::compile(loss);
+  const float loss_alone = alone.step(params, B = b);
+  const auto grad_alone = params.grad<"P">();
+  const auto weight_alone = params.grad<"ln.weight">();
+  test::check_close("loss", loss_alone, r::loss, 1e-4);
+  for (std::size_t k = 0; k < std::size(r::grad_P); ++k)
+    test::check_close("dP", grad_alone[k * r::grad_P_stride], r::grad_P[k], 1e-4);
+  for (std::size_t k = 0; k < std::size(r::grad_weight); ++k) {
+    test::check_close("dweight", weight_alone[k * r::grad_weight_stride], r::grad_weight[k], 1e-4);
+    test::check_close("dbias", params.grad<"ln.bias">()[k * r::grad_weight_stride], r::grad_bias[k], 1e-4);
+  }
+
+  tl::thread_pool pool(2);
+  auto threaded = tl::compile(loss);
+  threaded.use_threads(&pool);
+  BOOST_TEST(threaded.step(params, B = b) == loss_alone);
+  for (std::size_t i = 0; i < grad_alone.size(); ++i)
+    BOOST_TEST_REQUIRE(params.grad<"P">()[i] == grad_alone[i], "dP[" << i << "] differs on two threads");
+  for (std::size_t j = 0; j < 600; ++j) BOOST_TEST_REQUIRE(params.grad<"ln.weight">()[j] == weight_alone[j]);
+}
+
+// A second derivative through the fused layer norm (its backward node's own
+// rule): the gradient of sum((dloss/dP)^2), against torch's double backward.
+BOOST_AUTO_TEST_CASE(layer_norm_second_derivative_matches_pytorch_double_backward) {
+  namespace r = reference::layer_norm_penalty;
+  constexpr auto P = tl::param<"P", double, 4, 6>;
+  constexpr auto B = tl::input<"B", double, 4, 6>;
+  constexpr auto loss = tl::sum(tl::nn::layer_norm<"ln">(P) * B);
+  constexpr auto gradient = tl::d(loss, P);
+  constexpr auto penalty = tl::sum(gradient * gradient);
+  auto program = tl::compile(penalty);
+  auto params = tl::parameters_of(loss);
+  test::fill(params.get<"P">(), r::P);
+  test::fill(params.get<"ln.weight">(), r::weight);
+  test::fill(params.get<"ln.bias">(), r::bias);
+  tl::tensor<double, 4, 6> b;
+  test::fill(b, r::B);
+  test::check_close("penalty", program.step(params, B = b), r::penalty, 1e-10);
+  test::check_close("dP", params.grad<"P">(), r::grad_P, 1e-10);
+  test::check_close("dweight", params.grad<"ln.weight">(), r::grad_weight, 1e-10);
 }
 
 // Batch norm of P + X_k, loss sum(bn(P + X_k) * B), for steps k = 0, 1, 2,

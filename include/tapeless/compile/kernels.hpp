@@ -14,6 +14,7 @@
 #include <tapeless/compile/kernels/leaf.hpp>
 #include <tapeless/compile/kernels/loop.hpp>
 #include <tapeless/compile/kernels/matmul.hpp>
+#include <tapeless/compile/kernels/normalize.hpp>
 #include <tapeless/compile/kernels/one_hot.hpp>
 #include <tapeless/compile/kernels/output.hpp>
 #include <tapeless/compile/kernels/permute.hpp>

@@ -17,6 +17,7 @@
 #include <tapeless/diff/rules/elementary.hpp>
 #include <tapeless/diff/rules/erf.hpp>
 #include <tapeless/diff/rules/minmax.hpp>
+#include <tapeless/diff/rules/normalize.hpp>
 #include <tapeless/diff/rules/permute.hpp>
 #include <tapeless/diff/rules/pool2d.hpp>
 #include <tapeless/diff/rules/pow.hpp>

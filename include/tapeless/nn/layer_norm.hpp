@@ -5,8 +5,8 @@
 //
 //   y = (x - mean) / sqrt(var + eps) * weight + bias, mean and (biased) var over the last axis
 //
-// Built from reductions that keep the reduced axis, so its derivative and
-// its kernels are those of the operations it is made of.
+// The normalization is one node (expr/normalize.hpp) with a row kernel each
+// way; the weight and bias are elementwise, fused with what follows.
 
 #include <cstddef>
 
@@ -14,11 +14,8 @@
 #include <tapeless/core/fixed_string.hpp>
 #include <tapeless/core/structural_double.hpp>
 #include <tapeless/expr/arithmetic.hpp>
-#include <tapeless/expr/constant.hpp>
-#include <tapeless/nn/batch_norm.hpp>
 #include <tapeless/expr/element_type.hpp>
-#include <tapeless/expr/elementary.hpp>
-#include <tapeless/expr/reduce.hpp>
+#include <tapeless/expr/normalize.hpp>
 #include <tapeless/expr/symbol.hpp>
 
 namespace tapeless::nn {
@@ -45,12 +42,7 @@ constexpr auto layer_norm(const X& x) {
   } else {
     using T = floating_element_t<X>;
     constexpr std::size_t D = S::dims[S::rank - 1];
-    using one_over_d = tapeless::detail::reciprocal_of<D>;
-    const auto centred = x - one_over_d{} * tapeless::detail::reduce_axis<sum_reduction, -1, true>(x);
-    const auto var = one_over_d{} * tapeless::detail::reduce_axis<sum_reduction, -1, true>(centred * centred);
-    // eps exact: a run-time number in the reused statistics would make the graph a tree (expr/label.hpp).
-    constexpr exact_constant<detail::exact_decimal(Options.eps)> eps{};
-    return centred / sqrt(var + eps) * param<Name + fixed_string(".weight"), T, D> +
+    return normalize_last_axis<Options.eps>(x) * param<Name + fixed_string(".weight"), T, D> +
            param<Name + fixed_string(".bias"), T, D>;
   }
 }
