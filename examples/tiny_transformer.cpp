@@ -8,8 +8,9 @@
 // sample after a prompt, one character at a time, drawn from the softmax at
 // temperature 0.7 with a fixed seed.
 //
-// One block, not two: each block adds about 80 kernels to the training
-// program and as much compile time (bench/results/compile_cost.md).
+// One block, not two: a second block adds 53 kernels to the training
+// program (72 -> 125) and half again the compile time (about 19 s with g++
+// -O2 against 12 s; bench/results/compile_cost.md).
 //
 //   ./build/examples/tiny_transformer [text file] [epochs]
 //
