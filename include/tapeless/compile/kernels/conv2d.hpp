@@ -59,9 +59,6 @@ inline constexpr simd::conv2d_shape conv2d_geometry{
     .dilation = O.dilation,
     .groups = O.groups};
 
-template <class N, std::size_t I>
-using operand_type = std::tuple_element_t<I, typename operands_of<N>::type::template apply<std::tuple>>;
-
 // Every convolution family: a kernel of its own with scratch, writing a whole buffer.
 struct conv2d_family_base : kernel_family_defaults {
   // Its kernel writes every element of its result: an output that is its only user takes it there.

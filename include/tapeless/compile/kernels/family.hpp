@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <tuple>
 #include <type_traits>
 
 #include <tapeless/core/diagnostics.hpp>
@@ -155,6 +156,10 @@ struct kernel_family_of<node<Op, Operands...>> {
 
 template <class N>
 using family_of = typename kernel_family_of<N>::type;
+
+// The type of node N's operand I.
+template <class N, std::size_t I>
+using operand_type = std::tuple_element_t<I, typename operands_of<N>::type::template apply<std::tuple>>;
 
 // The node index of operand K of node J.
 template <class Sched, std::size_t J, std::size_t K>
