@@ -85,6 +85,37 @@ BOOST_AUTO_TEST_CASE(streaming_in_blocks_equals_the_whole_sequence) {
   }
 }
 
+// A stream runs on the instruction set its widest recurrent step runs on
+// (compile/streaming.hpp's streaming_arch): with AVX-512, a GRU of hidden
+// size 8 (whose step runs on AVX2 batches) streams on AVX2 throughout, one
+// of 16 on AVX-512; a model without a scan, or an instruction set named,
+// keeps its own. Both forms stream the same outputs.
+BOOST_AUTO_TEST_CASE(a_stream_runs_on_the_instruction_set_of_its_widest_recurrent_step) {
+  constexpr auto one = tl::input<"x", float, 1, 1, 1>;
+  constexpr auto gru8 = tl::nn::gru<"gru", 8>(one);
+  using narrow = decltype(tl::stream(gru8))::program_type::arch;
+  using wide = decltype(tl::stream(tl::nn::gru<"gru", 16>(one)))::program_type::arch;
+  using named = decltype(tl::stream<tl::automatic_storage, xsimd::default_arch>(gru8))::program_type::arch;
+  using without_scan = decltype(tl::stream(tl::nn::linear<"fc", 4>(tl::input<"v", float, 1, 3>)))::program_type::arch;
+  static_assert(std::is_same_v<narrow, tl::simd::fitting_arch<float, xsimd::default_arch, 8>>);
+  static_assert(std::is_same_v<wide, tl::simd::fitting_arch<float, xsimd::default_arch, 16>>);
+  static_assert(std::is_same_v<named, xsimd::default_arch> && std::is_same_v<without_scan, xsimd::default_arch>);
+#if XSIMD_WITH_AVX512F && XSIMD_WITH_FMA3_AVX2
+  static_assert(std::is_same_v<narrow, xsimd::fma3<xsimd::avx2>> && std::is_same_v<wide, xsimd::default_arch>);
+#endif
+  auto params = tl::parameters_of(gru8);
+  fill_params(params);
+  auto chosen = tl::stream(gru8);
+  auto widest = tl::stream<tl::automatic_storage, xsimd::default_arch>(gru8);
+  tl::tensor<float, 1, 1, 1> sample;
+  for (int t = 0; t < 20; ++t) {
+    sample[0] = std::sin(0.3f * float(t));
+    const auto& a = chosen(params, one = sample);
+    const auto& b = widest(params, one = sample);
+    for (std::size_t j = 0; j < 8; ++j) BOOST_TEST(a[j] == b[j], boost::test_tools::tolerance(1e-6f));
+  }
+}
+
 namespace {
 
 // Streams 100 samples, then resets, counting allocations throughout. With

@@ -22,9 +22,11 @@
 // nothing, takes no lock and throws nothing; the states are a few tensors
 // inside the object. Two streaming programs share nothing.
 
+#include <algorithm>
 #include <cstddef>
 #include <span>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include <tapeless/compile/program.hpp>
@@ -36,6 +38,7 @@
 #include <tapeless/expr/label.hpp>
 #include <tapeless/expr/scan.hpp>
 #include <tapeless/expr/symbol.hpp>
+#include <tapeless/simd/narrower_arch.hpp>
 
 namespace tapeless {
 
@@ -94,6 +97,36 @@ struct state_symbols<Order, T, type_list<Nodes...>> {
   }
   using type = decltype((gathered<>{} | ... | one<Nodes>()));
 };
+
+// The widest recurrent state among the scans of Order (0 without a scan).
+// constexpr without inline: internal linkage, so g++ does not mangle a name
+// per node type (core/type_list.hpp).
+template <class N>
+constexpr std::size_t scan_state_width = 0;
+template <class Body, class Carry, class Step, bool InitialCarry, bool KeepsState, bool TimeMajor, class... Operands>
+constexpr std::size_t scan_state_width<node<scan_op<Body, Carry, Step, InitialCarry, KeepsState, TimeMajor>, Operands...>> =
+    Carry::shape_type::dims[1];
+
+template <class Order>
+struct widest_scan_state;
+template <class... Nodes>
+struct widest_scan_state<type_list<Nodes...>> {
+  static constexpr std::size_t value = std::max({std::size_t{0}, scan_state_width<Nodes>...});
+};
+
+// The instruction set a streaming program runs on when none is named: the
+// build's widest, unless every recurrent step runs on a narrower one (a
+// scan's body takes simd::fitting_arch of its state: a GRU of hidden size 8
+// on AVX-512 steps on AVX2 batches), and then that one for the whole
+// program. The step is the whole call at one sample, and its few 512-bit
+// instructions (the input's projection, the output) among the body's 256-bit
+// ones cost an Intel AVX-512 core more than they compute: GRU-8 streamed
+// 97 ns a sample with the step on AVX2 and the rest on AVX-512, 62 ns with
+// all of it on AVX2, the SIMD loop by hand 60 ns (bench/results/streaming.md).
+template <class Order, class T, class Arch>
+using streaming_arch =
+    std::conditional_t<widest_scan_state<Order>::value == 0, Arch,
+                       simd::fitting_arch<T, Arch, std::max<std::size_t>(widest_scan_state<Order>::value, 1)>>;
 
 }  // namespace detail
 
@@ -160,18 +193,35 @@ class streaming_program<Program, detail::gathered<States...>> {
   std::tuple<tensor_for<value_type, typename States::shape_type>...> states_{};
 };
 
-// The streaming form of model e (a forward program: e is evaluated, not
-// differentiated), its states zero.
-template <storage_policy Storage = automatic_storage, simd_architecture Arch = xsimd::default_arch, expression E>
-auto stream(const E& e) {
+namespace detail {
+
+// Arch void: streaming_arch's choice.
+template <storage_policy Storage, class Arch, expression E>
+auto make_stream(const E& e) {
   const auto labelled_e = tapeless::label(e);
   using S = typename decltype(labelled_e)::structure;
-  using order = detail::topological_order<S>;
+  using order = topological_order<S>;
   using T = floating_element_t<S>;
-  using kept = simplified_t<typename detail::kept_state_form<order, T, S>::type>;
-  using program_type = program<kept, detail::type_list<>, decltype(labelled_e.constants), Storage, Arch>;
-  using states = typename detail::state_symbols<order, T>::type;
+  using arch = std::conditional_t<std::is_void_v<Arch>, streaming_arch<order, T, xsimd::default_arch>, Arch>;
+  using kept = simplified_t<typename kept_state_form<order, T, S>::type>;
+  using program_type = program<kept, type_list<>, decltype(labelled_e.constants), Storage, arch>;
+  using states = typename state_symbols<order, T>::type;
   return streaming_program<program_type, states>{program_type{labelled_e.constants}};
+}
+
+}  // namespace detail
+
+// The streaming form of model e (a forward program: e is evaluated, not
+// differentiated), its states zero, on the instruction set that suits its
+// recurrent layers (detail::streaming_arch)...
+template <storage_policy Storage = automatic_storage, expression E>
+auto stream(const E& e) {
+  return detail::make_stream<Storage, void>(e);
+}
+// ... or on the one named.
+template <storage_policy Storage, simd_architecture Arch, expression E>
+auto stream(const E& e) {
+  return detail::make_stream<Storage, Arch>(e);
 }
 
 }  // namespace tapeless
