@@ -95,12 +95,13 @@ BOOST_AUTO_TEST_CASE(layer_norm_over_the_last_axis_matches_pytorch) {
   check_layer_norm<layer_norm_3d_values, 2, 3, 9>();
 }
 
-// The float kernels on rows of 600 (37 batches of 16 and a tail of 8), the
-// rows split between two threads, against PyTorch in float64 from the same
-// float inputs (tests/reference/layer_norm_fused.py computes them from the
-// same formulas). One node and one row kernel each way: the training step is
-// the normalization, its backward, the loss's reduction, the weight's
-// product with the adjoint and the two parameter gradients' reductions.
+// The float kernels on rows of 600 (a tail after whole batches: 37 x 16 + 8
+// with AVX-512), the rows split between two threads, against PyTorch in
+// float64 from the same float inputs (tests/reference/layer_norm_fused.py
+// computes them from the same formulas). One node and one row kernel each
+// way: the training step is the normalization, its backward, the loss's
+// reduction, the weight's product with the adjoint and the two parameter
+// gradients' reductions.
 BOOST_AUTO_TEST_CASE(layer_norm_of_long_rows_in_float_on_threads_matches_pytorch) {
   namespace r = reference::layer_norm_rows;
   constexpr auto P = tl::param<"P", float, 3, 40, 600>;
