@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <type_traits>
 
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/expr/normalize.hpp>
