@@ -45,6 +45,10 @@ inline constexpr std::size_t min_work_per_share = std::size_t{1} << 17;
 // loads, arithmetic and stores (a ReLU derivative over 32K floats), so that
 // only a CNN's activations, not a dense layer's, are split.
 inline constexpr std::size_t min_loop_elements_per_share = std::size_t{1} << 15;
+// The shares a loop over Elements elements may be split into: one per
+// min_loop_elements_per_share of them (over_shares takes at most the pool's).
+template <std::size_t Elements>
+inline constexpr std::size_t loop_shares = std::max<std::size_t>(1, Elements / min_loop_elements_per_share);
 
 // Calls f(first, last, share) for the shares of [0, n) (at most Shares, one
 // per thread, each a run of whole items, share 0 on the calling thread) on

@@ -335,8 +335,7 @@ template <class F, class Sched, std::size_t R, class Ctx>
 // The loop in shares on the context's threads when it is long.
 template <class F, class Sched, std::size_t R, class Ctx>
 [[gnu::always_inline]] inline void run_loop_shared(const Ctx& c) noexcept {
-  constexpr std::size_t shares =
-      std::max<std::size_t>(1, shape_of<typename Sched::template node_at<R>>::size / min_loop_elements_per_share);
+  constexpr std::size_t shares = loop_shares<shape_of<typename Sched::template node_at<R>>::size>;
   over_shares<shares>(c, loop_items<F, Sched, R>,
                       // The attribute before the body, with no noexcept after it:
                       // the one spelling g++ 12 and clang 14 both read.

@@ -6,11 +6,10 @@
 // writes. The backward kernel recomputes the row's mean and rstd the same
 // way, sums g and g * y, and writes rstd * (g - mean(g) - y * mean(g * y)).
 //
-// On a pool's threads a large normalization splits its rows into equal
-// static shares; each row is computed whole by one thread, so the results
-// are one thread's bit for bit.
+// On a pool's threads a large normalization splits its rows into shares as
+// an elementwise loop of its size would (loop_shares); each row is computed
+// whole by one thread, so the results are one thread's bit for bit.
 
-#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <type_traits>
@@ -29,11 +28,6 @@ TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 struct normalize_last_axis_family : kernel_family_defaults {
   // Its kernel writes every element of its result: an output that is its only user takes it there.
   static constexpr bool writes_output_in_place = true;
-
-  // Shares of the rows of an input of Size elements: at most 4, each of at
-  // least min_loop_elements_per_share elements (an elementwise loop's).
-  template <std::size_t Size>
-  static constexpr std::size_t shares = std::clamp<std::size_t>(Size / min_loop_elements_per_share, 1, 4);
 
   // A row's mean and 1 / sqrt(var + eps), var the biased variance.
   template <class Arch, std::size_t D, class T>
@@ -65,7 +59,7 @@ struct normalize_last_axis_family : kernel_family_defaults {
     const T* x = operand_pointer<Sched, I, 0>(c);
     T* out = Sched::template destination<I>(c);
     if constexpr (!backward) {
-      over_shares<shares<X::size>>(c, rows, [&](std::size_t first, std::size_t last, std::size_t) {
+      over_shares<loop_shares<X::size>>(c, rows, [&](std::size_t first, std::size_t last, std::size_t) {
         for (std::size_t r = first; r < last; ++r) {
           const row_statistics<Arch, D, T> s(x + r * D, Op::eps);
           const T mean = s.mean, rstd = s.rstd;
@@ -76,7 +70,7 @@ struct normalize_last_axis_family : kernel_family_defaults {
       });
     } else {
       const T* g = operand_pointer<Sched, I, 1>(c);
-      over_shares<shares<X::size>>(c, rows, [&](std::size_t first, std::size_t last, std::size_t) {
+      over_shares<loop_shares<X::size>>(c, rows, [&](std::size_t first, std::size_t last, std::size_t) {
         for (std::size_t r = first; r < last; ++r) {
           const T* xr = x + r * D;
           const T* gr = g + r * D;
