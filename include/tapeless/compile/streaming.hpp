@@ -105,7 +105,7 @@ template <class N>
 constexpr std::size_t scan_state_width = 0;
 template <class Body, class Carry, class Step, bool InitialCarry, bool KeepsState, bool TimeMajor, class... Operands>
 constexpr std::size_t scan_state_width<node<scan_op<Body, Carry, Step, InitialCarry, KeepsState, TimeMajor>, Operands...>> =
-    Carry::shape_type::dims[1];
+    scan_op<Body, Carry, Step, InitialCarry, KeepsState, TimeMajor>::state;
 
 template <class Order>
 struct widest_scan_state;
@@ -125,8 +125,8 @@ struct widest_scan_state<type_list<Nodes...>> {
 // all of it on AVX2, the SIMD loop by hand 60 ns (bench/results/streaming.md).
 template <class Order, class T, class Arch>
 using streaming_arch =
-    std::conditional_t<widest_scan_state<Order>::value == 0, Arch,
-                       simd::fitting_arch<T, Arch, std::max<std::size_t>(widest_scan_state<Order>::value, 1)>>;
+    typename std::conditional_t<widest_scan_state<Order>::value == 0, std::type_identity<Arch>,
+                                simd::detail::fitting_arch<T, Arch, widest_scan_state<Order>::value>>::type;
 
 }  // namespace detail
 
