@@ -48,7 +48,9 @@ struct vjp_rule<normalize_last_axis_backward_op<Eps>> {
       const auto centred = make_sub(X{}, make_mul(over_d, row_sum(X{})));
       const auto var = make_mul(over_d, row_sum(make_mul(centred, centred)));
       const auto rstd = make_div(exact<rational{1, 1}>{}, make_node<sqrt_op>(make_add(var, eps)));
-      const auto gy = row_sum(make_mul(G{}, y)), hy = row_sum(make_mul(Hs{}, y));
+      // Two declarations: gy and hy have different types (one auto may deduce only one).
+      const auto gy = row_sum(make_mul(G{}, y));
+      const auto hy = row_sum(make_mul(Hs{}, y));
       const auto inner = make_sub(make_sub(row_sum(make_mul(Hs{}, G{})),
                                            make_mul(over_d, make_mul(row_sum(G{}), row_sum(Hs{})))),
                                   make_mul(over_d, make_mul(gy, hy)));
