@@ -3,7 +3,10 @@
 
 N and M count Boost.Test cases, read from the XML report each test executable
 writes; an executable that wrote no report (it crashed or timed out) counts as
-one failed case. Usage: python3 tests/run.py [build-dir]
+one failed case. Usage: python3 tests/run.py [build-dir] [--suite NAME]
+
+With --suite, only the tests of that Meson suite (tests/meson.build: 'bad_input')
+are compiled and run, and only they are counted.
 
 The build directory defaults to build/, the one the README's first command
 makes: what that command compiled is reused, and a build configured without
@@ -16,7 +19,17 @@ import sys
 import xml.etree.ElementTree as ET
 
 root = pathlib.Path(__file__).resolve().parent.parent
-build = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else root / "build"
+arguments = sys.argv[1:]
+suite = None
+if "--suite" in arguments:
+    at = arguments.index("--suite")
+    if at + 1 >= len(arguments):
+        print("tests/run.py: --suite needs a name")
+        print("tests: 0 passed, 1 failed")
+        sys.exit(1)
+    suite = arguments[at + 1]
+    del arguments[at:at + 2]
+build = pathlib.Path(arguments[0]) if arguments else root / "build"
 
 
 def run(*command):
@@ -39,16 +52,30 @@ else:
 if configured != 0:
     print("tests: 0 passed, 1 failed")
     sys.exit(1)
-if run("meson", "compile", "-C", build) != 0:
+tests = json.loads(subprocess.run(["meson", "introspect", build, "--tests"], cwd=root, capture_output=True,
+                                  text=True).stdout or "[]")
+if suite is not None:
+    # Meson lists a suite as "project:suite" too.
+    tests = [t for t in tests if any(s == suite or s.endswith(":" + suite) for s in t["suite"])]
+    if not tests:
+        print(f"tests/run.py: no test in suite {suite}")
+        print("tests: 0 passed, 1 failed")
+        sys.exit(1)
+    # Only the suite's executables: ninja's targets are their paths in the build directory.
+    executables = sorted({str(pathlib.Path(t["cmd"][0]).resolve().relative_to(build.resolve())) for t in tests})
+    compiled = run("ninja", "-C", build, *executables)
+else:
+    compiled = run("meson", "compile", "-C", build)
+if compiled != 0:
     print("tests: 0 passed, 1 failed")
     sys.exit(1)
 
 for stale in build.rglob("*.report.xml"):
     stale.unlink()
-meson_status = run("meson", "test", "-C", build, "--print-errorlogs", "--num-processes", "2")
+selection = ["--suite", suite, "--no-rebuild"] if suite is not None else []
+meson_status = run("meson", "test", "-C", build, "--print-errorlogs", "--num-processes", "2", *selection)
 
-listed = [t["name"] for t in json.loads(subprocess.run(
-    ["meson", "introspect", build, "--tests"], cwd=root, capture_output=True, text=True).stdout)]
+listed = [t["name"] for t in tests]
 passed = failed = 0
 for name in listed:
     reports = list(build.rglob(f"{name}.report.xml"))
