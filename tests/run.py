@@ -52,18 +52,34 @@ else:
 if configured != 0:
     print("tests: 0 passed, 1 failed")
     sys.exit(1)
-tests = json.loads(subprocess.run(["meson", "introspect", build, "--tests"], cwd=root, capture_output=True,
-                                  text=True).stdout or "[]")
+
+
+def listed_tests():
+    return json.loads(subprocess.run(["meson", "introspect", build, "--tests"], cwd=root, capture_output=True,
+                                     text=True).stdout or "[]")
+
+
 if suite is not None:
+    # The build files regenerated first if meson.build changed, so that the list read is current.
+    if run("ninja", "-C", build, "build.ninja") != 0:
+        print("tests: 0 passed, 1 failed")
+        sys.exit(1)
+    tests = listed_tests()
     # Meson lists a suite as "project:suite" too.
     tests = [t for t in tests if any(s == suite or s.endswith(":" + suite) for s in t["suite"])]
     if not tests:
         print(f"tests/run.py: no test in suite {suite}")
         print("tests: 0 passed, 1 failed")
         sys.exit(1)
-    # Only the suite's executables: ninja's targets are their paths in the build directory.
-    executables = sorted({str(pathlib.Path(t["cmd"][0]).resolve().relative_to(build.resolve())) for t in tests})
-    compiled = run("ninja", "-C", build, *executables)
+    # Only what the suite's tests depend on (their executables, and what a
+    # test names in depends): ninja's targets are the files' paths in the
+    # build directory.
+    targets = json.loads(subprocess.run(["meson", "introspect", build, "--targets"], cwd=root,
+                                        capture_output=True, text=True).stdout or "[]")
+    files = {t["id"]: t["filename"] for t in targets}
+    needed = sorted({str(pathlib.Path(f).resolve().relative_to(build.resolve()))
+                     for t in tests for d in t["depends"] for f in files.get(d, [])})
+    compiled = run("ninja", "-C", build, *needed)
 else:
     compiled = run("meson", "compile", "-C", build)
 if compiled != 0:
@@ -75,7 +91,7 @@ for stale in build.rglob("*.report.xml"):
 selection = ["--suite", suite, "--no-rebuild"] if suite is not None else []
 meson_status = run("meson", "test", "-C", build, "--print-errorlogs", "--num-processes", "2", *selection)
 
-listed = [t["name"] for t in tests]
+listed = [t["name"] for t in (tests if suite is not None else listed_tests())]
 passed = failed = 0
 for name in listed:
     reports = list(build.rglob(f"{name}.report.xml"))
@@ -83,8 +99,15 @@ for name in listed:
         print(f"{name}: no report (crashed or timed out): counted as 1 failed case")
         failed += 1
         continue
-    suite = ET.parse(reports[0]).getroot().find("TestSuite")
-    count = lambda key: int(suite.get(key, "0"))
+    try:
+        report = ET.parse(reports[0]).getroot().find("TestSuite")
+    except ET.ParseError:  # cut short: the executable was stopped while writing it (a sanitizer's report)
+        report = None
+    if report is None:
+        print(f"{name}: report unreadable (crashed while writing it): counted as 1 failed case")
+        failed += 1
+        continue
+    count = lambda key: int(report.get(key, "0"))
     passed += count("test_cases_passed")
     failed += count("test_cases_failed") + count("test_cases_aborted")
 
