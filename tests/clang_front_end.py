@@ -15,7 +15,10 @@ The headers-alone units (tests/static) are left to the g++ build: whether a
 header includes what it uses is the same question for both compilers, which
 read one standard library.
 
-Usage: python3 tests/clang_front_end.py [build-dir]   (default: build-clang-front-end)
+Usage: python3 tests/clang_front_end.py [build-dir] [--skip-suite NAME]...
+(default build directory: build-clang-front-end). --skip-suite leaves out the
+files of that Meson suite's executables: CI compiles and runs those in the
+same build (tests/run.py --suite), which reads them already.
 Ends with 'tests: N passed, M failed', one case per file and flag set (the
 simd tests are read twice, as they are built: baseline and -march=native).
 """
@@ -29,7 +32,13 @@ import subprocess
 import sys
 
 root = pathlib.Path(__file__).resolve().parent.parent
-build = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else root / "build-clang-front-end"
+arguments = sys.argv[1:]
+skipped_suites = []
+while "--skip-suite" in arguments:
+    at = arguments.index("--skip-suite")
+    skipped_suites += arguments[at + 1:at + 2]
+    del arguments[at:at + 2]
+build = pathlib.Path(arguments[0]) if arguments else root / "build-clang-front-end"
 if not build.is_absolute():
     build = root / build
 
@@ -77,8 +86,22 @@ def syntax_only(command):
     return kept + ["-fsyntax-only", "-fno-color-diagnostics"]  # plain text in CI's log
 
 
+# The object directories (<executable>.p/) of the skipped suites' executables.
+skipped_objects = set()
+if skipped_suites:
+    tests = json.loads(subprocess.run(["meson", "introspect", build, "--tests"], cwd=root,
+                                      capture_output=True, text=True).stdout or "[]")
+    files = {t["id"]: t["filename"] for t in targets}
+    for test in tests:
+        if any(s.split(":")[-1] in skipped_suites for s in test["suite"]):
+            for target in test["depends"]:
+                for f in files.get(target, []):
+                    skipped_objects.add(pathlib.Path(f).resolve().relative_to(build.resolve()).as_posix() + ".p")
+
 entries = []
 for entry in json.loads((build / "compile_commands.json").read_text()):
+    if pathlib.Path(entry["output"]).parent.as_posix() in skipped_objects:
+        continue
     source = pathlib.Path(entry["directory"], entry["file"]).resolve()
     if "headers_alone" in entry["output"] or not source.is_relative_to(root):
         continue  # the headers-alone units (generated in the build directory)

@@ -3,10 +3,11 @@
 
 N and M count Boost.Test cases, read from the XML report each test executable
 writes; an executable that wrote no report (it crashed or timed out) counts as
-one failed case. Usage: python3 tests/run.py [build-dir] [--suite NAME]
+one failed case. Usage: python3 tests/run.py [build-dir] [--suite NAME]...
 
-With --suite, only the tests of that Meson suite (tests/meson.build: 'bad_input')
-are compiled and run, and only they are counted.
+With --suite (repeatable), only the tests of those Meson suites (tests/meson.build:
+'bad_input'; tests/simd/meson.build: 'simd_kernels') are compiled and run, and
+only they are counted.
 
 The build directory defaults to build/, the one the README's first command
 makes: what that command compiled is reused, and a build configured without
@@ -20,14 +21,14 @@ import xml.etree.ElementTree as ET
 
 root = pathlib.Path(__file__).resolve().parent.parent
 arguments = sys.argv[1:]
-suite = None
-if "--suite" in arguments:
+suites = []
+while "--suite" in arguments:
     at = arguments.index("--suite")
     if at + 1 >= len(arguments):
         print("tests/run.py: --suite needs a name")
         print("tests: 0 passed, 1 failed")
         sys.exit(1)
-    suite = arguments[at + 1]
+    suites.append(arguments[at + 1])
     del arguments[at:at + 2]
 build = pathlib.Path(arguments[0]) if arguments else root / "build"
 
@@ -59,16 +60,16 @@ def listed_tests():
                                      text=True).stdout or "[]")
 
 
-if suite is not None:
+if suites:
     # The build files regenerated first if meson.build changed, so that the list read is current.
     if run("ninja", "-C", build, "build.ninja") != 0:
         print("tests: 0 passed, 1 failed")
         sys.exit(1)
     tests = listed_tests()
     # Meson lists a suite as "project:suite" too.
-    tests = [t for t in tests if any(s == suite or s.endswith(":" + suite) for s in t["suite"])]
+    tests = [t for t in tests if any(s.split(":")[-1] in suites for s in t["suite"])]
     if not tests:
-        print(f"tests/run.py: no test in suite {suite}")
+        print(f"tests/run.py: no test in suites {', '.join(suites)}")
         print("tests: 0 passed, 1 failed")
         sys.exit(1)
     # Only what the suite's tests depend on (their executables, and what a
@@ -88,10 +89,10 @@ if compiled != 0:
 
 for stale in build.rglob("*.report.xml"):
     stale.unlink()
-selection = ["--suite", suite, "--no-rebuild"] if suite is not None else []
+selection = [word for suite in suites for word in ("--suite", suite)] + (["--no-rebuild"] if suites else [])
 meson_status = run("meson", "test", "-C", build, "--print-errorlogs", "--num-processes", "2", *selection)
 
-listed = [t["name"] for t in (tests if suite is not None else listed_tests())]
+listed = [t["name"] for t in (tests if suites else listed_tests())]
 passed = failed = 0
 for name in listed:
     reports = list(build.rglob(f"{name}.report.xml"))
