@@ -34,13 +34,6 @@ import sys
 root = pathlib.Path(__file__).resolve().parent.parent
 arguments = sys.argv[1:]
 skipped_suites = []
-while "--skip-suite" in arguments:
-    at = arguments.index("--skip-suite")
-    skipped_suites += arguments[at + 1:at + 2]
-    del arguments[at:at + 2]
-build = pathlib.Path(arguments[0]) if arguments else root / "build-clang-front-end"
-if not build.is_absolute():
-    build = root / build
 
 
 def fail(message):
@@ -48,6 +41,16 @@ def fail(message):
     print("tests: 0 passed, 1 failed")
     sys.exit(1)
 
+
+while "--skip-suite" in arguments:
+    at = arguments.index("--skip-suite")
+    if at + 1 >= len(arguments):
+        fail("--skip-suite needs a name")
+    skipped_suites.append(arguments[at + 1])
+    del arguments[at:at + 2]
+build = pathlib.Path(arguments[0]) if arguments else root / "build-clang-front-end"
+if not build.is_absolute():
+    build = root / build
 
 if shutil.which("clang++") is None:
     fail("clang++ not found")
@@ -58,6 +61,9 @@ if not (build / "build.ninja").exists():
     if setup.returncode != 0:
         print(setup.stdout + setup.stderr)
         fail("meson setup with clang++ failed")
+# The build files regenerated if meson.build changed, so that the commands read are current.
+if subprocess.run(["ninja", "-C", build, "build.ninja"], cwd=root, capture_output=True).returncode != 0:
+    fail("the build files could not be regenerated")
 
 # The precompiled library the tests read (tests/pch); absent when the build
 # was configured with -Dtests_pch=false, and then nothing reads it.
@@ -108,6 +114,8 @@ for entry in json.loads((build / "compile_commands.json").read_text()):
     relative = source.relative_to(root).as_posix()
     if not relative.startswith(("tests/", "examples/")):
         continue
+    if "clang" not in pathlib.Path(shlex.split(entry["command"])[0]).name:
+        fail(f"{build} is not a clang build: {entry['command'].split()[0]} compiles {relative}")
     variant = pathlib.Path(entry["output"]).parent.name.removesuffix(".p")  # the target: simd_map or simd_map_native
     entries.append((f"{relative} ({variant})", entry["directory"], syntax_only(entry["command"])))
 if not entries:
