@@ -31,9 +31,10 @@ import shutil
 import subprocess
 import sys
 
+import meson_suites
+
 root = pathlib.Path(__file__).resolve().parent.parent
 arguments = sys.argv[1:]
-skipped_suites = []
 
 
 def fail(message):
@@ -42,12 +43,9 @@ def fail(message):
     sys.exit(1)
 
 
-while "--skip-suite" in arguments:
-    at = arguments.index("--skip-suite")
-    if at + 1 >= len(arguments):
-        fail("--skip-suite needs a name")
-    skipped_suites.append(arguments[at + 1])
-    del arguments[at:at + 2]
+skipped_suites = meson_suites.take_repeated(arguments, "--skip-suite")
+if skipped_suites is None:
+    fail("--skip-suite needs a name")
 build = pathlib.Path(arguments[0]) if arguments else root / "build-clang-front-end"
 if not build.is_absolute():
     build = root / build
@@ -67,9 +65,7 @@ if subprocess.run(["ninja", "-C", build, "build.ninja"], cwd=root, capture_outpu
 
 # The precompiled library the tests read (tests/pch); absent when the build
 # was configured with -Dtests_pch=false, and then nothing reads it.
-targets = json.loads(subprocess.run(["meson", "introspect", build, "--targets"], cwd=root,
-                                    capture_output=True, text=True).stdout or "[]")
-if any(t["name"] == "tapeless_tests_pch" for t in targets):
+if any(t["name"] == "tapeless_tests_pch" for t in meson_suites.introspect(build, "targets")):
     pch = subprocess.run(["meson", "compile", "-C", build, "tapeless_tests_pch"], cwd=root,
                          capture_output=True, text=True)
     if pch.returncode != 0:
@@ -93,16 +89,8 @@ def syntax_only(command):
 
 
 # The object directories (<executable>.p/) of the skipped suites' executables.
-skipped_objects = set()
-if skipped_suites:
-    tests = json.loads(subprocess.run(["meson", "introspect", build, "--tests"], cwd=root,
-                                      capture_output=True, text=True).stdout or "[]")
-    files = {t["id"]: t["filename"] for t in targets}
-    for test in tests:
-        if any(s.split(":")[-1] in skipped_suites for s in test["suite"]):
-            for target in test["depends"]:
-                for f in files.get(target, []):
-                    skipped_objects.add(pathlib.Path(f).resolve().relative_to(build.resolve()).as_posix() + ".p")
+skipped_objects = ({f + ".p" for f in meson_suites.depended_files(build, meson_suites.tests_in(build, skipped_suites))}
+                   if skipped_suites else set())
 
 entries = []
 for entry in json.loads((build / "compile_commands.json").read_text()):

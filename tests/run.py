@@ -13,23 +13,20 @@ The build directory defaults to build/, the one the README's first command
 makes: what that command compiled is reused, and a build configured without
 tests is reconfigured with -Dtests=true rather than made again elsewhere.
 """
-import json
 import pathlib
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+import meson_suites
+
 root = pathlib.Path(__file__).resolve().parent.parent
 arguments = sys.argv[1:]
-suites = []
-while "--suite" in arguments:
-    at = arguments.index("--suite")
-    if at + 1 >= len(arguments):
-        print("tests/run.py: --suite needs a name")
-        print("tests: 0 passed, 1 failed")
-        sys.exit(1)
-    suites.append(arguments[at + 1])
-    del arguments[at:at + 2]
+suites = meson_suites.take_repeated(arguments, "--suite")
+if suites is None:
+    print("tests/run.py: --suite needs a name")
+    print("tests: 0 passed, 1 failed")
+    sys.exit(1)
 build = pathlib.Path(arguments[0]) if arguments else root / "build"
 
 
@@ -39,9 +36,7 @@ def run(*command):
 
 
 def tests_enabled():
-    options = json.loads(subprocess.run(["meson", "introspect", build, "--buildoptions"], cwd=root,
-                                        capture_output=True, text=True).stdout or "[]")
-    return any(o["name"] == "tests" and o["value"] is True for o in options)
+    return any(o["name"] == "tests" and o["value"] is True for o in meson_suites.introspect(root / build, "buildoptions"))
 
 
 if not (build / "build.ninja").exists():
@@ -54,33 +49,18 @@ if configured != 0:
     print("tests: 0 passed, 1 failed")
     sys.exit(1)
 
-
-def listed_tests():
-    return json.loads(subprocess.run(["meson", "introspect", build, "--tests"], cwd=root, capture_output=True,
-                                     text=True).stdout or "[]")
-
-
 if suites:
     # The build files regenerated first if meson.build changed, so that the list read is current.
     if run("ninja", "-C", build, "build.ninja") != 0:
         print("tests: 0 passed, 1 failed")
         sys.exit(1)
-    tests = listed_tests()
-    # Meson lists a suite as "project:suite" too.
-    tests = [t for t in tests if any(s.split(":")[-1] in suites for s in t["suite"])]
+    tests = meson_suites.tests_in(root / build, suites)
     if not tests:
         print(f"tests/run.py: no test in suites {', '.join(suites)}")
         print("tests: 0 passed, 1 failed")
         sys.exit(1)
-    # Only what the suite's tests depend on (their executables, and what a
-    # test names in depends): ninja's targets are the files' paths in the
-    # build directory.
-    targets = json.loads(subprocess.run(["meson", "introspect", build, "--targets"], cwd=root,
-                                        capture_output=True, text=True).stdout or "[]")
-    files = {t["id"]: t["filename"] for t in targets}
-    needed = sorted({str(pathlib.Path(f).resolve().relative_to(build.resolve()))
-                     for t in tests for d in t["depends"] for f in files.get(d, [])})
-    compiled = run("ninja", "-C", build, *needed)
+    # Only what the suites' tests depend on.
+    compiled = run("ninja", "-C", build, *meson_suites.depended_files(root / build, tests))
 else:
     compiled = run("meson", "compile", "-C", build)
 if compiled != 0:
@@ -92,7 +72,7 @@ for stale in build.rglob("*.report.xml"):
 selection = [word for suite in suites for word in ("--suite", suite)] + (["--no-rebuild"] if suites else [])
 meson_status = run("meson", "test", "-C", build, "--print-errorlogs", "--num-processes", "2", *selection)
 
-listed = [t["name"] for t in (tests if suites else listed_tests())]
+listed = [t["name"] for t in (tests if suites else meson_suites.introspect(root / build, "tests"))]
 passed = failed = 0
 for name in listed:
     reports = list(build.rglob(f"{name}.report.xml"))
