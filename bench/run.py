@@ -316,7 +316,8 @@ def main():
               f"{' --quick' if args.quick else ''}"
               f"{'' if args.quick or args.rounds == 9 else f' --rounds {args.rounds}'}"
               f"{'' if args.quick or args.seconds == 0.3 else f' --seconds {args.seconds}'}"
-              f"{'' if args.groups == 'mlp,scalar,sequence' else f' --groups {args.groups}'}`.")
+              f"{'' if args.groups == 'mlp,scalar,sequence' else f' --groups {args.groups}'}"
+              f"{'' if args.cpu == 0 else f' --cpu {args.cpu}'}`.")
     if absent:
         md.append(f"- Not built (package absent): {', '.join(absent)}.")
     md.append("")
