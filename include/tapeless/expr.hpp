@@ -13,6 +13,7 @@
 #include <tapeless/expr/compare.hpp>
 #include <tapeless/expr/constant.hpp>
 #include <tapeless/expr/conv2d.hpp>
+#include <tapeless/expr/detach.hpp>
 #include <tapeless/expr/dropout.hpp>
 #include <tapeless/expr/element_type.hpp>
 #include <tapeless/expr/elementary.hpp>

@@ -7,6 +7,7 @@
 #include <tapeless/compile/kernels/causal_mask.hpp>
 #include <tapeless/compile/kernels/conv2d.hpp>
 #include <tapeless/compile/kernels/copy.hpp>
+#include <tapeless/compile/kernels/detach.hpp>
 #include <tapeless/compile/kernels/dropout.hpp>
 #include <tapeless/compile/kernels/elementwise.hpp>
 #include <tapeless/compile/kernels/family.hpp>

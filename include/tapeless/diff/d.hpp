@@ -14,6 +14,7 @@
 #include <tapeless/diff/rules/clamp.hpp>
 #include <tapeless/diff/rules/compare.hpp>
 #include <tapeless/diff/rules/conv2d.hpp>
+#include <tapeless/diff/rules/detach.hpp>
 #include <tapeless/diff/rules/elementary.hpp>
 #include <tapeless/diff/rules/erf.hpp>
 #include <tapeless/diff/rules/minmax.hpp>
