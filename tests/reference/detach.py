@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Reference values for tl::detach and for logsumexp, softmax and log_softmax
-(built on a detached maximum) in compiled programs, from PyTorch: losses and
-gradients over seeded float64 tensors, and the Hessian-vector product of
-logsumexp, written as C++ arrays to detach.inc (committed, so the tests need
-no torch). Run with a Python that has torch (Debian: python3-torch):
+along every axis in compiled programs, from PyTorch: losses and gradients
+over seeded float64 tensors, and the Hessian-vector product of logsumexp,
+written as C++ arrays to detach.inc (committed, so the tests need no torch).
+Run with a Python that has torch (Debian: python3-torch):
 
     /usr/bin/python3 tests/reference/detach.py > tests/reference/detach.inc
 """

@@ -1,11 +1,10 @@
 #pragma once
 // tl::detach(x): x's value, through which no derivative flows (PyTorch's
 // detach, JAX's stop_gradient): every derivative of detach(x), at any order,
-// is zero. For a quantity that shifts or scales a computation without
-// changing its result, so that its own derivative would only cancel: the
-// maximum subtracted inside logsumexp and softmax (expr/reduce.hpp); and for
-// a target that training must not move (a Q-learning target network's
-// output, a running statistic).
+// is zero. For a target that training must not move (a Q-learning target
+// network's output, a teacher's prediction), and for a quantity that shifts
+// or scales a computation without changing its result, whose own derivative
+// would only cancel (a maximum subtracted before exp).
 //
 //   tl::detach(tl::max<-1, true>(z))   // [B, 1]: a constant to tl::grad and tl::compile
 //

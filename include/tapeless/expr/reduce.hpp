@@ -24,7 +24,6 @@
 #include <tapeless/core/shape.hpp>
 #include <tapeless/expr/arithmetic.hpp>
 #include <tapeless/expr/constant.hpp>
-#include <tapeless/expr/detach.hpp>
 #include <tapeless/expr/elementary.hpp>
 #include <tapeless/expr/reshape.hpp>
 
@@ -147,39 +146,23 @@ constexpr auto max(const A& a) {
 }
 
 // log(sum(exp(a))), computed as m + log(sum(exp(a - m))) with m the maximum.
-// Over every element it is built of those operations rather than one node,
-// m detached (the result does not depend on it): its gradient is then
-// exp(a - m) / sum(exp(a - m)), and a training program computes each
-// exponential once, stores it, and reads it for the sum and the gradient,
-// where the one node's gradient exp(a - logsumexp(a)) computed them all a
-// second time (W3's log-sum-exp of 1000 doubles: 2.15 -> 1.25 us, the
-// hand-coded gradient 1.13; bench/results.md). A forward-only program runs
-// exp inside the sum's loop, as the node did. It prints as what it is built
-// of.
 template <expression A>
 constexpr auto logsumexp(const A& a) {
-  const auto m = detach(max(a));
-  return m + log(sum(exp(a - m)));
+  return detail::reduce_all<logsumexp_reduction>(a);
 }
-// Along Axis likewise, m the maximum of each line (kept as a dimension of 1).
 template <int Axis, expression A>
 constexpr auto logsumexp(const A& a) {
-  const auto m = detach(detail::reduce_axis<max_reduction, Axis, true>(a));
-  const auto s = detail::reduce_axis<sum_reduction, Axis, false>(exp(a - m));
-  return detail::reshape_to<shape_of<decltype(s)>>(m) + log(s);
+  return detail::reduce_axis<logsumexp_reduction, Axis, false>(a);
 }
 
-// a - logsumexp(a) and exp(a - logsumexp(a)) along Axis (the last by
-// default), built as logsumexp is: e = exp(a - m) once, softmax e / sum(e).
+// exp(a - logsumexp(a)) along Axis (the last by default).
 template <int Axis = -1, expression A>
 constexpr auto log_softmax(const A& a) {
-  const auto m = detach(detail::reduce_axis<max_reduction, Axis, true>(a));
-  return a - (m + log(detail::reduce_axis<sum_reduction, Axis, true>(exp(a - m))));
+  return a - detail::reduce_axis<logsumexp_reduction, Axis, true>(a);
 }
 template <int Axis = -1, expression A>
 constexpr auto softmax(const A& a) {
-  const auto e = exp(a - detach(detail::reduce_axis<max_reduction, Axis, true>(a)));
-  return e / detail::reduce_axis<sum_reduction, Axis, true>(e);
+  return exp(log_softmax<Axis>(a));
 }
 
 }  // namespace tapeless
