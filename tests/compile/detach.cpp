@@ -2,7 +2,7 @@
 // and derivatives of every order through it; beside it, logsumexp over every
 // element and along each axis, softmax and log_softmax along either axis (a
 // masked logit included) and the Hessian-vector product of logsumexp, each
-// against PyTorch.
+// against PyTorch; and the softmax read from the reduction's kernel.
 #define BOOST_TEST_MODULE compile_detach
 #include "support.hpp"
 
@@ -93,4 +93,23 @@ BOOST_AUTO_TEST_CASE(the_hessian_of_logsumexp_along_a_direction_matches_pytorch)
   tl::tensor<double, 9> v;
   test::fill(v, r::v);
   test::check_close("Hv", program(params, V = v), r::hv, tolerance);
+}
+
+// logsumexp's gradient and tl::softmax read the softmax the reduction's
+// kernel keeps (a view): a training program of cross-entropy and one of a
+// softmax compute no exponential outside the reduction, and their values
+// and gradients still match PyTorch's above.
+BOOST_AUTO_TEST_CASE(the_softmax_is_read_from_the_reductions_kernel_not_computed_again) {
+  constexpr auto Z = tl::param<"Z", float, 64, 1000>;
+  constexpr auto Y = tl::input<"Y", std::int32_t, 64>;
+  constexpr auto S = tl::input<"S", float, 64, 1000>;
+  for (const auto& dot : {tl::to_dot(tl::compile(tl::cross_entropy(Z, Y))),
+                                tl::to_dot(tl::compile(tl::sum(tl::softmax<-1>(Z) * S)))}) {
+    BOOST_TEST(dot.find("label=\"exp ") == std::string::npos);
+    BOOST_TEST(dot.find("softmax_of_logsumexp [64, 1000]\", shape=box") != std::string::npos);
+  }
+  // A forward-only softmax reads it too: the reduction's kernel, then the
+  // copy into the program's output (no exponential there).
+  static_assert(decltype(tl::compile(tl::softmax<-1>(S)))::forward_kernels == 2);
+  BOOST_TEST(tl::to_dot(tl::compile(tl::softmax<-1>(S))).find("label=\"exp ") == std::string::npos);
 }

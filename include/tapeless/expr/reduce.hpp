@@ -15,6 +15,7 @@
 // simplifier makes of the operand.
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <string_view>
 #include <utility>
@@ -155,14 +156,36 @@ constexpr auto logsumexp(const A& a) {
   return detail::reduce_axis<logsumexp_reduction, Axis, false>(a);
 }
 
-// exp(a - logsumexp(a)) along Axis (the last by default).
+// softmax(a, l) = exp(a - l) where l is logsumexp(a), the reduction node
+// itself: the gradient of logsumexp, and tl::softmax. In a compiled program
+// it is not computed again: the reduction's kernel, which computes exp(a - m)
+// for its sums anyway, keeps those values divided by the sums when some node
+// reads them, and this node reads them where they lie
+// (compile/kernels/reduce.hpp). Its value anywhere else is exp(a - l).
+struct softmax_of_logsumexp_op : elementwise_operation {
+  static constexpr std::string_view name = "softmax_of_logsumexp";
+  static constexpr auto apply(auto a, auto l) {
+    using std::exp;
+    return exp(a - l);
+  }
+};
+
+namespace detail {
+// exp(a - l) for l = logsumexp(a) as a node of A and L.
+template <class A, class L>
+constexpr auto softmax_of_logsumexp(const A& a, const L& l) {
+  return node<softmax_of_logsumexp_op, A, L>{a, l};
+}
+}  // namespace detail
+
+// a - logsumexp(a) and exp(a - logsumexp(a)) along Axis (the last by default).
 template <int Axis = -1, expression A>
 constexpr auto log_softmax(const A& a) {
   return a - detail::reduce_axis<logsumexp_reduction, Axis, true>(a);
 }
 template <int Axis = -1, expression A>
 constexpr auto softmax(const A& a) {
-  return exp(log_softmax<Axis>(a));
+  return detail::softmax_of_logsumexp(a, detail::reduce_axis<logsumexp_reduction, Axis, true>(a));
 }
 
 }  // namespace tapeless

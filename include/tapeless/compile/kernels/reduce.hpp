@@ -4,6 +4,13 @@
 // inside the reduction's loop over In; Out's element for a loop position is
 // found with Out's strides over In (0 along the reduced dimensions).
 //
+// logsumexp computes exp(a - m) for its sums (m the maximum); when the
+// schedule reads softmax_of_logsumexp(a, this node) (logsumexp's gradient,
+// tl::softmax), its kernel also keeps those values, divided by the sums, in
+// its scratch, which lives as long as the result, and that node reads them
+// there (a view: no kernel, no exponential computed again). Without such a
+// reader nothing is stored: a forward-only logsumexp runs as before.
+//
 // A sum that is a parameter's gradient (a bias's: dY summed over the batch)
 // may apply the optimizer's update itself, as a GEMM does for a weight
 // (kernels/matmul.hpp): the new value is written where the reduction ends,
@@ -16,6 +23,8 @@
 
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/compile/kernels/loop.hpp>
+#include <tapeless/core/storage.hpp>
+#include <tapeless/core/type_list.hpp>
 #include <tapeless/expr/reduce.hpp>
 #include <tapeless/simd/epilogue.hpp>
 #include <tapeless/simd/exp.hpp>
@@ -60,14 +69,24 @@ struct reduce_family : kernel_family_defaults {
   static constexpr std::size_t loop_size() {
     return N::operation::input_shape::size;
   }
-  // logsumexp keeps its sums of exp(a - max) beside the maxima.
+  // logsumexp keeps its sums of exp(a - max) beside the maxima, after room
+  // for the softmax (one value per element of its operand), which it writes
+  // when a later node reads it: so the scratch lives with the result.
+  template <class N, class T>
+  static constexpr std::size_t softmax_bytes = align_up(N::operation::input_shape::size * sizeof(T));
   template <class N, class T>
   static constexpr std::size_t scratch_bytes() {
     if constexpr (std::is_same_v<typename N::operation::kind, logsumexp_reduction>)
-      return shape_of<N>::size * sizeof(T);
+      return softmax_bytes<N, T> + shape_of<N>::size * sizeof(T);
     else
       return 0;
   }
+  static constexpr bool scratch_lives_with_result = true;
+  // Does the schedule read the softmax of logsumexp node N?
+  template <class Sched, class N>
+  static constexpr bool softmax_read =
+      contains<node<softmax_of_logsumexp_op, typename front<typename operands_of<N>::type>::type, N>,
+               typename Sched::nodes>;
 
   template <class Sched, int I, class Ctx>
   [[gnu::flatten]] static void run(const Ctx& c) noexcept {
@@ -112,7 +131,7 @@ struct reduce_family : kernel_family_defaults {
         if constexpr (columns_kept) {
           simd::fused_loop<V::size>(columns, [&](std::size_t i, auto step, auto) {
             using U = std::conditional_t<decltype(step)::value == 1, T, V>;
-            const U v = f(F::template value<a, U>(c, row, i), at, i);
+            const U v = f(F::template value<a, U>(c, row, i), at, i, row);
             simd::store(acc + at + i, combine(simd::load<U>(acc + at + i), v));
           });
         } else {
@@ -120,14 +139,14 @@ struct reduce_family : kernel_family_defaults {
               columns, start,
               [&](std::size_t i, auto step) {
                 using U = std::conditional_t<decltype(step)::value == 1, T, V>;
-                return U(f(F::template value<a, U>(c, row, i), at, i));
+                return U(f(F::template value<a, U>(c, row, i), at, i, row));
               },
               combine);
           acc[at] = combine(acc[at], folded.join_lanes(combine));
         }
       }
     };
-    auto identity = [](auto v, std::size_t, std::size_t) { return v; };
+    auto identity = [](auto v, std::size_t, std::size_t, std::size_t) { return v; };
 
     constexpr int param = Sched::template gradient_of<I>;
     if constexpr (std::is_same_v<Kind, sum_reduction> && param >= 0 &&
@@ -170,16 +189,34 @@ struct reduce_family : kernel_family_defaults {
     } else {
       // logsumexp = m + log(sum(exp(a - m))), m the maximum: exp never overflows.
       pass(out, std::true_type{}, identity);
-      T* sums = Sched::template scratch<static_cast<std::size_t>(I)>(c);
-      pass(sums, std::false_type{}, [&](auto v, std::size_t at, std::size_t i) {
+      constexpr bool keeps_softmax = softmax_read<Sched, N>;
+      T* const softmax = Sched::template scratch<static_cast<std::size_t>(I)>(c);
+      T* const sums = softmax + softmax_bytes<N, T> / sizeof(T);
+      pass(sums, std::false_type{}, [&](auto v, std::size_t at, std::size_t i, std::size_t row) {
         using U = decltype(v);
         // simd::exp: a masked logit (-inf) is in its range.
+        U e;
         if constexpr (columns_kept)
-          return U(simd::exp(v - simd::load<U>(out + at + i)));
+          e = U(simd::exp(v - simd::load<U>(out + at + i)));
         else
-          return U(simd::exp(v - U(out[at])));
+          e = U(simd::exp(v - U(out[at])));
+        if constexpr (keeps_softmax) simd::store(softmax + row * columns + i, e);
+        return e;
       });
       for (std::size_t j = 0; j < Out::size; ++j) out[j] += std::log(sums[j]);
+      if constexpr (keeps_softmax) {
+        // exp(a - m) / sum: one division per sum, a multiplication per element.
+        for (std::size_t j = 0; j < Out::size; ++j) sums[j] = T(1) / sums[j];
+        for (std::size_t row = 0; row < rows; ++row) {
+          const std::size_t at = flat ? 0 : map::row_offset(row);
+          T* const line = softmax + row * columns;
+          simd::fused_loop<V::size>(columns, [&](std::size_t i, auto step, auto) {
+            using U = std::conditional_t<decltype(step)::value == 1, T, V>;
+            const U scale = columns_kept ? simd::load<U>(sums + at + i) : U(sums[at]);
+            simd::store(line + i, static_cast<U>(simd::load<U>(line + i) * scale));
+          });
+        }
+      }
     }
   }
 };
@@ -189,6 +226,20 @@ TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
 template <class Kind, class In, class Out>
 struct op_family<reduce_op<Kind, In, Out>> {
   using type = reduce_family;
+};
+
+// softmax_of_logsumexp(a, logsumexp(a)): the values the reduction's kernel
+// keeps, read where they lie. Of anything else, exp(a - l) in a loop.
+struct softmax_of_logsumexp_family : kernel_family_defaults {
+  static constexpr bool view = true;
+  template <class Sched, std::size_t J, class Ctx>
+  static const auto* pointer(const Ctx& c) noexcept {
+    return static_cast<const typename Sched::value_type*>(Sched::template scratch<operand_index<Sched, J, 1>>(c));
+  }
+};
+template <class A, class In, class Out>
+struct kernel_family_of<node<softmax_of_logsumexp_op, A, node<reduce_op<logsumexp_reduction, In, Out>, A>>> {
+  using type = softmax_of_logsumexp_family;
 };
 
 }  // namespace tapeless::detail

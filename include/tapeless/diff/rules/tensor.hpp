@@ -76,7 +76,8 @@ struct vjp_rule<reduce_op<max_reduction, In, Out>> {
   }
 };
 
-// d logsumexp(a) = softmax(a) da = exp(a - logsumexp(a)) da
+// d logsumexp(a) = softmax(a) da = exp(a - logsumexp(a)) da, the softmax as
+// the node a compiled program reads from the reduction's kernel.
 template <class In, class Out>
 struct vjp_rule<reduce_op<logsumexp_reduction, In, Out>> {
   template <std::size_t I, class A, class G>
@@ -84,7 +85,21 @@ struct vjp_rule<reduce_op<logsumexp_reduction, In, Out>> {
     if constexpr (is_zero<G>)
       return zero_adjoint{};
     else
-      return detail::make_mul(g, detail::make_function<exp_op>(detail::make_sub(A{}, self)));
+      return detail::make_mul(g, detail::softmax_of_logsumexp(A{}, self));
+  }
+};
+
+// s = exp(a - l): ds = s (da - dl), its operands' partials those of exp.
+template <>
+struct vjp_rule<softmax_of_logsumexp_op> {
+  template <std::size_t I, class A, class L, class G>
+  static constexpr auto partial(node<softmax_of_logsumexp_op, A, L> self, G g) {
+    if constexpr (is_zero<G>)
+      return zero_adjoint{};
+    else if constexpr (I == 0)
+      return detail::make_mul(self, g);
+    else
+      return detail::make_neg(detail::make_mul(self, g));
   }
 };
 
