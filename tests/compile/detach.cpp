@@ -8,7 +8,6 @@
 
 #include "../reference/detach.inc"
 
-#include <span>
 #include <string>
 
 namespace tl = tapeless;

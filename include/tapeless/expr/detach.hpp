@@ -6,7 +6,7 @@
 // or scales a computation without changing its result, whose own derivative
 // would only cancel (a maximum subtracted before exp).
 //
-//   tl::detach(tl::max<-1, true>(z))   // [B, 1]: a constant to tl::grad and tl::compile
+//   tl::detach(tl::max<-1>(z))   // [B]: a constant to tl::grad and tl::compile
 //
 // A plain number passes through (there is nothing to detach).
 
