@@ -107,6 +107,10 @@ BOOST_AUTO_TEST_CASE(the_softmax_is_read_from_the_reductions_kernel_not_computed
     BOOST_TEST(dot.find("label=\"exp ") == std::string::npos);
     BOOST_TEST(dot.find("softmax_of_logsumexp [64, 1000]\", shape=box") != std::string::npos);
   }
+  // Where nothing reads it, nothing is kept: a forward-only logsumexp's arena
+  // has no room for it.
+  static_assert(decltype(tl::compile(tl::logsumexp<-1>(S)))::arena_bytes < 64 * 1000 * sizeof(float));
+  static_assert(decltype(tl::compile(tl::cross_entropy(Z, Y)))::arena_bytes >= 64 * 1000 * sizeof(float));
   // A forward-only softmax reads it too: the reduction's kernel, then the
   // copy into the program's output (no exponential there).
   static_assert(decltype(tl::compile(tl::softmax<-1>(S)))::forward_kernels == 2);

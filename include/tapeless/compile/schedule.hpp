@@ -25,8 +25,9 @@ namespace tapeless::detail {
 // spelling that list for each of them and each of their lambdas.
 namespace {
 
-// A node's facts, as its family states them.
-template <class N, class T, class Arch>
+// A node's facts, as its family states them (Order: every node of the
+// schedule, for a family whose scratch depends on what other nodes read).
+template <class N, class T, class Arch, class Order>
 constexpr node_facts facts_of(std::size_t first_operand) {
   using F = family_of<N>;
   node_facts f;
@@ -45,7 +46,9 @@ constexpr node_facts facts_of(std::size_t first_operand) {
   else
     f.loop_size = shape_of<N>::size;
   f.bytes = f.size * sizeof(T);
-  if constexpr (requires { F::template scratch_bytes<N, T, Arch>(); })
+  if constexpr (requires { F::template scratch_bytes_in<Order, N, T>(); })
+    f.scratch_bytes = F::template scratch_bytes_in<Order, N, T>();
+  else if constexpr (requires { F::template scratch_bytes<N, T, Arch>(); })
     f.scratch_bytes = F::template scratch_bytes<N, T, Arch>();
   else if constexpr (requires { F::template scratch_bytes<N, T>(); })
     f.scratch_bytes = F::template scratch_bytes<N, T>();
@@ -66,7 +69,7 @@ constexpr graph_facts<Order::size, edge_count<Order>> graph_of() {
   graph_facts<Order::size, edge_count<Order>> g{};
   std::size_t node = 0, edge = 0;
   [&]<class... Ns>(type_list<Ns...>) {
-    ((g.nodes[node++] = facts_of<Ns, T, Arch>(edge),
+    ((g.nodes[node++] = facts_of<Ns, T, Arch, Order>(edge),
       [&]<class... Os>(type_list<Os...>) {
         ((g.edges[edge++] = static_cast<int>(position_in<Os, Layout>::value)), ...);
       }(typename operands_of<Ns>::type{})),

@@ -69,24 +69,23 @@ struct reduce_family : kernel_family_defaults {
   static constexpr std::size_t loop_size() {
     return N::operation::input_shape::size;
   }
-  // logsumexp keeps its sums of exp(a - max) beside the maxima, after room
-  // for the softmax (one value per element of its operand), which it writes
-  // when a later node reads it: so the scratch lives with the result.
-  template <class N, class T>
-  static constexpr std::size_t softmax_bytes = align_up(N::operation::input_shape::size * sizeof(T));
-  template <class N, class T>
-  static constexpr std::size_t scratch_bytes() {
+  // logsumexp keeps its sums of exp(a - max) beside the maxima, after the
+  // softmax (one value per element of its operand) when a node of the
+  // schedule (its nodes: Order) reads it: so the scratch lives with the result.
+  template <class Order, class N>
+  static constexpr bool softmax_read =
+      contains<node<softmax_of_logsumexp_op, typename front<typename operands_of<N>::type>::type, N>, Order>;
+  template <class Order, class N, class T>
+  static constexpr std::size_t softmax_bytes =
+      softmax_read<Order, N> ? align_up(N::operation::input_shape::size * sizeof(T)) : 0;
+  template <class Order, class N, class T>
+  static constexpr std::size_t scratch_bytes_in() {
     if constexpr (std::is_same_v<typename N::operation::kind, logsumexp_reduction>)
-      return softmax_bytes<N, T> + shape_of<N>::size * sizeof(T);
+      return softmax_bytes<Order, N, T> + shape_of<N>::size * sizeof(T);
     else
       return 0;
   }
   static constexpr bool scratch_lives_with_result = true;
-  // Does the schedule read the softmax of logsumexp node N?
-  template <class Sched, class N>
-  static constexpr bool softmax_read =
-      contains<node<softmax_of_logsumexp_op, typename front<typename operands_of<N>::type>::type, N>,
-               typename Sched::nodes>;
 
   template <class Sched, int I, class Ctx>
   [[gnu::flatten]] static void run(const Ctx& c) noexcept {
@@ -189,9 +188,9 @@ struct reduce_family : kernel_family_defaults {
     } else {
       // logsumexp = m + log(sum(exp(a - m))), m the maximum: exp never overflows.
       pass(out, std::true_type{}, identity);
-      constexpr bool keeps_softmax = softmax_read<Sched, N>;
+      constexpr bool keeps_softmax = softmax_read<typename Sched::nodes, N>;
       T* const softmax = Sched::template scratch<static_cast<std::size_t>(I)>(c);
-      T* const sums = softmax + softmax_bytes<N, T> / sizeof(T);
+      T* const sums = softmax + softmax_bytes<typename Sched::nodes, N, T> / sizeof(T);
       pass(sums, std::false_type{}, [&](auto v, std::size_t at, std::size_t i, std::size_t row) {
         using U = decltype(v);
         // simd::exp: a masked logit (-inf) is in its range.
