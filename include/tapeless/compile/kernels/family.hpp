@@ -23,7 +23,9 @@
 //   template <class N, class T> static constexpr std::size_t loop_size / scratch_bytes
 //       (defaults: N's size, and 0 bytes);
 //   template <class N, class T, class Arch> static constexpr std::size_t scratch_bytes
-//       (instead of the one above, when the need depends on the instruction set).
+//       (instead of the one above, when the need depends on the instruction set);
+//   template <class Order, class N, class T> static constexpr std::size_t scratch_bytes_in
+//       (instead of both, when it depends on the schedule's nodes, Order).
 
 #include <algorithm>
 #include <cstddef>
@@ -123,7 +125,8 @@ struct kernel_family_defaults {
   // defines loop_size<N, T>(). Working memory the kernel needs beside its
   // result: none unless it defines scratch_bytes<N, T>() (or
   // scratch_bytes<N, T, Arch>() when the need depends on the instruction
-  // set). Not defined here: a default here would be instantiated for every
+  // set, or scratch_bytes_in<Order, N, T>() when it depends on what the
+  // schedule's other nodes read: logsumexp's softmax). Not defined here: a default here would be instantiated for every
   // node, each a function of external linkage whose name spells the node,
   // which g++ mangles (compile/schedule.hpp asks only the families that
   // define them).
