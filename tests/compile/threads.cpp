@@ -136,6 +136,7 @@ BOOST_AUTO_TEST_CASE(gemm_shares_write_what_one_gemm_writes) {
                                          float>::kernel::row_tiles_outside));
   for (std::size_t parts : {1, 2, 3, 5}) {
     check_shares<64, 784, 256, simd::op::none, simd::op::transpose>(parts);  // dot products (forward)
+    check_shares<64, 256, 128, simd::op::none, simd::op::transpose>(parts);  // B^T packed in long panels (AVX-512)
     check_shares<64, 256, 784, simd::op::none, simd::op::none>(parts);       // outer products (input gradient)
     check_shares<256, 64, 784, simd::op::transpose, simd::op::none>(parts);  // A read transposed (weight gradient)
     check_shares<100, 24, 70, simd::op::transpose, simd::op::none>(parts);   // by rows, with rest rows and columns

@@ -48,6 +48,26 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(epilogue_is_called_once_per_element_of_c_at_its_ro
   check_called_once_per_element_all_transposes<19, 8, 50, Arch>();
 }
 
+// Dot products (A B^T with a long k) give the epilogue whole batches of a
+// row, as the outer-product tiles do, and scalars only for the columns after
+// them: a tile of several rows has its sums scattered over a few columns of
+// each, so they are buffered until the panel of rows is done (a scalar call
+// per element made a bias and relu after W2's X W^T cost 12% of the product).
+BOOST_AUTO_TEST_CASE_TEMPLATE(dot_products_give_the_epilogue_whole_batches, Arch, archs) {
+  constexpr std::size_t w = simd::lanes<float, Arch>, M = 21, K = 12 * w, N = 5 * w + 3;
+  static_assert(simd::detail::gemm_plan<float, Arch, M, K, N, op::none, op::transpose>::dot_products);
+  const auto a = random_vector<float>(M * K, 20), b = random_vector<float>(N * K, 21);
+  std::vector<float> c(M * N);
+  std::size_t batches = 0, scalars = 0;
+  simd::gemm<M, K, N, op::none, op::transpose, Arch>(a.data(), b.data(), c.data(), [&](auto v, auto) {
+    ++(simd::lanes_of<decltype(v)> == 1 ? scalars : batches);
+    return v;
+  });
+  BOOST_TEST(batches == M * 5);
+  BOOST_TEST(scalars == M * 3);
+  BOOST_TEST((worst_error<M, K, N, op::none, op::transpose>(a.data(), b.data(), c.data()) < 1));
+}
+
 // relu(X W^T + b): the forward pass of a linear layer in one GEMM.
 BOOST_AUTO_TEST_CASE_TEMPLATE(epilogue_adds_a_bias_per_column_and_applies_relu, Arch, archs) {
   constexpr std::size_t M = 13, K = 40, N = 37;

@@ -33,3 +33,22 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(gemm_matches_double_reference_on_recurrent_input_s
   check_all_transposes<96, 57, 12, Arch>();
   check_all_transposes<9, 12, 37, Arch>();
 }
+
+// A B^T whose k is long but under about lanes / 2 times A's rows
+// (gemm_plan's pack_long_panels_of_b): B^T copied one column panel at a time
+// by block transposes, with rows left over after whole tiles and a batch of
+// columns after the whole panels; and W2's fc2 X W^T, whose path depends on
+// the instruction set. Each shape's path is asserted, so a change of the
+// rule that moves it shows here.
+BOOST_AUTO_TEST_CASE_TEMPLATE(gemm_matches_double_reference_where_b_transposed_is_packed_in_long_panels, Arch, archs) {
+  using tapeless::simd::detail::gemm_plan;
+  constexpr std::size_t w = xsimd::batch<float, Arch>::size;
+  static_assert(gemm_plan<float, Arch, 37, 6 * w, 3 * w, op::none, op::transpose>::pack_long_panels_of_b);
+  BOOST_TEST((gemm_error<37, 6 * w, 3 * w, op::none, op::transpose, Arch>() < 1));
+  using fc2 = gemm_plan<float, Arch, 64, 256, 128, op::none, op::transpose>;
+  static_assert(fc2::pack_long_panels_of_b == (w == 16) && fc2::dot_products == (w != 16));
+  BOOST_TEST((gemm_error<64, 256, 128, op::none, op::transpose, Arch>() < 1));
+  // k at lanes / 2 times the rows: dot products.
+  static_assert(gemm_plan<float, Arch, 12, 6 * w, 2 * w, op::none, op::transpose>::dot_products);
+  BOOST_TEST((gemm_error<12, 6 * w, 2 * w, op::none, op::transpose, Arch>() < 1));
+}

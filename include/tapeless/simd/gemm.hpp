@@ -15,12 +15,12 @@
 //
 // The kernel is chosen at compile time for the shape (detail/gemm_plan.hpp):
 // register tiles over the whole depth K, the k loop fully unrolled when K is
-// small; A B^T by dot products, or, when k is short, through a copy of B^T
-// made by in-register transposes into a stack buffer of at most 32 KiB. It
-// allocates nothing, throws nothing and calls the epilogue (see epilogue.hpp)
-// exactly once per element of C, before the store. The whole call is
-// flattened (everything it calls, the epilogue included, is inlined into the
-// tiles), so keep epilogues small.
+// small; A B^T by dot products, or, when k is short beside A's rows, through
+// a copy of B^T made by in-register transposes into a stack buffer of at
+// most 32 KiB. It allocates nothing, throws nothing and calls the epilogue
+// (see epilogue.hpp) exactly once per element of C, before the store. The
+// whole call is flattened (everything it calls, the epilogue included, is
+// inlined into the tiles), so keep epilogues small.
 
 #include <tapeless/simd/detail/gemm_kernels.hpp>
 #include <tapeless/simd/detail/gemm_plan.hpp>
@@ -32,6 +32,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <numeric>
 #include <type_traits>
 
 namespace tapeless::simd {
@@ -45,6 +46,9 @@ struct gemm_output {
   T* c;
   std::size_t ldc;  // row length of C
   Epilogue& epilogue;
+
+  // The epilogue stores the product as it is (costs nothing in scalar).
+  static constexpr bool stores_the_product = std::is_same_v<Epilogue, epilogue::store>;
 
   template <class V>
   [[gnu::always_inline]] void put(std::size_t row, std::size_t col, const V& v) const noexcept {
@@ -201,18 +205,30 @@ struct dot_product_gemm {
   template <class T, class Output>
   [[gnu::always_inline]] static void run_share(const T* a, const T* b, const Output& out, std::size_t part,
                                                std::size_t parts) noexcept {
-    if constexpr (copies_misaligned_a) {
-      if (reinterpret_cast<std::uintptr_t>(a) % sizeof(typename Plan::batch) != 0) {
-        alignas(64) T panel[panel_rows * K];
+    constexpr bool buffered = buffers_sums_for<Output>;
+    if constexpr (copies_misaligned_a || buffered) {
+      const bool copy = copies_misaligned_a && reinterpret_cast<std::uintptr_t>(a) % sizeof(typename Plan::batch) != 0;
+      if (copy || buffered) {
+        alignas(64) T rows_of_a[copies_misaligned_a ? copied_rows * K : 1];
+        alignas(64) T sums[buffered ? buffered_rows * sums_cols : 1];
+        // Copied, a panel fits both buffers; otherwise as many rows as the
+        // sums' buffer holds (all of them, for most shapes: the order of
+        // the tiles is then the one without buffers, column blocks outside).
+        const std::size_t panel_rows =
+            !copy ? buffered_rows : buffered ? min_of(copied_rows, buffered_rows) : copied_rows;
         for (std::size_t p0 = 0; p0 < M; p0 += panel_rows) {
           const std::size_t rows = p0 + panel_rows <= M ? panel_rows : M - p0;
-          for (std::size_t e = 0; e < rows * K; ++e) panel[e] = a[p0 * K + e];
-          share_columns(panel, b, out, p0, rows, part, parts);
+          const T* panel = a + p0 * K;
+          if (copy) {
+            for (std::size_t e = 0; e < rows * K; ++e) rows_of_a[e] = a[p0 * K + e];
+            panel = rows_of_a;
+          }
+          share_columns(panel, b, out, sums, p0, rows, part, parts);
         }
         return;
       }
     }
-    share_columns(a, b, out, 0, M, part, parts);
+    share_columns(a, b, out, static_cast<T*>(nullptr), 0, M, part, parts);
   }
 
   // A off its registers' alignment (a span into a user's std::vector: 16
@@ -224,27 +240,101 @@ struct dot_product_gemm {
   // Only where K is whole batches, so that every copied row is aligned too,
   // and A has rows enough to share the copy (a batch-1 product keeps its
   // code and its stack frame).
-  static constexpr std::size_t panel_rows = min_of(
-      (M + tile_rows - 1) / tile_rows * tile_rows,
-      (32 * 1024 / (K * sizeof(typename Plan::batch::value_type))) / tile_rows * tile_rows);
-  static constexpr bool copies_misaligned_a = K % Plan::lanes == 0 && M >= 8 && panel_rows >= tile_rows;
+  static constexpr std::size_t rows_of_a_in_32k =
+      (32 * 1024 / (K * sizeof(typename Plan::batch::value_type))) / tile_rows * tile_rows;
+  static constexpr bool copies_misaligned_a = K % Plan::lanes == 0 && M >= 8 && rows_of_a_in_32k >= tile_rows;
 
-  // The share's column blocks over rows [p0, p0 + rows) of A, held at a.
+  // A tile of several rows ends with its sums scattered over Rows x Cols
+  // elements of C, each row's Cols (6 with AVX-512) fewer than a batch, so
+  // the epilogue ran once per element, in scalar: a bias and relu after W2's
+  // X W^T took fc1's 64x784x256 from 162 to 182 us, fc2's 64x256x128 from 31
+  // to 42 (Xeon, AVX-512; bench/results/kernels.md). Instead the tiles of a
+  // group of column blocks, whole batches wide, write their sums into a
+  // stack buffer (at most 16 KiB), and the epilogue runs on whole batches of
+  // each row once the group is done: the same tiles in the same order, the
+  // same sums, one call per element as before. Not for one row (a batch-1
+  // layer's tile keeps its sums in registers and puts whole batches already).
+  static constexpr std::size_t group_cols = std::lcm(tile_cols, Plan::lanes);
+  // A buffer row: a group, and the columns after the whole blocks (fewer than
+  // a block), which join the last group.
+  static constexpr std::size_t sums_cols = group_cols + tile_cols;
+  static constexpr std::size_t rows_of_sums_in_16k =
+      (16 * 1024 / (sums_cols * sizeof(typename Plan::batch::value_type))) / tile_rows * tile_rows;
+  static constexpr bool buffers_sums = M >= 2 && N >= Plan::lanes && rows_of_sums_in_16k >= tile_rows;
+  // Not where the epilogue only stores: the buffer would be a copy more (2%
+  // of W2's fc1 without its bias and relu).
+  template <class Output>
+  static constexpr bool buffers_sums_for = buffers_sums && !requires { requires Output::stores_the_product; };
+
+  // Rows of A per panel, copied or buffered: no more than M needs.
+  static constexpr std::size_t copied_rows = min_of((M + tile_rows - 1) / tile_rows * tile_rows, rows_of_a_in_32k);
+  static constexpr std::size_t buffered_rows = min_of((M + tile_rows - 1) / tile_rows * tile_rows, rows_of_sums_in_16k);
+
+  // Where the tiles of a group put their sums: the buffer, sums_cols wide,
+  // its first row p0 and first column j0.
+  template <class T>
+  struct group_sums {
+    T* sums;
+    std::size_t p0, j0;
+    template <class V>
+    [[gnu::always_inline]] void put(std::size_t row, std::size_t col, const V& v) const noexcept {
+      simd::store(sums + (row - p0) * sums_cols + (col - j0), v);
+    }
+  };
+
+  // Columns [j0, end) of rows [p0, p0 + rows), from the buffer to the output:
+  // whole batches, then the columns after them.
   template <class T, class Output>
-  [[gnu::always_inline]] static void share_columns(const T* a, const T* b, const Output& out, std::size_t p0,
-                                                   std::size_t rows, std::size_t part, std::size_t parts) noexcept {
+  [[gnu::always_inline]] static void put_group(const T* sums, const Output& out, std::size_t p0, std::size_t rows,
+                                               std::size_t j0, std::size_t end) noexcept {
+    using batch = typename Plan::batch;
+    constexpr std::size_t w = Plan::lanes;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const T* row = sums + r * sums_cols;
+      std::size_t j = j0;
+      for (; j + w <= end; j += w) out.put(p0 + r, j, batch::load_unaligned(row + (j - j0)));
+      for (; j < end; ++j) out.put(p0 + r, j, row[j - j0]);
+    }
+  }
+
+  // The share's column blocks over rows [p0, p0 + rows) of A, held at a;
+  // where buffered, a group of blocks at a time through sums.
+  template <class T, class Output>
+  [[gnu::always_inline]] static void share_columns(const T* a, const T* b, const Output& out, T* sums,
+                                                   std::size_t p0, std::size_t rows, std::size_t part,
+                                                   std::size_t parts) noexcept {
     constexpr std::size_t blocks = N / tile_cols;
     const std::size_t first = blocks * part / parts, last = blocks * (part + 1) / parts;
-    for (std::size_t q = first; q < last; ++q) column_block<tile_cols>(a, b, out, p0, rows, q * tile_cols);
-    if (part + 1 != parts) return;
-    if constexpr (rest_cols > 0) column_block<rest_cols>(a, b, out, p0, rows, blocks * tile_cols);
+    if constexpr (buffers_sums_for<Output>) {
+      // The last share always has a whole block (N >= lanes > tile_cols), so
+      // the columns after the blocks join its last group.
+      constexpr std::size_t group_blocks = group_cols / tile_cols;
+      for (std::size_t q0 = first; q0 < last; q0 += group_blocks) {
+        const std::size_t q_end = q0 + group_blocks < last ? q0 + group_blocks : last;
+        const group_sums<T> into{sums, p0, q0 * tile_cols};
+        for (std::size_t q = q0; q < q_end; ++q) column_block<tile_cols>(a, b, into, p0, rows, q * tile_cols);
+        std::size_t end = q_end * tile_cols;
+        if constexpr (rest_cols > 0) {
+          if (q_end == blocks) {
+            column_block<rest_cols>(a, b, into, p0, rows, end);
+            end = N;
+          }
+        }
+        put_group(sums, out, p0, rows, q0 * tile_cols, end);
+      }
+    } else {
+      for (std::size_t q = first; q < last; ++q) column_block<tile_cols>(a, b, out, p0, rows, q * tile_cols);
+      if (part + 1 != parts) return;
+      if constexpr (rest_cols > 0) column_block<rest_cols>(a, b, out, p0, rows, blocks * tile_cols);
+    }
   }
 
   static constexpr std::size_t max_shares = N / tile_cols;
 };
 
 // C = A B^T by outer-product tiles over a copy of B^T made one column panel
-// at a time (gemm_plan's pack_panels_of_b): A is M x K, B is stored N x K.
+// at a time (gemm_plan's pack_panels_of_b and pack_long_panels_of_b): A is
+// M x K, B is stored N x K.
 // Each panel (K x its width) is copied to the stack, then every row of A goes
 // past it.
 template <class Plan, std::size_t M, std::size_t K, std::size_t N>
@@ -264,8 +354,15 @@ struct panel_packed_gemm {
   [[gnu::always_inline]] static void column_block(const T* a, const T* b, const Output& out, std::size_t j0) noexcept {
     constexpr std::size_t width = Vs * lanes_of<V>;
     alignas(64) T packed[K * width];
-    for (std::size_t j = 0; j < width; ++j)
-      for (std::size_t k = 0; k < K; ++k) packed[k * width + j] = b[(j0 + j) * K + k];
+    if constexpr (batch_value<V> && K % w == 0) {
+      // By in-register block transposes (detail/transpose.hpp).
+      for (std::size_t j = 0; j < width; j += w)
+        for (std::size_t k = 0; k < K; k += w)
+          pack_block<batch, K, width>(b + (j0 + j) * K + k, packed + k * width + j, std::make_index_sequence<w>{});
+    } else {
+      for (std::size_t j = 0; j < width; ++j)
+        for (std::size_t k = 0; k < K; ++k) packed[k * width + j] = b[(j0 + j) * K + k];
+    }
     std::size_t i0 = 0;
     for (; i0 + tile_rows <= M; i0 += tile_rows) tile<tile_rows, Vs, V>::run(a + i0 * K, packed, out, i0, j0);
     if constexpr (rest_rows > 0) tile<rest_rows, Vs, V>::run(a + i0 * K, packed, out, i0, j0);
@@ -298,7 +395,7 @@ struct gemm_variant {
   using kernel = std::conditional_t<
       plan::pack_transposed_b, outer_product_gemm<plan, M, K, N, N, K, 1>,
       std::conditional_t<
-          plan::pack_panels_of_b, panel_packed_gemm<plan, M, K, N>,
+          plan::pack_panels_of_b || plan::pack_long_panels_of_b, panel_packed_gemm<plan, M, K, N>,
           std::conditional_t<
               plan::dot_products, dot_product_gemm<plan, M, K, N>,
               std::conditional_t<
@@ -319,7 +416,7 @@ struct gemm_variant {
       alignas(64) T packed[K * N];
       pack_transposed<typename plan::batch, K, N>(b, packed);
       kernel::run_share(a, packed, into_c, part, parts);
-    } else if constexpr (plan::dot_products || plan::pack_panels_of_b) {
+    } else if constexpr (plan::dot_products || plan::pack_panels_of_b || plan::pack_long_panels_of_b) {
       kernel::run_share(a, b, into_c, part, parts);
     } else if constexpr (plan::transposed_output || plan::transposed_output_for_width) {
       // C^T (N x M) = B (N x K as stored, or K x N read transposed) * A (K x M, as stored).

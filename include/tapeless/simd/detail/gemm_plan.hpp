@@ -59,7 +59,21 @@ struct gemm_plan {
   // (a layer of one output keeps its dot products).
   static constexpr bool pack_panels_of_b =
       dot_products_possible && !pack_transposed_b && K <= 4 * lanes && M >= 8 && N % lanes == 0;
-  static constexpr bool dot_products = dot_products_possible && !pack_transposed_b && !pack_panels_of_b;
+  // A longer k with few rows of A against it: a dot product's lane sums
+  // cost about 2 shuffles per element of C, K / lanes FMAs apart, and a
+  // panel's block transposes log2(lanes) / lanes shuffles per element of B,
+  // shared by the M rows: packing wins where K is under about lanes / 2 * M.
+  // Measured on a Xeon (bench/results/kernels.md): with AVX-512, W2's fc2
+  // X W^T, 64x256x128, 31.0 us as dot products and 27.6 packed (79% -> 89% of
+  // the FMA peak), its fc1, 64x784x256 (K > 8 M), 161 and 175; with AVX2
+  // 64x256x128 and 32x128x32 (K = 4 M) no faster packed, 64x64x128 5% faster.
+  // Whole blocks for the transposes; the panel (K x two batches) at most
+  // 32 KiB on the stack.
+  static constexpr bool pack_long_panels_of_b = dot_products_possible && !pack_transposed_b && !pack_panels_of_b &&
+                                                K % lanes == 0 && N % lanes == 0 && K < lanes / 2 * M &&
+                                                K * 2 * lanes * sizeof(T) <= 32 * 1024;
+  static constexpr bool dot_products =
+      dot_products_possible && !pack_transposed_b && !pack_panels_of_b && !pack_long_panels_of_b;
 
   // A and B both transposed: C^T = B A (as stored) is a product whose right
   // operand has contiguous rows, so it is computed by the outer-product tiles
