@@ -3,7 +3,8 @@
 // dY W, weight gradient dY^T X) and on tiny shapes. Prints a markdown table:
 // time per call, GFLOP/s, the percentage of the single-core FMA peak (the
 // peak loop is timed in the same interleaved rounds) and the speed ratio to
-// OpenBLAS (> 1: tapeless is faster), taken round by round.
+// OpenBLAS (> 1: tapeless is faster), taken round by round. A second table
+// times X W^T alone and with a layer's bias and relu in its epilogue.
 //
 //   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 taskset -c 0 ./kernels_gemm
 //   OPENBLAS_CORETYPE=SkylakeX ...   (Debian's OpenBLAS 0.3.21 uses its AVX2
@@ -96,6 +97,32 @@ void compare(const char* what) {
   std::fflush(stdout);
 }
 
+// One row of the epilogue table: X W^T alone and with a linear layer's bias
+// and relu in its epilogue (what a compiled program's forward runs), and
+// what the epilogue adds, taken round by round.
+template <std::size_t M, std::size_t K, std::size_t N>
+void compare_epilogue(const char* what) {
+  const buffer x = random_buffer(M * K, 1), w = random_buffer(N * K, 2), bias = random_buffer(N, 3);
+  buffer plain = random_buffer(M * N, 4), fused = random_buffer(M * N, 5);
+  const auto bias_relu = [&](auto v, auto at) { return xsimd::max(v + at.load(bias.get() + at.col), decltype(v)(0)); };
+  char shape[64];
+  std::snprintf(shape, sizeof shape, "%zux%zux%zu NT", M, K, N);
+  benchmark bench(shape);
+  bench.add("product", [&](std::uint64_t) {
+    simd::gemm<M, K, N, op::none, op::transpose>(x.get(), w.get(), plain.get());
+    clobber_memory();
+  });
+  bench.add("with bias and relu", [&](std::uint64_t) {
+    simd::gemm<M, K, N, op::none, op::transpose>(x.get(), w.get(), fused.get(), bias_relu);
+    clobber_memory();
+  });
+  bench.run();
+  const summary t = bench.time("product"), f = bench.time("with bias and relu");
+  std::printf("| %-18s %-16s | %9.2f | %9.2f | %s |\n", what, shape, t.median / 1e3, f.median / 1e3,
+              bench.ratio("with bias and relu", "product").format(3).c_str());
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main() {
@@ -135,4 +162,12 @@ int main() {
   compare<2048, 64, 64, op::none, op::transpose>("transformer X W^T");
   compare<64, 64, 128, op::none, op::transpose>("transformer X W^T");
   compare<64, 16, 64, op::none, op::transpose>("transformer Q K^T");
+
+  // The epilogue's cost: X W^T alone and as relu(X W^T + b).
+  std::printf("\n| layer, MxKxN | product us | with bias and relu us | time ratio |\n|---|---:|---:|---:|\n");
+  compare_epilogue<64, 784, 256>("W2 fc1");
+  compare_epilogue<64, 256, 128>("W2 fc2");
+  compare_epilogue<64, 3136, 128>("W5 fc1");
+  compare_epilogue<64, 128, 64>("64 -> 64");
+  compare_epilogue<100, 96, 48>("96 -> 48");
 }
