@@ -51,8 +51,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(epilogue_is_called_once_per_element_of_c_at_its_ro
 // Dot products (A B^T with a long k) give the epilogue whole batches of a
 // row, as the outer-product tiles do, and scalars only for the columns after
 // them: a tile of several rows has its sums scattered over a few columns of
-// each, so they are buffered until the panel of rows is done (a scalar call
-// per element made a bias and relu after W2's X W^T cost 12% of the product).
+// each, so they are buffered until their group of column blocks is done (a
+// scalar call per element made a bias and relu after W2's X W^T cost 12% of
+// the product).
 BOOST_AUTO_TEST_CASE_TEMPLATE(dot_products_give_the_epilogue_whole_batches, Arch, archs) {
   constexpr std::size_t w = simd::lanes<float, Arch>, M = 21, K = 12 * w, N = 5 * w + 3;
   static_assert(simd::detail::gemm_plan<float, Arch, M, K, N, op::none, op::transpose>::dot_products);
