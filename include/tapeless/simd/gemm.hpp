@@ -306,8 +306,8 @@ struct dot_product_gemm {
     constexpr std::size_t blocks = N / tile_cols;
     const std::size_t first = blocks * part / parts, last = blocks * (part + 1) / parts;
     if constexpr (buffers_sums_for<Output>) {
-      // The last share always has a whole block (N >= lanes > tile_cols), so
-      // the columns after the blocks join its last group.
+      // The last share always has a whole block (a tile is never wider than
+      // C), so the columns after the blocks join its last group.
       constexpr std::size_t group_blocks = group_cols / tile_cols;
       for (std::size_t q0 = first; q0 < last; q0 += group_blocks) {
         const std::size_t q_end = q0 + group_blocks < last ? q0 + group_blocks : last;
