@@ -68,9 +68,10 @@ struct gemm_plan {
   // the FMA peak), its fc1, 64x784x256 (K > 8 M), 161 and 175; with AVX2
   // 64x256x128 and 32x128x32 (K = 4 M) no faster packed, 64x64x128 5% faster.
   // Whole blocks for the transposes; the panel (K x two batches) at most
-  // 32 KiB on the stack.
+  // 32 KiB on the stack; as for the short panels, 8 rows or more (a few
+  // rows were not measured).
   static constexpr bool pack_long_panels_of_b = dot_products_possible && !pack_transposed_b && !pack_panels_of_b &&
-                                                K % lanes == 0 && N % lanes == 0 && K < lanes / 2 * M &&
+                                                K % lanes == 0 && N % lanes == 0 && K < lanes / 2 * M && M >= 8 &&
                                                 K * 2 * lanes * sizeof(T) <= 32 * 1024;
   static constexpr bool dot_products =
       dot_products_possible && !pack_transposed_b && !pack_panels_of_b && !pack_long_panels_of_b;
