@@ -266,9 +266,10 @@ struct dot_product_gemm {
   template <class Output>
   static constexpr bool buffers_sums_for = buffers_sums && !requires { requires Output::stores_the_product; };
 
-  // Rows of A per panel, copied or buffered: no more than M needs.
-  static constexpr std::size_t copied_rows = min_of((M + tile_rows - 1) / tile_rows * tile_rows, rows_of_a_in_32k);
-  static constexpr std::size_t buffered_rows = min_of((M + tile_rows - 1) / tile_rows * tile_rows, rows_of_sums_in_16k);
+  // Rows of A per panel, copied or buffered: no more than M's whole tiles need.
+  static constexpr std::size_t rows_in_tiles = (M + tile_rows - 1) / tile_rows * tile_rows;
+  static constexpr std::size_t copied_rows = min_of(rows_in_tiles, rows_of_a_in_32k);
+  static constexpr std::size_t buffered_rows = min_of(rows_in_tiles, rows_of_sums_in_16k);
 
   // Where the tiles of a group put their sums: the buffer, sums_cols wide,
   // its first row p0 and first column j0.
@@ -355,10 +356,7 @@ struct panel_packed_gemm {
     constexpr std::size_t width = Vs * lanes_of<V>;
     alignas(64) T packed[K * width];
     if constexpr (batch_value<V> && K % w == 0) {
-      // By in-register block transposes (detail/transpose.hpp).
-      for (std::size_t j = 0; j < width; j += w)
-        for (std::size_t k = 0; k < K; k += w)
-          pack_block<batch, K, width>(b + (j0 + j) * K + k, packed + k * width + j, std::make_index_sequence<w>{});
+      pack_transposed<batch, K, width>(b + j0 * K, packed);  // the panel's rows of B, by block transposes
     } else {
       for (std::size_t j = 0; j < width; ++j)
         for (std::size_t k = 0; k < K; ++k) packed[k * width + j] = b[(j0 + j) * K + k];
