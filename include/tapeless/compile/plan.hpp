@@ -9,6 +9,8 @@
 //                  written in place, products run with an epilogue, poolings
 //                  run image by image in a convolution's kernel;
 //   order_kernels  the kernels in topological order;
+//   hoist_gradients each gradient's kernel moved up to just after what it
+//                  needs: the layers nearest the loss first;
 //   liveness       the last kernel that reads each buffer (through views);
 //   place_buffers  where each buffer lives in one arena of constant size;
 //
@@ -53,6 +55,8 @@ struct node_facts {
   std::size_t scratch_bytes = 0;  // working memory its kernel needs besides
   std::size_t first_operand = 0;  // its operands: edges[first_operand, + operand_count)
   std::size_t operand_count = 0;
+  std::size_t output_index = 0;   // an output's: 0 the program's value, i the gradient of parameter i - 1
+  std::size_t parameter_index = 0;  // a leaf that is parameter i - 1 of the program; 0 for any other node
 };
 
 // A graph of N nodes in topological order with E operand edges in all (any
@@ -200,6 +204,75 @@ constexpr kernel_order<N> order_kernels(const ownership<N>& o) {
   return k;
 }
 
+// Pass 3b. In node order a training program's gradients come after the
+// whole backward pass: the parameters are found from the input's layer
+// outwards, and each gradient's nodes follow those of the gradients before
+// it, so the first layer's gradient pulls in every layer's backward pass
+// and the other gradients' kernels wait at the end. Each kernel writing a
+// gradient (the node writing straight into an output i >= 1, or that
+// output's own kernel) moves up to just after the last kernel it reads
+// from and the last kernel reading its parameter's value (an update fused
+// into it must follow every read, as at the end), keeping the order of the
+// rest. Nothing reads a gradient, so nothing depends on the kernels moved.
+// Then the layers nearest the loss have their gradients first, while the
+// backward pass goes on: what tl::dist's overlapped reduction sends while
+// the rest runs, and each weight gradient runs while its operands are
+// still in cache.
+template <std::size_t N, std::size_t E>
+constexpr kernel_order<N> hoist_gradients(const graph_facts<N, E>& g, const ownership<N>& o, kernel_order<N> k) {
+  const auto& f = g.nodes;
+  // Calls visit(kernel) for each kernel whose buffer node a's values are read from (through views).
+  auto producers = [&](auto& self, int a, auto& visit) -> void {
+    const auto ua = static_cast<std::size_t>(a);
+    if (o.owner[ua] >= 0)
+      visit(o.owner[ua]);
+    else if (f[ua].view || o.transpose_view[ua] || (f[ua].output && !o.root[ua]))
+      for (std::size_t e = 0; e < f[ua].operand_count; ++e) self(self, g.edges[f[ua].first_operand + e], visit);
+  };
+  // Does node a read leaf's values (itself, or through views)?
+  auto reads = [&](auto& self, int a, int leaf) -> bool {
+    if (a == leaf) return true;
+    const auto ua = static_cast<std::size_t>(a);
+    if (!(f[ua].view || o.transpose_view[ua])) return false;
+    for (std::size_t e = 0; e < f[ua].operand_count; ++e)
+      if (self(self, g.edges[f[ua].first_operand + e], leaf)) return true;
+    return false;
+  };
+  std::array<int, N> writer{};
+  for (std::size_t r = 0; r < N; ++r) writer[r] = static_cast<int>(r);
+  for (std::size_t a = 0; a < N; ++a)
+    if (o.external[a]) writer[static_cast<std::size_t>(o.redirect[a])] = static_cast<int>(a);
+  for (std::size_t r = 0; r < N; ++r) {
+    // Gradients only: not the program's value (0) nor a step output (the largest index).
+    if (!f[r].output || f[r].output_index == 0 || f[r].output_index == ~std::size_t{0}) continue;
+    const int kernel = o.owner[static_cast<std::size_t>(writer[r])];
+    if (kernel < 0) continue;
+    int leaf = -1;
+    for (std::size_t n = 0; n < N; ++n)
+      if (f[n].parameter_index == f[r].output_index) leaf = static_cast<int>(n);
+    int earliest = 0;
+    auto after = [&](int q) {
+      if (q != kernel && k.position[static_cast<std::size_t>(q)] + 1 > earliest)
+        earliest = k.position[static_cast<std::size_t>(q)] + 1;
+    };
+    for (std::size_t n = 0; n < N; ++n) {
+      for (std::size_t e = 0; e < f[n].operand_count; ++e) {
+        const int a = g.edges[f[n].first_operand + e];
+        if (o.owner[n] == kernel) producers(producers, a, after);
+        if (leaf >= 0 && o.owner[n] >= 0 && reads(reads, a, leaf)) after(o.owner[n]);
+      }
+    }
+    const int at = k.position[static_cast<std::size_t>(kernel)];
+    if (earliest >= at) continue;
+    for (int p = at; p > earliest; --p) k.schedule[static_cast<std::size_t>(p)] = k.schedule[static_cast<std::size_t>(p - 1)];
+    k.schedule[static_cast<std::size_t>(earliest)] = kernel;
+    for (std::size_t p = 0; p < k.kernel_count; ++p) k.position[static_cast<std::size_t>(k.schedule[p])] = static_cast<int>(p);
+  }
+  for (std::size_t i = 0; i < N; ++i)
+    if (o.pooled_by[i] >= 0) k.position[o.pooled_by[i]] = k.position[i];
+  return k;
+}
+
 // Pass 4: the last kernel position that reads each node's buffer, through
 // views; an output's buffer is read at the end of the program.
 template <std::size_t N, std::size_t E>
@@ -283,9 +356,33 @@ template <std::size_t N, std::size_t E>
 constexpr program_plan<N> make_plan(const graph_facts<N, E>& g) {
   const use_counts<N> uses = count_uses(g);
   const ownership<N> owners = assign_owners(g, uses);
-  const kernel_order<N> order = order_kernels(owners);
+  const kernel_order<N> order = hoist_gradients(g, owners, order_kernels(owners));
   const std::array<int, N> last_read = liveness(g, owners, order);
   return {owners, order, place_buffers(g, owners, order, last_read), last_read};
+}
+
+// For each of P parameters, the position of the kernel that writes its
+// gradient into the store (its output node's kernel, or the kernel of the
+// node that writes straight into that output's destination), or -1 where no
+// kernel does. No kernel reads or writes that memory afterwards, so a step's
+// observer may send a gradient away from there on (tl::dist's reduction
+// overlapped with the backward pass).
+template <std::size_t P, std::size_t N, std::size_t E>
+constexpr std::array<int, (P == 0 ? 1 : P)> gradient_positions(const graph_facts<N, E>& g,
+                                                               const program_plan<N>& p) {
+  std::array<int, (P == 0 ? 1 : P)> at{};
+  at.fill(-1);
+  std::array<int, N> writer{};
+  for (std::size_t r = 0; r < N; ++r) writer[r] = static_cast<int>(r);
+  for (std::size_t a = 0; a < N; ++a)
+    if (p.external[a]) writer[static_cast<std::size_t>(p.redirect[a])] = static_cast<int>(a);
+  for (std::size_t r = 0; r < N; ++r) {
+    const std::size_t out = g.nodes[r].output_index;
+    if (!g.nodes[r].output || out == 0 || out > P) continue;
+    const int kernel = p.owner[static_cast<std::size_t>(writer[r])];
+    if (kernel >= 0) at[out - 1] = p.position[static_cast<std::size_t>(kernel)];
+  }
+  return at;
 }
 
 // The kernels that computing some nodes needs, in schedule order: the kernels

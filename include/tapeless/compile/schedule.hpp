@@ -55,6 +55,7 @@ constexpr node_facts facts_of(std::size_t first_operand) {
   f.scratch_lives_with_result = F::scratch_lives_with_result;
   f.first_operand = first_operand;
   f.operand_count = operands_of<N>::type::size;
+  if constexpr (F::output) f.output_index = N::operation::index;
   return f;
 }
 
@@ -75,6 +76,20 @@ constexpr graph_facts<Order::size, edge_count<Order>> graph_of() {
       }(typename operands_of<Ns>::type{})),
      ...);
   }(Order{});
+  return g;
+}
+
+// The program's parameters marked among the leaves (node_facts::parameter_index:
+// parameter i - 1 of Params), for the plan's gradient kernels.
+template <class Order, class Layout, class Params, std::size_t N, std::size_t E>
+constexpr graph_facts<N, E> with_parameters(graph_facts<N, E> g) {
+  [&]<class... Ps, std::size_t... I>(type_list<Ps...>, std::index_sequence<I...>) {
+    (
+        [&] {
+          if constexpr (contains<Ps, Order>) g.nodes[position_in<Ps, Layout>::value].parameter_index = I + 1;
+        }(),
+        ...);
+  }(Params{}, std::make_index_sequence<Params::size>{});
   return g;
 }
 
@@ -124,8 +139,9 @@ struct keyed_schedule {
   // The symbol of the I-th parameter the program differentiates with respect to.
   template <std::size_t I>
   using parameter = typename type_at<I, Params>::type;
+  static constexpr std::size_t parameter_count = Params::size;
 
-  static constexpr auto graph = graph_of<Order, T, layout, Arch>();
+  static constexpr auto graph = with_parameters<Order, layout, Params>(graph_of<Order, T, layout, Arch>());
   static constexpr program_plan<node_count> plan = make_plan(graph);
 
   template <class N>
@@ -228,13 +244,27 @@ struct keyed_schedule {
     return error;
   }
 
+  // After which kernel (its position in the schedule) each parameter's
+  // gradient is whole in the store (plan.hpp's gradient_positions), -1 where
+  // no kernel writes it. A variable template: made only where asked for.
+  template <class = void>
+  static constexpr auto gradients_written_at = gradient_positions<Params::size>(graph, plan);
+
   template <class Ctx>
   [[gnu::always_inline]] static void run(const Ctx& c) noexcept {
-    // Always inlined too: g++ 12 cloned this lambda (IPA-SRA) in W1's
-    // training step, and a clone is neither flattened nor inlined there.
-    [&]<std::size_t... K>(std::index_sequence<K...>) __attribute__((always_inline)) {
-      (run_kernel<plan.schedule[K]>(c), ...);
-    }(std::make_index_sequence<plan.kernel_count>{});
+    if constexpr (requires { c.update->after_kernel(std::size_t{}); }) {
+      // A step watched kernel by kernel (tl::dist's reduction overlapped with
+      // the backward pass): told the position of each kernel once it is done.
+      [&]<std::size_t... K>(std::index_sequence<K...>) __attribute__((always_inline)) {
+        ((run_kernel<plan.schedule[K]>(c), c.update->after_kernel(K)), ...);
+      }(std::make_index_sequence<plan.kernel_count>{});
+    } else {
+      // Always inlined too: g++ 12 cloned this lambda (IPA-SRA) in W1's
+      // training step, and a clone is neither flattened nor inlined there.
+      [&]<std::size_t... K>(std::index_sequence<K...>) __attribute__((always_inline)) {
+        (run_kernel<plan.schedule[K]>(c), ...);
+      }(std::make_index_sequence<plan.kernel_count>{});
+    }
   }
 
   // Only the kernels that the nodes Wanted (a std::index_sequence of node
