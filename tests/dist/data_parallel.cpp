@@ -31,6 +31,14 @@ constexpr auto classifier_loss() {
   constexpr auto Y = tl::input<"Y", std::int32_t, B>;
   return tl::cross_entropy(tl::nn::linear<"out", classes>(tl::tanh(tl::nn::linear<"hidden", H>(X))), Y);
 }
+// With batch norm: a store with buffers (its running statistics).
+template <std::size_t B>
+constexpr auto normalized_loss() {
+  constexpr auto X = tl::input<"X", float, B, features>;
+  constexpr auto Y = tl::input<"Y", std::int32_t, B>;
+  return tl::cross_entropy(
+      tl::nn::linear<"out", classes>(tl::tanh(tl::nn::batch_norm1d<"bn">(tl::nn::linear<"hidden", 16>(X)))), Y);
+}
 constexpr auto X4 = tl::input<"X", float, shard_rows, features>;
 constexpr auto Y4 = tl::input<"Y", std::int32_t, shard_rows>;
 constexpr auto X8 = tl::input<"X", float, global_rows, features>;
@@ -167,6 +175,124 @@ BOOST_FIXTURE_TEST_CASE(two_ranks_sharing_the_update_train_as_one_process_on_the
   train_as_one_process_on_the_global_batch(world, {.shard_update = true});
 }
 
+// The reduction in buckets during the backward pass: each gradient its own
+// bucket (bucket_bytes 1), so that buckets start while kernels still run.
+BOOST_FIXTURE_TEST_CASE(two_ranks_overlapping_the_backward_pass_train_as_one_process_on_the_global_batch, two_ranks) {
+  train_as_one_process_on_the_global_batch(world, {.overlap_backward = true, .bucket_bytes = 1});
+}
+
+BOOST_FIXTURE_TEST_CASE(buckets_start_while_the_backward_pass_runs_and_give_the_bits_of_the_whole_reduction,
+                        two_ranks) {
+  const auto data = clusters(40);
+  using program_type = decltype(tl::compile(classifier_loss<shard_rows>()));
+  auto run = [&](tl::dist::data_parallel_options options) {
+    auto program = tl::compile(classifier_loss<shard_rows>());
+    auto params = tl::parameters_of(classifier_loss<shard_rows>());
+    tl::init::he_uniform(params, /*seed*/ 4);
+    auto opt = tl::optim::optimizer(params, tl::optim::adam{.lr = 1e-2f});
+    tl::dist::data_parallel ddp(world, program, opt, params, options);
+    BOOST_TEST(ddp.overlaps_backward() == options.overlap_backward);
+    std::vector<std::size_t> starts;
+    for (std::size_t b = 0; b < ddp.bucket_count(); ++b) starts.push_back(ddp.bucket_start(b));
+    auto shard = tl::dist::training_batches<shard_rows>(world, data, /*seed*/ 9);
+    for (std::size_t epoch = 0; epoch < 3; ++epoch)
+      for (const auto& b : shard.epoch(epoch)) {
+        BOOST_TEST(std::isfinite(ddp.step(params, X4 = b.features, Y4 = b.targets)));
+        // Every bucket the backward pass finishes before its last kernel went while kernels ran.
+        BOOST_TEST(ddp.buckets_overlapped() ==
+                   std::size_t(std::count_if(starts.begin(), starts.end(), [](std::size_t at) {
+                     return at + 1 < program_type::training_kernels;
+                   })));
+      }
+    BOOST_TEST(tl::dist::parameters_agree(world, params));
+    return std::pair{params, starts};
+  };
+  const auto [whole, no_buckets] = run({});
+  BOOST_TEST(no_buckets.empty());
+  // Four tensors, one bucket each: the output layer's gradients are whole
+  // before the hidden layer's weight gradient runs, and start then.
+  const auto [bucketed, starts] = run({.overlap_backward = true, .bucket_bytes = 1});
+  BOOST_TEST_REQUIRE(starts.size() == 4u);
+  BOOST_TEST(std::is_sorted(starts.begin(), starts.end()));
+  BOOST_TEST(starts.front() + 1 < program_type::training_kernels);
+  BOOST_TEST(starts.back() < program_type::training_kernels);  // every gradient has its kernel
+  BOOST_TEST(starts[2] + 1 < program_type::training_kernels);  // three buckets go while kernels run
+  // Scaled by 1/2 and summed, or summed and scaled: the same bits on two ranks.
+  BOOST_TEST(largest_difference(bucketed, whole) == 0.0);
+  // One bucket of everything (the default's 256 KiB), started by the last gradient's kernel.
+  const auto [one_bucket, one_start] = run({.overlap_backward = true});
+  BOOST_TEST(one_start.size() == 1u);
+  BOOST_TEST(largest_difference(one_bucket, whole) == 0.0);
+}
+
+BOOST_FIXTURE_TEST_CASE(bad_data_on_one_rank_stops_an_overlapped_step_everywhere_and_changes_nothing, two_ranks) {
+  const auto data = clusters(8);
+  auto program = tl::compile(classifier_loss<shard_rows>());
+  auto params = tl::parameters_of(classifier_loss<shard_rows>());
+  tl::init::he_uniform(params, /*seed*/ 2);
+  auto opt = tl::optim::optimizer(params, tl::optim::adam{.lr = 1e-2f});
+  tl::dist::data_parallel ddp(world, program, opt, params, {.overlap_backward = true, .bucket_bytes = 1});
+  auto shard = tl::dist::training_batches<shard_rows>(world, data, /*seed*/ 1);
+  const auto& b = *shard.epoch(0).begin();
+  ddp.step(params, X4 = b.features, Y4 = b.targets);
+  const auto before = params;
+  const auto moment = opt.state<"out.weight">();
+  tl::tensor<std::int32_t, shard_rows> labels = b.targets;
+  if (world.rank() == 0) labels[3] = -1;
+  // Rank 0 runs no kernel and posts its buckets after its step; rank 1 three of four during its own.
+  BOOST_TEST(std::isnan(ddp.step(params, X4 = b.features, Y4 = labels)));
+  BOOST_TEST(ddp.buckets_overlapped() == (world.rank() == 0 ? 0u : 3u));
+  BOOST_TEST(largest_difference(params, before) == 0.0);
+  BOOST_TEST(std::memcmp(moment[0].data(), opt.state<"out.weight">()[0].data(), moment[0].size() * sizeof(float)) == 0);
+  BOOST_TEST(opt.steps() == 1u);
+  BOOST_TEST(std::isfinite(ddp.step(params, X4 = b.features, Y4 = b.targets)));
+  BOOST_TEST(opt.steps() == 2u);
+  BOOST_TEST(tl::dist::parameters_agree(world, params));
+}
+
+BOOST_FIXTURE_TEST_CASE(overlap_is_refused_with_a_sharded_update, two_ranks) {
+  auto refusal = [&](auto& program, auto& params, tl::dist::data_parallel_options options) {
+    auto opt = tl::optim::optimizer(params, tl::optim::sgd{.lr = 0.1f});
+    try {
+      tl::dist::data_parallel ddp(world, program, opt, params, options);
+    } catch (const tl::dist::error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  auto program = tl::compile(classifier_loss<shard_rows>());
+  auto params = tl::parameters_of(classifier_loss<shard_rows>());
+  const std::string sharded = refusal(program, params, {.shard_update = true, .overlap_backward = true});
+  BOOST_TEST(sharded.find("overlap_backward and shard_update cannot be used together") != std::string::npos, sharded);
+}
+
+// With batch norm: the gradients in buckets during the backward pass, the
+// running statistics through the buffer after it; the same bits as without overlap.
+BOOST_FIXTURE_TEST_CASE(an_overlapped_step_averages_batch_norm_statistics_as_the_step_without_overlap, two_ranks) {
+  const auto data = clusters(40);
+  auto run = [&](tl::dist::data_parallel_options options) {
+    auto program = tl::compile(normalized_loss<shard_rows>());
+    auto params = tl::parameters_of(normalized_loss<shard_rows>());
+    tl::init::he_uniform(params, /*seed*/ 6);
+    auto opt = tl::optim::optimizer(params, tl::optim::sgd{.lr = 0.05f, .momentum = 0.9f});
+    tl::dist::data_parallel ddp(world, program, opt, params, options);
+    BOOST_TEST(ddp.overlaps_backward() == options.overlap_backward);
+    auto shard = tl::dist::training_batches<shard_rows>(world, data, /*seed*/ 5);
+    for (std::size_t epoch = 0; epoch < 2; ++epoch)
+      for (const auto& b : shard.epoch(epoch)) {
+        BOOST_TEST(std::isfinite(ddp.step(params, X4 = b.features, Y4 = b.targets)));
+        if (options.overlap_backward) BOOST_TEST(ddp.buckets_overlapped() >= 1u);
+      }
+    BOOST_TEST(tl::dist::parameters_agree(world, params));
+    return params;
+  };
+  const auto whole = run({});
+  const auto bucketed = run({.overlap_backward = true, .bucket_bytes = 1});
+  BOOST_TEST(largest_difference(bucketed, whole) == 0.0);  // running statistics included
+  BOOST_TEST(bucketed.get<"bn.running_mean">()[0] != 0.0f);
+  BOOST_TEST(bucketed.get<"bn.num_batches_tracked">()[0] == whole.get<"bn.num_batches_tracked">()[0]);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_sharded_update_keeps_the_parameters_of_the_whole_update, two_ranks) {
   // The same Adam steps, once each rank updating everything, once half: the
   // same gradients and the same elementwise rule give the same parameters.
@@ -236,13 +362,6 @@ BOOST_FIXTURE_TEST_CASE(a_sharded_update_leaves_frozen_parameters_alone, two_ran
 
 // A store with buffers (batch norm's running statistics): the gradients and
 // the buffers go through one buffer, and a sharded update is refused.
-template <std::size_t B>
-constexpr auto normalized_loss() {
-  constexpr auto X = tl::input<"X", float, B, features>;
-  constexpr auto Y = tl::input<"Y", std::int32_t, B>;
-  return tl::cross_entropy(
-      tl::nn::linear<"out", classes>(tl::tanh(tl::nn::batch_norm1d<"bn">(tl::nn::linear<"hidden", 16>(X)))), Y);
-}
 
 BOOST_FIXTURE_TEST_CASE(batch_norm_statistics_are_averaged_and_a_sharded_update_is_refused, two_ranks) {
   const auto data = clusters(40);

@@ -44,7 +44,11 @@ class environment {
     int initialised = 0;
     MPI_Initialized(&initialised);
     if (!initialised) {
-      if (MPI_Init(&argc, &argv) != MPI_SUCCESS) throw error("tl::dist::environment: MPI_Init failed");
+      // Serialized: data_parallel's overlap_backward calls MPI from a thread
+      // of its own, never while this one does.
+      int provided = MPI_THREAD_SINGLE;
+      if (MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS)
+        throw error("tl::dist::environment: MPI_Init_thread failed");
       owns_ = true;
     }
   }

@@ -64,6 +64,7 @@
 // program's stream (the same seed on every rank unless program.seed(rank)).
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
@@ -71,6 +72,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -121,6 +123,19 @@ struct store_layout<parameter_store<Storage, Entries...>> {
             ? Entries::shape_type::size
             : 0) +
        ...);
+  // The buffers reduced with the gradients (same-typed, not trainable), packed one after another.
+  static constexpr bool buffer[count] = {(!Entries::trainable &&
+                                          std::is_same_v<typename Entries::element_type, gradient_type>)...};
+  static constexpr std::size_t buffer_count = reduced_count - gradient_count;
+  static constexpr std::size_t buffer_offset(std::size_t i) {
+    std::size_t o = 0;
+    for (std::size_t k = 0; k < i; ++k) o += buffer[k] ? sizes[k] : 0;
+    return o;
+  }
+  static constexpr std::size_t first_gradient = first_trainable<Entries...>();
+  // The entry called Name (count if none is).
+  template <fixed_string Name>
+  static constexpr std::size_t index_of = tapeless::detail::name_index<Name, Entries::name...>;
   static constexpr std::size_t offset(std::size_t i) {
     std::size_t o = 0;
     for (std::size_t k = 0; k < i; ++k) o += reduced[k] ? sizes[k] : 0;
@@ -154,6 +169,21 @@ struct data_parallel_options {
   // (gather_optimizer_state() brings it together, for a checkpoint). Needs a
   // store of trainable parameters alone (no batch-norm buffers).
   bool shard_update = false;
+  // Averages the gradients in buckets while the backward pass still runs, as
+  // PyTorch's DistributedDataParallel does: the program's plan says which
+  // kernel writes each gradient last; once the kernel finishing a bucket has
+  // run, a thread of this object's own (made once, waiting on a futex
+  // between steps) exchanges that bucket while the kernels left run here.
+  // What it can hide is the exchange of the gradients finished early (the
+  // layers nearest the loss: a CNN's dense head before its convolutions'
+  // backward pass) where a core is free for that thread and the transport
+  // moves data on its own (a network); two ranks on two cores share them
+  // with it. Needs a store of trainable parameters alone, without
+  // shard_update, and MPI_THREAD_SERIALIZED (tl::dist::environment asks).
+  bool overlap_backward = false;
+  // The bytes of gradients a bucket gathers, in the order the backward pass
+  // finishes them: a bucket closes with the gradient that reaches this.
+  std::size_t bucket_bytes = 256 * 1024;
 };
 
 template <class Program, class Optimizer, class Store>
@@ -181,16 +211,27 @@ class data_parallel {
     static_assert(Program::trains, "tl::dist::data_parallel: the program must be a training step (a loss over params)");
     check_same_model();
     broadcast_from_root(params, std::make_index_sequence<layout::count>{});
-    if constexpr (layout::only_parameters) in_place_ = find_blocks(params, std::make_index_sequence<layout::count>{});
+    const bool blocks = find_blocks(params, std::make_index_sequence<layout::count>{});
+    if constexpr (layout::only_parameters) in_place_ = blocks;
     if (options.shard_update && !in_place_)
       throw error("tl::dist::data_parallel: shard_update needs a parameter store of trainable parameters alone "
                   "(this one holds buffers, such as batch norm's running statistics)");
     if (options.shard_update && !can_shard_update)
       throw error("tl::dist::data_parallel: shard_update needs an optimizer that updates part of a parameter "
                   "(tl::optim::optimizer_for::update_entry_part)");
-    if (in_place_ && comm.size() > 1) share_out_parts();
+    if (options.overlap_backward && !blocks)
+      throw error("tl::dist::data_parallel: overlap_backward needs a parameter store that keeps its gradients in "
+                  "one block (tl::parameters_of makes such stores)");
+    if (options.overlap_backward && options.shard_update)
+      throw error("tl::dist::data_parallel: overlap_backward and shard_update cannot be used together (the sharded "
+                  "update reduces each rank's part of the gradients once the backward pass is done)");
     shard_update_ = options.shard_update && comm.size() > 1;
-    if (!in_place_) reduced_.assign(reduced_count, gradient_type(0));
+    overlap_ = options.overlap_backward && comm.size() > 1;
+    if ((in_place_ || overlap_) && comm.size() > 1) share_out_parts();
+    if (overlap_) make_buckets(options.bucket_bytes);
+    // Overlapped, a store with buffers reduces only those through the buffer (and the loss and flag).
+    if (!in_place_) reduced_.assign(overlap_ ? layout::buffer_count + 2 : reduced_count, gradient_type(0));
+    if (threaded_buckets_ > 0) communication_ = std::thread([this] { communicate(); });  // last: nothing throws after
   }
   // From a trainer (tl::compile(loss, rule)): its program and its optimizer.
   template <class P, class O>
@@ -200,6 +241,14 @@ class data_parallel {
 
   data_parallel(const data_parallel&) = delete;
   data_parallel& operator=(const data_parallel&) = delete;
+  ~data_parallel() {
+    if (communication_.joinable()) {
+      stopping_.store(true, std::memory_order_release);
+      posted_.fetch_add(1, std::memory_order_release);
+      posted_.notify_one();
+      communication_.join();
+    }
+  }
 
   // Collective: one step of every rank on its shard. Returns the mean loss
   // over the global batch (the same on every rank); NaN, with nothing
@@ -207,6 +256,7 @@ class data_parallel {
   // rank's reason, if it was one of them: program.last_error()).
   template <class... Bindings>
   value_type step(Store& params, const Bindings&... bindings) noexcept {
+    if (overlap_) return step_overlapped(params, bindings...);
     const value_type loss = program_.step(params, bindings...);
     const bool failed = static_cast<bool>(program_.last_error());
     if (comm_.size() == 1) {  // nothing to average: no copies (the step of one process)
@@ -229,6 +279,17 @@ class data_parallel {
       if (shard_update_) gather_state(std::make_index_sequence<layout::count>{});
   }
   bool shards_update() const noexcept { return shard_update_; }
+  // Are the gradients reduced in buckets during the backward pass
+  // (overlap_backward, on more than one rank)? Into how many?
+  bool overlaps_backward() const noexcept { return overlap_; }
+  std::size_t bucket_count() const noexcept { return bucket_ends_.size(); }
+  // After which of the step's kernels (its position; program.training_kernels:
+  // after the step) bucket b starts: the kernels after it run while it moves.
+  std::size_t bucket_start(std::size_t b) const noexcept { return bucket_starts_[b]; }
+  // How many buckets the last step handed to the communication thread while
+  // its kernels still ran (those before the last kernel's, unless this rank's
+  // data failed the program's checks).
+  std::size_t buckets_overlapped() const noexcept { return overlapped_; }
   // Are the gradients reduced where the store keeps them (a store of trainable
   // parameters alone), rather than copied to a buffer and back?
   bool reduces_in_place() const noexcept { return in_place_; }
@@ -267,6 +328,178 @@ class data_parallel {
       params.mark_changed();
     }
     return static_cast<value_type>(flags[0]);
+  }
+
+  // What the program's step tells of each kernel it has run
+  // (overlap_backward): an update that fuses nothing and watches.
+  struct kernel_observer {
+    template <std::size_t Param>
+    static constexpr bool fuses = false;
+    static constexpr bool plain_capable = false;
+    data_parallel* owner;
+    void after_kernel(std::size_t position) noexcept { owner->after_kernel(position); }
+  };
+
+  // The step with the reduction overlapped (overlap_backward). A bucket
+  // whose gradients are whole while kernels remain goes to this object's
+  // communication thread as soon as the backward pass has written it; that
+  // thread averages the buckets one after another, by the ring of the step
+  // without overlap (reduce_part, then MPI_Allgatherv), while this thread
+  // runs the kernels left. The last bucket (the last kernel writes it, or no
+  // kernel does) has nothing left to hide behind: this thread averages it
+  // once the communication thread is done. A rank whose data failed the
+  // checks ran no kernel and posts every bucket after its step, so the ranks
+  // exchange the same parts in the same order. Then the loss and the failure
+  // flag, and the update unless some rank failed (the gradients are then
+  // left averaged from whatever the store held; parameters and optimizer
+  // state unchanged). One thread calls MPI at a time (MPI_THREAD_SERIALIZED).
+  template <class... Bindings>
+  value_type step_overlapped(Store& params, const Bindings&... bindings) noexcept {
+    gradients_ = gradient_block(params);
+    posted_in_step_ = 0;
+    kernel_observer observer{this};
+    const value_type loss = program_.step_with_update(observer, params, bindings...);
+    const bool failed = static_cast<bool>(program_.last_error());
+    overlapped_ = posted_in_step_;
+    post_buckets_through(threaded_buckets_);
+    const std::uint64_t all_done = posted_base_ + threaded_buckets_;
+    for (std::uint64_t d = done_.load(std::memory_order_acquire); d != all_done;
+         d = done_.load(std::memory_order_acquire))
+      done_.wait(d, std::memory_order_acquire);
+    posted_base_ = all_done;
+    for (std::size_t b = threaded_buckets_; b < bucket_ends_.size(); ++b) reduce_bucket(b);
+    // The loss and failure flag, after the buffers (batch norm's running
+    // statistics: averaged even when a rank failed, as without overlap).
+    gradient_type flags_only[2];
+    gradient_type* flags = layout::buffer_count > 0 ? reduced_.data() + layout::buffer_count : flags_only;
+    flags[0] = failed ? gradient_type(0) : static_cast<gradient_type>(loss) * inverse_size_;
+    flags[1] = failed ? gradient_type(1) : gradient_type(0);
+    if constexpr (layout::buffer_count > 0) {
+      pack_buffers(params, reduced_.data(), std::make_index_sequence<layout::count>{});
+      MPI_Allreduce(MPI_IN_PLACE, reduced_.data(), static_cast<int>(layout::buffer_count + 2),
+                    detail::mpi_type<gradient_type>(), MPI_SUM, comm_.native());
+      unpack_buffers(params, reduced_.data(), std::make_index_sequence<layout::count>{});
+    } else {
+      MPI_Allreduce(MPI_IN_PLACE, flags, 2, detail::mpi_type<gradient_type>(), MPI_SUM, comm_.native());
+    }
+    if (flags[1] != gradient_type(0)) return std::numeric_limits<value_type>::quiet_NaN();
+    optimizer_.step(params);
+    return static_cast<value_type>(flags[0]);
+  }
+  template <std::size_t... I>
+  static void pack_buffers(const Store& params, gradient_type* buffer, std::index_sequence<I...>) noexcept {
+    (
+        [&] {
+          if constexpr (layout::buffer[I])
+            std::memcpy(buffer + layout::buffer_offset(I), params.template value_at<I>().data(),
+                        layout::sizes[I] * sizeof(gradient_type));
+        }(),
+        ...);
+  }
+  template <std::size_t... I>
+  void unpack_buffers(Store& params, const gradient_type* buffer, std::index_sequence<I...>) const noexcept {
+    (
+        [&] {
+          if constexpr (layout::buffer[I]) {
+            gradient_type* to = params.template value_at<I>().data();
+            for (std::size_t k = 0; k < layout::sizes[I]; ++k) to[k] = buffer[layout::buffer_offset(I) + k] * inverse_size_;
+          }
+        }(),
+        ...);
+  }
+  void after_kernel(std::size_t position) noexcept { post_buckets_through(buckets_done_at_[position]); }
+  // Hands buckets [posted_in_step_, through) to the communication thread.
+  void post_buckets_through(std::size_t through) noexcept {
+    through = std::min(through, threaded_buckets_);
+    if (through <= posted_in_step_) return;
+    posted_in_step_ = through;
+    posted_.store(posted_base_ + through, std::memory_order_release);
+    posted_.notify_one();
+  }
+  // The communication thread: waits (on a futex, not spinning) for buckets
+  // and averages them in the order posted. posted_ and done_ count the
+  // buckets since construction, threaded_buckets_ a step.
+  void communicate() noexcept {
+    std::uint64_t done = 0;
+    for (;;) {
+      posted_.wait(done, std::memory_order_acquire);
+      if (stopping_.load(std::memory_order_acquire)) return;
+      const std::uint64_t posted = posted_.load(std::memory_order_acquire);
+      for (; done < posted; ++done) reduce_bucket(static_cast<std::size_t>(done % threaded_buckets_));
+      done_.store(done, std::memory_order_release);
+      done_.notify_one();
+    }
+  }
+  // Each run of bucket b averaged in place over the ranks.
+  void reduce_bucket(std::size_t b) noexcept {
+    for (std::size_t r = b == 0 ? 0 : bucket_ends_[b - 1]; r < bucket_ends_[b]; ++r) {
+      gradient_type* values = gradients_ + runs_[r].start;
+      split(runs_[r].count, run_parts_.data(), run_part_starts_.data());
+      reduce_part(values, run_parts_.data(), run_part_starts_.data());
+      MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values, run_parts_.data(), run_part_starts_.data(),
+                     detail::mpi_type<gradient_type>(), comm_.native());
+    }
+  }
+  // The buckets, once: the store's entries in the order the backward pass
+  // finishes their gradients (gradients no kernel writes last), gathered
+  // until a bucket holds bucket_bytes; each bucket's entries that lie side
+  // by side in the block are one run (with the padding between them).
+  template <std::size_t... I>
+  void ready_positions(std::size_t* ready, std::index_sequence<I...>) const {
+    using schedule = typename Program::training_schedule;
+    constexpr auto written_at = schedule::template gradients_written_at<>;
+    ((ready[layout::template index_of<schedule::template parameter<I>::name>] =
+          written_at[I] < 0 ? Program::training_kernels : static_cast<std::size_t>(written_at[I])),
+     ...);
+  }
+  void make_buckets(std::size_t bucket_bytes) {
+    constexpr std::size_t kernels = Program::training_kernels;
+    std::size_t ready[layout::count + 1];
+    std::fill(std::begin(ready), std::end(ready), kernels);
+    ready_positions(ready, std::make_index_sequence<Program::training_schedule::parameter_count>{});
+    std::vector<std::size_t> by_ready, by_offset(layout::count), place(layout::count);
+    for (std::size_t i = 0; i < layout::count; ++i) {
+      by_offset[i] = i;
+      if (layout::trainable[i]) by_ready.push_back(i);  // buffers are averaged after the step
+    }
+    std::stable_sort(by_ready.begin(), by_ready.end(), [&](std::size_t a, std::size_t b) {
+      return ready[a] != ready[b] ? ready[a] < ready[b] : offsets_[a] > offsets_[b];
+    });
+    std::sort(by_offset.begin(), by_offset.end(), [&](std::size_t a, std::size_t b) { return offsets_[a] < offsets_[b]; });
+    for (std::size_t k = 0; k < layout::count; ++k) place[by_offset[k]] = k;
+    buckets_done_at_.assign(kernels, 0);
+    std::vector<std::size_t> bucket;
+    std::size_t bytes = 0;
+    for (std::size_t k = 0; k < by_ready.size(); ++k) {
+      bucket.push_back(by_ready[k]);
+      bytes += layout::sizes[by_ready[k]] * sizeof(gradient_type);
+      if (bytes < bucket_bytes && k + 1 < by_ready.size()) continue;
+      std::sort(bucket.begin(), bucket.end(), [&](std::size_t a, std::size_t b) { return place[a] < place[b]; });
+      for (std::size_t e = 0; e < bucket.size(); ++e) {
+        const std::size_t end = offsets_[bucket[e]] + layout::sizes[bucket[e]];
+        if (e > 0 && place[bucket[e]] == place[bucket[e - 1]] + 1)
+          runs_.back().count = end - runs_.back().start;
+        else
+          runs_.push_back({offsets_[bucket[e]], layout::sizes[bucket[e]]});
+      }
+      bucket_ends_.push_back(runs_.size());
+      // Its last gradient's kernel starts it (and any bucket before it not started yet).
+      const std::size_t at = ready[by_ready[k]];
+      bucket_starts_.push_back(at);
+      if (at < kernels) buckets_done_at_[at] = bucket_ends_.size();
+      bucket.clear(), bytes = 0;
+    }
+    // The buckets the communication thread takes: those with kernels left after them.
+    threaded_buckets_ = static_cast<std::size_t>(
+        std::count_if(bucket_starts_.begin(), bucket_starts_.end(), [](std::size_t at) { return at + 1 < kernels; }));
+    run_parts_.assign(parts_.size(), 0), run_part_starts_.assign(parts_.size(), 0);
+    if (threaded_buckets_ == 0) return;
+    int level = MPI_THREAD_SINGLE;
+    MPI_Query_thread(&level);
+    if (level < MPI_THREAD_SERIALIZED)
+      throw error("tl::dist::data_parallel: overlap_backward reduces on a thread of its own, which needs MPI "
+                  "initialised with MPI_THREAD_SERIALIZED or more (tl::dist::environment asks for it; this run "
+                  "has level " + std::to_string(level) + ")");
   }
 
   void check_same_model() const {
@@ -313,23 +546,26 @@ class data_parallel {
   }
 
   // The store keeps its values in one block and its gradients in another of
-  // the same layout (a tuple of tensors each): entry I at offsets_[I] values
-  // from the start of either. Found once, from the addresses; false (the
-  // step then copies through a buffer) if the layout is not that.
+  // the same layout (a tuple of tensors each): entry I at offsets_[I]
+  // gradient_type values from the start of either (its buffers too, whatever
+  // their element type). Found once, from the addresses; false (the step then
+  // copies through a buffer) if the layout is not that.
   template <std::size_t... I>
   bool find_blocks(Store& params, std::index_sequence<I...>) {
     const Store& p = params;
-    const gradient_type* grads[] = {p.template grad_at<I>().data()...};
-    const gradient_type* values[] = {p.template value_at<I>().data()...};
-    const gradient_type* grad_start = *std::min_element(std::begin(grads), std::end(grads));
-    const gradient_type* value_start = *std::min_element(std::begin(values), std::end(values));
+    const std::byte* grads[] = {reinterpret_cast<const std::byte*>(p.template grad_at<I>().data())...};
+    const std::byte* values[] = {reinterpret_cast<const std::byte*>(p.template value_at<I>().data())...};
+    constexpr std::size_t bytes[] = {layout::sizes[I] * sizeof(*p.template grad_at<I>().data())...};
+    const std::byte* grad_start = *std::min_element(std::begin(grads), std::end(grads));
+    const std::byte* value_start = *std::min_element(std::begin(values), std::end(values));
     std::size_t end = 0;
     for (std::size_t i = 0; i < layout::count; ++i) {
-      offsets_[i] = static_cast<std::size_t>(grads[i] - grad_start);
-      if (values[i] - value_start != grads[i] - grad_start) return false;
-      end = std::max(end, offsets_[i] + layout::sizes[i]);
+      const auto offset = static_cast<std::size_t>(grads[i] - grad_start);
+      if (values[i] - value_start != grads[i] - grad_start || offset % sizeof(gradient_type) != 0) return false;
+      offsets_[i] = offset / sizeof(gradient_type);
+      end = std::max(end, offset + bytes[i]);
     }
-    block_count_ = end;
+    block_count_ = (end + sizeof(gradient_type) - 1) / sizeof(gradient_type);
     return block_count_ <= static_cast<std::size_t>(INT_MAX);
   }
   // The start of the block that holds `first`, entry 0's value or gradient.
@@ -337,23 +573,35 @@ class data_parallel {
   gradient_type* block_of(const Tensor& first) const noexcept {
     return const_cast<gradient_type*>(first.data()) - offsets_[0];
   }
+  // The start of the store's block of gradients (from its first trainable entry's).
+  gradient_type* gradient_block(Store& params) const noexcept {
+    return params.template grad_at<layout::first_gradient>().data() - offsets_[layout::first_gradient];
+  }
 
   // Rank r averages (and with shard_update, updates) block values
   // [part_starts_[r], + parts_[r]): parts of equal size, in whole cache
   // lines, the last shorter.
   void share_out_parts() {
-    constexpr std::size_t line = 64 / sizeof(gradient_type);
-    const std::size_t ranks = static_cast<std::size_t>(comm_.size());
-    const std::size_t part = (block_count_ + ranks - 1) / ranks;
-    const std::size_t rounded = (part + line - 1) / line * line;
-    for (std::size_t r = 0; r < ranks; ++r) {
-      const std::size_t start = std::min(r * rounded, block_count_);
-      part_starts_.push_back(static_cast<int>(start));
-      parts_.push_back(static_cast<int>(std::min(rounded, block_count_ - start)));
-    }
+    parts_.resize(static_cast<std::size_t>(comm_.size()));
+    part_starts_.resize(parts_.size());
+    const std::size_t rounded = split(block_count_, parts_.data(), part_starts_.data());
     part_start_ = static_cast<std::size_t>(part_starts_[comm_.rank()]);
     part_count_ = static_cast<std::size_t>(parts_[comm_.rank()]);
     scratch_.assign(rounded, gradient_type(0));
+  }
+  // count values in one part per rank (parts[r] values from starts[r]): equal
+  // parts in whole cache lines, the last shorter. Returns the longest part.
+  std::size_t split(std::size_t count, int* parts, int* starts) const noexcept {
+    constexpr std::size_t line = 64 / sizeof(gradient_type);
+    const std::size_t ranks = static_cast<std::size_t>(comm_.size());
+    const std::size_t part = (count + ranks - 1) / ranks;
+    const std::size_t rounded = (part + line - 1) / line * line;
+    for (std::size_t r = 0; r < ranks; ++r) {
+      const std::size_t start = std::min(r * rounded, count);
+      starts[r] = static_cast<int>(start);
+      parts[r] = static_cast<int>(std::min(rounded, count - start));
+    }
+    return rounded;
   }
   // The average of this rank's part of the gradients over the ranks, in
   // place: a ring of N - 1 exchanges, in each of which a rank passes one part
@@ -361,18 +609,21 @@ class data_parallel {
   // on its rank, so every rank gathers the same bits). MPI_Reduce_scatter
   // in place took 80 us for the MLP's 918 KiB on 2 ranks, what a whole
   // allreduce costs; its one exchange here takes 35 us.
-  void reduce_part(gradient_type* gradients) noexcept {
+  // (Of a run of the block split in parts and starts as split() does: the
+  // overlapped step's last bucket.)
+  void reduce_part(gradient_type* gradients) noexcept { reduce_part(gradients, parts_.data(), part_starts_.data()); }
+  void reduce_part(gradient_type* gradients, const int* parts, const int* starts) noexcept {
     const int ranks = comm_.size(), rank = comm_.rank();
     const int next = (rank + 1) % ranks, previous = (rank + ranks - 1) % ranks;
     for (int step = 0; step + 1 < ranks; ++step) {
       const auto sent = static_cast<std::size_t>((rank - step - 1 + 2 * ranks) % ranks);
       const auto received = static_cast<std::size_t>((rank - step - 2 + 2 * ranks) % ranks);
-      MPI_Sendrecv(gradients + part_starts_[sent], parts_[sent], detail::mpi_type<gradient_type>(), next, 0,
-                   scratch_.data(), parts_[received], detail::mpi_type<gradient_type>(), previous, 0,
+      MPI_Sendrecv(gradients + starts[sent], parts[sent], detail::mpi_type<gradient_type>(), next, 0,
+                   scratch_.data(), parts[received], detail::mpi_type<gradient_type>(), previous, 0,
                    comm_.native(), MPI_STATUS_IGNORE);
-      gradient_type* into = gradients + part_starts_[received];
+      gradient_type* into = gradients + starts[received];
       const gradient_type s = step + 2 == ranks ? inverse_size_ : gradient_type(1);  // the last sum: averaged
-      simd::map(static_cast<std::size_t>(parts_[received]), [s](auto a, auto b) { return (a + b) * s; },
+      simd::map(static_cast<std::size_t>(parts[received]), [s](auto a, auto b) { return (a + b) * s; },
                 simd::in(into, scratch_.data()), simd::out(into));
     }
   }
@@ -471,6 +722,24 @@ class data_parallel {
   std::size_t part_start_ = 0, part_count_ = 0;  // this rank's
   std::vector<gradient_type> scratch_;       // a part received from another rank
   std::vector<gradient_type> reduced_;       // stores with buffers: made once, in the constructor
+  // overlap_backward: made once, in the constructor.
+  struct gradient_run {
+    std::size_t start, count;  // values of the block
+  };
+  bool overlap_ = false;
+  std::vector<gradient_run> runs_;           // bucket after bucket
+  std::vector<std::size_t> bucket_ends_;     // bucket b: runs_[bucket_ends_[b - 1], bucket_ends_[b])
+  std::vector<std::size_t> bucket_starts_;   // bucket b starts after the kernel at this position
+  std::vector<std::size_t> buckets_done_at_; // per kernel position: the buckets whose gradients are then whole
+  std::vector<int> run_parts_, run_part_starts_;  // a run's parts in the ring
+  std::size_t threaded_buckets_ = 0;         // the first buckets, which the communication thread reduces
+  std::thread communication_;
+  // ... and during a step.
+  gradient_type* gradients_ = nullptr;
+  std::size_t posted_in_step_ = 0, overlapped_ = 0;
+  std::uint64_t posted_base_ = 0;            // buckets posted before this step
+  std::atomic<std::uint64_t> posted_{0}, done_{0};
+  std::atomic<bool> stopping_{false};
 };
 
 template <class P, class O, class Store>
