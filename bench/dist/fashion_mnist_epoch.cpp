@@ -2,8 +2,8 @@
 // 128-10, ReLU, softmax cross-entropy, Adam) trained data-parallel with
 // tl::dist on `mpirun -np N`, N = 1 or 2, timed per epoch.
 //
-//   mpirun -np 1 ./build-bench/bench/dist/dist_fashion_mnist [global|per-rank|half][-sharded] [epochs] [data directory]
-//   mpirun -np 2 ./build-bench/bench/dist/dist_fashion_mnist [global|per-rank|half][-sharded] [epochs] [data directory]
+//   mpirun -np 1 ./build-bench/bench/dist/dist_fashion_mnist [global|per-rank|half][-sharded|-overlap] [epochs] [data directory]
+//   mpirun -np 2 ./build-bench/bench/dist/dist_fashion_mnist [global|per-rank|half][-sharded|-overlap] [epochs] [data directory]
 //   bench/dist/run.sh  (both, interleaved)
 //
 // global (the default): a global batch of 64, 64 / N rows per rank, so N
@@ -12,7 +12,10 @@
 // (fewer, larger steps per epoch). half: 32 rows per rank (on -np 1: what
 // each rank computes in the global run on 2, without the communication).
 // A mode ending in -sharded (per-rank-sharded) steps with data_parallel's
-// sharded update: each rank updates its part of the parameters.
+// sharded update: each rank updates its part of the parameters; one ending
+// in -overlap reduces the gradients in buckets during the backward pass
+// (overlap_backward, buckets of 64 KiB: the output layers' gradients, then
+// the first layer's; TAPELESS_BENCH_BUCKET_BYTES sets another size).
 // Rank 0 prints, per epoch, the wall time of
 // the training loop alone (a barrier before and after; the data loader's
 // copies included), the mean loss, and this rank's CPU time; then the median
@@ -69,14 +72,14 @@ double median(std::vector<double> v) {
 // prints on rank 0.
 template <std::size_t B>
 void run(const tl::dist::communicator& world, const tl::train::dataset<784>& data, std::size_t epochs,
-         const char* mode, std::size_t shards, bool shard_update) {
+         const char* mode, std::size_t shards, tl::dist::data_parallel_options options) {
   constexpr auto X = tl::input<"X", float, B, 784>;
   constexpr auto Y = tl::input<"Y", std::int32_t, B>;
   auto program = tl::compile(mlp_loss<B>());
   auto params = tl::parameters_of(mlp_loss<B>());
   tl::init::he_uniform(params, /*seed*/ 1);
   auto opt = tl::optim::optimizer(params, tl::optim::adam{.lr = 1e-3f});
-  tl::dist::data_parallel ddp(world, program, opt, params, {.shard_update = shard_update});
+  tl::dist::data_parallel ddp(world, program, opt, params, options);
   // tl::dist::training_batches<B>(world, data, 42) but for the shard count,
   // which half mode fixes at 2 on one rank too.
   auto train = tl::train::batch_loader<B, 784>(
@@ -84,10 +87,11 @@ void run(const tl::dist::communicator& world, const tl::train::dataset<784>& dat
 
   if (world.is_root())
     std::printf("ranks %d, %s batch: %zu rows per rank, %zu global; %zu steps per epoch; %zu parameters, %zu KiB "
-                "reduced per step; gradients reduced %s, update %s\n",
+                "reduced per step; gradients reduced %s%s, update %s\n",
                 world.size(), mode, B, B * shards, train.batches(),
                 decltype(params)::scalar_count, decltype(ddp)::reduced_bytes / 1024,
                 ddp.reduces_in_place() ? "in place" : "through a buffer",
+                ddp.overlaps_backward() ? (", " + std::to_string(ddp.bucket_count()) + " buckets during the backward pass").c_str() : "",
                 ddp.shards_update() ? "sharded (each rank its part)" : "whole on every rank");
   // With one rank, each epoch is followed by one of the program and optimizer
   // stepping without tl::dist: the cost of data_parallel's copies alone.
@@ -135,7 +139,8 @@ void run(const tl::dist::communicator& world, const tl::train::dataset<784>& dat
     std::sort(step_seconds.begin(), step_seconds.end());
     const double p10 = step_seconds[step_seconds.size() / 10];
     std::printf("ranks %d, %s batch%s: step p10 %.1f us, median %.1f us; p10 x %zu steps = %.3f s per epoch\n",
-                world.size(), mode, ddp.shards_update() ? ", sharded update" : "", 1e6 * p10, 1e6 * median(step_seconds), train.batches(),
+                world.size(), mode,
+                ddp.shards_update() ? ", sharded update" : ddp.overlaps_backward() ? ", overlapped reduction" : "", 1e6 * p10, 1e6 * median(step_seconds), train.batches(),
                 p10 * double(train.batches()));
   }
   if (!tl::dist::parameters_agree(world, params)) std::fprintf(stderr, "rank %d: parameters drifted\n", world.rank());
@@ -164,9 +169,17 @@ int main(int argc, char** argv) try {
   tl::dist::environment mpi(argc, argv);
   tl::dist::communicator world;
   std::string mode = argc > 1 ? argv[1] : "global";
-  // A mode ending in -sharded: data_parallel's sharded update (shard_update).
-  const bool sharded = mode.ends_with("-sharded");
-  if (sharded) mode.resize(mode.size() - std::string_view("-sharded").size());
+  // A mode ending in -sharded: data_parallel's sharded update (shard_update);
+  // in -overlap: the reduction in buckets during the backward pass.
+  tl::dist::data_parallel_options options;
+  if (mode.ends_with("-sharded")) {
+    options.shard_update = true;
+    mode.resize(mode.size() - std::string_view("-sharded").size());
+  } else if (mode.ends_with("-overlap")) {
+    options.overlap_backward = true, options.bucket_bytes = 64 * 1024;
+    if (const char* bytes = std::getenv("TAPELESS_BENCH_BUCKET_BYTES")) options.bucket_bytes = std::stoul(bytes);
+    mode.resize(mode.size() - std::string_view("-overlap").size());
+  }
   const std::size_t epochs = argc > 2 ? std::stoul(argv[2]) : 3;
   const std::filesystem::path directory =
       argc > 3 ? std::filesystem::path(argv[3]) : tl::train::fashion_mnist_debian_directory();
@@ -175,15 +188,15 @@ int main(int argc, char** argv) try {
 
   const std::size_t ranks = std::size_t(world.size());
   if (mode == "per-rank")
-    run<global_batch>(world, data, epochs, "per-rank", ranks, sharded);
+    run<global_batch>(world, data, epochs, "per-rank", ranks, options);
   else if (mode == "half")  // one rank's share of the global batch on 2 ranks; on -np 1, that work alone
-    run<global_batch / 2>(world, data, epochs, "half", std::max<std::size_t>(ranks, 2), sharded);
+    run<global_batch / 2>(world, data, epochs, "half", std::max<std::size_t>(ranks, 2), options);
   else if (mode != "global")
     throw std::invalid_argument("the mode is global, per-rank or half, not " + mode);
   else if (ranks == 1)
-    run<global_batch>(world, data, epochs, "global", 1, sharded);
+    run<global_batch>(world, data, epochs, "global", 1, options);
   else if (ranks == 2)
-    run<global_batch / 2>(world, data, epochs, "global", 2, sharded);
+    run<global_batch / 2>(world, data, epochs, "global", 2, options);
   else
     throw std::invalid_argument("global batch mode is built for 1 or 2 ranks (add run<64 / N> for N)");
   return 0;

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The Fashion-MNIST epoch on mpirun -np 1 and -np 2, interleaved (1 2 1 2 ...,
 # and the modes in turn) (bench/dist/fashion_mnist_epoch.cpp); the modes ending in
-# -sharded step with data_parallel's sharded update, on 2 ranks only (on one
-# rank it is the same step). Run on a quiet machine with two free cores: a
+# -sharded step with data_parallel's sharded update, those ending in -overlap
+# with its reduction overlapped with the backward pass (overlap_backward), on
+# 2 ranks only (on one rank it is the same step). Run on a quiet machine with two free cores: a
 # rank waiting in MPI_Allreduce for a rank the scheduler has put off costs
 # milliseconds. On a busy one, read the "step p10" lines (the fastest tenth
 # of the steps, times the steps: an estimate of the quiet epoch).
@@ -36,7 +37,7 @@ round=1
 while [ "$round" -le "$rounds" ]; do
   placement before
   for mode in ${MODES:-per-rank per-rank-sharded global global-sharded}; do
-    case "$mode" in *-sharded) ranks="2" ;; *) ranks="1 2" ;; esac
+    case "$mode" in *-sharded | *-overlap) ranks="2" ;; *) ranks="1 2" ;; esac
     for np in $ranks; do
       # --oversubscribe and --allow-run-as-root let it run in containers and CI.
       mpirun -np "$np" --oversubscribe --allow-run-as-root $mpirun_args "$program" "$mode" "$epochs" |
