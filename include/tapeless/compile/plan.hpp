@@ -204,6 +204,18 @@ constexpr kernel_order<N> order_kernels(const ownership<N>& o) {
   return k;
 }
 
+// For each node, the node whose kernel writes its values: for an output
+// written straight by its operand (ownership::external), that operand; for
+// every other node, itself.
+template <std::size_t N>
+constexpr std::array<int, N> output_writers(const ownership<N>& o) {
+  std::array<int, N> writer{};
+  for (std::size_t r = 0; r < N; ++r) writer[r] = static_cast<int>(r);
+  for (std::size_t a = 0; a < N; ++a)
+    if (o.external[a]) writer[static_cast<std::size_t>(o.redirect[a])] = static_cast<int>(a);
+  return writer;
+}
+
 // Pass 3b. In node order a training program's gradients come after the
 // whole backward pass: the parameters are found from the input's layer
 // outwards, and each gradient's nodes follow those of the gradients before
@@ -238,10 +250,7 @@ constexpr kernel_order<N> hoist_gradients(const graph_facts<N, E>& g, const owne
       if (self(self, g.edges[f[ua].first_operand + e], leaf)) return true;
     return false;
   };
-  std::array<int, N> writer{};
-  for (std::size_t r = 0; r < N; ++r) writer[r] = static_cast<int>(r);
-  for (std::size_t a = 0; a < N; ++a)
-    if (o.external[a]) writer[static_cast<std::size_t>(o.redirect[a])] = static_cast<int>(a);
+  const std::array<int, N> writer = output_writers(o);
   for (std::size_t r = 0; r < N; ++r) {
     // Gradients only: not the program's value (0) nor a step output (the largest index).
     if (!f[r].output || f[r].output_index == 0 || f[r].output_index == ~std::size_t{0}) continue;
@@ -372,10 +381,7 @@ constexpr std::array<int, (P == 0 ? 1 : P)> gradient_positions(const graph_facts
                                                                const program_plan<N>& p) {
   std::array<int, (P == 0 ? 1 : P)> at{};
   at.fill(-1);
-  std::array<int, N> writer{};
-  for (std::size_t r = 0; r < N; ++r) writer[r] = static_cast<int>(r);
-  for (std::size_t a = 0; a < N; ++a)
-    if (p.external[a]) writer[static_cast<std::size_t>(p.redirect[a])] = static_cast<int>(a);
+  const std::array<int, N> writer = output_writers<N>(p);
   for (std::size_t r = 0; r < N; ++r) {
     const std::size_t out = g.nodes[r].output_index;
     if (!g.nodes[r].output || out == 0 || out > P) continue;

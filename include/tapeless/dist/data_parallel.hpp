@@ -46,6 +46,13 @@
 // gives every rank the same bits; parameters_agree checks it). It allocates
 // nothing and throws nothing.
 //
+// With data_parallel_options{.overlap_backward = true}, the gradients are
+// averaged in buckets during the backward pass instead: each bucket, once the
+// kernel finishing it has run, by a thread this object makes once, while the
+// kernels left run (the program's plan runs each gradient's kernel as early
+// as it can); the last bucket and the buffers after the step. The same
+// results, bit for bit on two ranks.
+//
 // With data_parallel_options{.shard_update = true} (ZeRO stage 1, stores of
 // trainable parameters alone), each rank instead updates its averaged 1/N of
 // the block (that part of the parameters and of the optimizer's state), and
@@ -178,8 +185,9 @@ struct data_parallel_options {
   // layers nearest the loss: a CNN's dense head before its convolutions'
   // backward pass) where a core is free for that thread and the transport
   // moves data on its own (a network); two ranks on two cores share them
-  // with it. Needs a store of trainable parameters alone, without
-  // shard_update, and MPI_THREAD_SERIALIZED (tl::dist::environment asks).
+  // with it. Buffers (batch norm's running statistics) are averaged after
+  // the step. Not with shard_update; needs MPI_THREAD_SERIALIZED
+  // (tl::dist::environment asks for it).
   bool overlap_backward = false;
   // The bytes of gradients a bucket gathers, in the order the backward pass
   // finishes them: a bucket closes with the gradient that reaches this.
