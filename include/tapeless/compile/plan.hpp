@@ -233,21 +233,38 @@ constexpr std::array<int, N> output_writers(const ownership<N>& o) {
 template <std::size_t N, std::size_t E>
 constexpr kernel_order<N> hoist_gradients(const graph_facts<N, E>& g, const ownership<N>& o, kernel_order<N> k) {
   const auto& f = g.nodes;
-  // Calls visit(kernel) for each kernel whose buffer node a's values are read from (through views).
-  auto producers = [&](auto& self, int a, auto& visit) -> void {
-    const auto ua = static_cast<std::size_t>(a);
-    if (o.owner[ua] >= 0)
-      visit(o.owner[ua]);
-    else if (f[ua].view || o.transpose_view[ua] || (f[ua].output && !o.root[ua]))
-      for (std::size_t e = 0; e < f[ua].operand_count; ++e) self(self, g.edges[f[ua].first_operand + e], visit);
+  // Nodes read where another node's values lie: views, and outputs written by their operand.
+  auto passes_through = [&](std::size_t a) {
+    return o.owner[a] < 0 && (f[a].view || o.transpose_view[a] || (f[a].output && !o.root[a]));
   };
-  // Does node a read leaf's values (itself, or through views)?
-  auto reads = [&](auto& self, int a, int leaf) -> bool {
-    if (a == leaf) return true;
-    const auto ua = static_cast<std::size_t>(a);
-    if (!(f[ua].view || o.transpose_view[ua])) return false;
-    for (std::size_t e = 0; e < f[ua].operand_count; ++e)
-      if (self(self, g.edges[f[ua].first_operand + e], leaf)) return true;
+  // source[a]: the node whose values node a reads as its own (itself, or
+  // through views of one operand). One pass, operands before their users;
+  // it spares the search below a walk through views per operand and
+  // gradient (constexpr calls cost the compiler more than loops).
+  std::array<int, N> source{};
+  std::array<int, N + 1> leaf_of{};  // parameter i - 1's leaf, or -1
+  leaf_of.fill(-1);
+  for (std::size_t a = 0; a < N; ++a) {
+    source[a] = passes_through(a) && f[a].operand_count == 1 ? source[static_cast<std::size_t>(g.operand(a, 0))]
+                                                             : static_cast<int>(a);
+    if (f[a].parameter_index != 0 && f[a].parameter_index <= N) leaf_of[f[a].parameter_index] = static_cast<int>(a);
+  }
+  // For a view of several operands (rare): visit(kernel) for each kernel
+  // whose buffer it reads; does it read leaf's values?
+  auto producers = [&](auto& self, std::size_t a, auto& visit) -> void {
+    for (std::size_t e = 0; e < f[a].operand_count; ++e) {
+      const auto b = static_cast<std::size_t>(source[static_cast<std::size_t>(g.operand(a, e))]);
+      if (o.owner[b] >= 0)
+        visit(o.owner[b]);
+      else if (passes_through(b))
+        self(self, b, visit);
+    }
+  };
+  auto reads = [&](auto& self, std::size_t a, int leaf) -> bool {
+    for (std::size_t e = 0; e < f[a].operand_count; ++e) {
+      const auto b = static_cast<std::size_t>(source[static_cast<std::size_t>(g.operand(a, e))]);
+      if (static_cast<int>(b) == leaf || (passes_through(b) && self(self, b, leaf))) return true;
+    }
     return false;
   };
   const std::array<int, N> writer = output_writers(o);
@@ -256,19 +273,25 @@ constexpr kernel_order<N> hoist_gradients(const graph_facts<N, E>& g, const owne
     if (!f[r].output || f[r].output_index == 0 || f[r].output_index == ~std::size_t{0}) continue;
     const int kernel = o.owner[static_cast<std::size_t>(writer[r])];
     if (kernel < 0) continue;
-    int leaf = -1;
-    for (std::size_t n = 0; n < N; ++n)
-      if (f[n].parameter_index == f[r].output_index) leaf = static_cast<int>(n);
+    const int leaf = f[r].output_index <= N ? leaf_of[f[r].output_index] : -1;
     int earliest = 0;
     auto after = [&](int q) {
       if (q != kernel && k.position[static_cast<std::size_t>(q)] + 1 > earliest)
         earliest = k.position[static_cast<std::size_t>(q)] + 1;
     };
     for (std::size_t n = 0; n < N; ++n) {
+      const int owner = o.owner[n];
+      if (owner < 0) continue;
       for (std::size_t e = 0; e < f[n].operand_count; ++e) {
-        const int a = g.edges[f[n].first_operand + e];
-        if (o.owner[n] == kernel) producers(producers, a, after);
-        if (leaf >= 0 && o.owner[n] >= 0 && reads(reads, a, leaf)) after(o.owner[n]);
+        const auto a = static_cast<std::size_t>(source[static_cast<std::size_t>(g.operand(n, e))]);
+        if (owner == kernel) {  // what the kernel reads
+          if (o.owner[a] >= 0)
+            after(o.owner[a]);
+          else if (passes_through(a))
+            producers(producers, a, after);
+        }
+        // Who reads the parameter's value.
+        if (static_cast<int>(a) == leaf || (leaf >= 0 && passes_through(a) && reads(reads, a, leaf))) after(owner);
       }
     }
     const int at = k.position[static_cast<std::size_t>(kernel)];
