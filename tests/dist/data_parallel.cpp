@@ -362,7 +362,6 @@ BOOST_FIXTURE_TEST_CASE(a_sharded_update_leaves_frozen_parameters_alone, two_ran
 
 // A store with buffers (batch norm's running statistics): the gradients and
 // the buffers go through one buffer, and a sharded update is refused.
-
 BOOST_FIXTURE_TEST_CASE(batch_norm_statistics_are_averaged_and_a_sharded_update_is_refused, two_ranks) {
   const auto data = clusters(40);
   auto program = tl::compile(normalized_loss<shard_rows>());
