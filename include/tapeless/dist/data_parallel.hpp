@@ -130,22 +130,17 @@ struct store_layout<parameter_store<Storage, Entries...>> {
             ? Entries::shape_type::size
             : 0) +
        ...);
-  // The buffers reduced with the gradients (same-typed, not trainable), packed one after another.
-  static constexpr bool buffer[count] = {(!Entries::trainable &&
-                                          std::is_same_v<typename Entries::element_type, gradient_type>)...};
+  // The buffers reduced with the gradients (reduced, not trainable).
   static constexpr std::size_t buffer_count = reduced_count - gradient_count;
-  static constexpr std::size_t buffer_offset(std::size_t i) {
-    std::size_t o = 0;
-    for (std::size_t k = 0; k < i; ++k) o += buffer[k] ? sizes[k] : 0;
-    return o;
-  }
   static constexpr std::size_t first_gradient = first_trainable<Entries...>();
   // The entry called Name (count if none is).
   template <fixed_string Name>
   static constexpr std::size_t index_of = tapeless::detail::name_index<Name, Entries::name...>;
-  static constexpr std::size_t offset(std::size_t i) {
+  // Where entry i lies in a buffer of the reduced entries one after another:
+  // with the gradients, or (an overlapped step's) the buffers alone.
+  static constexpr std::size_t offset(std::size_t i, bool with_gradients = true) {
     std::size_t o = 0;
-    for (std::size_t k = 0; k < i; ++k) o += reduced[k] ? sizes[k] : 0;
+    for (std::size_t k = 0; k < i; ++k) o += reduced[k] && (with_gradients || !trainable[k]) ? sizes[k] : 0;
     return o;
   }
   // FNV-1a over every entry's name, shape, element size and kind: two ranks
@@ -383,37 +378,16 @@ class data_parallel {
     flags[0] = failed ? gradient_type(0) : static_cast<gradient_type>(loss) * inverse_size_;
     flags[1] = failed ? gradient_type(1) : gradient_type(0);
     if constexpr (layout::buffer_count > 0) {
-      pack_buffers(params, reduced_.data(), std::make_index_sequence<layout::count>{});
+      pack<false>(params, reduced_.data(), std::make_index_sequence<layout::count>{});
       MPI_Allreduce(MPI_IN_PLACE, reduced_.data(), static_cast<int>(layout::buffer_count + 2),
                     detail::mpi_type<gradient_type>(), MPI_SUM, comm_.native());
-      unpack_buffers(params, reduced_.data(), std::make_index_sequence<layout::count>{});
+      unpack<false>(params, reduced_.data(), false, std::make_index_sequence<layout::count>{});
     } else {
       MPI_Allreduce(MPI_IN_PLACE, flags, 2, detail::mpi_type<gradient_type>(), MPI_SUM, comm_.native());
     }
     if (flags[1] != gradient_type(0)) return std::numeric_limits<value_type>::quiet_NaN();
     optimizer_.step(params);
     return static_cast<value_type>(flags[0]);
-  }
-  template <std::size_t... I>
-  static void pack_buffers(const Store& params, gradient_type* buffer, std::index_sequence<I...>) noexcept {
-    (
-        [&] {
-          if constexpr (layout::buffer[I])
-            std::memcpy(buffer + layout::buffer_offset(I), params.template value_at<I>().data(),
-                        layout::sizes[I] * sizeof(gradient_type));
-        }(),
-        ...);
-  }
-  template <std::size_t... I>
-  void unpack_buffers(Store& params, const gradient_type* buffer, std::index_sequence<I...>) const noexcept {
-    (
-        [&] {
-          if constexpr (layout::buffer[I]) {
-            gradient_type* to = params.template value_at<I>().data();
-            for (std::size_t k = 0; k < layout::sizes[I]; ++k) to[k] = buffer[layout::buffer_offset(I) + k] * inverse_size_;
-          }
-        }(),
-        ...);
   }
   void after_kernel(std::size_t position) noexcept { post_buckets_through(buckets_done_at_[position]); }
   // Hands buckets [posted_in_step_, through) to the communication thread.
@@ -539,7 +513,7 @@ class data_parallel {
   // buffer, reduced, and the averages written back.
   value_type step_through_buffer(Store& params, value_type loss, bool failed) noexcept {
     gradient_type* buffer = reduced_.data();
-    pack(params, buffer, std::make_index_sequence<layout::count>{});
+    pack<true>(params, buffer, std::make_index_sequence<layout::count>{});
     buffer[reduced_count - 2] = failed ? gradient_type(0) : static_cast<gradient_type>(loss) * inverse_size_;
     buffer[reduced_count - 1] = failed ? gradient_type(1) : gradient_type(0);
     MPI_Allreduce(MPI_IN_PLACE, buffer, static_cast<int>(reduced_count), detail::mpi_type<gradient_type>(), MPI_SUM,
@@ -547,7 +521,7 @@ class data_parallel {
     const bool any_failed = buffer[reduced_count - 1] != gradient_type(0);
     // Buffers (running statistics) are written back even then: the ranks
     // that stepped changed theirs, and the ranks must keep one copy.
-    unpack(params, buffer, !any_failed, std::make_index_sequence<layout::count>{});
+    unpack<true>(params, buffer, !any_failed, std::make_index_sequence<layout::count>{});
     if (any_failed) return std::numeric_limits<value_type>::quiet_NaN();
     optimizer_.step(params);
     return static_cast<value_type>(buffer[reduced_count - 2]);
@@ -686,22 +660,24 @@ class data_parallel {
               comm_.native());
   }
 
-  // Reads gradients and buffers through const references: reading is no write
-  // the store must count.
-  template <std::size_t... I>
+  // The reduced entries into one buffer (layout::offset): the gradients and
+  // buffers, or (WithGradients false) the buffers alone. Reads through const
+  // references: reading is no write the store must count.
+  template <bool WithGradients, std::size_t... I>
   static void pack(const Store& params, gradient_type* buffer, std::index_sequence<I...>) noexcept {
     (
         [&] {
-          if constexpr (layout::trainable[I])
-            std::memcpy(buffer + layout::offset(I), params.template grad_at<I>().data(),
+          if constexpr (layout::trainable[I] && WithGradients)
+            std::memcpy(buffer + layout::offset(I, WithGradients), params.template grad_at<I>().data(),
                         layout::sizes[I] * sizeof(gradient_type));
-          else if constexpr (layout::reduced[I])
-            std::memcpy(buffer + layout::offset(I), params.template value_at<I>().data(),
+          else if constexpr (!layout::trainable[I] && layout::reduced[I])
+            std::memcpy(buffer + layout::offset(I, WithGradients), params.template value_at<I>().data(),
                         layout::sizes[I] * sizeof(gradient_type));
         }(),
         ...);
   }
-  template <std::size_t... I>
+  // Their averages written back: the buffers, and the gradients if packed and asked.
+  template <bool WithGradients, std::size_t... I>
   void unpack(Store& params, const gradient_type* buffer, bool gradients, std::index_sequence<I...>) const noexcept {
     const gradient_type scale = inverse_size_;
     auto average = [scale](gradient_type* to, const gradient_type* from, std::size_t n) noexcept {
@@ -710,9 +686,10 @@ class data_parallel {
     (
         [&] {
           if constexpr (layout::trainable[I]) {
-            if (gradients) average(params.template grad_at<I>().data(), buffer + layout::offset(I), layout::sizes[I]);
+            if (WithGradients && gradients)
+              average(params.template grad_at<I>().data(), buffer + layout::offset(I), layout::sizes[I]);
           } else if constexpr (layout::reduced[I]) {
-            average(params.template value_at<I>().data(), buffer + layout::offset(I), layout::sizes[I]);
+            average(params.template value_at<I>().data(), buffer + layout::offset(I, WithGradients), layout::sizes[I]);
           }
         }(),
         ...);
