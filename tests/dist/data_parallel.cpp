@@ -7,6 +7,8 @@
 #include <tapeless/tapeless.hpp>
 #include <tapeless/dist.hpp>
 
+#include "counting_allocator.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -248,6 +250,27 @@ BOOST_FIXTURE_TEST_CASE(bad_data_on_one_rank_stops_an_overlapped_step_everywhere
   BOOST_TEST(std::isfinite(ddp.step(params, X4 = b.features, Y4 = b.targets)));
   BOOST_TEST(opt.steps() == 2u);
   BOOST_TEST(tl::dist::parameters_agree(world, params));
+}
+
+// No step allocates, with the reduction after the backward pass or during
+// it (its thread made once, in the constructor). Operator new is counted:
+// Open MPI's own allocations (malloc, in C) are not ours.
+BOOST_FIXTURE_TEST_CASE(steps_allocate_nothing_with_or_without_overlap, two_ranks) {
+  const auto data = clusters(16);
+  for (const bool overlap : {false, true}) {
+    auto program = tl::compile(classifier_loss<shard_rows>());
+    auto params = tl::parameters_of(classifier_loss<shard_rows>());
+    tl::init::he_uniform(params, /*seed*/ 3);
+    auto opt = tl::optim::optimizer(params, tl::optim::adam{.lr = 1e-2f});
+    tl::dist::data_parallel ddp(world, program, opt, params, {.overlap_backward = overlap, .bucket_bytes = 1});
+    BOOST_TEST(ddp.overlaps_backward() == overlap);
+    auto shard = tl::dist::training_batches<shard_rows>(world, data, /*seed*/ 4);
+    const auto& b = *shard.epoch(0).begin();
+    ddp.step(params, X4 = b.features, Y4 = b.targets);  // the first step: nothing left to make
+    const std::size_t before = allocations;
+    for (int s = 0; s < 5; ++s) ddp.step(params, X4 = b.features, Y4 = b.targets);
+    BOOST_TEST(allocations - before == 0u, (overlap ? "overlapped" : "after the backward pass"));
+  }
 }
 
 BOOST_FIXTURE_TEST_CASE(overlap_is_refused_with_a_sharded_update, two_ranks) {
