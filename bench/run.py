@@ -428,6 +428,7 @@ def main():
     text = "\n".join(md)
 
     out_dir = (ROOT / args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.md").write_text(text)
     with open(out_dir / "results.csv", "w", newline="") as f:
         wr = csv.writer(f)
