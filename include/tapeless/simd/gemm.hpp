@@ -25,6 +25,7 @@
 #include <tapeless/simd/detail/gemm_kernels.hpp>
 #include <tapeless/simd/detail/gemm_plan.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
+#include <tapeless/simd/detail/target_cpu.hpp>
 #include <tapeless/simd/detail/transpose.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/epilogue.hpp>
@@ -233,16 +234,19 @@ struct dot_product_gemm {
 
   // A off its registers' alignment (a span into a user's std::vector: 16
   // bytes past a cache line) splits every load of its rows over two cache
-  // lines, once per column block. Then run_share copies A a panel of rows at
-  // a time into an aligned stack buffer (at most 32 KiB) and runs the share's
-  // column blocks over each panel: the same tiles and sums, bit for bit.
-  // W2's X W^T on a Xeon (64x784x256, X 16 bytes off): bench/results/batch1.md.
+  // lines, once per column block. Where such loads are slow (an Intel core:
+  // detail/target_cpu.hpp) run_share copies A a panel of rows at a time into
+  // an aligned stack buffer (at most 32 KiB) and runs the share's column
+  // blocks over each panel: the same tiles and sums, bit for bit. W2's X W^T
+  // (64x784x256, X 16 bytes off): on a Xeon 10% faster with the copy
+  // (bench/results/batch1.md), on a Zen 5 10-20% slower (kernels.md).
   // Only where K is whole batches, so that every copied row is aligned too,
   // and A has rows enough to share the copy (a batch-1 product keeps its
   // code and its stack frame).
   static constexpr std::size_t rows_of_a_in_32k =
       (32 * 1024 / (K * sizeof(typename Plan::batch::value_type))) / tile_rows * tile_rows;
-  static constexpr bool copies_misaligned_a = K % Plan::lanes == 0 && M >= 8 && rows_of_a_in_32k >= tile_rows;
+  static constexpr bool copies_misaligned_a =
+      detail::split_loads_are_slow && K % Plan::lanes == 0 && M >= 8 && rows_of_a_in_32k >= tile_rows;
 
   // A tile of several rows ends with its sums scattered over Rows x Cols
   // elements of C, each row's Cols (6 with AVX-512) fewer than a batch, so
