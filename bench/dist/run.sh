@@ -13,17 +13,21 @@
 #   bench/dist/run.sh [build-bench] [rounds] [epochs]
 #
 # Environment: MODES, default "per-rank per-rank-sharded global global-sharded".
-# MPIRUN_ARGS, default "--bind-to core --mca btl_vader_single_copy_mechanism none":
+# MPIRUN_ARGS, default "--bind-to core --mca btl_vader_single_copy_mechanism none
+# --mca btl_vader_fifo_size 4194304 --mca btl_vader_max_send_size 131072":
 # Open MPI's shared-memory transport copied the 918 KiB allreduce in 100 us
 # (minimum of 300) through its own segments, 160 us with its default
-# single-copy mechanism (CMA), on the 2-core VM of BENCHMARKING.md. On a busy
-# machine add "--mca mpi_yield_when_idle 1" (a waiting rank yields its core).
+# single-copy mechanism (CMA), on the 2-core VM of BENCHMARKING.md; with
+# fragments of 128 KiB (32 KiB by default) and a 4 MiB queue, 66-82 us (the
+# median of each run), and the two-rank epoch 4-9% shorter in each of four
+# interleaved rounds (bench/results/dist.md, 2026-12-07). On a busy machine
+# add "--mca mpi_yield_when_idle 1" (a waiting rank yields its core).
 set -eu
 build=${1:-build-bench}
 rounds=${2:-3}
 epochs=${3:-3}
 program="$build/bench/dist/dist_fashion_mnist"
-mpirun_args=${MPIRUN_ARGS:---bind-to core --mca btl_vader_single_copy_mechanism none}
+mpirun_args=${MPIRUN_ARGS:---bind-to core --mca btl_vader_single_copy_mechanism none --mca btl_vader_fifo_size 4194304 --mca btl_vader_max_send_size 131072}
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Rounds outside, modes inside: every mode sees the same stretch of the machine's load.
 # The machine's state before and after each round (bench/threads/machine_state:
