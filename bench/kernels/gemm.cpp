@@ -123,6 +123,33 @@ void compare_epilogue(const char* what) {
   std::fflush(stdout);
 }
 
+// One row of the alignment table: X W^T with X on a cache line and 16 bytes
+// past one (a span into a std::vector), taken round by round. The build's
+// target picks whether a misaligned X is read in place or copied to aligned
+// rows first (simd/detail/target_cpu.hpp); -DTAPELESS_SPLIT_LOADS_ARE_SLOW=0
+// or 1 builds the other form.
+template <std::size_t M, std::size_t K, std::size_t N>
+void compare_alignment(const char* what) {
+  const buffer x = random_buffer(M * K + 16, 1), w = random_buffer(N * K, 2);
+  buffer c = random_buffer(M * N, 4);
+  char shape[64];
+  std::snprintf(shape, sizeof shape, "%zux%zux%zu NT", M, K, N);
+  benchmark bench(shape);
+  bench.add("aligned", [&](std::uint64_t) {
+    simd::gemm<M, K, N, op::none, op::transpose>(x.get(), w.get(), c.get());
+    clobber_memory();
+  });
+  bench.add("16 bytes off", [&](std::uint64_t) {
+    simd::gemm<M, K, N, op::none, op::transpose>(x.get() + 4, w.get(), c.get());
+    clobber_memory();
+  });
+  bench.run();
+  const summary a = bench.time("aligned"), o = bench.time("16 bytes off");
+  std::printf("| %-18s %-16s | %9.2f | %9.2f | %s |\n", what, shape, a.median / 1e3, o.median / 1e3,
+              bench.ratio("16 bytes off", "aligned").format(3).c_str());
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main() {
@@ -170,4 +197,11 @@ int main() {
   compare_epilogue<64, 3136, 128>("W5 fc1");
   compare_epilogue<64, 128, 64>("64 -> 64");
   compare_epilogue<100, 96, 48>("96 -> 48");
+
+  std::printf("\nX 16 bytes off a cache line: %s\n",
+              simd::detail::split_loads_are_slow ? "copied to aligned rows first" : "read in place");
+  std::printf("\n| layer, MxKxN | X aligned us | X 16 bytes off us | time ratio |\n|---|---:|---:|---:|\n");
+  compare_alignment<64, 784, 256>("W2 fc1");
+  compare_alignment<64, 256, 128>("W2 fc2");
+  compare_alignment<32, 16, 32>("W1 fc1, batch 32");
 }
