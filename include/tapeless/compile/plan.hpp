@@ -187,6 +187,13 @@ struct kernel_order {
   std::size_t fused_nodes = 0;    // computed inside another node's kernel
 };
 
+// A pooling run in its operand's kernel is written where that kernel runs.
+template <std::size_t N>
+constexpr void position_poolings(const ownership<N>& o, kernel_order<N>& k) {
+  for (std::size_t i = 0; i < N; ++i)
+    if (o.pooled_by[i] >= 0) k.position[o.pooled_by[i]] = k.position[i];
+}
+
 template <std::size_t N>
 constexpr kernel_order<N> order_kernels(const ownership<N>& o) {
   kernel_order<N> k{};
@@ -198,9 +205,7 @@ constexpr kernel_order<N> order_kernels(const ownership<N>& o) {
       ++k.fused_nodes;
     }
   }
-  // A pooling run in its operand's kernel is written where that kernel runs.
-  for (std::size_t i = 0; i < N; ++i)
-    if (o.pooled_by[i] >= 0) k.position[o.pooled_by[i]] = k.position[i];
+  position_poolings(o, k);
   return k;
 }
 
@@ -300,8 +305,7 @@ constexpr kernel_order<N> hoist_gradients(const graph_facts<N, E>& g, const owne
     k.schedule[static_cast<std::size_t>(earliest)] = kernel;
     for (std::size_t p = 0; p < k.kernel_count; ++p) k.position[static_cast<std::size_t>(k.schedule[p])] = static_cast<int>(p);
   }
-  for (std::size_t i = 0; i < N; ++i)
-    if (o.pooled_by[i] >= 0) k.position[o.pooled_by[i]] = k.position[i];
+  position_poolings(o, k);
   return k;
 }
 
