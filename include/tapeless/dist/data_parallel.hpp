@@ -318,16 +318,14 @@ class data_parallel {
     reduce_part(gradients);  // this rank's part of the block: the ranks' average
     if (!shard_update_) {
       // Every rank's averaged part to every rank, and the whole update on each.
-      MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, gradients, parts_.data(), part_starts_.data(),
-                     detail::mpi_type<gradient_type>(), comm_.native());
+      gather_parts(gradients, parts_.data(), part_starts_.data());
       optimizer_.step(params);
     } else if constexpr (can_shard_update) {
       optimizer_.begin_step();
       update_part(params, gradients + part_start_, std::make_index_sequence<layout::count>{});
       // Every rank's updated part to every rank; then the store is told of the writes.
       gradient_type* values = block_of(std::as_const(params).template value_at<0>());
-      MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values, parts_.data(), part_starts_.data(),
-                     detail::mpi_type<gradient_type>(), comm_.native());
+      gather_parts(values, parts_.data(), part_starts_.data());
       params.mark_changed();
     }
     return static_cast<value_type>(flags[0]);
@@ -418,8 +416,7 @@ class data_parallel {
       gradient_type* values = gradients_ + runs_[r].start;
       split(runs_[r].count, run_parts_.data(), run_part_starts_.data());
       reduce_part(values, run_parts_.data(), run_part_starts_.data());
-      MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values, run_parts_.data(), run_part_starts_.data(),
-                     detail::mpi_type<gradient_type>(), comm_.native());
+      gather_parts(values, run_parts_.data(), run_part_starts_.data());
     }
   }
   // The buckets, once: the store's entries in the order the backward pass
@@ -609,6 +606,12 @@ class data_parallel {
                 simd::in(into, scratch_.data()), simd::out(into));
     }
   }
+  // Every rank's part of a block (parts[r] values from starts[r]) to every
+  // rank, in place.
+  void gather_parts(gradient_type* block, const int* parts, const int* starts) noexcept {
+    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, block, parts, starts, detail::mpi_type<gradient_type>(),
+                   comm_.native());
+  }
   // The update of this rank's part: of each parameter, the values it holds.
   template <std::size_t... I>
   void update_part(Store& params, const gradient_type* part, std::index_sequence<I...>) noexcept {
@@ -637,8 +640,7 @@ class data_parallel {
           }
           if constexpr (requires { optimizer_.template state_at<I>(); })
             for (auto& tensor : optimizer_.template state_at<I>())
-              MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, tensor.data(), counts.data(), starts.data(),
-                             detail::mpi_type<gradient_type>(), comm_.native());
+              gather_parts(tensor.data(), counts.data(), starts.data());
         }(),
         ...);
   }
