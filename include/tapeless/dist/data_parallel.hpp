@@ -307,8 +307,8 @@ class data_parallel {
     if (!in_place_) return step_through_buffer(params, loss, failed);
     // The loss and the failure flag first (a few bytes): a failed step then
     // reduces and changes nothing more on any rank.
-    gradient_type flags[2] = {failed ? gradient_type(0) : static_cast<gradient_type>(loss) * inverse_size_,
-                              failed ? gradient_type(1) : gradient_type(0)};
+    gradient_type flags[2];
+    write_flags(flags, loss, failed);
     MPI_Allreduce(MPI_IN_PLACE, flags, 2, detail::mpi_type<gradient_type>(), MPI_SUM, comm_.native());
     if (flags[1] != gradient_type(0)) return std::numeric_limits<value_type>::quiet_NaN();
     // The gradients where the store keeps them: one block, which the
@@ -373,8 +373,7 @@ class data_parallel {
     // statistics: averaged even when a rank failed, as without overlap).
     gradient_type flags_only[2];
     gradient_type* flags = layout::buffer_count > 0 ? reduced_.data() + layout::buffer_count : flags_only;
-    flags[0] = failed ? gradient_type(0) : static_cast<gradient_type>(loss) * inverse_size_;
-    flags[1] = failed ? gradient_type(1) : gradient_type(0);
+    write_flags(flags, loss, failed);
     if constexpr (layout::buffer_count > 0) {
       pack<false>(params, reduced_.data(), std::make_index_sequence<layout::count>{});
       MPI_Allreduce(MPI_IN_PLACE, reduced_.data(), static_cast<int>(layout::buffer_count + 2),
@@ -511,8 +510,7 @@ class data_parallel {
   value_type step_through_buffer(Store& params, value_type loss, bool failed) noexcept {
     gradient_type* buffer = reduced_.data();
     pack<true>(params, buffer, std::make_index_sequence<layout::count>{});
-    buffer[reduced_count - 2] = failed ? gradient_type(0) : static_cast<gradient_type>(loss) * inverse_size_;
-    buffer[reduced_count - 1] = failed ? gradient_type(1) : gradient_type(0);
+    write_flags(buffer + reduced_count - 2, loss, failed);
     MPI_Allreduce(MPI_IN_PLACE, buffer, static_cast<int>(reduced_count), detail::mpi_type<gradient_type>(), MPI_SUM,
                   comm_.native());
     const bool any_failed = buffer[reduced_count - 1] != gradient_type(0);
@@ -605,6 +603,12 @@ class data_parallel {
       simd::map(static_cast<std::size_t>(parts[received]), [s](auto a, auto b) { return (a + b) * s; },
                 simd::in(into, scratch_.data()), simd::out(into));
     }
+  }
+  // This rank's share of the mean loss and its failure flag: summed over the
+  // ranks, the global batch's mean loss and the count of ranks that failed.
+  void write_flags(gradient_type* flags, value_type loss, bool failed) const noexcept {
+    flags[0] = failed ? gradient_type(0) : static_cast<gradient_type>(loss) * inverse_size_;
+    flags[1] = failed ? gradient_type(1) : gradient_type(0);
   }
   // Every rank's part of a block (parts[r] values from starts[r]) to every
   // rank, in place.
