@@ -217,8 +217,8 @@ BOOST_AUTO_TEST_CASE(a_frozen_layer_stays_bit_identical_in_a_trainer_with_fused_
     program.step(b, X = features_at<rows>(m * rows), Y = labels_at<rows>(m * rows));
     opt.step(b);
   }
-  BOOST_TEST(std::memcmp(fc1_weight.data(), a.get<"fc1.weight">().data(), sizeof(fc1_weight)) == 0);
-  BOOST_TEST(std::memcmp(fc1_bias.data(), a.get<"fc1.bias">().data(), sizeof(fc1_bias)) == 0);
+  BOOST_TEST(std::memcmp(fc1_weight.data(), a.get<"fc1.weight">().data(), fc1_weight.size() * sizeof(float)) == 0);
+  BOOST_TEST(std::memcmp(fc1_bias.data(), a.get<"fc1.bias">().data(), fc1_bias.size() * sizeof(float)) == 0);
   const auto& momentum = trainer.optimizer().state<"fc1.weight">()[0];
   BOOST_TEST(std::all_of(momentum.begin(), momentum.end(), [](float v) { return v == 0.f; }));
   // The other layer trains as program + optimizer would (FMA contraction aside).
@@ -254,13 +254,13 @@ BOOST_AUTO_TEST_CASE(a_small_plain_sgd_trainer_leaves_a_frozen_layer_and_keeps_a
   const auto fc1_weight = a.get<"fc1.weight">();
   const auto fc1_bias = a.get<"fc1.bias">();
   for (std::size_t m = 1; m < 4; ++m) step_both(m);
-  BOOST_TEST(std::memcmp(fc1_weight.data(), a.get<"fc1.weight">().data(), sizeof(fc1_weight)) == 0);
-  BOOST_TEST(std::memcmp(fc1_bias.data(), a.get<"fc1.bias">().data(), sizeof(fc1_bias)) == 0);
+  BOOST_TEST(std::memcmp(fc1_weight.data(), a.get<"fc1.weight">().data(), fc1_weight.size() * sizeof(float)) == 0);
+  BOOST_TEST(std::memcmp(fc1_bias.data(), a.get<"fc1.bias">().data(), fc1_bias.size() * sizeof(float)) == 0);
   trainer.optimizer().unfreeze<"fc1">();
   opt.unfreeze<"fc1">();
   for (std::size_t m = 4; m < 7; ++m) step_both(m);  // plain again
   check_close(flat_of(a, false), flat_of(b, false), "trainer vs program + optimizer");
-  BOOST_TEST(std::memcmp(fc1_weight.data(), a.get<"fc1.weight">().data(), sizeof(fc1_weight)) != 0);
+  BOOST_TEST(std::memcmp(fc1_weight.data(), a.get<"fc1.weight">().data(), fc1_weight.size() * sizeof(float)) != 0);
 
   // The optimizer keeps what the trainer asks each step (all_plain) up to
   // date: fc1 given momentum by set_group after plain steps must take it
@@ -276,7 +276,7 @@ BOOST_AUTO_TEST_CASE(a_small_plain_sgd_trainer_leaves_a_frozen_layer_and_keeps_a
   opt.set_entry_frozen(0, true);
   const auto entry_0 = a.value_at<0>();
   for (std::size_t m = 10; m < 13; ++m) step_both(m % 8);
-  BOOST_TEST(std::memcmp(entry_0.data(), a.value_at<0>().data(), sizeof(entry_0)) == 0);
+  BOOST_TEST(std::memcmp(entry_0.data(), a.value_at<0>().data(), entry_0.size() * sizeof(float)) == 0);
   check_close(flat_of(a, false), flat_of(b, false), "after set_entry_frozen(0)");
   // Each parameter counts the steps it was not frozen in.
   for (std::size_t i = 0; i < 4; ++i) BOOST_TEST(trainer.optimizer().entry_steps(i) == opt.entry_steps(i));
