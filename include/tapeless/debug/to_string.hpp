@@ -31,10 +31,10 @@ struct printed {
   bool fraction = false;  // an exact p/q, parenthesized inside products and powers
 };
 
-// Strings here are built by appending to one named string: g++ 12 at -O1 to
-// -O3 takes chains of + on temporaries, once inlined into a printer, for
-// writes out of bounds or overlapping (-Warray-bounds, -Wrestrict: false
-// positives of its std::string).
+// Strings here are built by appending to one named string: g++ 12 takes
+// chains of + on temporaries, once inlined into a printer, for writes out of
+// bounds (-Warray-bounds at -O1) or overlapping (-Wrestrict at -O3, in
+// examples/derivatives.cpp): false positives of its std::string.
 inline std::string parenthesized(const std::string& text) {
   std::string result;
   result.reserve(text.size() + 2);

@@ -86,7 +86,7 @@ constexpr bool names_are_unique() {
   return true;
 }
 
-// Appended to one named string: g++ 12 at -O1/-O2 reports a chain of + on
+// Appended to one named string: g++ 12 at -O1 reports a chain of + on
 // temporaries here as a write out of bounds (-Warray-bounds, a false positive
 // of its std::string) in the programs that inline it.
 inline std::string where(std::string_view function, const std::filesystem::path& path) {
