@@ -97,9 +97,31 @@ void compare(const char* what) {
   std::fflush(stdout);
 }
 
+// One row of a table of two forms of a product, timed in the same
+// interleaved rounds: each one's median and the second's time over the
+// first's, round by round.
+template <class First, class Second>
+void time_two_forms(const char* what, const char* shape, const char* first_name, First first,
+                    const char* second_name, Second second) {
+  benchmark bench(shape);
+  bench.add(first_name, [&](std::uint64_t) {
+    first();
+    clobber_memory();
+  });
+  bench.add(second_name, [&](std::uint64_t) {
+    second();
+    clobber_memory();
+  });
+  bench.run();
+  const summary a = bench.time(first_name), b = bench.time(second_name);
+  std::printf("| %-18s %-16s | %9.2f | %9.2f | %s |\n", what, shape, a.median / 1e3, b.median / 1e3,
+              bench.ratio(second_name, first_name).format(3).c_str());
+  std::fflush(stdout);
+}
+
 // One row of the epilogue table: X W^T alone and with a linear layer's bias
 // and relu in its epilogue (what a compiled program's forward runs), and
-// what the epilogue adds, taken round by round.
+// what the epilogue adds.
 template <std::size_t M, std::size_t K, std::size_t N>
 void compare_epilogue(const char* what) {
   const buffer x = random_buffer(M * K, 1), w = random_buffer(N * K, 2), bias = random_buffer(N, 3);
@@ -107,47 +129,28 @@ void compare_epilogue(const char* what) {
   const auto bias_relu = [&](auto v, auto at) { return xsimd::max(v + at.load(bias.get() + at.col), decltype(v)(0)); };
   char shape[64];
   std::snprintf(shape, sizeof shape, "%zux%zux%zu NT", M, K, N);
-  benchmark bench(shape);
-  bench.add("product", [&](std::uint64_t) {
-    simd::gemm<M, K, N, op::none, op::transpose>(x.get(), w.get(), plain.get());
-    clobber_memory();
-  });
-  bench.add("with bias and relu", [&](std::uint64_t) {
-    simd::gemm<M, K, N, op::none, op::transpose>(x.get(), w.get(), fused.get(), bias_relu);
-    clobber_memory();
-  });
-  bench.run();
-  const summary t = bench.time("product"), f = bench.time("with bias and relu");
-  std::printf("| %-18s %-16s | %9.2f | %9.2f | %s |\n", what, shape, t.median / 1e3, f.median / 1e3,
-              bench.ratio("with bias and relu", "product").format(3).c_str());
-  std::fflush(stdout);
+  time_two_forms(
+      what, shape,
+      "product", [&] { simd::gemm<M, K, N, op::none, op::transpose>(x.get(), w.get(), plain.get()); },
+      "with bias and relu",
+      [&] { simd::gemm<M, K, N, op::none, op::transpose>(x.get(), w.get(), fused.get(), bias_relu); });
 }
 
 // One row of the alignment table: X W^T with X on a cache line and 16 bytes
-// past one (a span into a std::vector), taken round by round. The build's
-// target picks whether a misaligned X is read in place or copied to aligned
-// rows first (simd/detail/target_cpu.hpp); -DTAPELESS_SPLIT_LOADS_ARE_SLOW=0
-// or 1 builds the other form.
+// past one (a span into a std::vector). The build's target picks whether a
+// misaligned X is read in place or copied to aligned rows first
+// (simd/detail/target_cpu.hpp); -DTAPELESS_SPLIT_LOADS_ARE_SLOW=0 or 1
+// builds the other form.
 template <std::size_t M, std::size_t K, std::size_t N>
 void compare_alignment(const char* what) {
   const buffer x = random_buffer(M * K + 16, 1), w = random_buffer(N * K, 2);
   buffer c = random_buffer(M * N, 4);
   char shape[64];
   std::snprintf(shape, sizeof shape, "%zux%zux%zu NT", M, K, N);
-  benchmark bench(shape);
-  bench.add("aligned", [&](std::uint64_t) {
-    simd::gemm<M, K, N, op::none, op::transpose>(x.get(), w.get(), c.get());
-    clobber_memory();
-  });
-  bench.add("16 bytes off", [&](std::uint64_t) {
-    simd::gemm<M, K, N, op::none, op::transpose>(x.get() + 4, w.get(), c.get());
-    clobber_memory();
-  });
-  bench.run();
-  const summary a = bench.time("aligned"), o = bench.time("16 bytes off");
-  std::printf("| %-18s %-16s | %9.2f | %9.2f | %s |\n", what, shape, a.median / 1e3, o.median / 1e3,
-              bench.ratio("16 bytes off", "aligned").format(3).c_str());
-  std::fflush(stdout);
+  time_two_forms(
+      what, shape,
+      "aligned", [&] { simd::gemm<M, K, N, op::none, op::transpose>(x.get(), w.get(), c.get()); },
+      "16 bytes off", [&] { simd::gemm<M, K, N, op::none, op::transpose>(x.get() + 4, w.get(), c.get()); });
 }
 
 }  // namespace
