@@ -38,6 +38,7 @@
 #include <tapeless/compile/batch_norm_folding.hpp>
 #include <tapeless/compile/bindings.hpp>
 #include <tapeless/compile/context.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/sanitized_build.hpp>
 #include <tapeless/compile/packed_weights.hpp>
 #include <tapeless/compile/kernel_form.hpp>
@@ -64,9 +65,9 @@
 #if defined(TAPELESS_SANITIZED_BUILD)
 #define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline]]
 #elif defined(__clang__)
-#define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline, gnu::flatten]]
+#define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline]] TAPELESS_FLATTEN
 #else
-#define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline, gnu::noclone, gnu::flatten]]
+#define TAPELESS_ONE_FUNCTION_STEP [[gnu::noinline, gnu::noclone]] TAPELESS_FLATTEN
 #endif
 
 namespace tapeless {
@@ -98,7 +99,7 @@ struct schedule_part {
     return Schedule::validate(c);
   }
   template <class Ctx>
-  [[gnu::always_inline]] static void run(const Ctx& c) noexcept {
+  TAPELESS_ALWAYS_INLINE static void run(const Ctx& c) noexcept {
     Schedule::template run_part<Wanted>(c);
   }
 };
@@ -465,13 +466,13 @@ class program<Structure, detail::type_list<Params...>, Table, Storage, Arch, Ste
   }
 
   template <class Schedule, bool Packed, bool Checked, class Update, class Store, class... Bindings>
-  [[gnu::always_inline]] bool run_checked(bool training, Update& update, Store& params,
+  TAPELESS_ALWAYS_INLINE bool run_checked(bool training, Update& update, Store& params,
                                           const Bindings&... bindings) noexcept {
     // One context, with the packed copies' address beside it when Packed
     // (a second context copied from the first stayed on the stack in a
     // large translation unit: W1 inference in bench/peers/tapeless_mlp).
     using base_context = decltype(context(training, update, params, bindings...));
-    const auto full = [&]() __attribute__((always_inline)) {
+    const auto full = [&]() TAPELESS_ALWAYS_INLINE_LAMBDA {
       if constexpr (Packed)
         return detail::packed_weights_context<base_context>{context(training, update, params, bindings...),
                                                             buffers_.get().packed.copies.bytes};

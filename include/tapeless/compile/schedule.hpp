@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <utility>
 
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/sanitized_build.hpp>
 #include <tapeless/compile/kernels.hpp>
 #include <tapeless/compile/plan.hpp>
@@ -251,17 +252,17 @@ struct keyed_schedule {
   static constexpr auto gradients_written_at = gradient_positions<Params::size>(graph, plan);
 
   template <class Ctx>
-  [[gnu::always_inline]] static void run(const Ctx& c) noexcept {
+  TAPELESS_ALWAYS_INLINE static void run(const Ctx& c) noexcept {
     if constexpr (requires { c.update->after_kernel(std::size_t{}); }) {
       // A step watched kernel by kernel (tl::dist's reduction overlapped with
       // the backward pass): told the position of each kernel once it is done.
-      [&]<std::size_t... K>(std::index_sequence<K...>) __attribute__((always_inline)) {
+      [&]<std::size_t... K>(std::index_sequence<K...>) TAPELESS_ALWAYS_INLINE_LAMBDA {
         ((run_kernel<plan.schedule[K]>(c), c.update->after_kernel(K)), ...);
       }(std::make_index_sequence<plan.kernel_count>{});
     } else {
       // Always inlined too: g++ 12 cloned this lambda (IPA-SRA) in W1's
       // training step, and a clone is neither flattened nor inlined there.
-      [&]<std::size_t... K>(std::index_sequence<K...>) __attribute__((always_inline)) {
+      [&]<std::size_t... K>(std::index_sequence<K...>) TAPELESS_ALWAYS_INLINE_LAMBDA {
         (run_kernel<plan.schedule[K]>(c), ...);
       }(std::make_index_sequence<plan.kernel_count>{});
     }
@@ -273,8 +274,8 @@ struct keyed_schedule {
   static constexpr kernel_subset<node_count> part = kernels_needed(graph, plan, index_array(Wanted{}));
 
   template <class Wanted, class Ctx>
-  [[gnu::always_inline]] static void run_part(const Ctx& c) noexcept {
-    [&]<std::size_t... K>(std::index_sequence<K...>) __attribute__((always_inline)) {
+  TAPELESS_ALWAYS_INLINE static void run_part(const Ctx& c) noexcept {
+    [&]<std::size_t... K>(std::index_sequence<K...>) TAPELESS_ALWAYS_INLINE_LAMBDA {
       (run_kernel<part<Wanted>.schedule[K]>(c), ...);
     }(std::make_index_sequence<part<Wanted>.kernel_count>{});
   }

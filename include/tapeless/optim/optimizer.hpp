@@ -35,6 +35,7 @@
 #include <tapeless/core/fixed_string.hpp>
 #include <tapeless/optim/detail/hyperparameters.hpp>
 #include <tapeless/optim/detail/parameter_store.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 
 #include <array>
@@ -135,7 +136,7 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   // entry's rule took about 50 (W1, bench/results/batch1.md).
   template <std::array<bool, sizeof...(Entries)> Which>
     requires has_plain_case
-  [[gnu::always_inline]] bool all_plain() const noexcept {
+  TAPELESS_ALWAYS_INLINE bool all_plain() const noexcept {
     return [&]<std::size_t... W>(std::index_sequence<W...>) {
       return (((not_plain_[W] & word_of<Which>(W)) == 0) && ...);
     }(std::make_index_sequence<flag_words>{});
@@ -144,7 +145,7 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   // translation unit with several trainers of one store g++ 12 left these
   // calls out of line (bench/peers/tapeless_mlp: three per W1 step).
   template <std::size_t I, class S>
-  [[gnu::always_inline]] void update_entry(parameter_store<S, Entries...>& params) noexcept {
+  TAPELESS_ALWAYS_INLINE void update_entry(parameter_store<S, Entries...>& params) noexcept {
     if constexpr (type_at_t<I>::trainable)
       if (!entries_[I].frozen)
         update_one<I>(params.template value_at<I>(), params.template grad_at<I>(), entry_constants(I));
@@ -395,13 +396,13 @@ class optimizer_for<parameter_store<Storage, Entries...>, Rule, Arch> {
   // Always inlined (as sgd::update): in a small model's flattened trainer
   // step (trainer.hpp) the bias updates then run with their sizes known.
   template <std::size_t I, class Tensor, class Constants>
-  [[gnu::always_inline]] void update_one(Tensor& value, const Tensor& grad, const Constants& constants) noexcept {
+  TAPELESS_ALWAYS_INLINE void update_one(Tensor& value, const Tensor& grad, const Constants& constants) noexcept {
     update_range<I>(value.data(), grad.data(), 0, Tensor::size(), constants);
   }
   // Parameter I's elements [first, first + count) (values at value + first,
   // with their optimizer state), from their gradients at grad.
   template <std::size_t I, class T, class Constants>
-  [[gnu::always_inline]] void update_range(T* value, const T* grad, std::size_t first, std::size_t count,
+  TAPELESS_ALWAYS_INLINE void update_range(T* value, const T* grad, std::size_t first, std::size_t count,
                                            const Constants& constants) noexcept {
     auto& state = std::get<I>(holder_.get());
     std::array<T*, state_tensors> buffers;

@@ -15,6 +15,7 @@
 // read nor written.
 
 #include <tapeless/optim/detail/hyperparameters.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/map.hpp>
 
@@ -80,7 +81,7 @@ struct sgd {
     bool frozen;           // the optimizer froze this parameter: left as it is
 
     template <class V, class At>
-    [[gnu::always_inline]] V operator()(const V& g, const At& at) const noexcept {
+    TAPELESS_ALWAYS_INLINE V operator()(const V& g, const At& at) const noexcept {
       const V p = at.c();
       if (frozen) return p;
       if (!momentum && !decay) return p + V(scalars[0]) * g;  // plain SGD: one FMA
@@ -115,7 +116,7 @@ struct sgd {
   struct plain_update {
     T neg_lr;
     template <class V, class At>
-    [[gnu::always_inline]] V operator()(const V& g, const At& at) const noexcept {
+    TAPELESS_ALWAYS_INLINE V operator()(const V& g, const At& at) const noexcept {
       return at.c() + V(neg_lr) * g;
     }
     const T* linear_factor() const noexcept { return &neg_lr; }
@@ -129,7 +130,7 @@ struct sgd {
   // Always inlined: a small model's trainer step (W1's three bias updates)
   // then runs it with n known, and g++ 12's flatten does not reach it there.
   template <class Arch, class T>
-  [[gnu::always_inline]] void update(const step_constants& k, std::size_t n, T* value, const T* grad,
+  TAPELESS_ALWAYS_INLINE void update(const step_constants& k, std::size_t n, T* value, const T* grad,
               const std::array<T*, state_tensors>& state) const noexcept {
     const T neg_lr = static_cast<T>(-k.lr), decay = static_cast<T>(k.weight_decay);
     if (momentum == 0) {

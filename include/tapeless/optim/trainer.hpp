@@ -30,6 +30,7 @@
 #include <tapeless/expr/parameters_of.hpp>
 #include <tapeless/compile/program.hpp>
 #include <tapeless/optim/optimizer.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 
 namespace tapeless {
 
@@ -130,7 +131,7 @@ class trainer {
   // caller's loop the bias updates were three calls of simd::map again.
   template <class Store, class... Bindings>
     requires(detail::small_store<Store>)
-  [[gnu::noinline, gnu::flatten]] value_type step(Store& params, const Bindings&... bindings) noexcept {
+  [[gnu::noinline]] TAPELESS_FLATTEN value_type step(Store& params, const Bindings&... bindings) noexcept {
     return step_here(params, bindings...);
   }
 
@@ -155,7 +156,7 @@ class trainer {
 
  private:
   template <class Store, class... Bindings>
-  [[gnu::always_inline]] value_type step_here(Store& params, const Bindings&... bindings) noexcept {
+  TAPELESS_ALWAYS_INLINE value_type step_here(Store& params, const Bindings&... bindings) noexcept {
     if (program_.check(params, bindings...)) return std::numeric_limits<value_type>::quiet_NaN();
     optimizer_.begin_step();
     constexpr bool plain_capable = detail::small_store<Store> && Optimizer::has_plain_case;
@@ -184,7 +185,7 @@ class trainer {
 
   // Is every update the program runs plain SGD on a parameter not frozen?
   template <class Update, class Store, std::size_t... I>
-  [[gnu::always_inline]] bool fused_updates_plain(std::index_sequence<I...>) const noexcept {
+  TAPELESS_ALWAYS_INLINE bool fused_updates_plain(std::index_sequence<I...>) const noexcept {
     return optimizer_.template all_plain<std::array<bool, Store::count>{updated_by_a_kernel<Update, Store, I>...}>();
   }
 

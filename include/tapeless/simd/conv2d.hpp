@@ -30,6 +30,7 @@
 #include <tapeless/simd/detail/conv2d_depthwise.hpp>
 #include <tapeless/simd/detail/conv2d_direct.hpp>
 #include <tapeless/simd/detail/conv2d_gemm.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/epilogue.hpp>
@@ -117,7 +118,7 @@ TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 // output [N, O, OH, OW] = epilogue(conv(input [N, C, H, W], weight [O, C / groups, KH, KW])).
 template <conv2d_shape S, class Arch = xsimd::default_arch, conv2d_algorithm Algorithm = conv2d_algorithm::automatic,
           class T, class Epilogue = epilogue::store>
-[[gnu::flatten]] inline void conv2d(const T* input, const T* weight, T* output, void* scratch,
+TAPELESS_FLATTEN inline void conv2d(const T* input, const T* weight, T* output, void* scratch,
                                     Epilogue epilogue = {}) noexcept {
   if constexpr (!detail::check_conv2d<S, T>())
     return;  // stop at the one message above
@@ -132,7 +133,7 @@ template <conv2d_shape S, class Arch = xsimd::default_arch, conv2d_algorithm Alg
 // input_gradient [N, C, H, W] = dL/dinput, from output_gradient [N, O, OH, OW] = dL/doutput.
 template <conv2d_shape S, class Arch = xsimd::default_arch, conv2d_algorithm Algorithm = conv2d_algorithm::automatic,
           class T>
-[[gnu::flatten]] inline void conv2d_input_gradient(const T* output_gradient, const T* weight, T* input_gradient,
+TAPELESS_FLATTEN inline void conv2d_input_gradient(const T* output_gradient, const T* weight, T* input_gradient,
                                                    void* scratch) noexcept {
   if constexpr (!detail::check_conv2d<S, T>())
     return;
@@ -147,7 +148,7 @@ template <conv2d_shape S, class Arch = xsimd::default_arch, conv2d_algorithm Alg
 // weight_gradient [O, C / groups, KH, KW] = dL/dweight, summed over the batch.
 template <conv2d_shape S, class Arch = xsimd::default_arch, conv2d_algorithm Algorithm = conv2d_algorithm::automatic,
           class T>
-[[gnu::flatten]] inline void conv2d_weight_gradient(const T* input, const T* output_gradient, T* weight_gradient,
+TAPELESS_FLATTEN inline void conv2d_weight_gradient(const T* input, const T* output_gradient, T* weight_gradient,
                                                     void* scratch) noexcept {
   if constexpr (!detail::check_conv2d<S, T>())
     return;

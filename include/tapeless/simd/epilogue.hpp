@@ -17,6 +17,7 @@
 // Each element of C gets exactly one call; calls for different pieces come in
 // no particular order.
 
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/lanes.hpp>
 
 #include <cstddef>
@@ -31,11 +32,11 @@ struct output_at {
   std::size_t col;  // first column of C covered by the piece
 
   // C's current value here, as wide as the piece.
-  [[gnu::always_inline]] V c() const noexcept { return simd::load<V>(address); }
+  TAPELESS_ALWAYS_INLINE V c() const noexcept { return simd::load<V>(address); }
 
   // A piece as wide as this one, read from p: at.load(bias + at.col) for a
   // bias per column; a bias per row is a scalar, bias[at.row].
-  [[gnu::always_inline]] V load(const T* p) const noexcept { return simd::load<V>(p); }
+  TAPELESS_ALWAYS_INLINE V load(const T* p) const noexcept { return simd::load<V>(p); }
 };
 
 namespace epilogue {
@@ -43,7 +44,7 @@ namespace epilogue {
 // C = op(A) op(B).
 struct store {
   template <class V, class At>
-  [[gnu::always_inline]] V operator()(const V& product, const At&) const noexcept {
+  TAPELESS_ALWAYS_INLINE V operator()(const V& product, const At&) const noexcept {
     return product;
   }
 };
@@ -51,7 +52,7 @@ struct store {
 // C += op(A) op(B).
 struct accumulate {
   template <class V, class At>
-  [[gnu::always_inline]] V operator()(const V& product, const At& at) const noexcept {
+  TAPELESS_ALWAYS_INLINE V operator()(const V& product, const At& at) const noexcept {
     return at.c() + product;
   }
 };

@@ -10,13 +10,14 @@
 
 #include <cmath>
 
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/lanes.hpp>
 
 namespace tapeless::simd {
 
 template <class V>
-[[gnu::always_inline]] inline V exp(const V& v) noexcept {
+TAPELESS_ALWAYS_INLINE inline V exp(const V& v) noexcept {
   if constexpr (batch_value<V>) {
     const V low = xsimd::constants::minlog<V>(), high = xsimd::constants::maxlog<V>();
     // max then min (one instruction each on x86, where two compares and two

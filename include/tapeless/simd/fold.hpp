@@ -11,6 +11,7 @@
 
 #include <cstddef>
 
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/fused_loop.hpp>
 #include <tapeless/simd/lanes.hpp>
@@ -32,7 +33,7 @@ struct folded {
 
   // Every lane and the tail combined, lane 0 first.
   template <class Combine>
-  [[gnu::always_inline]] T join_lanes(Combine&& combine) const noexcept {
+  TAPELESS_ALWAYS_INLINE T join_lanes(Combine&& combine) const noexcept {
     alignas(V::arch_type::alignment()) T lanes[V::size];
     chains.store_aligned(lanes);
     T result = tail;
@@ -44,7 +45,7 @@ struct folded {
 // value(i, width<V::size>) gives a V, value(i, width<1>) a T; combine(a, b)
 // takes two of either. start is the identity of combine.
 template <class V, class T, class Value, class Combine>
-[[gnu::always_inline]] inline folded<V, T> fold(std::size_t n, T start, Value&& value,
+TAPELESS_ALWAYS_INLINE inline folded<V, T> fold(std::size_t n, T start, Value&& value,
                                                 Combine&& combine) noexcept {
   static_assert(fold_chains == 4, "simd::fold joins its chains pairwise below: update that line too");
   V chain[fold_chains] = {V(start), V(start), V(start), V(start)};

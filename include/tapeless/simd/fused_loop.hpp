@@ -7,6 +7,8 @@
 #include <type_traits>
 #include <utility>
 
+#include <tapeless/simd/detail/forced_inlining.hpp>
+
 namespace tapeless::simd {
 
 // The width of one step of a loop body: Width lanes (a batch), or 1 (the tail).
@@ -23,7 +25,7 @@ using slot = std::integral_constant<std::size_t, Slot>;
 // on each of the remaining n % Width elements. The body sees every index
 // exactly once, in increasing order within each kind of step.
 template <std::size_t Width, std::size_t Unroll = 1, class Body>
-[[gnu::always_inline]] inline void fused_loop(std::size_t n, Body&& body) noexcept {
+TAPELESS_ALWAYS_INLINE inline void fused_loop(std::size_t n, Body&& body) noexcept {
   static_assert(Width >= 1 && Unroll >= 1, "tl::simd::fused_loop<Width, Unroll>: both must be at least 1");
   // The ends computed up front (not i + Width <= n), so that the compiler
   // knows the trip counts and reasons about no overflow.

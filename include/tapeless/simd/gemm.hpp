@@ -22,6 +22,7 @@
 // whole call is flattened (everything it calls, the epilogue included, is
 // inlined into the tiles), so keep epilogues small.
 
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/gemm_kernels.hpp>
 #include <tapeless/simd/detail/gemm_plan.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
@@ -52,7 +53,7 @@ struct gemm_output {
   static constexpr bool stores_the_product = std::is_same_v<Epilogue, epilogue::store>;
 
   template <class V>
-  [[gnu::always_inline]] void put(std::size_t row, std::size_t col, const V& v) const noexcept {
+  TAPELESS_ALWAYS_INLINE void put(std::size_t row, std::size_t col, const V& v) const noexcept {
     if constexpr (!Transposed) {
       finish(row, col, v);
     } else {
@@ -63,7 +64,7 @@ struct gemm_output {
   }
 
   template <class V>
-  [[gnu::always_inline]] void finish(std::size_t row, std::size_t col, const V& v) const noexcept {
+  TAPELESS_ALWAYS_INLINE void finish(std::size_t row, std::size_t col, const V& v) const noexcept {
     T* p = c + row * ldc + col;
     simd::store(p, static_cast<V>(epilogue(v, output_at<T, V>{p, row, col})));
   }
@@ -95,7 +96,7 @@ struct outer_product_gemm {
   // Rows [first, last) of P (whole tiles), and the rows after the whole
   // tiles when with_rest, for the columns j0 .. j0 + Vs pieces of V.
   template <std::size_t Vs, class V, class T, class Output>
-  [[gnu::always_inline]] static void column_block(const T* a, const T* b, const Output& out, std::size_t j0,
+  TAPELESS_ALWAYS_INLINE static void column_block(const T* a, const T* b, const Output& out, std::size_t j0,
                                                   std::size_t first = 0, std::size_t last = whole_tile_rows,
                                                   bool with_rest = true) noexcept {
     for (std::size_t i0 = first; i0 < last; i0 += tile_rows)
@@ -105,7 +106,7 @@ struct outer_product_gemm {
   }
 
   template <class T, class Output>
-  [[gnu::always_inline]] static void run(const T* a, const T* b, const Output& out) noexcept {
+  TAPELESS_ALWAYS_INLINE static void run(const T* a, const T* b, const Output& out) noexcept {
     run_share(a, b, out, 0, 1);
   }
 
@@ -127,7 +128,7 @@ struct outer_product_gemm {
   // tiles), with with_rest also of the rows after the whole tiles; with
   // tail, also the columns after the whole panels.
   template <class T, class Output>
-  [[gnu::always_inline]] static void sweep(const T* a, const T* b, const Output& out, std::size_t first_panel,
+  TAPELESS_ALWAYS_INLINE static void sweep(const T* a, const T* b, const Output& out, std::size_t first_panel,
                                            std::size_t end_panel, std::size_t first, std::size_t last, bool with_rest,
                                            bool tail) noexcept {
     constexpr std::size_t panel = tile_vectors * w;
@@ -151,7 +152,7 @@ struct outer_product_gemm {
   // column, the last share also the rows after them. Each element is
   // computed as run() computes it.
   template <class T, class Output>
-  [[gnu::always_inline]] static void run_share(const T* a, const T* b, const Output& out, std::size_t part,
+  TAPELESS_ALWAYS_INLINE static void run_share(const T* a, const T* b, const Output& out, std::size_t part,
                                                std::size_t parts) noexcept {
     constexpr std::size_t panel = tile_vectors * w, panels = panel_columns / panel, tiles = Rows / tile_rows;
     if constexpr (row_tiles_outside) {
@@ -189,7 +190,7 @@ struct dot_product_gemm {
 
   // Columns j0 .. j0 + C of rows [p0, p0 + rows) of A, those rows held at a.
   template <std::size_t C, class T, class Output>
-  [[gnu::always_inline]] static void column_block(const T* a, const T* b, const Output& out, std::size_t p0,
+  TAPELESS_ALWAYS_INLINE static void column_block(const T* a, const T* b, const Output& out, std::size_t p0,
                                                   std::size_t rows, std::size_t j0) noexcept {
     std::size_t i = 0;
     for (; i + tile_rows <= rows; i += tile_rows) tile<tile_rows, C>::run(a + i * K, b + j0 * K, out, p0 + i, j0);
@@ -198,13 +199,13 @@ struct dot_product_gemm {
   }
 
   template <class T, class Output>
-  [[gnu::always_inline]] static void run(const T* a, const T* b, const Output& out) noexcept {
+  TAPELESS_ALWAYS_INLINE static void run(const T* a, const T* b, const Output& out) noexcept {
     run_share(a, b, out, 0, 1);
   }
 
   // Share `part` of `parts`: a run of whole column blocks, the last share also the rest.
   template <class T, class Output>
-  [[gnu::always_inline]] static void run_share(const T* a, const T* b, const Output& out, std::size_t part,
+  TAPELESS_ALWAYS_INLINE static void run_share(const T* a, const T* b, const Output& out, std::size_t part,
                                                std::size_t parts) noexcept {
     constexpr bool buffered = buffers_sums_for<Output>;
     if constexpr (copies_misaligned_a || buffered) {
@@ -282,7 +283,7 @@ struct dot_product_gemm {
     T* sums;
     std::size_t p0, j0;
     template <class V>
-    [[gnu::always_inline]] void put(std::size_t row, std::size_t col, const V& v) const noexcept {
+    TAPELESS_ALWAYS_INLINE void put(std::size_t row, std::size_t col, const V& v) const noexcept {
       simd::store(sums + (row - p0) * sums_cols + (col - j0), v);
     }
   };
@@ -290,7 +291,7 @@ struct dot_product_gemm {
   // Columns [j0, end) of rows [p0, p0 + rows), from the buffer to the output:
   // whole batches, then the columns after them.
   template <class T, class Output>
-  [[gnu::always_inline]] static void put_group(const T* sums, const Output& out, std::size_t p0, std::size_t rows,
+  TAPELESS_ALWAYS_INLINE static void put_group(const T* sums, const Output& out, std::size_t p0, std::size_t rows,
                                                std::size_t j0, std::size_t end) noexcept {
     using batch = typename Plan::batch;
     constexpr std::size_t w = Plan::lanes;
@@ -305,7 +306,7 @@ struct dot_product_gemm {
   // The share's column blocks over rows [p0, p0 + rows) of A, held at a;
   // where buffered, a group of blocks at a time through sums.
   template <class T, class Output>
-  [[gnu::always_inline]] static void share_columns(const T* a, const T* b, const Output& out, T* sums,
+  TAPELESS_ALWAYS_INLINE static void share_columns(const T* a, const T* b, const Output& out, T* sums,
                                                    std::size_t p0, std::size_t rows, std::size_t part,
                                                    std::size_t parts) noexcept {
     constexpr std::size_t blocks = N / tile_cols;
@@ -356,7 +357,7 @@ struct panel_packed_gemm {
 
   // Columns j0 .. j0 + Vs pieces of V, every row.
   template <std::size_t Vs, class V, class T, class Output>
-  [[gnu::always_inline]] static void column_block(const T* a, const T* b, const Output& out, std::size_t j0) noexcept {
+  TAPELESS_ALWAYS_INLINE static void column_block(const T* a, const T* b, const Output& out, std::size_t j0) noexcept {
     constexpr std::size_t width = Vs * lanes_of<V>;
     alignas(64) T packed[K * width];
     if constexpr (batch_value<V> && K % w == 0) {
@@ -372,7 +373,7 @@ struct panel_packed_gemm {
 
   // Share `part` of `parts`: a run of whole panels, the last share also the rest.
   template <class T, class Output>
-  [[gnu::always_inline]] static void run_share(const T* a, const T* b, const Output& out, std::size_t part,
+  TAPELESS_ALWAYS_INLINE static void run_share(const T* a, const T* b, const Output& out, std::size_t part,
                                                std::size_t parts) noexcept {
     const std::size_t first = panels * part / parts, last = panels * (part + 1) / parts;
     for (std::size_t p = first; p < last; ++p) column_block<tile_vectors, batch>(a, b, out, p * panel);
@@ -409,7 +410,7 @@ struct gemm_variant {
   static constexpr std::size_t max_shares = kernel::max_shares < 1 ? 1 : kernel::max_shares;
 
   template <class Epilogue>
-  [[gnu::always_inline]] static void run_share(const T* a, const T* b, T* c, Epilogue& epilogue, std::size_t part,
+  TAPELESS_ALWAYS_INLINE static void run_share(const T* a, const T* b, T* c, Epilogue& epilogue, std::size_t part,
                                                std::size_t parts) noexcept {
     const gemm_output<T, Epilogue, false> into_c{c, N, epilogue};
     if constexpr (plan::pack_transposed_b) {
@@ -440,7 +441,7 @@ TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 // a call would cost as much as the product.
 template <std::size_t M, std::size_t K, std::size_t N, op OpA = op::none, op OpB = op::none,
           class Arch = xsimd::default_arch, class T, class Epilogue = epilogue::store>
-[[gnu::always_inline]] inline void gemm_inlined(const T* a, const T* b, T* c, Epilogue epilogue = {}) noexcept {
+TAPELESS_ALWAYS_INLINE inline void gemm_inlined(const T* a, const T* b, T* c, Epilogue epilogue = {}) noexcept {
   static_assert(M > 0 && K > 0 && N > 0, "tl::simd::gemm<M, K, N>: every dimension must be at least 1");
   static_assert(std::is_floating_point_v<T>, "tl::simd::gemm: the element type must be float or double");
   detail::gemm_variant<M, K, N, OpA, OpB, Arch, T>::run_share(a, b, c, epilogue, 0, 1);
@@ -449,7 +450,7 @@ template <std::size_t M, std::size_t K, std::size_t N, op OpA = op::none, op OpB
 // C (M x N) = epilogue(op(A) (M x K) * op(B) (K x N)); see the top of this file.
 template <std::size_t M, std::size_t K, std::size_t N, op OpA = op::none, op OpB = op::none,
           class Arch = xsimd::default_arch, class T, class Epilogue = epilogue::store>
-[[gnu::flatten]] inline void gemm(const T* a, const T* b, T* c, Epilogue epilogue = {}) noexcept {
+TAPELESS_FLATTEN inline void gemm(const T* a, const T* b, T* c, Epilogue epilogue = {}) noexcept {
   gemm_inlined<M, K, N, OpA, OpB, Arch>(a, b, c, epilogue);
 }
 
@@ -460,7 +461,7 @@ template <std::size_t M, std::size_t K, std::size_t N, op OpA = op::none, op OpB
 // transposed), whole tiles only. gemm_shares<...> is how many are worth making.
 template <std::size_t M, std::size_t K, std::size_t N, op OpA = op::none, op OpB = op::none,
           class Arch = xsimd::default_arch, class T, class Epilogue = epilogue::store>
-[[gnu::flatten]] inline void gemm_share(const T* a, const T* b, T* c, Epilogue epilogue, std::size_t part,
+TAPELESS_FLATTEN inline void gemm_share(const T* a, const T* b, T* c, Epilogue epilogue, std::size_t part,
                                         std::size_t parts) noexcept {
   static_assert(M > 0 && K > 0 && N > 0, "tl::simd::gemm<M, K, N>: every dimension must be at least 1");
   static_assert(std::is_floating_point_v<T>, "tl::simd::gemm: the element type must be float or double");

@@ -4,6 +4,7 @@
 // that one generic callable (a fused elementwise function, a GEMM epilogue)
 // serves both.
 
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 
 #include <cstddef>
@@ -37,7 +38,7 @@ inline constexpr std::size_t lanes = xsimd::batch<T, Arch>::size;
 
 // Loads a V (a batch or a scalar) from p, which need not be aligned.
 template <class V, class T>
-[[gnu::always_inline]] inline V load(const T* p) noexcept {
+TAPELESS_ALWAYS_INLINE inline V load(const T* p) noexcept {
   if constexpr (batch_value<V>)
     return V::load_unaligned(p);
   else
@@ -46,7 +47,7 @@ template <class V, class T>
 
 // Stores v (a batch or a scalar) at p, which need not be aligned.
 template <class T, class V>
-[[gnu::always_inline]] inline void store(T* p, const V& v) noexcept {
+TAPELESS_ALWAYS_INLINE inline void store(T* p, const V& v) noexcept {
   if constexpr (batch_value<V>)
     v.store_unaligned(p);
   else
@@ -57,7 +58,7 @@ template <class T, class V>
 // instruction set has none); for scalars the plain expression, which does not
 // call the slow software std::fma where there is no FMA instruction.
 template <class V>
-[[gnu::always_inline]] inline V multiply_add(const V& a, const V& b, const V& c) noexcept {
+TAPELESS_ALWAYS_INLINE inline V multiply_add(const V& a, const V& b, const V& c) noexcept {
   if constexpr (batch_value<V>)
     return xsimd::fma(a, b, c);
   else

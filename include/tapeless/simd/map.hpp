@@ -15,6 +15,7 @@
 // array). Pointers need no alignment; n need not be a multiple of the batch
 // size; outputs may alias inputs element for element (in place).
 
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/fused_loop.hpp>
@@ -61,7 +62,7 @@ inline constexpr bool same_lane_count = ((lanes<T, Arch> == lanes<std::tuple_ele
 // Stores one result at p in a step of width W: a batch as it is (xsimd
 // converts the element type), a scalar in a batch step broadcast to all lanes.
 template <class Arch, std::size_t W, class T, class V>
-[[gnu::always_inline]] inline void store_result(T* p, const V& v) noexcept {
+TAPELESS_ALWAYS_INLINE inline void store_result(T* p, const V& v) noexcept {
   if constexpr (W > 1 && !batch_value<V>)
     simd::store(p, xsimd::batch<T, Arch>(static_cast<T>(v)));
   else
@@ -70,7 +71,7 @@ template <class Arch, std::size_t W, class T, class V>
 
 // Stores result (one value, or a tuple-like of sizeof...(Out) values) at index i.
 template <class Arch, std::size_t W, class... Out, class R, std::size_t... J>
-[[gnu::always_inline]] inline void store_results(const std::tuple<Out*...>& p, std::size_t i, const R& result,
+TAPELESS_ALWAYS_INLINE inline void store_results(const std::tuple<Out*...>& p, std::size_t i, const R& result,
                                                  std::index_sequence<J...>) noexcept {
   if constexpr (sizeof...(Out) == 1)
     store_result<Arch, W>(std::get<0>(p) + i, result);
@@ -84,7 +85,7 @@ TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 
 // out_j[i] = f(in_0[i], in_1[i], ...)_j for i in [0, n).
 template <class Arch = xsimd::default_arch, class F, class... In, class... Out>
-[[gnu::flatten]] inline void map(std::size_t n, F&& f, inputs<In...> in, outputs<Out...> out) noexcept {
+TAPELESS_FLATTEN inline void map(std::size_t n, F&& f, inputs<In...> in, outputs<Out...> out) noexcept {
   static_assert(sizeof...(In) >= 1, "tl::simd::map: give at least one input array: simd::in(p, ...)");
   static_assert(sizeof...(Out) >= 1, "tl::simd::map: give at least one output array: simd::out(p, ...)");
   static_assert(detail::same_lane_count<Arch, In..., Out...>,

@@ -24,6 +24,7 @@
 // Pointers need no alignment; outputs must not overlap inputs. Nothing
 // allocates or throws.
 
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 
@@ -80,7 +81,7 @@ constexpr window_range window(std::size_t out, std::size_t step, std::size_t pad
 }
 
 template <class T>
-[[gnu::always_inline]] inline void zero(T* p, std::size_t n) noexcept {
+TAPELESS_ALWAYS_INLINE inline void zero(T* p, std::size_t n) noexcept {
   for (std::size_t i = 0; i < n; ++i) p[i] = T(0);
 }
 
@@ -91,7 +92,7 @@ struct window_maximum {
   T value = -std::numeric_limits<T>::infinity();
   std::size_t at;
 
-  [[gnu::always_inline]] void take(T v, std::size_t index) noexcept {
+  TAPELESS_ALWAYS_INLINE void take(T v, std::size_t index) noexcept {
     const bool better = (v > value) | (v != v);  // a NaN wins, as in torch; | is not a branch
     value = better ? v : value;
     at = better ? index : at;

@@ -10,6 +10,7 @@
 // are added together at the end. The order of summation therefore differs from a plain
 // loop's: results agree to rounding, not bit for bit.
 
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/fold.hpp>
@@ -28,7 +29,7 @@ TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 
 // Sum over i of f(in_0[i], ...). f accepts batches and scalars, as for map.
 template <class Arch = xsimd::default_arch, class F, class... In>
-[[gnu::flatten]] inline auto sum(std::size_t n, F&& f, inputs<In...> in) noexcept {
+TAPELESS_FLATTEN inline auto sum(std::size_t n, F&& f, inputs<In...> in) noexcept {
   static_assert(sizeof...(In) >= 1, "tl::simd::sum: give at least one input array: simd::in(p, ...)");
   static_assert(detail::same_lane_count<Arch, In...>,
                 "tl::simd::sum: every input element type must have the same batch size (same sizeof)");

@@ -10,6 +10,7 @@
 #include <tapeless/expr/elementary.hpp>
 #include <tapeless/expr/minmax.hpp>
 #include <tapeless/expr/pow.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/exp.hpp>
 #include <tapeless/simd/lanes.hpp>
@@ -19,7 +20,7 @@ namespace tapeless::detail {
 template <class Op>
 struct simd_apply {
   template <class... V>
-  [[gnu::always_inline]] static auto apply(const V&... v) {
+  TAPELESS_ALWAYS_INLINE static auto apply(const V&... v) {
     return Op::apply(v...);
   }
 };
@@ -28,7 +29,7 @@ struct simd_apply {
 template <>
 struct simd_apply<exp_op> {
   template <class V>
-  [[gnu::always_inline]] static V apply(const V& a) {
+  TAPELESS_ALWAYS_INLINE static V apply(const V& a) {
     return simd::exp(a);
   }
 };
@@ -37,7 +38,7 @@ template <>
 struct simd_apply<sigmoid_op> {
   // 1 / (1 + e^-a): exp(-a) overflows to inf for very negative a, and 1/inf = 0.
   template <class V>
-  [[gnu::always_inline]] static V apply(const V& a) {
+  TAPELESS_ALWAYS_INLINE static V apply(const V& a) {
     return V(1) / (V(1) + simd::exp(-a));
   }
 };
@@ -45,7 +46,7 @@ struct simd_apply<sigmoid_op> {
 template <>
 struct simd_apply<relu_op> {
   template <class V>
-  [[gnu::always_inline]] static V apply(const V& a) {
+  TAPELESS_ALWAYS_INLINE static V apply(const V& a) {
     return xsimd::select(a < V(0), V(0), a);  // NaN passes through, as in PyTorch
   }
 };
@@ -53,7 +54,7 @@ struct simd_apply<relu_op> {
 template <>
 struct simd_apply<abs_op> {
   template <class V>
-  [[gnu::always_inline]] static V apply(const V& a) {
+  TAPELESS_ALWAYS_INLINE static V apply(const V& a) {
     return xsimd::abs(a);
   }
 };
@@ -61,7 +62,7 @@ struct simd_apply<abs_op> {
 template <>
 struct simd_apply<step_op> {
   template <class V>
-  [[gnu::always_inline]] static V apply(const V& a) {
+  TAPELESS_ALWAYS_INLINE static V apply(const V& a) {
     return xsimd::select(a > V(0), V(1), V(0));
   }
 };
@@ -69,7 +70,7 @@ struct simd_apply<step_op> {
 template <>
 struct simd_apply<heaviside_op> {
   template <class V>
-  [[gnu::always_inline]] static V apply(const V& a) {
+  TAPELESS_ALWAYS_INLINE static V apply(const V& a) {
     return xsimd::select(a > V(0), V(1), xsimd::select(a < V(0), V(0), V(0.5)));
   }
 };
@@ -77,7 +78,7 @@ struct simd_apply<heaviside_op> {
 template <>
 struct simd_apply<sign_op> {
   template <class V>
-  [[gnu::always_inline]] static V apply(const V& a) {
+  TAPELESS_ALWAYS_INLINE static V apply(const V& a) {
     return xsimd::select(a > V(0), V(1), xsimd::select(a < V(0), V(-1), V(0)));
   }
 };
@@ -85,7 +86,7 @@ struct simd_apply<sign_op> {
 template <>
 struct simd_apply<max_op> {
   template <class V>
-  [[gnu::always_inline]] static V apply(const V& a, const V& b) {
+  TAPELESS_ALWAYS_INLINE static V apply(const V& a, const V& b) {
     return xsimd::select(a > b || !(a == a), a, b);  // !(a == a): NaN (xsimd's != is ordered on AVX)
   }
 };
@@ -93,7 +94,7 @@ struct simd_apply<max_op> {
 template <>
 struct simd_apply<min_op> {
   template <class V>
-  [[gnu::always_inline]] static V apply(const V& a, const V& b) {
+  TAPELESS_ALWAYS_INLINE static V apply(const V& a, const V& b) {
     return xsimd::select(a < b || !(a == a), a, b);
   }
 };
@@ -101,7 +102,7 @@ struct simd_apply<min_op> {
 template <>
 struct simd_apply<pow_op> {
   template <class V, rational K>
-  [[gnu::always_inline]] static V apply(const V& a, exact_constant<K> k) {
+  TAPELESS_ALWAYS_INLINE static V apply(const V& a, exact_constant<K> k) {
     if constexpr (power_by_squaring_exponent<K>)
       return pow_op::apply(a, k);  // by squaring: multiplications only
     else if constexpr (K == rational{1, 2})
@@ -110,11 +111,11 @@ struct simd_apply<pow_op> {
       return xsimd::pow(a, V(K.template as<typename V::value_type>()));
   }
   template <class V, rational K>
-  [[gnu::always_inline]] static V apply(exact_constant<K>, const V& b) {
+  TAPELESS_ALWAYS_INLINE static V apply(exact_constant<K>, const V& b) {
     return xsimd::pow(V(K.template as<typename V::value_type>()), b);
   }
   template <class V>
-  [[gnu::always_inline]] static V apply(const V& a, const V& b) {
+  TAPELESS_ALWAYS_INLINE static V apply(const V& a, const V& b) {
     return xsimd::pow(a, b);
   }
 };
@@ -122,7 +123,7 @@ struct simd_apply<pow_op> {
 // Op applied to values of one kind: batches through simd_apply, scalars
 // through the op's own scalar evaluation.
 template <class Op, class V, class... Args>
-[[gnu::always_inline]] inline V apply_op(const Args&... args) {
+TAPELESS_ALWAYS_INLINE inline V apply_op(const Args&... args) {
   if constexpr (simd::batch_value<V>)
     return static_cast<V>(simd_apply<Op>::apply(args...));
   else

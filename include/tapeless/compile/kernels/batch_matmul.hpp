@@ -10,6 +10,7 @@
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/expr/batch_matmul.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/gemm.hpp>
 
 namespace tapeless::detail {
@@ -20,7 +21,7 @@ struct batch_matmul_family : kernel_family_defaults {
   static constexpr bool writes_output_in_place = true;
 
   template <class Sched, int I, class Ctx>
-  [[gnu::always_inline]] static void run(const Ctx& c) noexcept {
+  TAPELESS_ALWAYS_INLINE static void run(const Ctx& c) noexcept {
     using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using Op = typename N::operation;
     using operands = typename operands_of<N>::type::template apply<std::tuple>;

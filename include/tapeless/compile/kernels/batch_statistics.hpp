@@ -20,6 +20,7 @@
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/expr/batch_statistics.hpp>
 #include <tapeless/expr/symbol.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 
 namespace tapeless::detail {
@@ -36,7 +37,7 @@ struct batch_statistics_family : kernel_family_defaults {
 
   // sum over each channel of f(x) (f applied per element, in batches and in the tail).
   template <class Arch, class X, class T, class F>
-  [[gnu::always_inline]] static double channel_sum(const T* x, std::size_t channel, F f) noexcept {
+  TAPELESS_ALWAYS_INLINE static double channel_sum(const T* x, std::size_t channel, F f) noexcept {
     using V = xsimd::batch<T, Arch>;
     constexpr std::size_t batch = X::dims[0], channels = X::dims[1], plane = X::size / (batch * channels);
     double total = 0;

@@ -11,6 +11,7 @@
 #include <tapeless/compile/kernels/one_hot.hpp>
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/expr/causal_mask.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 
 namespace tapeless::detail {
@@ -23,7 +24,7 @@ struct causal_mask_family : elementwise_family {
   static constexpr bool flat_loop_ok = false;
 
   template <class F, std::size_t J, class V, class Ctx>
-  [[gnu::always_inline]] static V loop_value(const Ctx& c, std::size_t row, std::size_t col,
+  TAPELESS_ALWAYS_INLINE static V loop_value(const Ctx& c, std::size_t row, std::size_t col,
                                              const V& product) noexcept {
     using N = typename F::sched::template node_at<J>;
     using Op = typename N::operation;

@@ -36,6 +36,7 @@
 #include <tapeless/compile/kernels/loop.hpp>
 #include <tapeless/expr/conv2d.hpp>
 #include <tapeless/simd/conv2d.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/fused_loop.hpp>
 #include <tapeless/simd/lanes.hpp>
@@ -141,7 +142,7 @@ struct conv2d_family : conv2d_family_base {
  private:
   // Where image n of root I's result goes: its place in I's buffer.
   template <class Sched, int I, class Ctx>
-  [[gnu::always_inline]] static auto into_buffer(const Ctx& c) noexcept {
+  TAPELESS_ALWAYS_INLINE static auto into_buffer(const Ctx& c) noexcept {
     using Root = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     constexpr std::size_t image = shape_of<Root>::size / shape_of<Root>::dims[0];
     auto* const dst = Sched::template destination<I>(c);
@@ -152,7 +153,7 @@ struct conv2d_family : conv2d_family_base {
   // of the batch): its output into the share's scratch, then the loop of
   // root I over it, written at where(n, product); then then(n, that).
   template <class Sched, int I, int C, class Ctx, class Where, class Then>
-  [[gnu::always_inline]] static void by_image(const Ctx& c, Where&& where, Then&& then) noexcept {
+  TAPELESS_ALWAYS_INLINE static void by_image(const Ctx& c, Where&& where, Then&& then) noexcept {
     using Root = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using Conv = typename Sched::template node_at<static_cast<std::size_t>(C)>;
     using T = typename Sched::value_type;

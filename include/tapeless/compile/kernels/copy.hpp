@@ -11,6 +11,7 @@
 
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/expr/slice.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 
 namespace tapeless::detail {
@@ -28,7 +29,7 @@ inline constexpr bool inline_runs = std::is_floating_point_v<T> && Run >= xsimd:
 // dst[0 .. Run) = src[0 .. Run) (distinct buffers): whole batches, then one
 // last batch ending at Run, overlapping the one before.
 template <std::size_t Run, class Arch, class T>
-[[gnu::always_inline]] inline void copy_run(const T* src, T* dst) noexcept {
+TAPELESS_ALWAYS_INLINE inline void copy_run(const T* src, T* dst) noexcept {
   if constexpr (inline_runs<Run, Arch, T>) {
     using batch = xsimd::batch<T, Arch>;
     constexpr std::size_t w = batch::size;
@@ -43,7 +44,7 @@ template <std::size_t Run, class Arch, class T>
 
 // dst[0 .. Run) = 0, as copy_run.
 template <std::size_t Run, class Arch, class T>
-[[gnu::always_inline]] inline void zero_run(T* dst) noexcept {
+TAPELESS_ALWAYS_INLINE inline void zero_run(T* dst) noexcept {
   if constexpr (inline_runs<Run, Arch, T>) {
     using batch = xsimd::batch<T, Arch>;
     constexpr std::size_t w = batch::size;

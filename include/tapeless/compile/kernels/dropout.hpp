@@ -11,6 +11,7 @@
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/compile/kernels/loop.hpp>
 #include <tapeless/expr/dropout.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/lanes.hpp>
 
@@ -20,7 +21,7 @@ TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 
 // Dropout's mask at flat positions index, index + 1, ...: 0 or 1 / (1 - P).
 template <class Op, class V, class T>
-[[gnu::always_inline]] inline V dropout_mask(std::uint64_t seed, std::uint64_t step, std::size_t index) noexcept {
+TAPELESS_ALWAYS_INLINE inline V dropout_mask(std::uint64_t seed, std::uint64_t step, std::size_t index) noexcept {
   constexpr T scale = static_cast<T>(1.0 / (1.0 - Op::probability));
   if constexpr (simd::batch_value<V>) {
     alignas(V::arch_type::alignment()) T lanes[V::size];
@@ -37,7 +38,7 @@ struct dropout_family : elementwise_family {
   static constexpr bool positional = true;
 
   template <class F, std::size_t J, class V, class Ctx>
-  [[gnu::always_inline]] static V loop_value(const Ctx& c, std::size_t row, std::size_t col,
+  TAPELESS_ALWAYS_INLINE static V loop_value(const Ctx& c, std::size_t row, std::size_t col,
                                              const V& product) noexcept {
     using N = typename F::sched::template node_at<J>;
     const V a = F::template value<operand_index<typename F::sched, J, 0>, V>(c, row, col, product);

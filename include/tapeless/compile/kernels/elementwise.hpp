@@ -13,6 +13,7 @@
 #include <tapeless/compile/kernels/loop.hpp>
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/expr/constant.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 
 namespace tapeless::detail {
 
@@ -26,7 +27,7 @@ struct elementwise_family : kernel_family_defaults {
   static constexpr bool hosts_fused_operands = true;
 
   template <class F, std::size_t J, class V, class Ctx>
-  [[gnu::always_inline]] static V loop_value(const Ctx& c, std::size_t row, std::size_t col,
+  TAPELESS_ALWAYS_INLINE static V loop_value(const Ctx& c, std::size_t row, std::size_t col,
                                              const V& product) noexcept {
     using N = typename F::sched::template node_at<J>;
     using Op = typename N::operation;
@@ -41,7 +42,7 @@ struct elementwise_family : kernel_family_defaults {
 
   // Operand J as the op takes it: exact exponents of pow stay types.
   template <class F, class Op, std::size_t J, class V, class Ctx>
-  [[gnu::always_inline]] static auto operand_value(const Ctx& c, std::size_t row, std::size_t col,
+  TAPELESS_ALWAYS_INLINE static auto operand_value(const Ctx& c, std::size_t row, std::size_t col,
                                                    const V& product) noexcept {
     using O = typename F::sched::template node_at<J>;
     if constexpr (requires { Op::takes_exact_operands; } && is_exact<O>)

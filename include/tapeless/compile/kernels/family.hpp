@@ -36,6 +36,7 @@
 #include <tapeless/core/thread_pool.hpp>
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/expr/node.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 
 namespace tapeless::detail {
 
@@ -62,7 +63,7 @@ inline constexpr std::size_t loop_shares = std::max<std::size_t>(1, Elements / m
 // workers) calls f through one function that is never inlined: each call
 // inlined into a flattened kernel was a copy of f's loop to compile.
 template <std::size_t Shares, class Ctx, class F>
-[[gnu::always_inline]] inline void over_shares(const Ctx& c, std::size_t n, F&& f) noexcept {
+TAPELESS_ALWAYS_INLINE inline void over_shares(const Ctx& c, std::size_t n, F&& f) noexcept {
   if constexpr (Shares > 1) {
     const bool threaded = c.threads != nullptr && c.threads->size() > 1;
     const std::size_t parts = threaded ? std::min(Shares, c.threads->size()) : 1;

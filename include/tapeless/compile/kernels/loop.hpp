@@ -20,6 +20,7 @@
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/core/shape.hpp>
 #include <tapeless/core/type_list.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/fused_loop.hpp>
@@ -92,7 +93,7 @@ TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 template <class F, std::size_t J, class V>
 struct loop_value_at {
   using N = typename F::sched::template node_at<J>;
-  [[gnu::always_inline]] V operator()(const typename F::context& c, std::size_t row, std::size_t col,
+  TAPELESS_ALWAYS_INLINE V operator()(const typename F::context& c, std::size_t row, std::size_t col,
                                       const V& product = V{}) const noexcept {
     if constexpr (F::template is_product<N>)
       return product;
@@ -150,7 +151,7 @@ struct fused_values {
 
   // The node at index J read from its buffer, broadcast to S.
   template <std::size_t J, class V>
-  [[gnu::always_inline]] static V load(const Ctx& c, std::size_t row, std::size_t col) noexcept {
+  TAPELESS_ALWAYS_INLINE static V load(const Ctx& c, std::size_t row, std::size_t col) noexcept {
     using N = typename Sched::template node_at<J>;
     const auto* base = Sched::template pointer<J>(c);
     static_assert(std::is_floating_point_v<std::remove_cvref_t<decltype(*base)>>,
@@ -237,7 +238,7 @@ struct plane_values {
   static constexpr loop_value_at<plane_values, J, V> value{};
 
   template <std::size_t J, class V>
-  [[gnu::always_inline]] static V load(const Ctx& c, std::size_t row, std::size_t col) noexcept {
+  TAPELESS_ALWAYS_INLINE static V load(const Ctx& c, std::size_t row, std::size_t col) noexcept {
     using N = typename Sched::template node_at<J>;
     const auto* base = Sched::template pointer<J>(c);
     static_assert(std::is_floating_point_v<std::remove_cvref_t<decltype(*base)>>,
@@ -271,7 +272,7 @@ inline constexpr bool loop_over_planes = [] {
 // Rows [row0, row0 + rows) of loop F whose root is node R, the product read
 // from `product`.
 template <class F, std::size_t R, class T, class Arch, class Ctx>
-[[gnu::always_inline]] inline void loop_rows_over_product(const Ctx& c, std::size_t row0, std::size_t rows,
+TAPELESS_ALWAYS_INLINE inline void loop_rows_over_product(const Ctx& c, std::size_t row0, std::size_t rows,
                                                           const T* product, T* out) noexcept {
   constexpr std::size_t columns = F::columns, w = simd::lanes<T, Arch>;
   for (std::size_t r = 0; r < rows; ++r)
@@ -288,7 +289,7 @@ template <class F, std::size_t R, class T, class Arch, class Ctx>
 // loop's written to `out`; over whole planes when the loop's operands allow,
 // else row by row.
 template <class Sched, int I, class Ctx, class T>
-[[gnu::always_inline]] inline void epilogue_over_image(const Ctx& c, std::size_t n, const T* product, T* out) noexcept {
+TAPELESS_ALWAYS_INLINE inline void epilogue_over_image(const Ctx& c, std::size_t n, const T* product, T* out) noexcept {
   using Root = typename Sched::template node_at<static_cast<std::size_t>(I)>;
   using S = shape_of<Root>;
   using Arch = typename Sched::arch;
@@ -313,13 +314,13 @@ inline constexpr std::size_t loop_items = [] {
 
 // Items [first, last) of loop F, root R's values into its destination.
 template <class F, class Sched, std::size_t R, class Ctx>
-[[gnu::always_inline]] inline void run_loop_rows(const Ctx& c, std::size_t first = 0,
+TAPELESS_ALWAYS_INLINE inline void run_loop_rows(const Ctx& c, std::size_t first = 0,
                                                  std::size_t last = loop_items<F, Sched, R>) noexcept {
   using T = typename Sched::value_type;
   constexpr std::size_t columns = F::columns, rows = shape_of<typename Sched::template node_at<R>>::size / columns;
   constexpr std::size_t w = simd::lanes<T, typename Sched::arch>;
   T* dst = Sched::template destination<R>(c);
-  auto run_columns = [&](std::size_t row, std::size_t from, std::size_t to) __attribute__((always_inline)) {
+  auto run_columns = [&](std::size_t row, std::size_t from, std::size_t to) TAPELESS_ALWAYS_INLINE_LAMBDA {
     T* out = dst + row * columns + from;
     simd::fused_loop<w>(to - from, [&](std::size_t i, auto step, auto) {
       using V = std::conditional_t<decltype(step)::value == 1, T, batch_of<T, typename Sched::arch>>;
@@ -334,12 +335,12 @@ template <class F, class Sched, std::size_t R, class Ctx>
 
 // The loop in shares on the context's threads when it is long.
 template <class F, class Sched, std::size_t R, class Ctx>
-[[gnu::always_inline]] inline void run_loop_shared(const Ctx& c) noexcept {
+TAPELESS_ALWAYS_INLINE inline void run_loop_shared(const Ctx& c) noexcept {
   constexpr std::size_t shares = loop_shares<shape_of<typename Sched::template node_at<R>>::size>;
   over_shares<shares>(c, loop_items<F, Sched, R>,
                       // The attribute before the body, with no noexcept after it:
                       // the one spelling g++ 12 and clang 14 both read.
-                      [&](std::size_t first, std::size_t last, std::size_t) __attribute__((flatten)) {
+                      [&](std::size_t first, std::size_t last, std::size_t) TAPELESS_FLATTEN_LAMBDA {
                         run_loop_rows<F, Sched, R>(c, first, last);
                       });
 }
@@ -348,7 +349,7 @@ template <class F, class Sched, std::size_t R, class Ctx>
 // shape (flat when it can be, else over merged planes when it can be, else
 // row by row), split between a pool's threads when it is long.
 template <class Sched, int Kernel, class Ctx>
-[[gnu::flatten]] inline void run_elementwise_loop(const Ctx& c) noexcept {
+TAPELESS_FLATTEN inline void run_elementwise_loop(const Ctx& c) noexcept {
   constexpr auto root = static_cast<std::size_t>(Kernel);
   using Root = typename Sched::template node_at<root>;
   using S = shape_of<Root>;

@@ -20,6 +20,7 @@
 #include <tapeless/compile/packed_weights.hpp>
 #include <tapeless/core/thread_pool.hpp>
 #include <tapeless/expr/matmul.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/gemm.hpp>
 
 namespace tapeless::detail {
@@ -50,7 +51,7 @@ struct matmul_family : kernel_family_defaults {
 
   // The GEMM of the matmul node at index M into out, with an optional epilogue.
   template <class Sched, std::size_t M, class T, class Ctx, class... Epilogue>
-  [[gnu::always_inline]] static void gemm(const Ctx& c, T* out, Epilogue&&... epilogue) noexcept {
+  TAPELESS_ALWAYS_INLINE static void gemm(const Ctx& c, T* out, Epilogue&&... epilogue) noexcept {
     using Mm = typename Sched::template node_at<M>;
     using operands = typename operands_of<Mm>::type::template apply<std::tuple>;
     using A = std::tuple_element_t<0, operands>;
@@ -113,7 +114,7 @@ struct matmul_family : kernel_family_defaults {
   }
 
   template <class Sched, int I, class Ctx>
-  [[gnu::always_inline]] static void run(const Ctx& c) noexcept {
+  TAPELESS_ALWAYS_INLINE static void run(const Ctx& c) noexcept {
     if constexpr (inlined_into_step<typename Sched::template node_at<static_cast<std::size_t>(I)>>)
       run_here<Sched, I>(c);
     else
@@ -122,7 +123,7 @@ struct matmul_family : kernel_family_defaults {
 
   // The GEMM at node index P with the loop of root I as its epilogue.
   template <class Sched, int I, int P, class Ctx>
-  [[gnu::always_inline]] static void run_with_epilogue(const Ctx& c) noexcept {
+  TAPELESS_ALWAYS_INLINE static void run_with_epilogue(const Ctx& c) noexcept {
     if constexpr (inlined_into_step<typename Sched::template node_at<static_cast<std::size_t>(P)>>)
       run_with_epilogue_here<Sched, I, P>(c);
     else
@@ -140,7 +141,7 @@ struct matmul_family : kernel_family_defaults {
   }
 
   template <class Sched, int I, class Ctx>
-  [[gnu::always_inline]] static void run_here(const Ctx& c) noexcept {
+  TAPELESS_ALWAYS_INLINE static void run_here(const Ctx& c) noexcept {
     using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     constexpr int param = Sched::template gradient_of<I>;
     if constexpr (param >= 0 && Sched::template update_fusable<I, param> &&
@@ -181,7 +182,7 @@ struct matmul_family : kernel_family_defaults {
   }();
 
   template <class Sched, int I, class Ctx, class T, class Update>
-  [[gnu::always_inline]] static bool updated_as_outer_product(const Ctx& c, T* w, const Update& update) noexcept {
+  TAPELESS_ALWAYS_INLINE static bool updated_as_outer_product(const Ctx& c, T* w, const Update& update) noexcept {
     using Gradient = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using operands = typename operands_of<Gradient>::type::template apply<std::tuple>;
     using A = std::tuple_element_t<0, operands>;
@@ -224,7 +225,7 @@ struct matmul_family : kernel_family_defaults {
 
   // The GEMM at node index P with the loop of root I as its epilogue.
   template <class Sched, int I, int P, class Ctx>
-  [[gnu::always_inline]] static void run_with_epilogue_here(const Ctx& c) noexcept {
+  TAPELESS_ALWAYS_INLINE static void run_with_epilogue_here(const Ctx& c) noexcept {
     using Root = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using T = typename Sched::value_type;
     T* out = Sched::template destination<I>(c);
@@ -248,7 +249,7 @@ struct matmul_family : kernel_family_defaults {
   struct loop_epilogue {
     const Ctx& c;
     template <class V, class At>
-    [[gnu::always_inline]] V operator()(const V& product, const At& at) const noexcept {
+    TAPELESS_ALWAYS_INLINE V operator()(const V& product, const At& at) const noexcept {
       using Root = typename Sched::template node_at<static_cast<std::size_t>(I)>;
       return fused_values<Sched, Ctx, I, shape_of<Root>, false>::template value<static_cast<std::size_t>(I), V>(
           c, at.row, at.col, product);

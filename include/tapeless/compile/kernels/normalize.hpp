@@ -16,6 +16,7 @@
 
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/expr/normalize.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/map.hpp>
@@ -33,7 +34,7 @@ struct normalize_last_axis_family : kernel_family_defaults {
   template <class Arch, std::size_t D, class T>
   struct row_statistics {
     T mean, rstd;
-    [[gnu::always_inline]] row_statistics(const T* x, double eps) noexcept {
+    TAPELESS_ALWAYS_INLINE row_statistics(const T* x, double eps) noexcept {
       mean = simd::sum<Arch>(D, x) / T(D);
       const T m = mean;
       const T squares = simd::sum<Arch>(

@@ -11,6 +11,7 @@
 #include <tapeless/compile/run_error.hpp>
 #include <tapeless/compile/kernels/loop.hpp>
 #include <tapeless/expr/gather.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/lanes.hpp>
 
@@ -20,7 +21,7 @@ TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 
 // Lane indices 0, 1, ..., W - 1 as a batch of T.
 template <class V>
-[[gnu::always_inline]] inline V lane_indices() noexcept {
+TAPELESS_ALWAYS_INLINE inline V lane_indices() noexcept {
   using T = typename V::value_type;
   alignas(V::arch_type::alignment()) T lanes[V::size];
   for (std::size_t l = 0; l < V::size; ++l) lanes[l] = static_cast<T>(l);
@@ -43,7 +44,7 @@ struct one_hot_family : elementwise_family {
   }
 
   template <class F, std::size_t J, class V, class Ctx>
-  [[gnu::always_inline]] static V loop_value(const Ctx& c, std::size_t row, std::size_t col, const V&) noexcept {
+  TAPELESS_ALWAYS_INLINE static V loop_value(const Ctx& c, std::size_t row, std::size_t col, const V&) noexcept {
     using T = typename F::T;
     const auto* labels = F::sched::template pointer<operand_index<typename F::sched, J, 0>>(c);
     const T label = static_cast<T>(labels[row]);

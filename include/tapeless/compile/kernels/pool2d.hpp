@@ -31,6 +31,7 @@
 #include <tapeless/compile/kernels/conv2d.hpp>
 #include <tapeless/compile/kernels/family.hpp>
 #include <tapeless/expr/pool2d.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/pool2d.hpp>
 
 namespace tapeless::detail {
@@ -69,7 +70,7 @@ struct pool2d_shares {
 
   // Calls pool(k) for every share k.
   template <class Ctx, class Pool>
-  [[gnu::always_inline]] static void run(const Ctx& c, Pool&& pool) noexcept {
+  TAPELESS_ALWAYS_INLINE static void run(const Ctx& c, Pool&& pool) noexcept {
     over_shares<count>(c, count, [&](std::size_t first, std::size_t last, std::size_t) {
       for (std::size_t k = first; k < last; ++k) pool(k);
     });
@@ -117,7 +118,7 @@ struct max_pool2d_family : kernel_family_defaults {
   // (compile/kernels/conv2d.hpp); the indices are per plane, as run()'s.
   static constexpr bool pools_by_image = true;
   template <class Sched, std::size_t J, class Ctx, class T>
-  [[gnu::always_inline]] static void pool_image(const Ctx& c, const T* image, std::size_t n) noexcept {
+  TAPELESS_ALWAYS_INLINE static void pool_image(const Ctx& c, const T* image, std::size_t n) noexcept {
     using N = typename Sched::template node_at<J>;
     constexpr simd::pool2d_shape S = pool2d_image_geometry<typename N::operation::window, shape_of<operand_type<N, 0>>>;
     simd::max_pool2d<S, typename Sched::arch>(image, Sched::template destination<J>(c) + n * S.output_size(),
@@ -189,12 +190,12 @@ struct pool2d_backward_family : kernel_family_defaults {
   // on the context's threads; every image is computed alone, so the results
   // are one thread's bit for bit.
   template <class N, class Ctx, class F>
-  [[gnu::always_inline]] static void by_image(const Ctx& c, F&& f) noexcept {
+  TAPELESS_ALWAYS_INLINE static void by_image(const Ctx& c, F&& f) noexcept {
     by_image_in_shares<shares<N>::count, shape_of<N>::dims[0]>(c, f);
   }
   // The same by counts: a function over N would spell N in its name (family.hpp).
   template <std::size_t Shares, std::size_t Images, class Ctx, class F>
-  [[gnu::always_inline]] static void by_image_in_shares(const Ctx& c, F& f) noexcept {
+  TAPELESS_ALWAYS_INLINE static void by_image_in_shares(const Ctx& c, F& f) noexcept {
     over_shares<Shares>(c, Images, [&](std::size_t first, std::size_t last, std::size_t share) {
       for (std::size_t n = first; n < last; ++n) f(n, share);
     });
@@ -204,7 +205,7 @@ struct pool2d_backward_family : kernel_family_defaults {
 // Operands: the adjoint of the pooled result, and the max_pool2d node.
 struct max_pool2d_backward_family : pool2d_backward_family<max_pool2d_backward_family> {
   template <class Sched, std::size_t J, class Ctx, class T>
-  [[gnu::always_inline]] static void image_gradient(const Ctx& c, std::size_t n, T* image) noexcept {
+  TAPELESS_ALWAYS_INLINE static void image_gradient(const Ctx& c, std::size_t n, T* image) noexcept {
     constexpr simd::pool2d_shape P = image_geometry<typename Sched::template node_at<J>>;
     simd::max_pool2d_backward<P, typename Sched::arch>(
         operand_pointer<Sched, J, 0>(c) + n * P.output_size(),
@@ -230,7 +231,7 @@ struct avg_pool2d_family : kernel_family_defaults {
   // Image n of its operand, handed over by the kernel that computes it.
   static constexpr bool pools_by_image = true;
   template <class Sched, std::size_t J, class Ctx, class T>
-  [[gnu::always_inline]] static void pool_image(const Ctx& c, const T* image, std::size_t n) noexcept {
+  TAPELESS_ALWAYS_INLINE static void pool_image(const Ctx& c, const T* image, std::size_t n) noexcept {
     using N = typename Sched::template node_at<J>;
     constexpr simd::pool2d_shape S = pool2d_image_geometry<typename N::operation::window, shape_of<operand_type<N, 0>>>;
     simd::avg_pool2d<S, typename Sched::arch>(image, Sched::template destination<J>(c) + n * S.output_size());
@@ -239,7 +240,7 @@ struct avg_pool2d_family : kernel_family_defaults {
 
 struct avg_pool2d_backward_family : pool2d_backward_family<avg_pool2d_backward_family> {
   template <class Sched, std::size_t J, class Ctx, class T>
-  [[gnu::always_inline]] static void image_gradient(const Ctx& c, std::size_t n, T* image) noexcept {
+  TAPELESS_ALWAYS_INLINE static void image_gradient(const Ctx& c, std::size_t n, T* image) noexcept {
     constexpr simd::pool2d_shape P = image_geometry<typename Sched::template node_at<J>>;
     simd::avg_pool2d_backward<P, typename Sched::arch>(operand_pointer<Sched, J, 0>(c) + n * P.output_size(), image);
   }

@@ -26,6 +26,7 @@
 #include <tapeless/core/storage.hpp>
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/expr/reduce.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/epilogue.hpp>
 #include <tapeless/simd/exp.hpp>
 #include <tapeless/simd/fold.hpp>
@@ -88,7 +89,7 @@ struct reduce_family : kernel_family_defaults {
   static constexpr bool scratch_lives_with_result = true;
 
   template <class Sched, int I, class Ctx>
-  [[gnu::flatten]] static void run(const Ctx& c) noexcept {
+  TAPELESS_FLATTEN static void run(const Ctx& c) noexcept {
     using N = typename Sched::template node_at<static_cast<std::size_t>(I)>;
     using T = typename Sched::value_type;
     using Op = typename N::operation;

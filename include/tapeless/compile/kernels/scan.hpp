@@ -44,6 +44,7 @@
 #include <tapeless/expr/graph.hpp>
 #include <tapeless/expr/reduce.hpp>
 #include <tapeless/expr/scan.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 #include <tapeless/simd/narrower_arch.hpp>
 
@@ -211,7 +212,7 @@ struct scan_body {
   // packed copies of packed_schedule's weights (packed_weights_context);
   // the other schedule runs with the plain context.
   template <class Arch, class Ctx>
-  [[gnu::always_inline]] static void run_forward(Ctx& c, [[maybe_unused]] T* product_at) noexcept {
+  TAPELESS_ALWAYS_INLINE static void run_forward(Ctx& c, [[maybe_unused]] T* product_at) noexcept {
     if constexpr (saves_product) {
       T* carry_at = c.result;
       c.result = product_at;
@@ -224,7 +225,7 @@ struct scan_body {
   }
 
   template <class Ctx>
-  [[gnu::always_inline]] static const auto& plain_context(const Ctx& c) noexcept {
+  TAPELESS_ALWAYS_INLINE static const auto& plain_context(const Ctx& c) noexcept {
     if constexpr (requires { c.packed_weights; })
       return static_cast<const typename Ctx::base_context&>(c);
     else
@@ -339,7 +340,7 @@ struct scan_family : kernel_family_defaults {
                                           decltype(input_binding), decltype(saved_binding)>;
     // With the program's packed copies beside it when the program packs
     // (Ctx then carries them): the body's share of them, at N's offset.
-    auto step_context = [&]() __attribute__((always_inline)) {
+    auto step_context = [&]() TAPELESS_ALWAYS_INLINE_LAMBDA {
       step_context_type base{c.params,      {carry_binding, input_binding, saved_binding},
                              arena,         nullptr,
                              nullptr,       c.random_seed,

@@ -31,6 +31,7 @@
 #include <tapeless/expr/constant.hpp>
 #include <tapeless/expr/graph.hpp>
 #include <tapeless/expr/math_constant.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 
@@ -178,11 +179,11 @@ struct shared_epilogue_values {
 
   // Slot K, read as fused_values reads a node from its buffer.
   template <std::size_t J, class V>
-  [[gnu::always_inline]] static V load(const context& c, std::size_t row, std::size_t col) noexcept {
+  TAPELESS_ALWAYS_INLINE static V load(const context& c, std::size_t row, std::size_t col) noexcept {
     return load_slot<V>(c, row, col, typename sched::template node_at<J>{});
   }
   template <class V, std::size_t K, class L>
-  [[gnu::always_inline]] static V load_slot(const context& c, std::size_t row, std::size_t col,
+  TAPELESS_ALWAYS_INLINE static V load_slot(const context& c, std::size_t row, std::size_t col,
                                             epilogue_operand<K, L>) noexcept {
     using map = operand_map<L, S>;
     const T* at = c.operands[K] + map::row_offset(row);
@@ -202,7 +203,7 @@ template <class Root, class T, class S, std::size_t Operands>
 struct shared_epilogue {
   std::array<const T*, Operands> operands;
   template <class V, class At>
-  [[gnu::always_inline]] V operator()(const V& product, const At& at) const noexcept {
+  TAPELESS_ALWAYS_INLINE V operator()(const V& product, const At& at) const noexcept {
     using values = shared_epilogue_values<Root, T, S, Operands>;
     return values::template value<values::sched::template index<Root>, V>(*this, at.row, at.col, product);
   }

@@ -30,6 +30,7 @@
 // Measured in bench/kernels/conv.cpp (bench/results/conv_kernels.md).
 
 #include <tapeless/simd/conv2d_shape.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/im2col.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
@@ -140,15 +141,15 @@ inline constexpr bool shifts_in_registers = std::is_same_v<typename Batch::value
 // the copies fill the registers): that one keeps its chunks unrolled where
 // the shifts are in registers.
 template <plane_stencil P, class Batch, bool Loop, class Visit>
-[[gnu::always_inline]] inline void for_each_chunk(Visit&& visit) noexcept {
+TAPELESS_ALWAYS_INLINE inline void for_each_chunk(Visit&& visit) noexcept {
   using layout = row_registers<P, Batch::size>;
   constexpr std::size_t chunks = layout::result_chunks;
   constexpr std::size_t first = Loop ? layout::interior_first : chunks, end = Loop ? layout::interior_end : chunks;
-  [&]<std::size_t... C>(std::index_sequence<C...>) __attribute__((always_inline)) {
+  [&]<std::size_t... C>(std::index_sequence<C...>) TAPELESS_ALWAYS_INLINE_LAMBDA {
     (visit.template operator()<chunks - 1 - C>(index_constant<chunks - 1 - C>{}), ...);
   }(std::make_index_sequence<chunks - end>{});
   for (std::size_t k = first; k < end; ++k) visit.template operator()<first>(k);
-  [&]<std::size_t... C>(std::index_sequence<C...>) __attribute__((always_inline)) {
+  [&]<std::size_t... C>(std::index_sequence<C...>) TAPELESS_ALWAYS_INLINE_LAMBDA {
     (visit.template operator()<first - 1 - C>(index_constant<first - 1 - C>{}), ...);
   }(std::make_index_sequence<first>{});
 }
@@ -160,7 +161,7 @@ inline constexpr std::size_t depthwise_rows_scratch = S.in_channels * S.kernel_h
 
 // Lanes [0, n) of a batch, as a mask.
 template <class Batch>
-[[gnu::always_inline]] inline typename Batch::batch_bool_type first_lanes(std::size_t n) noexcept {
+TAPELESS_ALWAYS_INLINE inline typename Batch::batch_bool_type first_lanes(std::size_t n) noexcept {
   using T = typename Batch::value_type;
   return lane_indices<typename Batch::arch_type, T>() < Batch(T(n));
 }
@@ -168,7 +169,7 @@ template <class Batch>
 // x with the lanes from Valid on zero: one blend with an immediate mask
 // (with AVX2, a mask in a register would be rebuilt by a compare per row).
 template <std::size_t Valid, class Batch>
-[[gnu::always_inline]] inline Batch keep_first_lanes(const Batch& x) noexcept {
+TAPELESS_ALWAYS_INLINE inline Batch keep_first_lanes(const Batch& x) noexcept {
   using T = typename Batch::value_type;
   using A [[maybe_unused]] = typename Batch::arch_type;
   if constexpr (Valid >= Batch::size)
@@ -188,7 +189,7 @@ template <std::size_t Valid, class Batch>
 // L elements from p, those from lane Valid on zero. Reads a whole register
 // when it stays before `end`; else only the valid ones.
 template <class Batch, std::size_t Valid, class T>
-[[gnu::always_inline]] inline Batch load_first_lanes(const T* p, const T* end) noexcept {
+TAPELESS_ALWAYS_INLINE inline Batch load_first_lanes(const T* p, const T* end) noexcept {
   if (p + Batch::size <= end) [[likely]]
     return keep_first_lanes<Valid>(Batch::load_unaligned(p));
   alignas(64) T part[Batch::size] = {};
@@ -200,7 +201,7 @@ template <class Batch, std::size_t Valid, class T>
 // register a tap reads when it starts S lanes past an aligned one. One
 // valignd with AVX-512, two instructions with AVX2.
 template <std::size_t S, class Batch>
-[[gnu::always_inline]] inline Batch lanes_from(const Batch& lo, const Batch& hi) noexcept {
+TAPELESS_ALWAYS_INLINE inline Batch lanes_from(const Batch& lo, const Batch& hi) noexcept {
   using T = typename Batch::value_type;
   using A [[maybe_unused]] = typename Batch::arch_type;  // read only where the build enables AVX2 or AVX-512
   if constexpr (S == 0)
@@ -232,7 +233,7 @@ template <std::size_t S, class Batch>
 
 // The copy of registers v starting At lanes past v[0].
 template <std::size_t At, class Batch>
-[[gnu::always_inline]] inline Batch shifted_copy(const Batch* v) noexcept {
+TAPELESS_ALWAYS_INLINE inline Batch shifted_copy(const Batch* v) noexcept {
   constexpr std::size_t L = Batch::size;
   if constexpr (At % L == 0)
     return v[At / L];
@@ -255,7 +256,7 @@ inline constexpr bool masked_copies =
 // L elements from p, whole when that stays before `end` (the lanes past the
 // valid ones then hold what follows); else the valid ones and zeros.
 template <class Batch, std::size_t Valid, class T>
-[[gnu::always_inline]] inline Batch load_whole_or_first_lanes(const T* p, const T* end) noexcept {
+TAPELESS_ALWAYS_INLINE inline Batch load_whole_or_first_lanes(const T* p, const T* end) noexcept {
   if (p + Batch::size <= end) [[likely]]
     return Batch::load_unaligned(p);
   return load_first_lanes<Batch, Valid>(p, end);
@@ -271,7 +272,7 @@ struct source_rows {
 
 // Register J of source row `row`: zero outside the row, the lanes past W zero.
 template <plane_stencil P, class Batch, long J, class T>
-[[gnu::always_inline]] inline Batch source_register(const T* row, const source_rows<T, Batch>& s) noexcept {
+TAPELESS_ALWAYS_INLINE inline Batch source_register(const T* row, const source_rows<T, Batch>& s) noexcept {
   constexpr std::size_t L = Batch::size;
   if constexpr (J < 0 || J >= long((P.W + L - 1) / L))
     return Batch(T(0));
@@ -310,7 +311,7 @@ struct copy_lanes {
 // past the row for free (its zero-masking form); an unshifted copy is masked
 // only when a result lane would read past the row.
 template <plane_stencil P, std::size_t K, std::size_t KW, std::size_t At, class Batch>
-[[gnu::always_inline]] inline Batch masked_shifted_copy(const Batch* v) noexcept {
+TAPELESS_ALWAYS_INLINE inline Batch masked_shifted_copy(const Batch* v) noexcept {
 #if XSIMD_WITH_AVX512F
   if constexpr (masked_copies<Batch>) {
     constexpr std::size_t L = Batch::size;
@@ -329,7 +330,7 @@ template <plane_stencil P, std::size_t K, std::size_t KW, std::size_t At, class 
 
 // Tap (kh, kw) of padded row I of a tile feeds result row I - kh D, if the tile has it.
 template <plane_stencil P, std::size_t Rows, std::size_t I, std::size_t KW, class Batch, class F, std::size_t... KH>
-[[gnu::always_inline]] inline void feed_rows(const Batch& copy, F& f, std::index_sequence<KH...>) noexcept {
+TAPELESS_ALWAYS_INLINE inline void feed_rows(const Batch& copy, F& f, std::index_sequence<KH...>) noexcept {
   (
       [&] {
         if constexpr (I >= KH * P.D && I - KH * P.D < Rows)
@@ -362,7 +363,7 @@ struct direct_tap {
 
 template <plane_stencil P, std::size_t K, std::size_t Rows, std::size_t I, bool Direct, class Batch, class T,
           class F, std::size_t... J, std::size_t... KW>
-[[gnu::always_inline]] inline void feed_padded_row(const T* row, const source_rows<T, Batch>& s, F& f,
+TAPELESS_ALWAYS_INLINE inline void feed_padded_row(const T* row, const source_rows<T, Batch>& s, F& f,
                                                    std::index_sequence<J...>, std::index_sequence<KW...>) noexcept {
   using layout = row_registers<P, Batch::size>;
   const Batch v[] = {source_register<P, Batch, layout::first_register(K) + long(J)>(row, s)...};
@@ -387,7 +388,7 @@ template <plane_stencil P, std::size_t K, std::size_t Rows, std::size_t I, bool 
 
 template <plane_stencil P, std::size_t K, class Batch, std::size_t Rows, bool Direct, class T, class F,
           std::size_t... I>
-[[gnu::always_inline]] inline void feed_padded_rows(const source_rows<T, Batch>& s, std::size_t oh0, F& f,
+TAPELESS_ALWAYS_INLINE inline void feed_padded_rows(const source_rows<T, Batch>& s, std::size_t oh0, F& f,
                                                     std::index_sequence<I...>) noexcept {
   (
       [&] {
@@ -408,7 +409,7 @@ template <plane_stencil P, std::size_t K, class Batch, std::size_t Rows, bool Di
 // constants. Direct: copies may hold junk in lanes past the row's end (see
 // direct_tap).
 template <plane_stencil P, std::size_t K, class Batch, std::size_t Rows, bool Direct = false, class T, class F>
-[[gnu::always_inline]] inline void over_tile(const source_rows<T, Batch>& s, std::size_t oh0, F&& f) noexcept {
+TAPELESS_ALWAYS_INLINE inline void over_tile(const source_rows<T, Batch>& s, std::size_t oh0, F&& f) noexcept {
   feed_padded_rows<P, K, Batch, Rows, Direct>(s, oh0, f, std::make_index_sequence<Rows + (P.KH - 1) * P.D>{});
 }
 
@@ -417,7 +418,7 @@ template <plane_stencil P, std::size_t K, class Batch, std::size_t Rows, bool Di
 // store's extra lanes are overwritten by chunks stored later (see
 // stencil_plane); at the end of the result, only the valid lanes are written.
 template <plane_stencil P, class Batch, class T, class Epilogue>
-[[gnu::always_inline]] inline void store_chunk(const Batch& v, T* dst, const T* end, std::size_t row, std::size_t oh,
+TAPELESS_ALWAYS_INLINE inline void store_chunk(const Batch& v, T* dst, const T* end, std::size_t row, std::size_t oh,
                                                std::size_t k, Epilogue& epilogue) noexcept {
   constexpr std::size_t L = Batch::size, OW = P.OW();
   const std::size_t col = oh * OW + k * L;
@@ -461,14 +462,14 @@ inline constexpr std::size_t even_tile_rows = (OH + (OH + Most - 1) / Most - 1) 
 
 // Every result chunk of one plane, a tile of rows at a time.
 template <plane_stencil P, class Batch, class T, class Epilogue>
-[[gnu::always_inline]] inline void stencil_plane(const source_rows<T, Batch>& s, const Batch* w, T* dst, const T* end,
+TAPELESS_ALWAYS_INLINE inline void stencil_plane(const source_rows<T, Batch>& s, const Batch* w, T* dst, const T* end,
                                                  std::size_t row, Epilogue& epilogue) noexcept {
   constexpr std::size_t OH = P.OH(), R = even_tile_rows<OH, tile_rows<Batch>>;
   // The lambdas inlined by force: g++ left this one out of line once its body
   // went through for_each_chunk, and the forward pass ran 4x slower.
-  auto tile = [&]<std::size_t Rows>(std::size_t oh0) __attribute__((always_inline)) {
+  auto tile = [&]<std::size_t Rows>(std::size_t oh0) TAPELESS_ALWAYS_INLINE_LAMBDA {
     // Last chunk first: a whole store past a row's end then lands on chunks still to be stored.
-    for_each_chunk<P, Batch, true>([&]<std::size_t K>(auto k) __attribute__((always_inline)) {
+    for_each_chunk<P, Batch, true>([&]<std::size_t K>(auto k) TAPELESS_ALWAYS_INLINE_LAMBDA {
       Batch acc[Rows];
       for (std::size_t r = 0; r < Rows; ++r) acc[r] = Batch(T(0));
       const source_rows<T, Batch> at{s.plane + (k - K) * Batch::size, s.end};
@@ -519,7 +520,7 @@ inline void conv2d_input_gradient_depthwise_rows(const T* output_gradient, const
 // a * b + c in lanes [0, N), c in the others (with masked copies, the lanes
 // past a row's end hold junk that must not be summed).
 template <std::size_t N, class Batch>
-[[gnu::always_inline]] inline Batch fma_first_lanes(const Batch& a, const Batch& b, const Batch& c) noexcept {
+TAPELESS_ALWAYS_INLINE inline Batch fma_first_lanes(const Batch& a, const Batch& b, const Batch& c) noexcept {
 #if XSIMD_WITH_AVX512F
   if constexpr (masked_copies<Batch> && N < Batch::size)
     return Batch(_mm512_mask3_fmadd_ps(a, b, c, __mmask16((1u << N) - 1)));
@@ -549,8 +550,8 @@ inline void conv2d_weight_gradient_depthwise_rows(const T* input, const T* outpu
     batch acc[chains][taps];
     for (std::size_t c = 0; c < chains; ++c)
       for (std::size_t t = 0; t < taps; ++t) acc[c][t] = batch(T(0));
-    auto tile = [&]<std::size_t Rows>(std::size_t oh0) __attribute__((always_inline)) {
-      for_each_chunk<P, batch, !shifts_in_registers<batch>>([&]<std::size_t K>(auto k) __attribute__((always_inline)) {
+    auto tile = [&]<std::size_t Rows>(std::size_t oh0) TAPELESS_ALWAYS_INLINE_LAMBDA {
+      for_each_chunk<P, batch, !shifts_in_registers<batch>>([&]<std::size_t K>(auto k) TAPELESS_ALWAYS_INLINE_LAMBDA {
         batch d[Rows];
         for (std::size_t r = 0; r < Rows; ++r) {
           const T* at = dy + (oh0 + r) * OW + k * L;

@@ -14,6 +14,7 @@
 // row are computed and dropped (forward) or held at zero (gradients).
 
 #include <tapeless/simd/conv2d_shape.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/gemm_plan.hpp>
 #include <tapeless/simd/detail/im2col.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
@@ -113,7 +114,7 @@ inline constexpr std::size_t direct_block = 4;
 
 // acc[u] = sum over the group's taps of w * phases at the tap + j0 + u * L.
 template <class Layout, class Batch, std::size_t Block, class T, std::size_t... U>
-[[gnu::always_inline]] inline void direct_chunks(const T* phases, const T* w, std::size_t j0, Batch* acc,
+TAPELESS_ALWAYS_INLINE inline void direct_chunks(const T* phases, const T* w, std::size_t j0, Batch* acc,
                                                  std::size_t channels, std::index_sequence<U...>) noexcept {
   constexpr std::size_t L = Batch::size;
   ((acc[U] = Batch(T(0))), ...);
@@ -202,7 +203,7 @@ inline void conv2d_input_gradient_direct(const T* output_gradient, const T* weig
 // dW(o, c, kh, kw) = sum over images of dY' . (phases at the tap): taps_per_pass
 // dot products at once share each batch of dY'.
 template <conv2d_shape S, class Layout, class Batch, std::size_t Taps, class T, std::size_t... U>
-[[gnu::always_inline]] inline void weight_gradient_taps(const T* phases, const T* spread, T* dw,
+TAPELESS_ALWAYS_INLINE inline void weight_gradient_taps(const T* phases, const T* spread, T* dw,
                                                         std::size_t first_tap, std::index_sequence<U...>) noexcept {
   constexpr std::size_t L = Batch::size;
   Batch acc[Taps] = {(void(U), Batch(T(0)))...};

@@ -11,6 +11,7 @@
 // padding columns of a result are computed and dropped.
 
 #include <tapeless/simd/conv2d_shape.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/gemm_plan.hpp>
 #include <tapeless/simd/detail/im2col.hpp>
 #include <tapeless/simd/detail/transpose.hpp>
@@ -41,7 +42,7 @@ struct conv2d_output {
   Epilogue& epilogue;
 
   template <class V>
-  [[gnu::always_inline]] void put(std::size_t row, std::size_t col, const V& v) const noexcept {
+  TAPELESS_ALWAYS_INLINE void put(std::size_t row, std::size_t col, const V& v) const noexcept {
     if constexpr (Plane % lanes_of<V> == 0) {
       finish(row, col, v);
     } else {
@@ -53,7 +54,7 @@ struct conv2d_output {
   }
 
   template <class V>
-  [[gnu::always_inline]] void finish(std::size_t row, std::size_t col, const V& v) const noexcept {
+  TAPELESS_ALWAYS_INLINE void finish(std::size_t row, std::size_t col, const V& v) const noexcept {
     T* p = y + row * Plane + col;
     simd::store(p, static_cast<V>(epilogue(v, output_at<T, V>{p, row0 + row, col})));
   }
@@ -65,7 +66,7 @@ struct conv2d_output {
 // a time, not all at once; B is then read once per band, so it should lie
 // in L1.
 template <class Gemm, class T, class Output>
-[[gnu::always_inline]] inline void outer_product_gemm_by_bands(const T* a, const T* b, const Output& out) noexcept {
+TAPELESS_ALWAYS_INLINE inline void outer_product_gemm_by_bands(const T* a, const T* b, const Output& out) noexcept {
   using batch = typename Gemm::batch;
   constexpr std::size_t rows = Gemm::tile_rows, vectors = Gemm::tile_vectors, panel = vectors * Gemm::w;
   static_assert(Gemm::rest_rows == 0 && Gemm::vector_columns == Gemm::columns, "whole tiles of rows, whole batches");
@@ -209,7 +210,7 @@ struct weight_gradient_dot_plan : Plan {
 };
 
 template <conv2d_shape S, class T, class Arch>
-[[gnu::always_inline]] inline void weight_gradient_by_dot_products(const T* dy, const T* col, T* dw) noexcept {
+TAPELESS_ALWAYS_INLINE inline void weight_gradient_by_dot_products(const T* dy, const T* col, T* dw) noexcept {
   constexpr std::size_t Og = S.group_out_channels(), depth = S.group_depth(), Ld = padded_plane<S, T, Arch>;
   using plan = gemm_plan<T, Arch, Og, Ld, depth, op::none, op::transpose>;
   epilogue::accumulate accumulate;

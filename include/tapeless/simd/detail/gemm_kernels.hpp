@@ -16,6 +16,7 @@
 // never lambdas: the compiler gives up inlining lambdas in large unrolled
 // bodies, and an accumulator array behind a call lives in memory.
 
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/keep_in_register.hpp>
 #include <tapeless/simd/detail/lane_sums.hpp>
 #include <tapeless/simd/detail/target_cpu.hpp>
@@ -40,7 +41,7 @@ struct outer_product_tile {
   static constexpr std::size_t count = Rows * Vectors;
 
   template <class T, std::size_t... Vs, std::size_t... I>
-  [[gnu::always_inline]] static void step(const T* a, const T* b, std::size_t k, V* acc,
+  TAPELESS_ALWAYS_INLINE static void step(const T* a, const T* b, std::size_t k, V* acc,
                                           std::index_sequence<Vs...>, std::index_sequence<I...>) noexcept {
     const V bk[Vectors] = {simd::load<V>(b + k * Ldb + Vs * w)...};
     // Row by row: each broadcast is used by its Vectors FMAs and dies.
@@ -48,7 +49,7 @@ struct outer_product_tile {
   }
 
   template <class T>
-  [[gnu::always_inline]] static void step(const T* a, const T* b, std::size_t k, V* acc) noexcept {
+  TAPELESS_ALWAYS_INLINE static void step(const T* a, const T* b, std::size_t k, V* acc) noexcept {
     step(a, b, k, acc, std::make_index_sequence<Vectors>{}, std::make_index_sequence<count>{});
   }
 
@@ -89,7 +90,7 @@ struct outer_product_tile {
 
   // Lane L of x in every lane: its 128-bit chunk to all four, then the lane within each.
   template <std::size_t L>
-  [[gnu::always_inline]] static V splat(const V& x) noexcept {
+  TAPELESS_ALWAYS_INLINE static V splat(const V& x) noexcept {
 #if XSIMD_WITH_AVX512F
     const __m512 chunk = _mm512_shuffle_f32x4(x, x, (L / 4) * 0x55);
     return _mm512_shuffle_ps(chunk, chunk, (L % 4) * 0x55);
@@ -99,7 +100,7 @@ struct outer_product_tile {
   }
 
   template <class T, std::size_t K0, std::size_t... L>
-  [[gnu::always_inline]] static void block_steps(const T* a, const T* b, V* acc, std::index_sequence<L...>) noexcept {
+  TAPELESS_ALWAYS_INLINE static void block_steps(const T* a, const T* b, V* acc, std::index_sequence<L...>) noexcept {
     const V x = V::load_unaligned(a + K0);
     ((step_with(a_value<L>(x, a + K0), b, K0 + L, acc + ((K0 + L) % split) * count,
                 std::make_index_sequence<Vectors>{})),
@@ -108,24 +109,24 @@ struct outer_product_tile {
   // Value L of the block at `block` (held in x) in every lane: a splat for
   // the first splats_per_block, a broadcast load for the others.
   template <std::size_t L, class T>
-  [[gnu::always_inline]] static V a_value(const V& x, const T* block) noexcept {
+  TAPELESS_ALWAYS_INLINE static V a_value(const V& x, const T* block) noexcept {
     if constexpr (L < splats_per_block)
       return splat<L>(x);
     else
       return V(block[L]);
   }
   template <class T, std::size_t... Vs>
-  [[gnu::always_inline]] static void step_with(const V& ak, const T* b, std::size_t k, V* acc,
+  TAPELESS_ALWAYS_INLINE static void step_with(const V& ak, const T* b, std::size_t k, V* acc,
                                                std::index_sequence<Vs...>) noexcept {
     ((acc[Vs] = multiply_add(ak, simd::load<V>(b + k * Ldb + Vs * w), acc[Vs])), ...);
   }
   template <class T, std::size_t... Blocks>
-  [[gnu::always_inline]] static void splat_steps(const T* a, const T* b, V* acc, std::index_sequence<Blocks...>) noexcept {
+  TAPELESS_ALWAYS_INLINE static void splat_steps(const T* a, const T* b, V* acc, std::index_sequence<Blocks...>) noexcept {
     (block_steps<T, Blocks * w>(a, b, acc, std::make_index_sequence<w>{}), ...);
   }
 
   template <class T, std::size_t... Kk>
-  [[gnu::always_inline]] static void all_steps(const T* a, const T* b, V* acc, std::index_sequence<Kk...>) noexcept {
+  TAPELESS_ALWAYS_INLINE static void all_steps(const T* a, const T* b, V* acc, std::index_sequence<Kk...>) noexcept {
     if constexpr (splats_in_register)
       splat_steps(a, b, acc, std::make_index_sequence<K / w>{});
     else
@@ -133,13 +134,13 @@ struct outer_product_tile {
   }
 
   template <class T, std::size_t... S>
-  [[gnu::always_inline]] static void split_steps(const T* a, const T* b, std::size_t k, V* acc,
+  TAPELESS_ALWAYS_INLINE static void split_steps(const T* a, const T* b, std::size_t k, V* acc,
                                                  std::index_sequence<S...>) noexcept {
     (step(a, b, k + S, acc + S * count), ...);
   }
 
   template <std::size_t... I>
-  [[gnu::always_inline]] static void add_sets(V* acc, std::index_sequence<I...>) noexcept {
+  TAPELESS_ALWAYS_INLINE static void add_sets(V* acc, std::index_sequence<I...>) noexcept {
     // Pairwise: sets 0 + 1 and 2 + 3, then the two sums.
     if constexpr (split >= 4) ((acc[2 * count + I] += acc[3 * count + I]), ...);
     if constexpr (split >= 2) ((acc[I] += acc[count + I]), ...);
@@ -147,7 +148,7 @@ struct outer_product_tile {
   }
 
   template <class T, class Output, std::size_t... I>
-  [[gnu::always_inline]] static void run(const T* a, const T* b, const Output& out, std::size_t i0,
+  TAPELESS_ALWAYS_INLINE static void run(const T* a, const T* b, const Output& out, std::size_t i0,
                                          std::size_t j0, std::index_sequence<I...>) noexcept {
     static_assert(split == 1 || split == 2 || split == 4);
     V acc[count * split];
@@ -168,7 +169,7 @@ struct outer_product_tile {
 
   // The tile whose first element is P(i0, j0); a and b point at A(i0, 0) and B(0, j0).
   template <class T, class Output>
-  [[gnu::always_inline]] static void run(const T* a, const T* b, const Output& out, std::size_t i0,
+  TAPELESS_ALWAYS_INLINE static void run(const T* a, const T* b, const Output& out, std::size_t i0,
                                          std::size_t j0) noexcept {
     run(a, b, out, i0, j0, std::make_index_sequence<count>{});
   }
@@ -189,7 +190,7 @@ struct dot_product_tile {
   // column one batch of B and its Rows FMAs. (Cols batches of B at once
   // would need Rows * Cols + Rows + Cols registers.)
   template <std::size_t... R, std::size_t... C>
-  [[gnu::always_inline]] static void step(const T* a, const T* b, std::size_t k, Batch* acc,
+  TAPELESS_ALWAYS_INLINE static void step(const T* a, const T* b, std::size_t k, Batch* acc,
                                           std::index_sequence<R...>, std::index_sequence<C...>) noexcept {
     Batch ak[Rows] = {Batch::load_unaligned(a + R * K + k)...};
     // Kept even with one column, unlike B's batch below: without the hint
@@ -199,7 +200,7 @@ struct dot_product_tile {
   }
 
   template <std::size_t... R>
-  [[gnu::always_inline]] static void column(const Batch* ak, const T* b, Batch* acc, std::index_sequence<R...>) noexcept {
+  TAPELESS_ALWAYS_INLINE static void column(const Batch* ak, const T* b, Batch* acc, std::index_sequence<R...>) noexcept {
     Batch bk = Batch::load_unaligned(b);
     // Only where the batch feeds several FMAs: a batch used once is best
     // folded into its FMA (one row of A, e.g. a layer at batch 1, where the
@@ -208,12 +209,12 @@ struct dot_product_tile {
     ((acc[R] = xsimd::fma(ak[R], bk, acc[R])), ...);
   }
 
-  [[gnu::always_inline]] static void step(const T* a, const T* b, std::size_t k, Batch* acc) noexcept {
+  TAPELESS_ALWAYS_INLINE static void step(const T* a, const T* b, std::size_t k, Batch* acc) noexcept {
     step(a, b, k, acc, std::make_index_sequence<Rows>{}, std::make_index_sequence<Cols>{});
   }
 
   template <std::size_t... Q>
-  [[gnu::always_inline]] static void all_steps(const T* a, const T* b, Batch* acc, std::index_sequence<Q...>) noexcept {
+  TAPELESS_ALWAYS_INLINE static void all_steps(const T* a, const T* b, Batch* acc, std::index_sequence<Q...>) noexcept {
     (step(a, b, Q * w, acc), ...);
   }
 
@@ -221,31 +222,31 @@ struct dot_product_tile {
 
   // sum[g * w .. g * w + w) = lane sums of accumulators g * w .. (zeros past count).
   template <std::size_t G, std::size_t... L>
-  [[gnu::always_inline]] static void reduce_group(Batch* acc, T* sum, std::index_sequence<L...>) noexcept {
+  TAPELESS_ALWAYS_INLINE static void reduce_group(Batch* acc, T* sum, std::index_sequence<L...>) noexcept {
     Batch group[w] = {(G * w + L < count ? acc[(G * w + L) % count] : Batch(T(0)))...};
     lane_sums(group).store_aligned(sum + G * w);
   }
   template <std::size_t... G>
-  [[gnu::always_inline]] static void reduce(Batch* acc, T* sum, std::index_sequence<G...>) noexcept {
+  TAPELESS_ALWAYS_INLINE static void reduce(Batch* acc, T* sum, std::index_sequence<G...>) noexcept {
     (reduce_group<G>(acc, sum, std::make_index_sequence<w>{}), ...);
   }
 
   // One row, whole groups: each group's lane sums go to the output from the
   // register (no round trip through the stack).
   template <class Output, std::size_t... G>
-  [[gnu::always_inline]] static void put_groups(Batch* acc, const Output& out, std::size_t i0, std::size_t j0,
+  TAPELESS_ALWAYS_INLINE static void put_groups(Batch* acc, const Output& out, std::size_t i0, std::size_t j0,
                                                 std::index_sequence<G...>) noexcept {
     (put_group<G>(acc, out, i0, j0, std::make_index_sequence<w>{}), ...);
   }
   template <std::size_t G, class Output, std::size_t... L>
-  [[gnu::always_inline]] static void put_group(Batch* acc, const Output& out, std::size_t i0, std::size_t j0,
+  TAPELESS_ALWAYS_INLINE static void put_group(Batch* acc, const Output& out, std::size_t i0, std::size_t j0,
                                                std::index_sequence<L...>) noexcept {
     Batch group[w] = {acc[G * w + L]...};
     out.put(i0, j0 + G * w, lane_sums(group));
   }
 
   template <class Output, std::size_t... I>
-  [[gnu::always_inline]] static void run(const T* a, const T* b, const Output& out, std::size_t i0,
+  TAPELESS_ALWAYS_INLINE static void run(const T* a, const T* b, const Output& out, std::size_t i0,
                                          std::size_t j0, std::index_sequence<I...>) noexcept {
     // A row of whole batches of k (the batch-1 layers): the sums stay in registers.
     if constexpr (Rows == 1 && k_body == K && (count % w == 0 || count == 1)) {
@@ -264,7 +265,7 @@ struct dot_product_tile {
   }
 
   template <class Output, std::size_t... I>
-  [[gnu::always_inline]] static void run_through_memory(const T* a, const T* b, const Output& out, std::size_t i0,
+  TAPELESS_ALWAYS_INLINE static void run_through_memory(const T* a, const T* b, const Output& out, std::size_t i0,
                                                         std::size_t j0, std::index_sequence<I...>) noexcept {
     // Accumulator I is (r, c) = (I % Rows, I / Rows): the order step() uses.
     alignas(64) T sum[groups * w];
@@ -296,7 +297,7 @@ struct dot_product_tile {
 
   // The tile whose first element is C(i0, j0); a and b point at rows i0 of A and j0 of B.
   template <class Output>
-  [[gnu::always_inline]] static void run(const T* a, const T* b, const Output& out, std::size_t i0,
+  TAPELESS_ALWAYS_INLINE static void run(const T* a, const T* b, const Output& out, std::size_t i0,
                                          std::size_t j0) noexcept {
     run(a, b, out, i0, j0, std::make_index_sequence<count>{});
   }

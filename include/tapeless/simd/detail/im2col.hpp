@@ -11,6 +11,7 @@
 // adds the rows back into the input they came from (the input gradient).
 
 #include <tapeless/simd/conv2d_shape.hpp>
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 
@@ -38,7 +39,7 @@ constexpr valid_range valid_outputs(std::size_t extent, std::size_t outputs, std
 // dst[0 .. n) = src[0 .. n): whole batches, then (n at least a batch) one
 // last batch overlapping the previous one, else element by element.
 template <class Arch, class T>
-[[gnu::always_inline]] inline void copy_row(const T* src, T* dst, std::size_t n) noexcept {
+TAPELESS_ALWAYS_INLINE inline void copy_row(const T* src, T* dst, std::size_t n) noexcept {
   using batch = xsimd::batch<T, Arch>;
   std::size_t i = 0;
   for (; i + batch::size <= n; i += batch::size) batch::load_unaligned(src + i).store_unaligned(dst + i);
@@ -52,7 +53,7 @@ template <class Arch, class T>
 
 // 0, 1, 2, ... as a batch: to mask the lanes of a last, overlapping batch.
 template <class Arch, class T>
-[[gnu::always_inline]] inline xsimd::batch<T, Arch> lane_indices() noexcept {
+TAPELESS_ALWAYS_INLINE inline xsimd::batch<T, Arch> lane_indices() noexcept {
   using batch = xsimd::batch<T, Arch>;
   return [&]<std::size_t... I>(std::index_sequence<I...>) {
     alignas(64) const T index[batch::size] = {T(I)...};
@@ -63,7 +64,7 @@ template <class Arch, class T>
 // dst[0 .. n) += src[0 .. n): whole batches, then one last batch ending at n
 // with the lanes already added masked to zero.
 template <class Arch, class T>
-[[gnu::always_inline]] inline void add_row(const T* src, T* dst, std::size_t n) noexcept {
+TAPELESS_ALWAYS_INLINE inline void add_row(const T* src, T* dst, std::size_t n) noexcept {
   using batch = xsimd::batch<T, Arch>;
   std::size_t i = 0;
   for (; i + batch::size <= n; i += batch::size)
@@ -80,7 +81,7 @@ template <class Arch, class T>
 }
 
 template <class T>
-[[gnu::always_inline]] inline void fill_zero(T* dst, std::size_t n) noexcept {
+TAPELESS_ALWAYS_INLINE inline void fill_zero(T* dst, std::size_t n) noexcept {
   for (std::size_t i = 0; i < n; ++i) dst[i] = T(0);
 }
 

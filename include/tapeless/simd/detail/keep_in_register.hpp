@@ -11,12 +11,13 @@
 // instruction set choice: the instructions emitted are the same on every
 // target, and where the compiler or target is not known it does nothing.
 
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 
 namespace tapeless::simd::detail {
 
 template <class T, class A>
-[[gnu::always_inline]] inline void keep_in_register(xsimd::batch<T, A>& x) noexcept {
+TAPELESS_ALWAYS_INLINE inline void keep_in_register(xsimd::batch<T, A>& x) noexcept {
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
   asm("" : "+v"(x.data));  // v: any vector register, xmm/ymm/zmm 0-31
 #elif defined(__GNUC__) && defined(__aarch64__)

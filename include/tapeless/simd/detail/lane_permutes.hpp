@@ -3,6 +3,7 @@
 // are built from, on any instruction set: the mask of lanes whose index has
 // bit h clear, and the permutation that swaps lane l with lane l xor h.
 
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 
 #include <cstddef>
@@ -20,14 +21,14 @@ using lane_index_type = std::conditional_t<sizeof(typename Batch::value_type) ==
 // batch_bool_constant, whose conversion GCC 12 leaves as a call in large
 // kernels, even under flatten.
 template <class Batch, std::size_t H, std::size_t... L>
-[[gnu::always_inline]] inline typename Batch::batch_bool_type low_lanes(std::index_sequence<L...>) noexcept {
+TAPELESS_ALWAYS_INLINE inline typename Batch::batch_bool_type low_lanes(std::index_sequence<L...>) noexcept {
   using T = typename Batch::value_type;
   alignas(64) static constexpr T pattern[] = {((L & H) == 0 ? T(1) : T(0))...};
   return Batch::load_aligned(pattern) != Batch(T(0));
 }
 
 template <class Batch, std::size_t H>
-[[gnu::always_inline]] inline typename Batch::batch_bool_type low_lanes() noexcept {
+TAPELESS_ALWAYS_INLINE inline typename Batch::batch_bool_type low_lanes() noexcept {
   return low_lanes<Batch, H>(std::make_index_sequence<Batch::size>{});
 }
 

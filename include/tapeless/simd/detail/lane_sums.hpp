@@ -18,6 +18,7 @@
 // 1 15 ns; dense 16x16 read as [out, in] went 6.5 -> 5.5 ns with this tree
 // (bench/results/batch1.md).
 
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/lane_permutes.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
@@ -45,7 +46,7 @@ inline constexpr bool has_two_source_permute =
 // Lane l of the permute is a[l ^ h] where bit h of l is clear, else b[l ^ h]
 // (index + lanes: the second source); the blend takes b where bit h is set.
 template <std::size_t H, class Batch, std::size_t... L>
-[[gnu::always_inline]] inline Batch fold_pair_two_sources(const Batch& a, const Batch& b,
+TAPELESS_ALWAYS_INLINE inline Batch fold_pair_two_sources(const Batch& a, const Batch& b,
                                                           std::index_sequence<L...>) noexcept {
   using I = lane_index_type<Batch>;
   alignas(64) static constexpr I index[] = {static_cast<I>((L & H) == 0 ? (L ^ H) : Batch::size + (L ^ H))...};
@@ -65,7 +66,7 @@ template <std::size_t H, class Batch, std::size_t... L>
 // two-source permute, an add) where select and swizzle take four (two
 // blends, a permute, an add).
 template <std::size_t H, class Batch>
-[[gnu::always_inline]] inline Batch fold_pair(const Batch& a, const Batch& b) noexcept {
+TAPELESS_ALWAYS_INLINE inline Batch fold_pair(const Batch& a, const Batch& b) noexcept {
 #if XSIMD_WITH_AVX512F
   if constexpr (has_two_source_permute<Batch>) return fold_pair_two_sources<H>(a, b, std::make_index_sequence<Batch::size>{});
 #endif
@@ -94,7 +95,7 @@ TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 // [a0 + a2, b0 + b2, a1 + a3, b1 + b3] in every 128-bit lane. (Functions,
 // not lambdas: g++ gives up inlining lambdas in large unrolled bodies.)
 template <class Batch>
-[[gnu::always_inline]] inline Batch unpack_fold(const Batch& a, const Batch& b) noexcept {
+TAPELESS_ALWAYS_INLINE inline Batch unpack_fold(const Batch& a, const Batch& b) noexcept {
 #if XSIMD_WITH_AVX512F
   if constexpr (Batch::size == 16)
     return Batch(_mm512_unpacklo_ps(a, b)) + Batch(_mm512_unpackhi_ps(a, b));
@@ -107,20 +108,20 @@ template <class Batch>
 // 4q .. 4q + 3 of z[j]. Unpacking z0 with z2 and z1 with z3 first leaves the
 // four sums in batch order.
 template <class Batch>
-[[gnu::always_inline]] inline Batch quarter_sums(const Batch* z) noexcept {
+TAPELESS_ALWAYS_INLINE inline Batch quarter_sums(const Batch* z) noexcept {
   return unpack_fold(unpack_fold(z[0], z[2]), unpack_fold(z[1], z[3]));
 }
 
 #if XSIMD_WITH_AVX512F
 // [a.q0 + a.q1, a.q2 + a.q3, b.q0 + b.q1, b.q2 + b.q3] over 128-bit lanes q.
 template <class Batch>
-[[gnu::always_inline]] inline Batch quarter_fold(const Batch& a, const Batch& b) noexcept {
+TAPELESS_ALWAYS_INLINE inline Batch quarter_fold(const Batch& a, const Batch& b) noexcept {
   return Batch(_mm512_shuffle_f32x4(a, b, 0x88)) + Batch(_mm512_shuffle_f32x4(a, b, 0xDD));
 }
 #endif
 
 template <class Batch>
-[[gnu::always_inline]] inline Batch in_lane_float_tree(const Batch* z) noexcept {
+TAPELESS_ALWAYS_INLINE inline Batch in_lane_float_tree(const Batch* z) noexcept {
   if constexpr (Batch::size == 16) {
 #if XSIMD_WITH_AVX512F
     return quarter_fold(quarter_fold(quarter_sums(z), quarter_sums(z + 4)),
@@ -135,12 +136,12 @@ TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
 #endif
 
 template <std::size_t H, class Batch, std::size_t... P>
-[[gnu::always_inline]] inline void fold_level(Batch* z, std::index_sequence<P...>) noexcept {
+TAPELESS_ALWAYS_INLINE inline void fold_level(Batch* z, std::index_sequence<P...>) noexcept {
   ((z[P] = fold_pair<H>(z[2 * P], z[2 * P + 1])), ...);
 }
 
 template <class Batch, std::size_t... Level>
-[[gnu::always_inline]] inline Batch lane_sums(Batch* z, std::index_sequence<Level...>) noexcept {
+TAPELESS_ALWAYS_INLINE inline Batch lane_sums(Batch* z, std::index_sequence<Level...>) noexcept {
   // Level i folds over bit 2^i, leaving W >> (i + 1) batches.
   (fold_level<(std::size_t{1} << Level)>(z, std::make_index_sequence<(Batch::size >> (Level + 1))>{}), ...);
   return z[0];
@@ -148,7 +149,7 @@ template <class Batch, std::size_t... Level>
 
 // z holds Batch::size batches (overwritten); returns their lane sums, in order.
 template <class Batch>
-[[gnu::always_inline]] inline Batch lane_sums(Batch* z) noexcept {
+TAPELESS_ALWAYS_INLINE inline Batch lane_sums(Batch* z) noexcept {
   constexpr std::size_t w = Batch::size;
   static_assert((w & (w - 1)) == 0, "tl::simd: lane_sums needs a power-of-two batch size");
   constexpr std::size_t levels = std::bit_width(w) - 1;

@@ -13,6 +13,8 @@
 // Results may differ from a release build's in the last bits (an order of
 // summation), as they may between optimization levels anyway.
 
+#include <tapeless/simd/detail/forced_inlining.hpp>
+
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define TAPELESS_SANITIZED_BUILD 1
@@ -25,5 +27,5 @@
 #if defined(TAPELESS_SANITIZED_BUILD)
 #define TAPELESS_KERNEL_INLINE [[gnu::noinline]]
 #else
-#define TAPELESS_KERNEL_INLINE [[gnu::always_inline]]
+#define TAPELESS_KERNEL_INLINE TAPELESS_ALWAYS_INLINE
 #endif

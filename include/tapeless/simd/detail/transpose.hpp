@@ -7,6 +7,7 @@
 // per element). pack_transposed copies an N x K matrix into a K x N one
 // block by block with it.
 
+#include <tapeless/simd/detail/forced_inlining.hpp>
 #include <tapeless/simd/detail/silence_gcc_avx512_warnings.hpp>
 #include <tapeless/simd/detail/xsimd.hpp>
 
@@ -29,14 +30,14 @@ TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_BEGIN
 // table was traced back through every store of the packing (as fast,
 // bench/kernels/gemm.cpp's transformer rows; bench/results/compile_cost.md).
 template <std::size_t H, class Batch, std::size_t... L>
-[[gnu::always_inline]] inline void exchange(Batch& upper, Batch& lower, std::index_sequence<L...>) noexcept {
+TAPELESS_ALWAYS_INLINE inline void exchange(Batch& upper, Batch& lower, std::index_sequence<L...>) noexcept {
   constexpr std::size_t w = sizeof...(L);
   const Batch u = __builtin_shufflevector(upper.data, lower.data, ((L & H) == 0 ? L : w + L - H)...);
   lower = __builtin_shufflevector(upper.data, lower.data, ((L & H) == 0 ? L + H : w + L)...);
   upper = u;
 }
 template <std::size_t H, class Batch>
-[[gnu::always_inline]] inline void exchange(Batch& upper, Batch& lower) noexcept {
+TAPELESS_ALWAYS_INLINE inline void exchange(Batch& upper, Batch& lower) noexcept {
   exchange<H>(upper, lower, std::make_index_sequence<Batch::size>{});
 }
 
@@ -44,23 +45,23 @@ TAPELESS_SIMD_SILENCE_GCC_AVX512_WARNINGS_END
 
 // Pair p of level H: row r = p with a zero bit inserted at H, and r + H.
 template <std::size_t H, class Batch, std::size_t... P>
-[[gnu::always_inline]] inline void exchange_level(Batch* rows, std::index_sequence<P...>) noexcept {
+TAPELESS_ALWAYS_INLINE inline void exchange_level(Batch* rows, std::index_sequence<P...>) noexcept {
   (exchange<H>(rows[((P & ~(H - 1)) << 1) | (P & (H - 1))], rows[(((P & ~(H - 1)) << 1) | (P & (H - 1))) + H]), ...);
 }
 
 template <class Batch, std::size_t... Level>
-[[gnu::always_inline]] inline void transpose(Batch* rows, std::index_sequence<Level...>) noexcept {
+TAPELESS_ALWAYS_INLINE inline void transpose(Batch* rows, std::index_sequence<Level...>) noexcept {
   (exchange_level<(std::size_t{1} << Level)>(rows, std::make_index_sequence<Batch::size / 2>{}), ...);
 }
 
 template <class Batch>
-[[gnu::always_inline]] inline void transpose(Batch* rows) noexcept {
+TAPELESS_ALWAYS_INLINE inline void transpose(Batch* rows) noexcept {
   static_assert((Batch::size & (Batch::size - 1)) == 0, "tl::simd: transpose needs a power-of-two batch size");
   transpose(rows, std::make_index_sequence<std::bit_width(Batch::size) - 1>{});
 }
 
 template <class Batch, std::size_t K, std::size_t N, class T, std::size_t... R>
-[[gnu::always_inline]] inline void pack_block(const T* b, T* packed, std::index_sequence<R...>) noexcept {
+TAPELESS_ALWAYS_INLINE inline void pack_block(const T* b, T* packed, std::index_sequence<R...>) noexcept {
   Batch rows[Batch::size] = {Batch::load_unaligned(b + R * K)...};
   transpose(rows);
   (rows[R].store_aligned(packed + R * N), ...);
@@ -69,7 +70,7 @@ template <class Batch, std::size_t K, std::size_t N, class T, std::size_t... R>
 // packed (K x N, 64-byte aligned) = b^T for b stored N x K; both dimensions
 // multiples of the batch size.
 template <class Batch, std::size_t K, std::size_t N, class T>
-[[gnu::always_inline]] inline void pack_transposed(const T* b, T* packed) noexcept {
+TAPELESS_ALWAYS_INLINE inline void pack_transposed(const T* b, T* packed) noexcept {
   constexpr std::size_t w = Batch::size;
   static_assert(K % w == 0 && N % w == 0, "tl::simd: pack_transposed works on whole blocks");
   for (std::size_t j = 0; j < N; j += w)
