@@ -173,7 +173,9 @@ def main():
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--no-compile-cost", action="store_true", help="skip W4")
     ap.add_argument("--compile-repetitions", type=int, default=3)
-    ap.add_argument("--out", default="bench", help="where results.md and results.csv go")
+    ap.add_argument("--out", default=None,
+                    help="where results.md and results.csv go (default: bench/ of the repository; "
+                         "a relative path is from the current directory)")
     ap.add_argument("--groups", default="mlp,scalar,sequence",
                     help="which workloads, comma-separated: mlp (W1, W2), scalar (W3), sequence (W6, streaming)")
     args = ap.parse_args()
@@ -427,7 +429,7 @@ def main():
     md.append("")
     text = "\n".join(md)
 
-    out_dir = (ROOT / args.out)
+    out_dir = ROOT / "bench" if args.out is None else Path(args.out).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.md").write_text(text)
     with open(out_dir / "results.csv", "w", newline="") as f:
