@@ -14,7 +14,7 @@
 // drops always_inline and flatten: the same code and the same arithmetic,
 // inlined where the compiler's own heuristics choose. Builds get much faster
 // and kernels slower, so it is for development builds and tests (the test
-// suite is built with it unless -Dtests_forced_inlining=true), never for a
+// suite defines it unless -Dtests_forced_inlining=true), never for a
 // measurement. noinline and noclone, which keep a function whole, stay.
 
 #if defined(TAPELESS_NO_FORCED_INLINING)
