@@ -4,7 +4,7 @@
 // The kernels are written to become one function each: their helpers are
 // always_inline and the SIMD loops, the kernels' entry points and a small
 // program's step are flattened, so that accumulators stay in registers across
-// helpers and a batch-1 step calls nothing out of line (bench/batch1_calls.py).
+// helpers and a batch-1 step calls nothing out of line (bench/checks/batch1_calls.py).
 // That is also most of what a program costs to compile: g++ 12 at -Og took
 // 78 s for tests/compile/small_batches.cpp (90 programs) with it, 37 s
 // without.
